@@ -1,0 +1,56 @@
+// @ts-check
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/", "dist/", ".data/", "bench/results/", "coverage/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", Buffer: "readonly", console: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", URL: "readonly", NodeJS: "readonly" } },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      // CRY-03: randomness only from node:crypto.
+      "no-restricted-properties": ["error", { object: "Math", property: "random", message: "Use the injected Random (node:crypto) — CRY-03." }],
+    },
+  },
+  {
+    // The core is free of frameworks, databases and HTTP (ARCHITECTURE.md).
+    files: ["src/core/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["fastify", "fastify-*", "@fastify/*"], message: "src/core must not import Fastify." },
+            { group: ["kysely", "better-sqlite3", "pg", "ioredis"], message: "src/core must not import a database or cache driver; use a store port." },
+            { group: ["node:http", "node:https", "http", "https", "node:http2"], message: "src/core must not import HTTP modules." },
+            { group: ["**/http/**", "**/storage/**", "**/config/**"], message: "src/core must not depend on outer layers." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // CRY-03: secrets are compared with safeEqual, never ===.
+    files: ["src/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "BinaryExpression[operator=/^[!=]==?$/][left.type='Identifier'][left.name=/(token|secret|hmac|hash)$/i][right.type='Identifier'][right.name=/(token|secret|hmac|hash)$/i]",
+          message: "Compare secrets with safeEqual() (constant time) — CRY-03.",
+        },
+      ],
+    },
+  },
+  {
+    // Migrations are frozen and typed as Kysely<any> on purpose (Kysely's convention).
+    files: ["src/storage/sql/migrations/*.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
+  {
+    files: ["test/**/*.ts", "bench/**/*.ts"],
+    rules: { "@typescript-eslint/no-non-null-assertion": "off" },
+  },
+);

@@ -1,0 +1,56 @@
+import { migrations } from "../storage/sql/migrations/index.js";
+
+/** The `format` member of every Gatehouse backup document. */
+export const BACKUP_FORMAT = "gatehouse-backup";
+
+/** The document version this code writes and reads. */
+export const BACKUP_VERSION = 1;
+
+/** The latest migration: the schema a backup was taken from must match it. */
+export const LATEST_SCHEMA: string = Object.keys(migrations).sort().at(-1) ?? "";
+
+/**
+ * The tables a backup carries, in insertion order (parents first). Live
+ * sessions and one-time tokens are deliberately absent: they are never
+ * exported and never imported (BKP-04).
+ */
+export const BACKUP_TABLES = ["users", "settings", "api_tokens", "audit_events"] as const;
+
+/** One of {@link BACKUP_TABLES}. */
+export type BackupTable = (typeof BACKUP_TABLES)[number];
+
+/** Tables emptied by an import, children first (sessions and one-time tokens included). */
+export const CLEARED_TABLES = ["sessions", "one_time_tokens", "api_tokens", "settings", "audit_events", "users"] as const;
+
+/** Largest backup file accepted by default (256 MiB; a JS string cannot hold much more than 512 MiB). */
+export const DEFAULT_MAX_BACKUP_BYTES = 256 * 1024 * 1024;
+
+/** Most rows accepted per table by default. */
+export const DEFAULT_MAX_ROWS: Record<BackupTable, number> = {
+  users: 1_000_000,
+  settings: 1_000,
+  api_tokens: 1_000_000,
+  audit_events: 5_000_000,
+};
+
+/** Rows read per query while exporting, and inserted per statement while importing. */
+export const EXPORT_PAGE_SIZE = 1000;
+export const IMPORT_BATCH_SIZE = 500;
+
+/** A row of a backup: column name → value, exactly the columns of database.ts. */
+export type BackupRow = Record<string, string | number | null>;
+
+/** The parsed, fully validated content of a backup. */
+export interface ValidatedBackup {
+  createdAt: string;
+  schema: string;
+  tables: Record<BackupTable, BackupRow[]>;
+  /** SHA-256 (hex) of the file as given (before decryption), for the audit trail. */
+  fileSha256: string;
+  /** Size of the file as given, bytes. */
+  bytes: number;
+  encrypted: boolean;
+}
+
+/** Row counts per table. */
+export type BackupCounts = Record<BackupTable, number>;

@@ -1,0 +1,95 @@
+import { AUDIT_EVENT_TYPES } from "../core/audit/audit-event.js";
+import { ROLES } from "../core/users/user.js";
+import type { BackupTable } from "./backup-format.js";
+import {
+  argon2idPhc, both, epochMs, flag, isJsonObject, jsonText, nullable, oneOf, sha256Hex, text, type ColumnCheck,
+} from "./column-checks.js";
+import { parseSafeJson } from "./safe-json.js";
+
+/**
+ * The migration these specs describe. When a new migration changes a backed-up
+ * table, update the specs below and this name together (a test checks every
+ * live column is covered); export and import refuse to run while they differ.
+ */
+export const SPEC_SCHEMA = "0003_admin_tokens_settings";
+
+/** Columns of one table, in database.ts order: the order rows are written in. */
+export type TableSpec = ReadonlyArray<readonly [column: string, check: ColumnCheck]>;
+
+const id = text(1, 36);
+const SCOPE = /^[a-z][a-z0-9:_.-]{0,63}$/;
+
+/** `scopes`: a JSON array of scope names, or scope names separated by spaces or commas. */
+const scopes: ColumnCheck = (v) => {
+  const problem = text(0, 2048)(v);
+  if (problem) return problem;
+  const s = v as string;
+  let list: unknown;
+  try {
+    list = s.trimStart().startsWith("[") ? parseSafeJson(s) : s.split(/[ ,]+/).filter((x) => x !== "");
+  } catch {
+    return "must be a JSON array or a list of scope names";
+  }
+  return Array.isArray(list) && list.every((x) => typeof x === "string" && SCOPE.test(x)) ? null : "must list scope names";
+};
+
+const anyJson = (): boolean => true;
+
+/** Every backed-up table's columns and their checks. */
+export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
+  users: [
+    ["id", id],
+    ["username", text(1, 64)],
+    ["username_normalized", text(1, 64)],
+    ["email", nullable(text(1, 255))],
+    ["email_normalized", nullable(text(1, 255))],
+    ["email_verified", flag],
+    ["password_hash", nullable(argon2idPhc)],
+    ["role", oneOf(ROLES)],
+    ["blocked", flag],
+    ["created_at", epochMs],
+    ["updated_at", epochMs],
+    ["last_login_at", nullable(epochMs)],
+  ],
+  settings: [
+    ["key", both(text(1, 64), (v) => (/^[A-Za-z0-9_.:-]+$/.test(v as string) ? null : "must be a setting name"))],
+    ["value", jsonText(65_536, anyJson, parseSafeJson)],
+    ["updated_at", epochMs],
+    ["updated_by", nullable(id)],
+  ],
+  api_tokens: [
+    ["id", id],
+    ["user_id", id],
+    ["name", text(1, 100)],
+    ["token_hash", sha256Hex],
+    ["prefix", text(1, 16)],
+    ["scopes", scopes],
+    ["created_at", epochMs],
+    ["expires_at", epochMs],
+    ["last_used_at", nullable(epochMs)],
+  ],
+  audit_events: [
+    ["id", id],
+    ["type", oneOf(AUDIT_EVENT_TYPES)],
+    ["at", epochMs],
+    ["user_id", nullable(id)],
+    ["actor_id", nullable(id)],
+    ["ip", text(0, 64)],
+    ["user_agent", text(0, 512)],
+    ["details", jsonText(65_536, isJsonObject, parseSafeJson)],
+    ["request_id", nullable(text(1, 64))],
+  ],
+};
+
+/** The column names of a table, in order. */
+export function columnsOf(table: BackupTable): string[] {
+  return TABLE_SPECS[table].map(([column]) => column);
+}
+
+/** The column a table's rows are unique and ordered by when exporting. */
+export const PRIMARY_KEYS: Record<BackupTable, string> = {
+  users: "id",
+  settings: "key",
+  api_tokens: "id",
+  audit_events: "id",
+};

@@ -1,0 +1,35 @@
+import { parseArgs } from "node:util";
+import { CliError, EXIT, type CliIo, type Command } from "../cli-io.js";
+import { diagnose } from "../doctor-checks.js";
+
+export const DOCTOR_USAGE = `Usage: gatehouse doctor
+
+Reads the configuration from the environment exactly as the server does and
+prints insecure or risky settings with what to fix. Exit status 1 when any
+finding is an error (the server would refuse to start, or is unsafe).`;
+
+const LABEL = { error: "ERROR", warn: "WARN ", info: "INFO " } as const;
+
+function parseHelp(args: string[]): boolean {
+  try {
+    return parseArgs({ args, options: { help: { type: "boolean", short: "h", default: false } }, strict: true }).values.help;
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n\n${DOCTOR_USAGE}`, EXIT.usage);
+  }
+}
+
+/** `gatehouse doctor`: prints findings; exit 1 if any is an error. */
+export const doctorCommand: Command = async (args: string[], io: CliIo) => {
+  if (parseHelp(args)) {
+    io.out(`${DOCTOR_USAGE}\n`);
+    return EXIT.ok;
+  }
+  const findings = diagnose(io.env);
+  const order = { error: 0, warn: 1, info: 2 };
+  findings.sort((a, b) => order[a.level] - order[b.level]);
+  const errors = findings.filter((f) => f.level === "error").length;
+  const warnings = findings.filter((f) => f.level === "warn").length;
+  for (const f of findings) io.out(`${LABEL[f.level]}  ${f.message}\n       fix: ${f.fix}\n`);
+  io.out(findings.length === 0 ? "No problems found.\n" : `\n${errors} error(s), ${warnings} warning(s).\n`);
+  return errors > 0 ? EXIT.failure : EXIT.ok;
+};

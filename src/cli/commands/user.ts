@@ -1,0 +1,139 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import pino from "pino";
+import { createGatehouse, type Gatehouse } from "../../compose.js";
+import { isGatehouseError } from "../../core/errors.js";
+import { ROLES, type Role, type User } from "../../core/users/user.js";
+import { normalizeUsername } from "../../core/users/username.js";
+import { CliError, EXIT, type CliIo, type Command } from "../cli-io.js";
+import { loadCliConfig } from "../configured-database.js";
+
+export const USER_USAGE = `Usage: gatehouse user <command>
+
+  create <username> --password-file <f> [--email <e>] [--role user|admin|superadmin]
+  list [--q <prefix>] [--role <role>] [--limit <n>]
+  set-role <username> <user|admin|superadmin>
+  block <username>
+  unblock <username>
+  reset-mfa <username>
+
+A role change or a block ends all of that user's sessions at once and is
+audited (actor: the CLI). The last superadmin cannot be demoted or blocked.`;
+
+const CLI_ORIGIN = { ip: "local", userAgent: "gatehouse-cli" };
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        "password-file": { type: "string" },
+        email: { type: "string" },
+        role: { type: "string" },
+        q: { type: "string" },
+        limit: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n\n${USER_USAGE}`, EXIT.usage);
+  }
+}
+
+function roleOf(value: string | undefined, fallback?: Role): Role {
+  if (value === undefined && fallback) return fallback;
+  if (!(ROLES as readonly string[]).includes(value ?? "")) throw new CliError(`role must be one of ${ROLES.join(", ")}`, EXIT.usage);
+  return value as Role;
+}
+
+async function findUser(gh: Gatehouse, username: string | undefined): Promise<User> {
+  if (!username) throw new CliError(`a username is required\n\n${USER_USAGE}`, EXIT.usage);
+  const user = await gh.stores.users.findByLogin({ username: normalizeUsername(username) });
+  if (!user) throw new CliError(`no user named "${username}"`);
+  return user;
+}
+
+/** Applies a role or block change as an operator: the last superadmin stays, sessions end, the change is audited. */
+async function change(gh: Gatehouse, user: User, next: { role?: Role; blocked?: boolean }): Promise<void> {
+  const removesSuperadmin = user.role === "superadmin" && ((next.role !== undefined && next.role !== "superadmin") || next.blocked === true);
+  if (removesSuperadmin && (await gh.stores.users.count("superadmin")) <= 1) {
+    throw new CliError("the last superadmin cannot be demoted or blocked");
+  }
+  await gh.stores.users.update(user.id, next, Date.now());
+  await gh.sessions.revokeAllForUser(user.id);
+  if (next.role !== undefined && next.role !== user.role) {
+    await gh.audit.record({ type: "role_change", userId: user.id, details: { from: user.role, to: next.role, via: "cli" }, ...CLI_ORIGIN });
+  }
+  if (next.blocked !== undefined && next.blocked !== user.blocked) {
+    await gh.audit.record({ type: next.blocked ? "user_blocked" : "user_unblocked", userId: user.id, details: { via: "cli" }, ...CLI_ORIGIN });
+  }
+}
+
+/** `gatehouse user …`: operator user management over the configured database. */
+export const userCommand: Command = async (args: string[], io: CliIo) => {
+  const { values, positionals } = parse(args);
+  const [sub, name, extra] = positionals;
+  if (values.help || sub === undefined) {
+    io.out(`${USER_USAGE}\n`);
+    return values.help ? EXIT.ok : EXIT.usage;
+  }
+  const config = loadCliConfig(io.env);
+  const gh = await createGatehouse({ config, logger: pino({ level: "silent" }) });
+  try {
+    switch (sub) {
+      case "create": {
+        if (!name || !values["password-file"]) throw new CliError(`create needs a username and --password-file\n\n${USER_USAGE}`, EXIT.usage);
+        const password = readFileSync(values["password-file"], "utf8").replace(/\r?\n$/, "");
+        const role = roleOf(values.role, "user");
+        const { user } = await gh.accounts.register({ username: name, password, email: values.email }, CLI_ORIGIN, { role, signIn: false });
+        io.out(`created ${user.username} (${user.role}) ${user.id}\n`);
+        return EXIT.ok;
+      }
+      case "list": {
+        const limit = Math.min(1000, Math.max(1, Number(values.limit ?? 50) || 50));
+        const { users, total } = await gh.stores.users.search({
+          limit,
+          offset: 0,
+          ...(values.q ? { q: values.q } : {}),
+          ...(values.role ? { role: roleOf(values.role) } : {}),
+        });
+        for (const u of users) {
+          io.out(`${u.id}  ${u.username.padEnd(24)} ${(u.email ?? "-").padEnd(32)} ${u.role.padEnd(10)} ${u.blocked ? "blocked" : "active"}\n`);
+        }
+        io.out(`${users.length} of ${total} user(s)\n`);
+        return EXIT.ok;
+      }
+      case "set-role": {
+        const role = roleOf(extra);
+        const user = await findUser(gh, name);
+        await change(gh, user, { role });
+        io.out(`${user.username} is now ${extra}; their sessions were ended\n`);
+        return EXIT.ok;
+      }
+      case "block":
+      case "unblock": {
+        const user = await findUser(gh, name);
+        await change(gh, user, { blocked: sub === "block" });
+        io.out(`${user.username} is ${sub}ed${sub === "block" ? "; their sessions were ended" : ""}\n`);
+        return EXIT.ok;
+      }
+      case "reset-mfa": {
+        const user = await findUser(gh, name);
+        io.out(`${user.username} has no second factor to reset: MFA is not available in this version\n`);
+        return EXIT.ok;
+      }
+      default:
+        throw new CliError(`unknown user command "${sub}"\n\n${USER_USAGE}`, EXIT.usage);
+    }
+  } catch (err) {
+    if (isGatehouseError(err)) {
+      const where = err.fields && err.fields.length > 0 ? ` [${err.fields.join(", ")}]` : "";
+      throw new CliError(`${err.message} (${err.code})${where}`);
+    }
+    throw err;
+  } finally {
+    await gh.close();
+  }
+};

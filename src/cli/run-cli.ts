@@ -1,0 +1,54 @@
+import { isGatehouseError } from "../core/errors.js";
+import { CliError, EXIT, type CliIo, type Command } from "./cli-io.js";
+
+export const USAGE = `Usage: gatehouse <command> [options]
+
+Commands:
+  serve                 start the server (same as npm start)
+  backup                write a portable, checksummed (optionally encrypted) backup
+  restore <file>        validate a backup, then replace the database with it (--yes)
+  doctor                check the configuration for insecure settings
+  user                  create, list, set-role, block, unblock, reset-mfa
+
+Run "gatehouse <command> --help" for a command's options. Configuration comes
+from the environment (the same variables as the server).`;
+
+/** Commands load lazily, so help and usage errors answer without opening drivers. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import("./commands/serve.js")).serveCommand,
+  backup: async () => (await import("./commands/backup.js")).backupCommand,
+  restore: async () => (await import("./commands/restore.js")).restoreCommand,
+  doctor: async () => (await import("./commands/doctor.js")).doctorCommand,
+  user: async () => (await import("./commands/user.js")).userCommand,
+};
+
+/** Explains an error without secrets: the public message, where it is, and the (value-free) details. */
+function explain(err: unknown): string {
+  if (err instanceof CliError) return err.message;
+  if (isGatehouseError(err)) {
+    const where = err.fields && err.fields.length > 0 ? ` [${err.fields.join(", ")}]` : "";
+    const detail = err.cause instanceof Error && err.code === "invalid_backup" ? `\n  ${err.cause.message.split("; ").join("\n  ")}` : "";
+    return `${err.message} (${err.code})${where}${detail}`;
+  }
+  return `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** Runs one command line; resolves to the exit code. Never throws. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    (name === undefined ? io.err : io.out)(`${USAGE}\n`);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
+    io.err(`gatehouse: unknown command "${name.slice(0, 40)}"\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await (await load())(args, io);
+  } catch (err) {
+    io.err(`gatehouse ${name}: ${explain(err)}\n`);
+    return err instanceof CliError ? err.exitCode : EXIT.failure;
+  }
+}

@@ -1,0 +1,178 @@
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { createWebhookAlerts } from "./alerts/webhook-alerts.js";
+import { createAuditLog, type AuditLog, type AuditSink } from "./core/audit/audit-log.js";
+import { createAdminService, type AdminService } from "./core/admin/admin-service.js";
+import { createFirstSuperadmin, type FirstSuperadmin } from "./core/setup/first-superadmin.js";
+import { createSettingsService, type SettingsService } from "./core/settings/settings-service.js";
+import { createSqlSettingsStore } from "./storage/sql/sql-settings-store.js";
+import { createBackupService } from "./backup/backup-service.js";
+import { DEFAULT_MAX_BACKUP_BYTES } from "./backup/backup-format.js";
+import { createSqlOneTimeTokenStore } from "./storage/sql/sql-one-time-token-store.js";
+import { systemClock, type Clock } from "./core/clock.js";
+import { createArgon2Hasher } from "./core/passwords/argon2-hasher.js";
+import { createBoundedHasher } from "./core/passwords/bounded-hasher.js";
+import { createBanPolicy, type BanPolicy } from "./core/rate-limit/ban-policy.js";
+import { failClosed } from "./core/rate-limit/fail-closed-store.js";
+import type { LimiterStore } from "./core/rate-limit/limiter-store.js";
+import { createSecretRegulator, type SecretRegulator } from "./core/rate-limit/secret-regulator.js";
+import type { PasswordHasher } from "./core/passwords/password-hasher.js";
+import { defaultPasswordPolicy } from "./core/passwords/password-policy.js";
+import { cryptoRandom, type Random } from "./core/random.js";
+import { createSessionCache } from "./core/sessions/session-cache.js";
+import { createSessionService, type SessionService } from "./core/sessions/session-service.js";
+import { createAccountService, type AccountService } from "./core/users/account-service.js";
+import { createApiTokenService, type ApiTokenService } from "./core/tokens/api-token-service.js";
+import type { Config } from "./config/config.js";
+import { buildApp } from "./http/app.js";
+import { createSqlStores, type Stores } from "./storage/sql/create-sql-stores.js";
+import { openDatabase, type OpenDatabase } from "./storage/sql/open-database.js";
+import { createMemoryLimiterStore } from "./storage/memory/memory-limiter-store.js";
+import { openRedis, waitUntilReady } from "./storage/redis/open-redis.js";
+import { createRedisLimiterStore } from "./storage/redis/redis-limiter-store.js";
+
+/** Overrides for tests: a manual clock, a schema to isolate a PostgreSQL run. */
+export interface ComposeOptions {
+  config: Config;
+  logger: FastifyBaseLogger;
+  clock?: Clock;
+  random?: Random;
+  hasher?: PasswordHasher;
+  /** PostgreSQL schema (created by the caller) to run in. */
+  schema?: string;
+  /** Prefix of every Redis key (tests isolate themselves with one). */
+  redisPrefix?: string;
+}
+
+/** A wired Gatehouse: its database, stores, services and HTTP app. */
+export interface Gatehouse {
+  app: FastifyInstance;
+  database: OpenDatabase;
+  stores: Stores;
+  sessions: SessionService;
+  accounts: AccountService;
+  admin: AdminService;
+  tokens: ApiTokenService;
+  firstSuperadmin: FirstSuperadmin;
+  settings: SettingsService;
+  audit: AuditLog;
+  limiter: LimiterStore;
+  bans: BanPolicy;
+  regulator: SecretRegulator;
+  /** Resolves when no alert webhook call is in flight. */
+  alertsIdle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The one composition root: config → database → stores → services → app.
+ * `main.ts` listens on the result; tests inject into it.
+ */
+export async function createGatehouse(options: ComposeOptions): Promise<Gatehouse> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? cryptoRandom;
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    ...(options.schema ? { schema: options.schema } : {}),
+  });
+  const stores = createSqlStores(database.db);
+  // Every audit event is also one JSON log line; alert types go to the webhook when one is configured.
+  const mirror: AuditSink = (event) => logger.info({ audit: { ...event, at: new Date(event.at).toISOString() } }, `audit ${event.type}`);
+  const alerts = config.alertWebhookUrl
+    ? createWebhookAlerts({
+        url: config.alertWebhookUrl,
+        onError: (err, event) => logger.warn({ err, eventId: event.id, type: event.type }, "alert webhook failed"),
+      })
+    : null;
+  const audit = createAuditLog({
+    store: stores.audit,
+    clock,
+    random,
+    retentionMs: config.auditRetentionMs,
+    sinks: alerts ? [mirror, alerts] : [mirror],
+  });
+
+  const redis = config.redisUrl === null ? null : openRedis(config.redisUrl);
+  if (redis) await waitUntilReady(redis, 5_000).catch((err: unknown) => logger.error({ err }, "Redis is not reachable; auth endpoints answer 503 until it is"));
+  const limiter = failClosed(
+    redis ? createRedisLimiterStore(redis, options.redisPrefix) : createMemoryLimiterStore(),
+    (err) => logger.error({ err }, "rate-limit store failed; refusing (fail closed)"),
+  );
+  const bans = createBanPolicy({ store: limiter, clock, audit, policy: config.protection });
+  const regulator = createSecretRegulator({ store: limiter, clock, audit, bans, policy: config.protection });
+  const sessions = createSessionService({
+    store: stores.sessions,
+    cache: createSessionCache(),
+    clock,
+    random,
+    lifetimes: config.sessions,
+  });
+  const hasher = createBoundedHasher(options.hasher ?? createArgon2Hasher(), config.hashing);
+  const accounts = createAccountService({
+    users: stores.users,
+    sessions,
+    hasher,
+    regulator,
+    audit,
+    clock,
+    random,
+    policy: { ...defaultPasswordPolicy, minLength: config.passwordMinLength },
+    lifetimes: config.sessions,
+  });
+  const admin = createAdminService({
+    users: stores.users,
+    sessions,
+    sessionStore: stores.sessions,
+    auditStore: stores.audit,
+    audit,
+    regulator,
+    bans,
+    clock,
+    lifetimes: config.sessions,
+    requireRecentAuth: (session) => accounts.requireRecentAuth(session),
+  });
+  // The session service reads config.sessions; settings changes are written into that same object.
+  const settings = createSettingsService({ store: createSqlSettingsStore(database.db), audit, clock, lifetimes: config.sessions });
+  await settings.current();
+  const firstSuperadmin = createFirstSuperadmin({
+    users: stores.users,
+    accounts,
+    tokens: createSqlOneTimeTokenStore(database.db),
+    regulator,
+    audit,
+    clock,
+    random,
+  });
+  const tokens = createApiTokenService({
+    store: stores.apiTokens,
+    audit,
+    clock,
+    random,
+    regulator,
+    requireRecentAuth: (session) => accounts.requireRecentAuth(session),
+  });
+  const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
+  const app = await buildApp({ config, accounts, admin, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping }, logger);
+  return {
+    app,
+    database,
+    stores,
+    sessions,
+    accounts,
+    admin,
+    tokens,
+    firstSuperadmin,
+    settings,
+    audit,
+    limiter,
+    bans,
+    regulator,
+    alertsIdle: () => alerts?.idle() ?? Promise.resolve(),
+    async close() {
+      await app.close();
+      await database.close();
+      redis?.disconnect();
+    },
+  };
+}

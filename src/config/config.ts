@@ -1,0 +1,40 @@
+import type { HashingCapacity } from "../core/passwords/bounded-hasher.js";
+import type { ProtectionPolicy } from "../core/rate-limit/protection-policy.js";
+import type { SessionLifetimes } from "../core/sessions/session.js";
+
+/** Gatehouse's validated configuration. Built only by {@link loadConfig}. */
+export interface Config {
+  env: "production" | "development" | "test";
+  port: number;
+  host: string;
+  /** The origin users see, e.g. `https://auth.example.com`. */
+  publicUrl: string;
+  /** True when `publicUrl` is https: Secure cookies, `__Host-` prefix, HSTS. */
+  secure: boolean;
+  /** The master secret (≥ 32 bytes). Never logged. */
+  secretKey: string;
+  /** Where the secret came from. */
+  secretKeySource: "env" | "file" | "generated";
+  dataDir: string;
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  admin: { username: string; password: string; email: string | null } | null;
+  trustedProxies: string[];
+  upstreamUrl: string | null;
+  configFile: string | null;
+  smtpUrl: string | null;
+  mailFrom: string | null;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  passwordMinLength: number;
+  sessions: SessionLifetimes;
+  /** Largest accepted JSON body, bytes. */
+  bodyLimit: number;
+  /** Rate limits, brute-force regulation and automated bans. */
+  protection: ProtectionPolicy;
+  /** Password-hashing load shedding. */
+  hashing: HashingCapacity;
+  /** How long audit events are kept, ms. */
+  auditRetentionMs: number;
+  /** Where alerts are POSTed, if anywhere. */
+  alertWebhookUrl: string | null;
+}

@@ -1,0 +1,152 @@
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { defaultHashingCapacity, QUEUE_PER_SLOT } from "../core/passwords/bounded-hasher.js";
+import { resolve } from "node:path";
+import type { Config } from "./config.js";
+import { settings, type Setting } from "./schema.js";
+import { loadOrCreateDevSecret, secretKeyProblem } from "./secret-key.js";
+
+/** Every problem found in the configuration, reported together. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+type Values = { [K in keyof typeof settings]: (typeof settings)[K]["default"] };
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const MAX_REMEMBER_MS = 30 * 86_400_000;
+
+/**
+ * Reads and validates the whole configuration from `env` in one pass. Throws
+ * a {@link ConfigError} listing every problem; never includes a secret value
+ * in a message. Outside production a missing SECRET_KEY is generated into the
+ * data dir and reused on the next start.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const values = {} as Record<string, unknown>;
+  for (const [key, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
+    values[key] = readSetting(setting, env, problems);
+  }
+  const v = values as Values;
+
+  if (!["production", "development", "test"].includes(v.nodeEnv)) problems.push(`NODE_ENV must be production, development or test`);
+  if (!LOG_LEVELS.includes(v.logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+  const production = v.nodeEnv === "production";
+  const publicUrl = v.publicUrl ?? `http://localhost:${v.port}`;
+  const secure = publicUrl.startsWith("https:");
+
+  if (env.NODE_TLS_REJECT_UNAUTHORIZED === "0") {
+    problems.push("NODE_TLS_REJECT_UNAUTHORIZED=0 disables certificate checks on every outgoing connection; remove it");
+  }
+  if (v.secretKey !== null) {
+    const problem = secretKeyProblem(v.secretKey);
+    if (problem) problems.push(problem);
+  } else if (production && !problems.some((p) => p.startsWith("SECRET_KEY") || p.includes("SECRET_KEY_FILE"))) {
+    problems.push("SECRET_KEY is required in production (at least 32 bytes; generate one with: openssl rand -hex 32)");
+  }
+  if (production && !secure && !v.allowInsecureHttp) {
+    problems.push("PUBLIC_URL must be https in production (set GATEHOUSE_ALLOW_INSECURE_HTTP=true only for a trusted private network)");
+  }
+  if (v.databaseUrl !== null && !/^(postgres|postgresql):\/\//.test(v.databaseUrl) && !v.databaseUrl.startsWith("sqlite:")) {
+    problems.push("DATABASE_URL must be a postgres:// URL (leave it unset for SQLite in the data dir)");
+  }
+  if ((v.adminUsername === null) !== (v.adminPassword === null)) {
+    problems.push("GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD must be set together");
+  }
+  if (v.sessionRemember > MAX_REMEMBER_MS) problems.push("SESSION_REMEMBER_LIFETIME must be at most 30d");
+  if (v.sessionAbsolute < 5 * 60_000 || v.sessionAbsolute > MAX_REMEMBER_MS) problems.push("SESSION_ABSOLUTE_LIFETIME must be between 5m and 30d");
+  if (v.sessionRemember < v.sessionAbsolute) problems.push("SESSION_REMEMBER_LIFETIME must not be shorter than SESSION_ABSOLUTE_LIFETIME");
+  if (v.sessionIdle > v.sessionAbsolute) problems.push("SESSION_IDLE_TIMEOUT must not exceed SESSION_ABSOLUTE_LIFETIME");
+  if (v.sessionIdle < 60_000) problems.push("SESSION_IDLE_TIMEOUT must be at least 1m");
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = resolve(v.dataDir);
+  let secretKey = v.secretKey;
+  let secretKeySource: Config["secretKeySource"] = env.SECRET_KEY ? "env" : "file";
+  if (secretKey === null) {
+    const generated = loadOrCreateDevSecret(dataDir);
+    secretKey = generated.key;
+    secretKeySource = generated.created ? "generated" : "file";
+  }
+
+  return {
+    env: v.nodeEnv as Config["env"],
+    port: v.port,
+    host: v.host,
+    publicUrl,
+    secure,
+    secretKey,
+    secretKeySource,
+    dataDir,
+    databaseUrl: v.databaseUrl,
+    redisUrl: v.redisUrl,
+    admin: v.adminUsername !== null && v.adminPassword !== null ? { username: v.adminUsername, password: v.adminPassword, email: v.adminEmail } : null,
+    trustedProxies: v.trustedProxies,
+    upstreamUrl: v.upstreamUrl,
+    configFile: v.configFile,
+    smtpUrl: v.smtpUrl,
+    mailFrom: v.mailFrom,
+    logLevel: v.logLevel as Config["logLevel"],
+    passwordMinLength: v.passwordMinLength,
+    sessions: {
+      idleMs: v.sessionIdle,
+      absoluteMs: v.sessionAbsolute,
+      rememberMs: v.sessionRemember,
+      touchIntervalMs: 60_000,
+      maxPerUser: v.sessionMaxPerUser,
+      adminIdleMs: Math.min(v.sessionIdle, 15 * 60_000),
+      sudoMs: 10 * 60_000,
+    },
+    bodyLimit: v.bodyLimit,
+    protection: {
+      routes: {
+        login: v.rateLimitLogin,
+        register: v.rateLimitRegister,
+        forgotPassword: v.rateLimitForgotPassword,
+        accountDelete: v.rateLimitAccountDelete,
+        api: v.rateLimitApi,
+      },
+      ipFailures: { max: v.ipFailureLimit, blockMs: v.ipBlock },
+      accountFailures: { delayFrom: 6, capMs: 15 * 60_000, lockAt: v.accountLockAt, ttlMs: 30 * 86_400_000 },
+      bans: { trips: v.autoBanTrips === 0 ? Number.POSITIVE_INFINITY : v.autoBanTrips, windowMs: v.autoBanWindow, banMs: v.autoBanDuration },
+      failureTtlMs: 24 * 3_600_000,
+    },
+    hashing: (() => {
+      const defaults = defaultHashingCapacity(Number(env.UV_THREADPOOL_SIZE ?? 4) || 4, availableParallelism());
+      const inFlight = v.hashConcurrency ?? defaults.maxInFlight;
+      return { maxInFlight: inFlight, maxQueue: v.hashQueue ?? inFlight * QUEUE_PER_SLOT };
+    })(),
+    auditRetentionMs: v.auditRetention,
+    alertWebhookUrl: v.alertWebhookUrl,
+  };
+}
+
+function readSetting(setting: Setting<unknown>, env: NodeJS.ProcessEnv, problems: string[]): unknown {
+  let raw = env[setting.env];
+  const fileVar = `${setting.env}_FILE`;
+  if (setting.fromFile && env[fileVar]) {
+    if (raw !== undefined && raw !== "") {
+      problems.push(`set either ${setting.env} or ${fileVar}, not both`);
+      return setting.default;
+    }
+    try {
+      raw = readFileSync(env[fileVar] as string, "utf8").trim();
+    } catch {
+      problems.push(`${fileVar}: cannot read the file it names`);
+      return setting.default;
+    }
+  }
+  if (raw === undefined || raw === "") return setting.default;
+  try {
+    return setting.parse(raw);
+  } catch (err) {
+    problems.push(`${setting.env} ${(err as Error).message}`);
+    return setting.default;
+  }
+}

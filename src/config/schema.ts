@@ -1,0 +1,60 @@
+import { parseBoolean, parseCidrList, parseDuration, parseHttpUrl, parseIntInRange, parsePublicUrl, parseWindowLimit } from "./parse-values.js";
+
+/** One configuration variable: its default, its meaning, and how to read it. */
+export interface Setting<T> {
+  env: string;
+  default: T;
+  description: string;
+  /** May a `<NAME>_FILE` variable supply the value (for secrets)? */
+  fromFile?: boolean;
+  parse(raw: string): T;
+}
+
+const text = (raw: string): string => raw.trim();
+const optional = (raw: string): string | null => (raw.trim() === "" ? null : raw.trim());
+
+/**
+ * Every environment variable Gatehouse reads, with its default and meaning.
+ * README.md and docs/configuration.md document each of them (checked by test/unit/docs-config.test.ts).
+ */
+export const settings = {
+  nodeEnv: { env: "NODE_ENV", default: "development", description: "`production` enforces a strong SECRET_KEY and safe settings", parse: text },
+  port: { env: "PORT", default: 8080, description: "TCP port to listen on", parse: (r: string) => parseIntInRange(r, 0, 65535) },
+  host: { env: "HOST", default: "127.0.0.1", description: "address to listen on", parse: text },
+  publicUrl: { env: "PUBLIC_URL", default: null as string | null, description: "the origin users see (default `http://localhost:$PORT`); used for cookies, CSRF origin checks and emailed links", parse: parsePublicUrl },
+  secretKey: { env: "SECRET_KEY", default: null as string | null, fromFile: true, description: "master secret, at least 32 bytes; required in production, generated into the data dir otherwise", parse: text },
+  dataDir: { env: "GATEHOUSE_DATA_DIR", default: "./.data", description: "SQLite file, generated development secret", parse: text },
+  databaseUrl: { env: "DATABASE_URL", default: null as string | null, fromFile: true, description: "`postgres://…` switches to PostgreSQL; `sqlite:<path>` picks another SQLite file; default SQLite in the data dir", parse: optional },
+  redisUrl: { env: "REDIS_URL", default: null as string | null, fromFile: true, description: "Redis for rate limits and cache invalidation shared by all instances", parse: optional },
+  adminUsername: { env: "GATEHOUSE_ADMIN_USERNAME", default: null as string | null, description: "seed the first superadmin on first start", parse: optional },
+  adminPassword: { env: "GATEHOUSE_ADMIN_PASSWORD", default: null as string | null, fromFile: true, description: "its password (never logged)", parse: optional },
+  adminEmail: { env: "GATEHOUSE_ADMIN_EMAIL", default: null as string | null, description: "its email", parse: optional },
+  trustedProxies: { env: "TRUSTED_PROXIES", default: [] as string[], description: "comma-separated IPs/CIDRs whose `X-Forwarded-*` headers are believed", parse: parseCidrList },
+  upstreamUrl: { env: "UPSTREAM_URL", default: null as string | null, description: "gateway mode: the app to protect", parse: optional },
+  configFile: { env: "GATEHOUSE_CONFIG", default: null as string | null, description: "YAML file with access rules", parse: optional },
+  smtpUrl: { env: "SMTP_URL", default: null as string | null, fromFile: true, description: "outgoing mail (nodemailer URL)", parse: optional },
+  mailFrom: { env: "MAIL_FROM", default: null as string | null, description: "sender address of outgoing mail", parse: optional },
+  logLevel: { env: "LOG_LEVEL", default: "info", description: "fatal, error, warn, info, debug, trace or silent", parse: text },
+  passwordMinLength: { env: "PASSWORD_MIN_LENGTH", default: 12, description: "minimum password length in characters (8–64)", parse: (r: string) => parseIntInRange(r, 8, 64) },
+  sessionIdle: { env: "SESSION_IDLE_TIMEOUT", default: 30 * 60_000, description: "a session ends after this long without requests (`30m`)", parse: parseDuration },
+  sessionAbsolute: { env: "SESSION_ABSOLUTE_LIFETIME", default: 12 * 3_600_000, description: "a session ends this long after sign-in, whatever the activity (`12h`)", parse: parseDuration },
+  sessionRemember: { env: "SESSION_REMEMBER_LIFETIME", default: 30 * 86_400_000, description: "lifetime of a \"remember me\" session (`30d`, at most 30 days)", parse: parseDuration },
+  sessionMaxPerUser: { env: "SESSION_MAX_PER_USER", default: 10, description: "concurrent sessions per user; the oldest is signed out beyond it", parse: (r: string) => parseIntInRange(r, 1, 1000) },
+  bodyLimit: { env: "BODY_LIMIT", default: 65_536, description: "largest JSON request body in bytes", parse: (r: string) => parseIntInRange(r, 1024, 10 * 1024 * 1024) },
+  rateLimitLogin: { env: "RATE_LIMIT_LOGIN", default: { limit: 10, windowMs: 60_000 }, description: "login requests per IP (`10/1m`)", parse: parseWindowLimit },
+  rateLimitRegister: { env: "RATE_LIMIT_REGISTER", default: { limit: 5, windowMs: 60_000 }, description: "registrations per IP (`5/1m`)", parse: parseWindowLimit },
+  rateLimitForgotPassword: { env: "RATE_LIMIT_FORGOT_PASSWORD", default: { limit: 3, windowMs: 60_000 }, description: "forgot-password requests per IP (`3/1m`)", parse: parseWindowLimit },
+  rateLimitAccountDelete: { env: "RATE_LIMIT_ACCOUNT_DELETE", default: { limit: 2, windowMs: 60_000 }, description: "account deletions per user (`2/1m`)", parse: parseWindowLimit },
+  rateLimitApi: { env: "RATE_LIMIT_API", default: { limit: 120, windowMs: 60_000 }, description: "every other `/api/` request, per user when signed in, else per IP (`120/1m`)", parse: parseWindowLimit },
+  ipFailureLimit: { env: "BRUTE_FORCE_IP_FAILURES", default: 10, description: "consecutive failed secret checks from one IP before its logins are blocked", parse: (r: string) => parseIntInRange(r, 3, 1000) },
+  ipBlock: { env: "BRUTE_FORCE_IP_BLOCK", default: 10 * 60_000, description: "how long such an IP is blocked (`10m`)", parse: parseDuration },
+  accountLockAt: { env: "BRUTE_FORCE_ACCOUNT_LOCK", default: 100, description: "consecutive failures that lock an account's password until a reset or an admin unlock (at most 100)", parse: (r: string) => parseIntInRange(r, 10, 100) },
+  autoBanTrips: { env: "AUTO_BAN_TRIPS", default: 5, description: "limit trips within `AUTO_BAN_WINDOW` that ban an IP; `0` turns automated bans off", parse: (r: string) => parseIntInRange(r, 0, 1000) },
+  autoBanWindow: { env: "AUTO_BAN_WINDOW", default: 10 * 60_000, description: "window for counting trips (`10m`)", parse: parseDuration },
+  autoBanDuration: { env: "AUTO_BAN_DURATION", default: 60 * 60_000, description: "length of an automated ban (`1h`)", parse: parseDuration },
+  hashConcurrency: { env: "HASH_CONCURRENCY", default: null as number | null, description: "password hashes computed at once (default: the libuv pool size, `UV_THREADPOOL_SIZE` or 4, but at most the CPU count minus one)", parse: (r: string) => parseIntInRange(r, 1, 256) },
+  hashQueue: { env: "HASH_QUEUE", default: null as number | null, description: "hashes waiting for a slot before 503 (default: 16 per slot, about half a second)", parse: (r: string) => parseIntInRange(r, 0, 10_000) },
+  auditRetention: { env: "AUDIT_RETENTION", default: 90 * 86_400_000, description: "how long audit events are kept (`90d`)", parse: parseDuration },
+  alertWebhookUrl: { env: "ALERT_WEBHOOK_URL", default: null as string | null, fromFile: true, description: "receives `account_locked`, `ip_banned` and `suspicious_activity` events as JSON", parse: parseHttpUrl },
+  allowInsecureHttp: { env: "GATEHOUSE_ALLOW_INSECURE_HTTP", default: false, description: "production only: allow a plain-http PUBLIC_URL, for a trusted private network", parse: parseBoolean },
+} satisfies Record<string, Setting<unknown>>;

@@ -1,0 +1,77 @@
+/**
+ * The one error type of Gatehouse. Every failure that reaches a client is a
+ * {@link GatehouseError} with a code from {@link errorCodes}; the HTTP layer
+ * maps it to `{error, code}` and the registered status.
+ */
+
+/** Every error code with its HTTP status and the message shown to clients. */
+export const errorCodes = {
+  invalid_request: { status: 400, message: "The request is invalid" },
+  invalid_json: { status: 400, message: "The request body is not valid JSON" },
+  integrity_error: { status: 400, message: "The backup is damaged or was altered, or the passphrase is wrong" },
+  invalid_backup: { status: 400, message: "The backup is not valid; nothing was changed" },
+  passphrase_required: { status: 400, message: "This backup is encrypted; a passphrase is required" },
+  password_too_short: { status: 400, message: "The password is too short" },
+  password_too_long: { status: 400, message: "The password is too long" },
+  password_common: { status: 400, message: "This password is too common; choose another one" },
+  password_contextual: {
+    status: 400,
+    message: "The password must not contain your username, your email address or the product name",
+  },
+  unauthenticated: { status: 401, message: "Authentication required" },
+  invalid_credentials: { status: 401, message: "Invalid username or password" },
+  forbidden: { status: 403, message: "You are not allowed to do this" },
+  csrf: { status: 403, message: "Cross-site request refused" },
+  account_blocked: { status: 403, message: "This account is blocked" },
+  invalid_password: { status: 403, message: "The current password is incorrect" },
+  reauth_required: { status: 403, message: "Please confirm your password to continue" },
+  registration_closed: { status: 403, message: "Registration is closed" },
+  not_found: { status: 404, message: "Not found" },
+  method_not_allowed: { status: 405, message: "Method not allowed" },
+  username_taken: { status: 409, message: "This username is already taken" },
+  email_taken: { status: 409, message: "This email address is already registered" },
+  last_superadmin: { status: 409, message: "The last superadmin cannot be demoted, blocked or deleted" },
+  too_many_tokens: { status: 409, message: "Too many API tokens; revoke one first" },
+  payload_too_large: { status: 413, message: "The request body is too large" },
+  unsupported_media_type: { status: 415, message: "Unsupported content type; send application/json" },
+  rate_limited: { status: 429, message: "Too many requests; try again later" },
+  internal: { status: 500, message: "An internal error occurred" },
+  not_ready: { status: 503, message: "Service not ready" },
+  overloaded: { status: 503, message: "Too many sign-ins in progress; try again in a moment" },
+  unavailable: { status: 503, message: "Service temporarily unavailable; try again later" },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** A machine-readable error code from the registry. */
+export type ErrorCode = keyof typeof errorCodes;
+
+/** Optional details carried by an error; none of them may hold a secret. */
+export interface ErrorDetails {
+  /** Names of the offending input fields (never their values). */
+  fields?: string[];
+  /** Seconds after which a retry may succeed (429/503). */
+  retryAfter?: number;
+  /** The underlying cause, logged but never sent to clients. */
+  cause?: unknown;
+}
+
+/** The single error type; `code` selects status and public message. */
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly fields: string[] | undefined;
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, details: ErrorDetails = {}) {
+    super(errorCodes[code].message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "GatehouseError";
+    this.code = code;
+    this.status = errorCodes[code].status;
+    this.fields = details.fields;
+    this.retryAfter = details.retryAfter;
+  }
+}
+
+/** True when `err` is a {@link GatehouseError} (optionally with the given code). */
+export function isGatehouseError(err: unknown, code?: ErrorCode): err is GatehouseError {
+  return err instanceof GatehouseError && (code === undefined || err.code === code);
+}

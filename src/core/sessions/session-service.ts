@@ -1,0 +1,177 @@
+import type { Clock } from "../clock.js";
+import { generateToken, hashToken, isWellFormedToken } from "../crypto/tokens.js";
+import type { Random } from "../random.js";
+import type { User } from "../users/user.js";
+import { sessionEndsAt, type Session, type SessionLifetimes } from "./session.js";
+import type { SessionCache } from "./session-cache.js";
+import type { SessionStore } from "./session-store.js";
+
+/** Where a session was opened from. */
+export interface SessionOrigin {
+  ip: string;
+  userAgent: string;
+  /** The request id, carried into audit events. */
+  requestId?: string;
+}
+
+/** A freshly issued session and the token to put in the cookie (the only place it ever exists). */
+export interface IssuedSession {
+  token: string;
+  session: Session;
+}
+
+/** A valid session and its user. */
+export interface ValidSession {
+  session: Session;
+  user: User;
+}
+
+/** Dependencies of {@link createSessionService}. */
+export interface SessionServiceDeps {
+  store: SessionStore;
+  cache: SessionCache;
+  clock: Clock;
+  random: Random;
+  lifetimes: SessionLifetimes;
+  /** How long a cached lookup is trusted before it is re-read from the store (default 5 s, FWD-06). */
+  cacheTtlMs?: number;
+}
+
+/** Session lifecycle: issue, validate, rotate, list and revoke. */
+export interface SessionService {
+  /** Issues a brand-new session (never reuses a presented token: no fixation). */
+  create(userId: string, origin: SessionOrigin, remember: boolean): Promise<IssuedSession>;
+  /** The session for a cookie token, or null if unknown, expired or its user is blocked. */
+  validate(token: string): Promise<ValidSession | null>;
+  /**
+   * Replaces a session by a new one with a new token; the old token dies.
+   * The absolute expiry carries over (a rotation never extends a session,
+   * SESS-07) unless `renew` is set (a password change starts a new session
+   * lifetime). `reauthenticated` marks the new session as freshly
+   * re-authenticated (sudo, SESS-04: a new token at every step-up).
+   */
+  rotate(session: Session, origin: SessionOrigin, options?: { renew?: boolean; reauthenticated?: boolean }): Promise<IssuedSession>;
+  /** Ends the session of this token, if any. */
+  revokeToken(token: string): Promise<void>;
+  /** Ends one of the user's sessions by id; false if it is not theirs. */
+  revokeById(userId: string, sessionId: string): Promise<boolean>;
+  /** Ends all of a user's sessions but `exceptId`; returns how many ended. */
+  revokeAllForUser(userId: string, exceptId?: string): Promise<number>;
+  /** Drops every cached lookup (after a database restore). */
+  forgetAll(): void;
+  /** Drops cached lookups of a user after their record changed. */
+  forgetUser(userId: string): void;
+  list(userId: string, limit: number, offset: number): Promise<Session[]>;
+  /** Deletes expired sessions from the store. */
+  purgeExpired(): Promise<number>;
+}
+
+/** Creates the {@link SessionService}. */
+export function createSessionService(deps: SessionServiceDeps): SessionService {
+  const { store, cache, clock, random, lifetimes } = deps;
+  const cacheTtlMs = deps.cacheTtlMs ?? 5_000;
+
+  async function create(
+    userId: string,
+    origin: SessionOrigin,
+    remember: boolean,
+    expiresAt?: number,
+    reauthAt?: number | null,
+  ): Promise<IssuedSession> {
+    const now = clock.now();
+    const token = generateToken(random);
+    const session: Session = {
+      id: random.uuid(),
+      tokenHash: hashToken(token),
+      userId,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: expiresAt ?? now + (remember ? lifetimes.rememberMs : lifetimes.absoluteMs),
+      remember,
+      ip: origin.ip,
+      userAgent: origin.userAgent.slice(0, 512),
+      reauthAt: reauthAt === undefined ? now : reauthAt,
+    };
+    await store.insert(session);
+    await enforceCap(userId, session.id);
+    return { token, session };
+  }
+
+  /** Signs out the oldest sessions beyond the cap, never the one just issued. */
+  async function enforceCap(userId: string, keepId: string): Promise<void> {
+    const others = (await store.listForUser(userId, lifetimes.maxPerUser + 50, 0)).filter((s) => s.id !== keepId);
+    for (const old of others.slice(lifetimes.maxPerUser - 1)) {
+      await store.delete(old.id);
+      cache.deleteSession(old.tokenHash);
+    }
+  }
+
+  async function validate(token: string): Promise<ValidSession | null> {
+    if (!isWellFormedToken(token)) return null;
+    const tokenHash = hashToken(token);
+    const now = clock.now();
+    let found = cache.get(tokenHash);
+    if (!found || now - (found.loadedAt ?? 0) > cacheTtlMs) {
+      const generation = cache.generation();
+      const row = await store.findWithUser(tokenHash);
+      if (!row) {
+        cache.deleteSession(tokenHash);
+        return null;
+      }
+      found = { ...row, loadedAt: now };
+      if (cache.generation() === generation) cache.set(tokenHash, found);
+    }
+    if (sessionEndsAt(found.session, lifetimes, found.user.role) <= now) {
+      cache.deleteSession(tokenHash);
+      await store.delete(found.session.id);
+      return null;
+    }
+    if (found.user.blocked) return null;
+    if (now - found.session.lastSeenAt >= lifetimes.touchIntervalMs) {
+      const generation = cache.generation();
+      await store.touch(found.session.id, now);
+      found = { ...found, session: { ...found.session, lastSeenAt: now } };
+      if (cache.generation() === generation) cache.set(tokenHash, found);
+    }
+    return { session: found.session, user: found.user };
+  }
+
+  async function rotate(
+    session: Session,
+    origin: SessionOrigin,
+    options: { renew?: boolean; reauthenticated?: boolean } = {},
+  ): Promise<IssuedSession> {
+    const reauthAt = options.reauthenticated ? clock.now() : session.reauthAt;
+    const issued = await create(session.userId, origin, session.remember, options.renew ? undefined : session.expiresAt, reauthAt);
+    await store.delete(session.id);
+    cache.deleteSession(session.tokenHash);
+    return issued;
+  }
+
+  return {
+    create,
+    validate,
+    rotate,
+    async revokeToken(token) {
+      if (!isWellFormedToken(token)) return;
+      const tokenHash = hashToken(token);
+      const row = cache.get(tokenHash) ?? (await store.findWithUser(tokenHash));
+      cache.deleteSession(tokenHash);
+      if (row) await store.delete(row.session.id);
+    },
+    async revokeById(userId, sessionId) {
+      const deleted = await store.delete(sessionId, userId);
+      if (deleted) cache.deleteUser(userId);
+      return deleted;
+    },
+    async revokeAllForUser(userId, exceptId) {
+      const ids = await store.deleteAllForUser(userId, exceptId);
+      cache.deleteUser(userId);
+      return ids.length;
+    },
+    forgetUser: (userId) => cache.deleteUser(userId),
+    forgetAll: () => cache.clear(),
+    list: (userId, limit, offset) => store.listForUser(userId, limit, offset),
+    purgeExpired: () => store.deleteExpired(clock.now(), lifetimes.idleMs),
+  };
+}

@@ -1,0 +1,80 @@
+import type { AuditLog } from "../audit/audit-log.js";
+import type { Clock } from "../clock.js";
+import { GatehouseError } from "../errors.js";
+import type { SessionOrigin } from "../sessions/session-service.js";
+import type { SessionLifetimes } from "../sessions/session.js";
+import { LOGIN_METHODS, SETTING_BOUNDS, settingsFromLifetimes, type Settings } from "./settings.js";
+import type { SettingsStore } from "./settings-store.js";
+
+/** Reads and changes the runtime settings. */
+export interface SettingsService {
+  /** The settings in force (re-read from the store at most every few seconds, so all instances converge). */
+  current(): Promise<Settings>;
+  /** Validates and applies a partial change at once; audited as `settings_changed` with the changed keys. */
+  update(actorId: string, change: Partial<Settings>, origin: SessionOrigin): Promise<Settings>;
+}
+
+/**
+ * Creates the {@link SettingsService}. `lifetimes` is the object the session
+ * service reads: changes to session lifetimes are written into it, so they
+ * apply to the very next request without a restart.
+ */
+export function createSettingsService(deps: {
+  store: SettingsStore;
+  audit: AuditLog;
+  clock: Clock;
+  lifetimes: SessionLifetimes;
+  refreshMs?: number;
+}): SettingsService {
+  const { store, audit, clock, lifetimes } = deps;
+  const defaults = settingsFromLifetimes(lifetimes);
+  const refreshMs = deps.refreshMs ?? 5_000;
+  let cached: { settings: Settings; at: number } | null = null;
+
+  function apply(settings: Settings): Settings {
+    lifetimes.idleMs = settings.sessionIdleMinutes * 60_000;
+    lifetimes.absoluteMs = settings.sessionAbsoluteMinutes * 60_000;
+    lifetimes.rememberMs = settings.sessionRememberDays * 86_400_000;
+    lifetimes.adminIdleMs = Math.min(lifetimes.idleMs, 15 * 60_000);
+    cached = { settings, at: clock.now() };
+    return settings;
+  }
+
+  async function load(): Promise<Settings> {
+    const stored = await store.all();
+    const merged: Record<string, unknown> = { ...defaults };
+    for (const [key, text] of Object.entries(stored)) {
+      if (key in defaults) merged[key] = JSON.parse(text) as unknown;
+    }
+    return apply(merged as unknown as Settings);
+  }
+
+  function validate(next: Settings): void {
+    const bad: string[] = [];
+    for (const [key, [min, max]] of Object.entries(SETTING_BOUNDS)) {
+      const value = next[key as keyof typeof SETTING_BOUNDS];
+      if (!Number.isInteger(value) || value < min || value > max) bad.push(key);
+    }
+    if (next.sessionIdleMinutes > next.sessionAbsoluteMinutes) bad.push("sessionIdleMinutes");
+    if (next.sessionRememberDays * 1440 < next.sessionAbsoluteMinutes) bad.push("sessionRememberDays");
+    if (next.loginMethods.length === 0 || next.loginMethods.some((m) => !(LOGIN_METHODS as readonly string[]).includes(m))) bad.push("loginMethods");
+    if (bad.length > 0) throw new GatehouseError("invalid_request", { fields: [...new Set(bad)] });
+  }
+
+  return {
+    async current() {
+      if (cached && clock.now() - cached.at < refreshMs) return cached.settings;
+      return load();
+    },
+    async update(actorId, change, origin) {
+      const before = await load();
+      const next: Settings = { ...before, ...change };
+      validate(next);
+      const changed = (Object.keys(change) as (keyof Settings)[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(next[k]));
+      if (changed.length === 0) return before;
+      await store.put(Object.fromEntries(changed.map((k) => [k, JSON.stringify(next[k])])), actorId, clock.now());
+      await audit.record({ type: "settings_changed", actorId, details: { keys: changed.join(",") }, ...origin });
+      return apply(next);
+    },
+  };
+}

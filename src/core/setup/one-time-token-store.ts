@@ -1,0 +1,11 @@
+/** Persistence port for one-time secrets that are not sessions (the setup link). */
+export interface OneTimeTokenStore {
+  insert(token: { tokenHash: string; purpose: string; userId: string | null; createdAt: number; expiresAt: number }): Promise<void>;
+  /**
+   * Atomically deletes the unexpired token with this hash and purpose and
+   * answers whether it existed: of two concurrent uses, exactly one wins.
+   */
+  consume(tokenHash: string, purpose: string, now: number): Promise<boolean>;
+  /** Deletes every token of a purpose (a newer link replaces older ones). */
+  deletePurpose(purpose: string): Promise<void>;
+}

@@ -1,0 +1,247 @@
+import type { AuditLog } from "../audit/audit-log.js";
+import type { Clock } from "../clock.js";
+import { GatehouseError } from "../errors.js";
+import type { PasswordHasher } from "../passwords/password-hasher.js";
+import { checkNewPassword, isPasswordTooLong, type PasswordPolicy } from "../passwords/password-policy.js";
+import type { Random } from "../random.js";
+import type { SecretRegulator } from "../rate-limit/secret-regulator.js";
+import { hasRecentAuth, type Session, type SessionLifetimes } from "../sessions/session.js";
+import type { IssuedSession, SessionOrigin, SessionService } from "../sessions/session-service.js";
+import { cleanEmail, emailProblem, normalizeEmail } from "./email.js";
+import type { Role, User } from "./user.js";
+import type { UserStore } from "./user-store.js";
+import { cleanUsername, normalizeUsername, usernameProblem } from "./username.js";
+
+/** Dependencies of {@link createAccountService}. */
+export interface AccountServiceDeps {
+  users: UserStore;
+  sessions: SessionService;
+  hasher: PasswordHasher;
+  audit: AuditLog;
+  clock: Clock;
+  random: Random;
+  policy: PasswordPolicy;
+  /** Brute-force regulation shared by every secret check. */
+  regulator: SecretRegulator;
+  /** Lifetimes, for the sudo window. */
+  lifetimes: SessionLifetimes;
+}
+
+/** Input of a registration. */
+export interface Registration {
+  username: string;
+  password: string;
+  email?: string | undefined;
+}
+
+/** A signed-in result: the user and their new session (null when no session was asked for). */
+export interface SignedIn {
+  user: User;
+  issued: IssuedSession;
+}
+
+/** A registration result: the session is absent when `signIn: false` was asked. */
+export interface Registered {
+  user: User;
+  issued: IssuedSession | null;
+}
+
+/** Registration, password login, password change and account deletion. */
+export interface AccountService {
+  /**
+   * Creates an account (role `user` unless told otherwise, for the first
+   * superadmin) and, unless `signIn` is false, its first session.
+   */
+  register(input: Registration, origin: SessionOrigin, options?: { role?: Role; signIn?: boolean }): Promise<Registered>;
+  /**
+   * Password login. Unknown users and wrong passwords fail identically and
+   * take the same time; a blocked user is told so only after the right password.
+   */
+  login(input: { login: string; password: string; remember: boolean }, origin: SessionOrigin): Promise<SignedIn>;
+  /** Changes the password, ends every other session and rotates the current one. */
+  changePassword(
+    user: User,
+    session: Session,
+    input: { currentPassword: string; newPassword: string },
+    origin: SessionOrigin,
+  ): Promise<IssuedSession>;
+  /** Deletes the account after checking its password (and a recent re-authentication). */
+  deleteAccount(user: User, session: Session, password: string, origin: SessionOrigin): Promise<void>;
+  /**
+   * Re-authentication ("sudo"): checks the password under the shared
+   * throttles and rotates the session, marked as freshly authenticated.
+   */
+  reauthenticate(user: User, session: Session, password: string, origin: SessionOrigin): Promise<IssuedSession>;
+  /** Throws 403 `reauth_required` unless the session re-authenticated within the sudo window. */
+  requireRecentAuth(session: Session): void;
+  /** Signs out the session of `token` (if any) and records `logout`. */
+  logout(token: string, origin: SessionOrigin): Promise<void>;
+  /** Ends one of the user's own sessions; false when it is not theirs. */
+  revokeSession(user: User, sessionId: string, origin: SessionOrigin): Promise<boolean>;
+  /** Ends every session of the user but `keepId`; returns how many ended. */
+  revokeOtherSessions(user: User, keepId: string, origin: SessionOrigin): Promise<number>;
+}
+
+/**
+ * True when no account can have this login name: usernames and emails never
+ * hold control characters, and U+0000 would make PostgreSQL throw (a 500
+ * instead of the unknown-user answer).
+ */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 32 || c === 127) return true;
+  }
+  return false;
+}
+
+/** Creates the {@link AccountService}. */
+export function createAccountService(deps: AccountServiceDeps): AccountService {
+  const { users, sessions, hasher, audit, clock, random, policy, regulator, lifetimes } = deps;
+
+  function requireRecentAuth(session: Session): void {
+    if (!hasRecentAuth(session, lifetimes, clock.now())) throw new GatehouseError("reauth_required");
+  }
+
+  function invalid(field: string): GatehouseError {
+    return new GatehouseError("invalid_request", { fields: [field] });
+  }
+
+  /** A current-password check (change, deletion, later sudo), under the same throttles as login (RL-04). */
+  async function checkCurrentPassword(user: User, password: string, origin: SessionOrigin): Promise<boolean> {
+    const hash = user.passwordHash;
+    if (isPasswordTooLong(password, policy) || hash === null) return false;
+    return regulator.check(origin, { key: `user:${user.id}`, userId: user.id }, () => hasher.verify(hash, password));
+  }
+
+  return {
+    async register(input, origin, options = {}) {
+      if (usernameProblem(input.username) !== null) throw invalid("username");
+      const email = input.email === undefined || input.email.trim() === "" ? null : input.email;
+      if (email !== null && emailProblem(email) !== null) throw invalid("email");
+      const username = cleanUsername(input.username);
+      const weak = checkNewPassword(input.password, { username, email }, policy);
+      if (weak !== null) throw new GatehouseError(weak, { fields: ["password"] });
+
+      const now = clock.now();
+      const id = random.uuid();
+      const result = await users.insert({
+        id,
+        username,
+        usernameNormalized: normalizeUsername(username),
+        email: email === null ? null : cleanEmail(email),
+        emailNormalized: email === null ? null : normalizeEmail(email),
+        passwordHash: await hasher.hash(input.password),
+        role: options.role ?? "user",
+        createdAt: now,
+      });
+      if (!result.ok) throw new GatehouseError(result.conflict, { fields: [result.conflict === "email_taken" ? "email" : "username"] });
+      await users.recordLogin(id, now);
+      const user = await users.findById(id);
+      if (!user) throw new Error("registered user vanished");
+      await audit.record({ type: "register", userId: id, actorId: id, ...origin });
+      if (options.signIn === false) return { user, issued: null };
+      return { user, issued: await sessions.create(id, origin, false) };
+    },
+
+    async login(input, origin) {
+      if (isPasswordTooLong(input.password, policy)) throw invalid("password");
+      const login = input.login.trim();
+      const byEmail = login.includes("@");
+      const normalized = byEmail ? normalizeEmail(login) : normalizeUsername(login);
+      const found: { user: User | null; hash: string | null } = { user: null, hash: null };
+      // The lookup runs only once the IP check passed. Every spelling of one account
+      // shares a counter; an unknown login gets its own, throttled the same way.
+      const subject = async () => {
+        const user = hasControlCharacter(login) ? null : await users.findByLogin(byEmail ? { email: normalized } : { username: normalized });
+        found.user = user;
+        found.hash = user?.passwordHash ?? null;
+        return { key: user ? `user:${user.id}` : `login:${normalized}`, userId: user?.id ?? null };
+      };
+      const ok = await regulator.check(origin, subject, async () => {
+        if (found.hash === null) {
+          await hasher.verifyDummy(input.password);
+          return false;
+        }
+        return hasher.verify(found.hash, input.password);
+      });
+      const { user, hash } = found;
+      if (user === null || hash === null || !ok) {
+        const reason = user === null || hash === null ? "unknown_user" : "wrong_password";
+        await audit.record({ type: "login_failure", userId: user?.id ?? null, details: { reason }, ...origin });
+        throw new GatehouseError("invalid_credentials");
+      }
+      if (user.blocked) {
+        await audit.record({ type: "login_failure", userId: user.id, details: { reason: "blocked" }, ...origin });
+        throw new GatehouseError("account_blocked");
+      }
+      const now = clock.now();
+      if (hasher.needsRehash(hash)) {
+        await users.updatePasswordHash(user.id, await hasher.hash(input.password), now);
+      }
+      await users.recordLogin(user.id, now);
+      sessions.forgetUser(user.id);
+      const issued = await sessions.create(user.id, origin, input.remember);
+      await audit.record({ type: "login_success", userId: user.id, actorId: user.id, details: { method: "password" }, ...origin });
+      return { user: { ...user, lastLoginAt: now }, issued };
+    },
+
+    async changePassword(user, session, input, origin) {
+      requireRecentAuth(session);
+      if (!(await checkCurrentPassword(user, input.currentPassword, origin))) {
+        await audit.record({ type: "login_failure", userId: user.id, details: { reason: "wrong_current_password" }, ...origin });
+        throw new GatehouseError("invalid_password", { fields: ["currentPassword"] });
+      }
+      const weak = checkNewPassword(input.newPassword, { username: user.username, email: user.email }, policy);
+      if (weak !== null) throw new GatehouseError(weak, { fields: ["newPassword"] });
+      await users.updatePasswordHash(user.id, await hasher.hash(input.newPassword), clock.now());
+      await sessions.revokeAllForUser(user.id, session.id);
+      const issued = await sessions.rotate(session, origin, { renew: true, reauthenticated: true });
+      await audit.record({ type: "password_change", userId: user.id, actorId: user.id, ...origin });
+      return issued;
+    },
+
+    async deleteAccount(user, session, password, origin) {
+      requireRecentAuth(session);
+      if (!(await checkCurrentPassword(user, password, origin))) {
+        await audit.record({ type: "login_failure", userId: user.id, details: { reason: "wrong_current_password" }, ...origin });
+        throw new GatehouseError("invalid_password", { fields: ["password"] });
+      }
+      await sessions.revokeAllForUser(user.id);
+      await users.delete(user.id);
+      await audit.record({ type: "user_deleted", userId: user.id, actorId: user.id, ...origin });
+    },
+
+    async reauthenticate(user, session, password, origin) {
+      if (!(await checkCurrentPassword(user, password, origin))) {
+        await audit.record({ type: "login_failure", userId: user.id, details: { reason: "wrong_reauth_password" }, ...origin });
+        throw new GatehouseError("invalid_password", { fields: ["password"] });
+      }
+      return sessions.rotate(session, origin, { reauthenticated: true });
+    },
+
+    requireRecentAuth,
+
+    async logout(token, origin) {
+      const current = await sessions.validate(token);
+      await sessions.revokeToken(token);
+      if (current) await audit.record({ type: "logout", userId: current.user.id, actorId: current.user.id, ...origin });
+    },
+
+    async revokeSession(user, sessionId, origin) {
+      const revoked = await sessions.revokeById(user.id, sessionId);
+      if (revoked) {
+        await audit.record({ type: "session_revoked", userId: user.id, actorId: user.id, details: { sessionId }, ...origin });
+      }
+      return revoked;
+    },
+
+    async revokeOtherSessions(user, keepId, origin) {
+      const count = await sessions.revokeAllForUser(user.id, keepId);
+      if (count > 0) {
+        await audit.record({ type: "session_revoked", userId: user.id, actorId: user.id, details: { count, scope: "others" }, ...origin });
+      }
+      return count;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import type { Role, User } from "./user.js";
+
+/** What a new user row needs; the store adds nothing but what it is given. */
+export interface NewUser {
+  id: string;
+  username: string;
+  usernameNormalized: string;
+  email: string | null;
+  emailNormalized: string | null;
+  passwordHash: string;
+  role: Role;
+  createdAt: number;
+}
+
+/** Why an insert was refused. */
+export type UserInsertConflict = "username_taken" | "email_taken";
+
+/** Filters of the admin user search. */
+export interface UserSearch {
+  /** Prefix of the normalized username or email (LIKE wildcards are escaped). */
+  q?: string;
+  role?: Role;
+  blocked?: boolean;
+  limit: number;
+  offset: number;
+}
+
+/** Persistence port for users, shaped by what the services need. */
+export interface UserStore {
+  /** Inserts a user; answers the conflict instead of throwing when the username or email is taken. */
+  insert(user: NewUser): Promise<{ ok: true } | { ok: false; conflict: UserInsertConflict }>;
+  findById(id: string): Promise<User | null>;
+  /** Looks up by normalized username or normalized email. */
+  findByLogin(normalized: { username?: string; email?: string }): Promise<User | null>;
+  updatePasswordHash(id: string, passwordHash: string, at: number): Promise<void>;
+  recordLogin(id: string, at: number): Promise<void>;
+  /** Deletes the user; their sessions go with them. Returns false if there was no such user. */
+  delete(id: string): Promise<boolean>;
+  /** Sets the role and/or the blocked flag. */
+  update(id: string, change: { role?: Role; blocked?: boolean }, at: number): Promise<void>;
+  /** Newest first, with the total matching count. */
+  search(search: UserSearch): Promise<{ users: User[]; total: number }>;
+  /** How many users hold `role` (or all users). */
+  count(role?: Role): Promise<number>;
+}

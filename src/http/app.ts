@@ -1,0 +1,86 @@
+import { randomUUID } from "node:crypto";
+import cookie from "@fastify/cookie";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { deriveKey } from "../core/crypto/derive-key.js";
+import { addMethodNotAllowedRoutes, errorsPlugin } from "./plugins/errors.js";
+import { csrfPlugin } from "./plugins/csrf.js";
+import { jsonBodyPlugin } from "./plugins/json-body.js";
+import { banFastPathPlugin, routeLimitsPlugin } from "./plugins/rate-limit.js";
+import { requestContextPlugin } from "./plugins/request-context.js";
+import { securityHeadersPlugin } from "./plugins/security-headers.js";
+import { sessionPlugin } from "./plugins/session.js";
+import { sessionCookieName } from "./plugins/session-cookie.js";
+import { accountRoutes } from "./routes/account/account-routes.js";
+import { tokenRoutes } from "./routes/account/token-routes.js";
+import { adminRoutes } from "./routes/admin/admin-routes.js";
+import { authRoutes } from "./routes/auth/auth-routes.js";
+import { healthRoutes } from "./routes/health.js";
+import { setupRoutes } from "./routes/setup-routes.js";
+import { settingsRoutes } from "./routes/admin/settings-routes.js";
+import { backupRoutes } from "./routes/admin/backup-routes.js";
+import type { AppDeps, RouteEntry } from "./types.js";
+
+/**
+ * Builds the Fastify app from its dependencies. Never listens: `main.ts`
+ * does, and tests use `app.inject()`.
+ */
+export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: logger,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    return503OnClosing: true,
+    // A request (headers and body) must arrive within 30 s: slow-body attacks time out (INP-04).
+    requestTimeout: 30_000,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    clientErrorHandler: (_err, socket) => {
+      const body = JSON.stringify({ error: "Bad request", code: "invalid_request" });
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+    },
+  });
+
+  const routes = new Map<string, Set<string>>();
+  const table: RouteEntry[] = [];
+  app.addHook("onRoute", (route) => {
+    const methods = routes.get(route.url) ?? new Set<string>();
+    for (const m of Array.isArray(route.method) ? route.method : [route.method]) {
+      methods.add(m);
+      if (m !== "HEAD") table.push({ method: m, url: route.url, access: route.config?.access, token: route.config?.token });
+    }
+    routes.set(route.url, methods);
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(requestContextPlugin);
+  await app.register(securityHeadersPlugin, { secure: config.secure });
+  await app.register(banFastPathPlugin, { bans: deps.bans });
+  await app.register(jsonBodyPlugin);
+  await app.register(cookie, { hook: false });
+  await app.register(csrfPlugin, {
+    publicOrigin: config.publicUrl,
+    cookieName: sessionCookieName(config),
+    csrfKey: deriveKey(config.secretKey, "csrf"),
+  });
+  await app.register(sessionPlugin, { sessions: deps.sessions, tokens: deps.tokens, config });
+  await app.register(routeLimitsPlugin, { store: deps.limiter, bans: deps.bans, limits: config.protection.routes, clock: deps.clock });
+
+  await app.register(healthRoutes, deps);
+  await app.register(authRoutes, { ...deps, prefix: "/api/auth" });
+  await app.register(accountRoutes, { ...deps, prefix: "/api/account" });
+  await app.register(tokenRoutes, { tokens: deps.tokens, prefix: "/api/account" });
+  await app.register(adminRoutes, { admin: deps.admin, prefix: "/api/admin" });
+  await app.register(backupRoutes, { backups: deps.backups, accounts: deps.accounts, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, prefix: "/api/admin" });
+  await app.register(settingsRoutes, { settings: deps.settings, accounts: deps.accounts, prefix: "/api/admin" });
+  await app.register(setupRoutes, { firstSuperadmin: deps.firstSuperadmin, config, prefix: "/api/setup" });
+
+  app.decorate("routeTable", [...table]);
+  addMethodNotAllowedRoutes(app, routes);
+  return app;
+}

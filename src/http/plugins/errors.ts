@@ -1,0 +1,83 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { errorCodes, GatehouseError, isGatehouseError, type ErrorCode } from "../../core/errors.js";
+
+/** Methods Gatehouse answers at all; anything else (TRACE, PROPFIND…) is 405. */
+export const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: "payload_too_large",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "unsupported_media_type",
+  FST_ERR_CTP_INVALID_TYPE: "unsupported_media_type",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "invalid_json",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "invalid_request",
+  FST_ERR_CTP_INVALID_JSON_BODY: "invalid_json",
+  FST_ERR_VALIDATION: "invalid_request",
+};
+
+/** Sends the `{error, code}` body of API.md for a registered code. */
+export function sendError(reply: FastifyReply, err: GatehouseError): FastifyReply {
+  if (err.retryAfter !== undefined) reply.header("Retry-After", String(Math.max(1, Math.ceil(err.retryAfter))));
+  const body: { error: string; code: string; fields?: string[] } = { error: err.message, code: err.code };
+  if (err.fields && err.fields.length > 0) body.fields = err.fields;
+  return reply.code(err.status).type("application/json; charset=utf-8").send(body);
+}
+
+function validationFields(err: FastifyError): string[] {
+  const fields = new Set<string>();
+  for (const v of err.validation ?? []) {
+    const params = v.params as Record<string, unknown>;
+    const name =
+      (typeof params.missingProperty === "string" && params.missingProperty) ||
+      (typeof params.additionalProperty === "string" && params.additionalProperty) ||
+      v.instancePath.replace(/^\//, "").split("/")[0] ||
+      err.validationContext;
+    if (name) fields.add(String(name).slice(0, 64));
+  }
+  return [...fields];
+}
+
+/** Maps any thrown error to the public shape; unknown errors become a logged, generic 500 (LOG-05). */
+export function toPublicError(err: unknown, request: FastifyRequest): GatehouseError {
+  if (isGatehouseError(err)) return err;
+  const fe = err as FastifyError;
+  const mapped = typeof fe?.code === "string" ? FASTIFY_CODES[fe.code] : undefined;
+  if (mapped === "invalid_request" && fe.validation) return new GatehouseError(mapped, { fields: validationFields(fe) });
+  if (mapped) return new GatehouseError(mapped);
+  if (fe instanceof SyntaxError && fe.statusCode === 400) return new GatehouseError("invalid_json");
+  if (typeof fe?.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const byStatus = (Object.keys(errorCodes) as ErrorCode[]).find((c) => errorCodes[c].status === fe.statusCode);
+    return new GatehouseError(byStatus ?? "invalid_request");
+  }
+  request.log.error({ err }, "unhandled error");
+  return new GatehouseError("internal");
+}
+
+/** The one error handler, the 404/405 handler and a JSON client-error answer. */
+export const errorsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((err, request, reply) => sendError(reply, toPublicError(err, request)));
+    app.setNotFoundHandler((request, reply) =>
+      sendError(reply, new GatehouseError(KNOWN_METHODS.has(request.method) ? "not_found" : "method_not_allowed")),
+    );
+  },
+  { name: "errors" },
+);
+
+/**
+ * After all routes are registered: every known path answers the methods it
+ * does not implement with 405 and an `Allow` header (e.g. `GET /api/auth/logout`).
+ */
+export function addMethodNotAllowedRoutes(app: FastifyInstance, routes: Map<string, Set<string>>): void {
+  for (const [url, methods] of routes) {
+    const allowed = [...methods].sort().join(", ");
+    const missing = [...KNOWN_METHODS].filter((m) => !methods.has(m) && !(m === "HEAD" && methods.has("GET")));
+    if (missing.length === 0) continue;
+    app.route({
+      method: missing,
+      url,
+      config: { access: "public" },
+      handler: async (_request, reply) => sendError(reply.header("Allow", allowed), new GatehouseError("method_not_allowed")),
+    });
+  }
+}

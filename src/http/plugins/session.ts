@@ -1,0 +1,74 @@
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import { GatehouseError } from "../../core/errors.js";
+import { atLeast } from "../../core/rbac/permissions.js";
+import type { SessionService } from "../../core/sessions/session-service.js";
+import { bearerCredential, tokenAllows, tokenStandInSession } from "../../core/tokens/api-token.js";
+import type { ApiTokenService } from "../../core/tokens/api-token-service.js";
+import type { Config } from "../../config/config.js";
+import { originOf } from "../origin.js";
+import type { RequestAuth, TokenRule } from "../types.js";
+import { clearSessionCookie, readSessionToken, sessionCookieName } from "./session-cookie.js";
+
+/** True when a token-authenticated request may pass the route's token rule (scopes ∩ the owner's current role, TOK-03). */
+function tokenMayCall(auth: Extract<RequestAuth, { via: "token" }>, rule: TokenRule | undefined): boolean {
+  if (rule === undefined || rule === false) return false;
+  return tokenAllows(auth.token, auth.user.role, typeof rule === "string" ? rule : rule.scope);
+}
+
+/**
+ * Resolves the session of every routed request into `request.auth` and
+ * enforces each route's declared access (AZ-01): `user` routes need a valid
+ * session (401 otherwise, and a dead cookie is cleared); a route that
+ * declares nothing is denied. A failing lookup fails closed (never 2xx).
+ *
+ * Without a valid session, a non-public route also accepts an API token from
+ * `Authorization: Bearer` (never from the URL or a body, SESS-05), checked
+ * under the shared brute-force throttles; such a request passes only routes
+ * that declare a `token` rule its scopes and its owner's current role allow.
+ */
+export const sessionPlugin = fp(
+  async (app: FastifyInstance, opts: { sessions: SessionService; tokens: ApiTokenService; config: Config }) => {
+    const name = sessionCookieName(opts.config);
+    app.decorateRequest("auth", null);
+    app.addHook("onRequest", async (request) => {
+      if (request.is404) return;
+      const access = request.routeOptions.config.access;
+      if (access === undefined) throw new GatehouseError("forbidden");
+      const token = readSessionToken(request, name);
+      const valid = token === null ? null : await opts.sessions.validate(token);
+      request.auth = valid === null ? null : { ...valid, via: "session" };
+      if (request.auth !== null || access === "public") return;
+      const secret = bearerCredential(request.headers.authorization);
+      if (secret === null) return;
+      const origin = originOf(request);
+      const found = await opts.tokens.authenticate(secret, origin);
+      if (found) request.auth = { user: found.user, session: tokenStandInSession(found.token, origin), via: "token", token: found.token };
+    });
+    // After every onRequest hook (and before the body is read), so the route limits
+    // have counted an anonymous client by IP before it is turned away.
+    app.addHook("preParsing", async (request, reply) => {
+      const access = request.routeOptions.config.access;
+      if (request.is404 || access === "public" || access === undefined) return;
+      if (request.auth === null) {
+        if (readSessionToken(request, name) !== null) clearSessionCookie(reply, opts.config);
+        else if (bearerCredential(request.headers.authorization) !== null) reply.header("WWW-Authenticate", 'Bearer error="invalid_token"');
+        throw new GatehouseError("unauthenticated");
+      }
+      // Roles are read from the user record on every request (through the 5-second cache, dropped on change;
+      // a token's owner is read afresh on every request).
+      if (access !== "user" && !atLeast(request.auth.user.role, access)) throw new GatehouseError("forbidden");
+      if (request.auth.via === "token" && !tokenMayCall(request.auth, request.routeOptions.config.token)) throw new GatehouseError("forbidden");
+    });
+    // Once the body is parsed: fields a token may never send to this route (a role change in an admin PATCH).
+    app.addHook("preValidation", async (request) => {
+      const rule = request.routeOptions.config.token;
+      if (request.auth?.via !== "token" || typeof rule !== "object") return;
+      const body: unknown = request.body;
+      if (typeof body === "object" && body !== null && rule.refuseFields.some((field) => Object.hasOwn(body, field))) {
+        throw new GatehouseError("forbidden");
+      }
+    });
+  },
+  { name: "session", dependencies: ["errors"] },
+);

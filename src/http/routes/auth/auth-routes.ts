@@ -1,0 +1,85 @@
+import type { FastifyInstance } from "fastify";
+import { GatehouseError } from "../../../core/errors.js";
+import { toPublicUser } from "../../../core/users/user.js";
+import { originOf } from "../../origin.js";
+import { clearSessionCookie, readSessionToken, sessionCookieName, setSessionCookie } from "../../plugins/session-cookie.js";
+import { emptyBody, passwordField, str, userResponse } from "../../schemas.js";
+import type { AppDeps } from "../../types.js";
+
+const registerBody = {
+  type: "object",
+  additionalProperties: false,
+  required: ["username", "password"],
+  properties: { username: str(256), password: passwordField, email: str(1024) },
+} as const;
+
+const loginBody = {
+  type: "object",
+  additionalProperties: false,
+  required: ["username", "password"],
+  properties: { username: str(1024), password: passwordField, remember: { type: "boolean" } },
+} as const;
+
+/** `/api/auth`: register, login, logout, me. */
+export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const { accounts, sessions, config } = deps;
+  const cookieName = sessionCookieName(config);
+  // Routes that hash a password refuse at once, before the body is even parsed, when hashing is saturated (AUTH-12).
+  const shedWhenSaturated = async () => {
+    if (deps.hashing.saturated()) throw new GatehouseError("overloaded", { retryAfter: 1 });
+  };
+
+  app.post<{ Body: { username: string; password: string; email?: string } }>(
+    "/register",
+    { config: { access: "public", rateLimit: "register" }, onRequest: shedWhenSaturated, schema: { body: registerBody, response: { 201: userResponse } } },
+    async (request, reply) => {
+      if (!(await deps.settings.current()).registrationEnabled) throw new GatehouseError("registration_closed");
+      const { user, issued } = await accounts.register(request.body, originOf(request));
+      if (issued) setSessionCookie(reply, config, issued);
+      return reply.code(201).send({ user: toPublicUser(user) });
+    },
+  );
+
+  app.post<{ Body: { username: string; password: string; remember?: boolean } }>(
+    "/login",
+    { config: { access: "public", rateLimit: "login" }, onRequest: shedWhenSaturated, schema: { body: loginBody, response: { 200: userResponse } } },
+    async (request, reply) => {
+      const { username, password, remember } = request.body;
+      const origin = originOf(request);
+      const { user, issued } = await accounts.login({ login: username, password, remember: remember === true }, origin);
+      const previous = readSessionToken(request, cookieName);
+      if (previous !== null) await sessions.revokeToken(previous);
+      setSessionCookie(reply, config, issued);
+      return { user: toPublicUser(user) };
+    },
+  );
+
+  app.post("/logout", { config: { access: "public" }, schema: { body: emptyBody } }, async (request, reply) => {
+    const token = readSessionToken(request, cookieName);
+    if (token !== null) await accounts.logout(token, originOf(request));
+    clearSessionCookie(reply, config);
+    reply.header("Clear-Site-Data", '"cache", "cookies", "storage"');
+    return reply.code(204).send();
+  });
+
+  app.post<{ Body: { password: string } }>(
+    "/reauth",
+    {
+      config: { access: "user" },
+      onRequest: shedWhenSaturated,
+      schema: { body: { type: "object", additionalProperties: false, required: ["password"], properties: { password: passwordField } } },
+    },
+    async (request, reply) => {
+      const auth = request.auth;
+      if (!auth) throw new GatehouseError("unauthenticated");
+      const issued = await accounts.reauthenticate(auth.user, auth.session, request.body.password, originOf(request));
+      setSessionCookie(reply, config, issued);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get("/me", { config: { access: "user", token: "read:account" }, schema: { response: { 200: userResponse } } }, async (request) => {
+    if (!request.auth) throw new GatehouseError("unauthenticated");
+    return { user: toPublicUser(request.auth.user) };
+  });
+}

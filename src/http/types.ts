@@ -1,0 +1,78 @@
+import type { AccountService } from "../core/users/account-service.js";
+import type { SessionService, ValidSession } from "../core/sessions/session-service.js";
+import type { AdminService } from "../core/admin/admin-service.js";
+import type { BackupService } from "../backup/backup-service.js";
+import type { AuditLog } from "../core/audit/audit-log.js";
+import type { FirstSuperadmin } from "../core/setup/first-superadmin.js";
+import type { SettingsService } from "../core/settings/settings-service.js";
+import type { Clock } from "../core/clock.js";
+import type { BoundedHasher } from "../core/passwords/bounded-hasher.js";
+import type { BanPolicy } from "../core/rate-limit/ban-policy.js";
+import type { LimiterStore } from "../core/rate-limit/limiter-store.js";
+import type { ApiToken, TokenScope } from "../core/tokens/api-token.js";
+import type { ApiTokenService } from "../core/tokens/api-token-service.js";
+import type { Config } from "../config/config.js";
+
+/**
+ * Who may call a route (AZ-01): every route declares one; undeclared routes
+ * are denied. `admin` and `superadmin` also admit higher roles.
+ */
+export type Access = "public" | "user" | "admin" | "superadmin";
+
+/**
+ * Whether an API token may call a route, and with which scope (TOK-03).
+ * Undeclared (or `false`) refuses tokens with 403; `refuseFields` refuses a
+ * token whose body carries one of those fields (a role change in a PATCH).
+ */
+export type TokenRule = TokenScope | false | { scope: TokenScope; refuseFields: readonly string[] };
+
+/**
+ * Who a request is authenticated as: a session cookie, or an API token. For a
+ * token, `session` is a stand-in that never re-authenticated (so every sudo
+ * action is out of reach) and `token` carries the scopes.
+ */
+export type RequestAuth = ValidSession & ({ via: "session" } | { via: "token"; token: ApiToken });
+
+/** Everything the HTTP app needs, built by the composition root (or a test). */
+export interface AppDeps {
+  config: Config;
+  accounts: AccountService;
+  admin: AdminService;
+  firstSuperadmin: FirstSuperadmin;
+  settings: SettingsService;
+  backups: BackupService;
+  audit: AuditLog;
+  sessions: SessionService;
+  tokens: ApiTokenService;
+  clock: Clock;
+  limiter: LimiterStore;
+  bans: BanPolicy;
+  /** Password-hashing capacity: routes that hash shed load early when it is saturated. */
+  hashing: Pick<BoundedHasher, "saturated">;
+  /** True when the database (and Redis, when configured) answer (for /readyz). */
+  ping(): Promise<boolean>;
+}
+
+/** One declared route: what the policy-matrix test compares with its checked-in table. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: Access | undefined;
+  token: TokenRule | undefined;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Every route the app declares (405 fillers excluded), with its access level and token rule. */
+    routeTable: RouteEntry[];
+  }
+  interface FastifyRequest {
+    /** The signed-in session, resolved by the session plugin; null when anonymous. */
+    auth: RequestAuth | null;
+  }
+  interface FastifyContextConfig {
+    access?: Access;
+    /** API-token access to this route; tokens are refused unless declared. */
+    token?: TokenRule;
+  }
+}

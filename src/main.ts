@@ -1,0 +1,81 @@
+import pino from "pino";
+import { createGatehouse } from "./compose.js";
+import { ConfigError, loadConfig } from "./config/load-config.js";
+import { loggerOptions } from "./logging/logger-options.js";
+
+const PURGE_INTERVAL_MS = 10 * 60_000;
+const AUDIT_PRUNE_INTERVAL_MS = 24 * 3_600_000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`gatehouse: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  const logger = pino(loggerOptions(config.logLevel));
+  if (config.secretKeySource === "generated") {
+    logger.warn({ dataDir: config.dataDir }, "no SECRET_KEY set: generated one into the data dir (development only)");
+  }
+  const gatehouse = await createGatehouse({ config, logger });
+  const purge = setInterval(() => {
+    gatehouse.sessions.purgeExpired().catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
+  }, PURGE_INTERVAL_MS);
+  purge.unref();
+  const pruneAudit = () =>
+    gatehouse.audit.prune().then(
+      (count) => count > 0 && logger.info({ count }, "pruned audit events past retention"),
+      (err: unknown) => logger.error({ err }, "pruning audit events failed"),
+    );
+  void pruneAudit();
+  const prune = setInterval(pruneAudit, AUDIT_PRUNE_INTERVAL_MS);
+  prune.unref();
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, "shutting down");
+    clearInterval(purge);
+    clearInterval(prune);
+    gatehouse.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
+
+  const first = await gatehouse.firstSuperadmin
+    .ensure(config.admin ? { username: config.admin.username, password: config.admin.password, email: config.admin.email ?? undefined } : null)
+    .catch((err: unknown) => {
+      // The seed credentials are checked like any registration; say which variable to fix, never its value.
+      throw new Error(`GATEHOUSE_ADMIN_*: cannot create the first superadmin: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  if (first.status === "seeded") logger.info({ username: first.username }, "created the first superadmin from GATEHOUSE_ADMIN_*");
+  await gatehouse.app.listen({ port: config.port, host: config.host });
+  if (first.status === "setup") {
+    // The link is a secret: printed once to the console, never through the structured log.
+    process.stderr.write(
+      `\n  No superadmin exists yet. Open this one-time link within 60 minutes to create one:\n\n    ${config.publicUrl}/setup#token=${first.token}\n\n`,
+    );
+  }
+  logger.info(
+    { url: config.publicUrl, database: gatehouse.database.dialect, listen: `${config.host}:${config.port}` },
+    `Gatehouse is running at ${config.publicUrl}`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`gatehouse: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+/** Kysely table types. Times are epoch milliseconds, booleans 0/1, on both dialects. */
+export interface UsersTable {
+  id: string;
+  username: string;
+  username_normalized: string;
+  email: string | null;
+  email_normalized: string | null;
+  email_verified: number;
+  password_hash: string | null;
+  role: string;
+  blocked: number;
+  created_at: number;
+  updated_at: number;
+  last_login_at: number | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  remember: number;
+  ip: string;
+  user_agent: string;
+  reauth_at: number | null;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  scopes: string;
+  created_at: number;
+  expires_at: number;
+  last_used_at: number | null;
+}
+
+export interface OneTimeTokensTable {
+  token_hash: string;
+  purpose: string;
+  user_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  type: string;
+  at: number;
+  user_id: string | null;
+  actor_id: string | null;
+  ip: string;
+  user_agent: string;
+  details: string;
+  request_id: string | null;
+}
+
+/** The whole schema as Kysely sees it. */
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  audit_events: AuditEventsTable;
+  settings: SettingsTable;
+  api_tokens: ApiTokensTable;
+  one_time_tokens: OneTimeTokensTable;
+}

@@ -1,0 +1,27 @@
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { Database } from "../database.js";
+
+const INT8_OID = 20;
+
+/**
+ * Opens PostgreSQL through a `pg` pool. `bigint` columns hold epoch
+ * milliseconds, well inside Number's safe range, so they are parsed as numbers.
+ * `schema`, when given, is set as the search path (used to isolate test runs).
+ */
+export function openPostgres(url: string, schema?: string): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 5000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+    },
+  });
+  pool.on("error", () => {
+    // An idle client lost its connection; the pool replaces it. Queries report their own errors.
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

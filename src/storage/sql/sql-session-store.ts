@@ -1,0 +1,104 @@
+import type { Kysely, Selectable } from "kysely";
+import type { Session } from "../../core/sessions/session.js";
+import type { SessionStore } from "../../core/sessions/session-store.js";
+import type { Database, SessionsTable } from "./database.js";
+import { JOINED_USER_COLUMNS, joinedRowToUser } from "./sql-user-store.js";
+
+function rowToSession(row: Selectable<SessionsTable>): Session {
+  return {
+    id: row.id,
+    tokenHash: row.token_hash,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    remember: row.remember === 1,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    reauthAt: row.reauth_at,
+  };
+}
+
+/** The {@link SessionStore} over Kysely. */
+export function createSqlSessionStore(db: Kysely<Database>): SessionStore {
+  return {
+    async insert(s) {
+      await db
+        .insertInto("sessions")
+        .values({
+          id: s.id,
+          token_hash: s.tokenHash,
+          user_id: s.userId,
+          created_at: s.createdAt,
+          last_seen_at: s.lastSeenAt,
+          expires_at: s.expiresAt,
+          remember: s.remember ? 1 : 0,
+          ip: s.ip,
+          user_agent: s.userAgent,
+          reauth_at: s.reauthAt,
+        })
+        .execute();
+    },
+    async findWithUser(tokenHash) {
+      const row = await db
+        .selectFrom("sessions")
+        .innerJoin("users", "users.id", "sessions.user_id")
+        .selectAll("sessions")
+        .select(JOINED_USER_COLUMNS)
+        .where("sessions.token_hash", "=", tokenHash)
+        .executeTakeFirst();
+      return row ? { user: joinedRowToUser(row), session: rowToSession(row) } : null;
+    },
+    async touch(id, lastSeenAt) {
+      await db.updateTable("sessions").set({ last_seen_at: lastSeenAt }).where("id", "=", id).execute();
+    },
+    async delete(id, userId) {
+      let query = db.deleteFrom("sessions").where("id", "=", id);
+      if (userId !== undefined) query = query.where("user_id", "=", userId);
+      const result = await query.executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+    async deleteAllForUser(userId, exceptId) {
+      return db.transaction().execute(async (trx) => {
+        let select = trx.selectFrom("sessions").select("id").where("user_id", "=", userId);
+        if (exceptId !== undefined) select = select.where("id", "!=", exceptId);
+        const ids = (await select.execute()).map((r) => r.id);
+        if (ids.length > 0) await trx.deleteFrom("sessions").where("id", "in", ids).execute();
+        return ids;
+      });
+    },
+    async listForUser(userId, limit, offset) {
+      const rows = await db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .orderBy("created_at", "desc")
+        .orderBy("id", "desc")
+        .limit(limit)
+        .offset(offset)
+        .execute();
+      return rows.map(rowToSession);
+    },
+    async countActive(now, idleMs) {
+      const row = await db
+        .selectFrom("sessions")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("expires_at", ">", now)
+        .where((eb) => eb.or([eb("remember", "=", 1), eb("last_seen_at", ">", now - idleMs)]))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+    async deleteExpired(now, idleMs) {
+      const result = await db
+        .deleteFrom("sessions")
+        .where((eb) =>
+          eb.or([
+            eb("expires_at", "<=", now),
+            eb.and([eb("remember", "=", 0), eb("last_seen_at", "<=", now - idleMs)]),
+          ]),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { sql, type Kysely, type Selectable } from "kysely";
+import { ROLES, type Role, type User } from "../../core/users/user.js";
+import type { UserStore } from "../../core/users/user-store.js";
+import type { Database, UsersTable } from "./database.js";
+import { uniqueViolation } from "./dialects/unique-violation.js";
+
+/** Escapes LIKE wildcards so `%` and `_` in a search match themselves (INP-01). */
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Maps a users row to the core type. */
+export function rowToUser(row: Selectable<UsersTable>): User {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    emailVerified: row.email_verified === 1,
+    passwordHash: row.password_hash,
+    role: (ROLES as readonly string[]).includes(row.role) ? (row.role as Role) : "user",
+    blocked: row.blocked === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastLoginAt: row.last_login_at,
+  };
+}
+
+/**
+ * The `users` columns under a `u_` prefix, for stores that read a row
+ * together with its user in one join (a session, an API token): they
+ * `selectAll` their own table and add these, so no column list is repeated.
+ */
+export const JOINED_USER_COLUMNS = [
+  "users.id as u_id",
+  "users.username as u_username",
+  "users.username_normalized as u_username_normalized",
+  "users.email as u_email",
+  "users.email_normalized as u_email_normalized",
+  "users.email_verified as u_email_verified",
+  "users.password_hash as u_password_hash",
+  "users.role as u_role",
+  "users.blocked as u_blocked",
+  "users.created_at as u_created_at",
+  "users.updated_at as u_updated_at",
+  "users.last_login_at as u_last_login_at",
+] as const;
+
+/** A joined row's user columns, as {@link JOINED_USER_COLUMNS} names them. */
+export type JoinedUserRow = { [K in keyof Selectable<UsersTable> as `u_${K & string}`]: Selectable<UsersTable>[K] };
+
+/** Maps the `u_` columns of a joined row to the core user. */
+export function joinedRowToUser(row: JoinedUserRow): User {
+  const user: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) if (key.startsWith("u_")) user[key.slice(2)] = value;
+  return rowToUser(user as Selectable<UsersTable>);
+}
+
+/** The {@link UserStore} over Kysely, for SQLite and PostgreSQL alike. */
+export function createSqlUserStore(db: Kysely<Database>): UserStore {
+  return {
+    async insert(user) {
+      try {
+        await db
+          .insertInto("users")
+          .values({
+            id: user.id,
+            username: user.username,
+            username_normalized: user.usernameNormalized,
+            email: user.email,
+            email_normalized: user.emailNormalized,
+            email_verified: 0,
+            password_hash: user.passwordHash,
+            role: user.role,
+            blocked: 0,
+            created_at: user.createdAt,
+            updated_at: user.createdAt,
+            last_login_at: null,
+          })
+          .execute();
+        return { ok: true };
+      } catch (err) {
+        const violated = uniqueViolation(err);
+        if (violated?.includes("email_normalized")) return { ok: false, conflict: "email_taken" };
+        if (violated?.includes("username_normalized")) return { ok: false, conflict: "username_taken" };
+        throw err;
+      }
+    },
+    async findById(id) {
+      const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? rowToUser(row) : null;
+    },
+    async findByLogin({ username, email }) {
+      let query = db.selectFrom("users").selectAll();
+      if (email !== undefined) query = query.where("email_normalized", "=", email);
+      else if (username !== undefined) query = query.where("username_normalized", "=", username);
+      else return null;
+      const row = await query.executeTakeFirst();
+      return row ? rowToUser(row) : null;
+    },
+    async updatePasswordHash(id, passwordHash, at) {
+      await db.updateTable("users").set({ password_hash: passwordHash, updated_at: at }).where("id", "=", id).execute();
+    },
+    async recordLogin(id, at) {
+      await db.updateTable("users").set({ last_login_at: at }).where("id", "=", id).execute();
+    },
+    async delete(id) {
+      const result = await db.deleteFrom("users").where("id", "=", id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+    async update(id, change, at) {
+      const set: { role?: string; blocked?: number; updated_at: number } = { updated_at: at };
+      if (change.role !== undefined) set.role = change.role;
+      if (change.blocked !== undefined) set.blocked = change.blocked ? 1 : 0;
+      await db.updateTable("users").set(set).where("id", "=", id).execute();
+    },
+    async search({ q, role, blocked, limit, offset }) {
+      let query = db.selectFrom("users");
+      if (q !== undefined && q !== "") {
+        const pattern = `${escapeLike(q.trim().toLowerCase())}%`;
+        query = query.where((eb) =>
+          eb.or([
+            eb("username_normalized", "like", sql<string>`${pattern} escape '\\'`),
+            eb("email_normalized", "like", sql<string>`${pattern} escape '\\'`),
+          ]),
+        );
+      }
+      if (role !== undefined) query = query.where("role", "=", role);
+      if (blocked !== undefined) query = query.where("blocked", "=", blocked ? 1 : 0);
+      const [rows, total] = await Promise.all([
+        query.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).offset(offset).execute(),
+        query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirst(),
+      ]);
+      return { users: rows.map(rowToUser), total: Number(total?.n ?? 0) };
+    },
+    async count(role) {
+      let query = db.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("n"));
+      if (role !== undefined) query = query.where("role", "=", role);
+      return Number((await query.executeTakeFirst())?.n ?? 0);
+    },
+  };
+}

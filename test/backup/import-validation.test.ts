@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sealDocument } from "../../src/backup/backup-document.js";
+import { exportBackup } from "../../src/backup/export-backup.js";
+import { importBackup } from "../../src/backup/import-backup.js";
+import type { ErrorCode } from "../../src/core/errors.js";
+import { openStores, type StoreFixture } from "../conformance/support.js";
+import { backendNames } from "../helpers/backends.js";
+import { ARGON, dumpAll, expectCode, seed } from "./support.js";
+
+type Row = Record<string, unknown>;
+interface Doc {
+  tables: { users: Row[]; settings: Row[]; api_tokens: Row[]; audit_events: Row[] } & Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+describe.each(backendNames())("import refuses invalid backups with nothing changed (%s)", (backendName) => {
+  let source: StoreFixture;
+  let target: StoreFixture;
+  let docText: string;
+  let before: Record<string, unknown[]>;
+
+  /** The backup document without its checksum, as an object to tamper with. */
+  const doc = (): Doc => {
+    const { sha256: _sha, ...rest } = JSON.parse(docText) as Doc;
+    return rest;
+  };
+  /** A crafted file with a VALID checksum: what a deliberate attacker would send. */
+  const crafted = (d: Doc | string): Buffer => sealDocument(typeof d === "string" ? d : JSON.stringify(d));
+  /** Text of the untampered document without checksum, for raw-text edits. */
+  const text = (): string => JSON.stringify(doc());
+
+  async function refused(file: Buffer, code: ErrorCode, field?: string | RegExp, opts: Parameters<typeof importBackup>[2] = {}) {
+    const err = await expectCode(importBackup(target.database.db, file, opts), code);
+    if (field !== undefined) expect(err.fields?.some((f) => (typeof field === "string" ? f === field : field.test(f))), JSON.stringify(err.fields)).toBe(true);
+    expect(await dumpAll(target.database.db)).toEqual(before);
+  }
+  const withUser = (patch: Row): Doc => {
+    const d = doc();
+    Object.assign(d.tables.users[0]!, patch);
+    return d;
+  };
+
+  beforeAll(async () => {
+    source = await openStores(backendName);
+    await seed(source.database.db);
+    docText = (await exportBackup(source.database.db, { now: Date.UTC(2026, 0, 2) })).toString("utf8");
+    target = await openStores(backendName);
+    await seed(target.database.db, { auditEvents: 2 });
+    before = await dumpAll(target.database.db);
+  });
+  afterAll(async () => {
+    await source?.close();
+    await target?.close();
+  });
+
+  it("the untampered crafted copy is accepted (so every refusal below is about its one change)", async () => {
+    const probe = await openStores(backendName);
+    try {
+      expect((await importBackup(probe.database.db, crafted(doc()))).counts.users).toBe(3);
+    } finally {
+      await probe.close();
+    }
+  });
+
+  it("a __proto__ key in a row (prototype pollution) → invalid_backup", async () => {
+    const t = text().replace('"role":"user"', '"role":"user","__proto__":{"role":"superadmin"}');
+    await refused(crafted(t), "invalid_backup", "__proto__");
+  });
+
+  it("an escaped \\u005f_proto__ key, a constructor key, a prototype key → invalid_backup", async () => {
+    await refused(crafted(text().replace('{"format"', '{"\\u005f_proto__":{},"format"')), "invalid_backup", "__proto__");
+    await refused(crafted(text().replace('"role":"admin"', '"role":"admin","constructor":{"prototype":{"isAdmin":true}}')), "invalid_backup");
+  });
+
+  it("__proto__ inside the JSON text of an audit event's details or a setting → invalid_backup", async () => {
+    const d = doc();
+    d.tables.audit_events[0]!.details = '{"__proto__":{"isAdmin":true}}';
+    await refused(crafted(d), "invalid_backup", "audit_events[0].details");
+    const s = doc();
+    s.tables.settings[0]!.value = '{"a":{"constructor":{}}}';
+    await refused(crafted(s), "invalid_backup", "settings[0].value");
+  });
+
+  it("an unknown column (mass-assigned privilege flag) → invalid_backup naming it", async () => {
+    await refused(crafted(withUser({ is_admin: 1 })), "invalid_backup", "users[0].is_admin");
+  });
+
+  it("a role outside user/admin/superadmin → invalid_backup", async () => {
+    await refused(crafted(withUser({ role: "root" })), "invalid_backup", "users[0].role");
+    await refused(crafted(withUser({ role: "Superadmin" })), "invalid_backup", "users[0].role");
+  });
+
+  it("a bcrypt, plaintext, argon2i or absurd-cost password hash → invalid_backup", async () => {
+    for (const hash of [
+      "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+      "hunter2hunter2",
+      ARGON.replace("$argon2id$", "$argon2i$"),
+      ARGON.replace("m=19456", "m=4194304"),
+      `${ARGON}$extra`,
+      "",
+    ]) {
+      await refused(crafted(withUser({ password_hash: hash })), "invalid_backup", "users[0].password_hash");
+    }
+  });
+
+  it("wrong types, a missing column, an over-long value, a NUL → invalid_backup", async () => {
+    await refused(crafted(withUser({ email_verified: true })), "invalid_backup", "users[0].email_verified");
+    await refused(crafted(withUser({ created_at: "2026-01-01" })), "invalid_backup", "users[0].created_at");
+    await refused(crafted(withUser({ created_at: 1.5 })), "invalid_backup", "users[0].created_at");
+    await refused(crafted(withUser({ blocked: 2 })), "invalid_backup", "users[0].blocked");
+    await refused(crafted(withUser({ username: "x".repeat(65), username_normalized: "x".repeat(65) })), "invalid_backup", "users[0].username");
+    await refused(crafted(withUser({ username: "nul\u0000", username_normalized: "nul\u0000" })), "invalid_backup", "users[0].username");
+    const d = doc();
+    delete d.tables.users[0]!.role;
+    await refused(crafted(d), "invalid_backup", "users[0].role");
+    const t = doc();
+    t.tables.api_tokens[0]!.token_hash = "not-a-sha256";
+    await refused(crafted(t), "invalid_backup", "api_tokens[0].token_hash");
+  });
+
+  it("duplicate usernames, inconsistent normalized forms, a token without its user → invalid_backup", async () => {
+    const dup = doc();
+    Object.assign(dup.tables.users[1]!, { username: dup.tables.users[0]!.username, username_normalized: dup.tables.users[0]!.username_normalized });
+    await refused(crafted(dup), "invalid_backup", "users[1].username_normalized");
+    await refused(crafted(withUser({ username_normalized: "someone-else" })), "invalid_backup", "users[0].username_normalized");
+    const orphan = doc();
+    orphan.tables.api_tokens[0]!.user_id = "00000000-0000-4000-8000-000000000000";
+    await refused(crafted(orphan), "invalid_backup", "api_tokens[0].user_id");
+  });
+
+  it("another format, version or schema, or extra members → invalid_backup", async () => {
+    await refused(crafted({ ...doc(), format: "other" }), "invalid_backup", "format");
+    await refused(crafted({ ...doc(), version: 2 }), "invalid_backup", "version");
+    await refused(crafted({ ...doc(), schema: "0002_audit_request_id" }), "invalid_backup", "schema");
+    await refused(crafted({ ...doc(), createdAt: "yesterday" }), "invalid_backup", "createdAt");
+    await refused(crafted({ ...doc(), extra: true }), "invalid_backup", "extra");
+  });
+
+  it("sessions or one-time tokens smuggled into the tables → invalid_backup (they are never imported)", async () => {
+    const d = doc();
+    d.tables.sessions = [{ id: "s", token_hash: "0".repeat(64), user_id: d.tables.users[0]!.id }];
+    await refused(crafted(d), "invalid_backup", "tables.sessions");
+  });
+
+  it("more rows than allowed → payload_too_large", async () => {
+    await refused(crafted(doc()), "payload_too_large", "tables.users", { maxRows: { users: 2 } });
+  });
+
+  it("a checksummed file that is not a JSON object, or not JSON at all → invalid_backup", async () => {
+    await refused(crafted('{"format":"gatehouse-backup","tables":[}'), "invalid_backup", "document");
+    await refused(crafted('{"format":"gatehouse-backup"}'), "invalid_backup");
+  });
+});

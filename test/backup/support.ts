@@ -1,0 +1,94 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import { expect } from "vitest";
+import { isGatehouseError, type ErrorCode } from "../../src/core/errors.js";
+import type { Database } from "../../src/storage/sql/database.js";
+
+/** A well-formed Argon2id PHC string (never verified in these suites). */
+export const ARGON = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+export const T0 = 1_767_225_600_000;
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/** What {@link seed} wrote, for assertions. */
+export interface Seeded {
+  superadminId: string;
+  adminId: string;
+  userId: string;
+  sessionTokenHashes: string[];
+  oneTimeTokenHash: string;
+}
+
+/**
+ * Seeds every table directly through Kysely: a superadmin, an admin, a
+ * blocked user without email or password, `extraUsers` more users, settings,
+ * API tokens, `auditEvents` audit events (enough to span export pages), two
+ * live sessions and a one-time token.
+ */
+export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; auditEvents?: number } = {}): Promise<Seeded> {
+  const [superadminId, adminId, userId] = [randomUUID(), randomUUID(), randomUUID()];
+  const user = (id: string, name: string, role: string, extra: Partial<Database["users"]> = {}) => ({
+    id, username: name, username_normalized: name.toLowerCase(), email: `${name}@Example.test`, email_normalized: `${name.toLowerCase()}@example.test`,
+    email_verified: 1, password_hash: ARGON, role, blocked: 0, created_at: T0, updated_at: T0 + 5, last_login_at: T0 + 60_000, ...extra,
+  });
+  const users = [
+    user(superadminId, "Root-Admin", "superadmin"),
+    user(adminId, "alice", "admin", { email_verified: 0, last_login_at: null }),
+    user(userId, "bob.smith", "user", { email: null, email_normalized: null, password_hash: null, blocked: 1 }),
+  ];
+  for (let i = 0; i < (opts.extraUsers ?? 0); i++) users.push(user(randomUUID(), `user-${String(i).padStart(5, "0")}`, "user", { created_at: T0 + i }));
+  for (let i = 0; i < users.length; i += 200) await db.insertInto("users").values(users.slice(i, i + 200)).execute();
+
+  await db.insertInto("settings").values([
+    { key: "registration", value: JSON.stringify({ enabled: false }), updated_at: T0, updated_by: superadminId },
+    { key: "session.idle_ms", value: "1800000", updated_at: T0 + 1, updated_by: null },
+  ]).execute();
+  await db.insertInto("api_tokens").values([
+    { id: randomUUID(), user_id: adminId, name: "Déploiement ✓ \"ci\"", token_hash: sha("t1"), prefix: "gth_abcd", scopes: JSON.stringify(["read:account", "admin:read"]), created_at: T0, expires_at: T0 + 90 * 86_400_000, last_used_at: null },
+    { id: randomUUID(), user_id: adminId, name: "backup script", token_hash: sha("t2"), prefix: "gth_efgh", scopes: JSON.stringify(["admin:write"]), created_at: T0 + 1, expires_at: T0 + 86_400_000, last_used_at: T0 + 2 },
+    { id: randomUUID(), user_id: userId, name: "read only", token_hash: sha("t3"), prefix: "gth_ijkl", scopes: JSON.stringify([]), created_at: T0 + 2, expires_at: T0 + 86_400_000, last_used_at: null },
+  ]).execute();
+  const events = Array.from({ length: opts.auditEvents ?? 5 }, (_, i) => ({
+    id: randomUUID(), type: i % 2 === 0 ? "login_success" : "login_failure", at: T0 + i * 1000, user_id: i % 3 === 0 ? null : adminId,
+    actor_id: i % 5 === 0 ? superadminId : null, ip: i % 2 === 0 ? "203.0.113.7" : "2001:db8::1", user_agent: `Mozilla/5.0 "quoted" \\ ünïcødé ${i}`,
+    details: JSON.stringify({ n: i, ok: i % 2 === 0, note: "line\\u000a" }), request_id: i % 4 === 0 ? null : `req-${i}`,
+  }));
+  for (let i = 0; i < events.length; i += 200) await db.insertInto("audit_events").values(events.slice(i, i + 200)).execute();
+
+  const sessionTokenHashes = [sha("s1"), sha("s2")];
+  await db.insertInto("sessions").values(sessionTokenHashes.map((token_hash, i) => ({
+    id: randomUUID(), token_hash, user_id: i === 0 ? adminId : superadminId, created_at: T0, last_seen_at: T0, expires_at: T0 + 3_600_000,
+    remember: 0, ip: "203.0.113.9", user_agent: "live", reauth_at: null,
+  }))).execute();
+  const oneTimeTokenHash = sha("setup");
+  await db.insertInto("one_time_tokens").values({ token_hash: oneTimeTokenHash, purpose: "setup", user_id: null, created_at: T0, expires_at: T0 + 3_600_000 }).execute();
+  return { superadminId, adminId, userId, sessionTokenHashes, oneTimeTokenHash };
+}
+
+const KEYS = { users: "id", sessions: "id", settings: "key", api_tokens: "id", one_time_tokens: "token_hash", audit_events: "id" } as const;
+
+/** Every row of every table, sorted by primary key (to prove a database unchanged or equal). */
+export async function dumpAll(db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const [table, key] of Object.entries(KEYS)) {
+    const rows = (await db.selectFrom(table as keyof Database).selectAll().execute()) as Record<string, unknown>[];
+    out[table] = rows.sort((a, b) => String(a[key]).localeCompare(String(b[key]), "en"));
+  }
+  return out;
+}
+
+/** Asserts that `run` rejects with a GatehouseError of `code`; returns it. */
+export async function expectCode(run: Promise<unknown>, code: ErrorCode) {
+  const err = await run.then(() => null, (e: unknown) => e);
+  expect(err, `expected ${code}`).not.toBeNull();
+  if (!isGatehouseError(err)) throw err;
+  expect(err.code).toBe(code);
+  return err;
+}
+
+/** A copy of `bytes` with one bit flipped at `index`. */
+export function flipByte(bytes: Buffer, index: number): Buffer {
+  const copy = Buffer.from(bytes);
+  copy[index] = copy[index]! ^ 0x01;
+  return copy;
+}
