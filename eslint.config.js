@@ -45,6 +45,14 @@ export default tseslint.config(
     },
   },
   {
+    // The browser scripts of the web pages (served from /assets/, no build step).
+    files: ["src/web/assets/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: { window: "readonly", document: "readonly", navigator: "readonly", location: "readonly", history: "readonly", fetch: "readonly", setTimeout: "readonly", clearTimeout: "readonly", URL: "readonly", URLSearchParams: "readonly" },
+    },
+  },
+  {
     // Migrations are frozen and typed as Kysely<any> on purpose (Kysely's convention).
     files: ["src/storage/sql/migrations/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },

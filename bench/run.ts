@@ -1,200 +1,131 @@
-// npm run bench [-- --duration 5 --connections 50 --rounds 3]
-// Each scenario starts its server fresh in a child process, warms up, runs
-// autocannon (in this process) for several rounds, and reports median req/s,
-// p50/p99 latency and the server's RSS, next to a baseline from the same run.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// npm run bench [-- --quick] [--duration 5] [--connections 50] [--rounds 3]
+//                  [--only bare,me-sqlite,...] [--dry-run] [--postgres URL] [--sessions 1000,100000,1000000]
+// Every scenario starts its server(s) fresh in a child process (bundled to
+// plain JS, run on bare `node`), warms up, runs autocannon from this process
+// for several rounds, and reports median req/s, p50/p99 latency and the
+// server's RSS, next to a baseline measured in the same run. Results go to
+// bench/results/<date>.json and a Markdown table; see docs/performance.md.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
-import pg from "pg";
+import type { BenchContext } from "./lib/load.js";
+import { evaluate, markdown, type Row, type Target } from "./lib/report.js";
+import { buildServers, ROOT } from "./lib/servers.js";
+import { banned, loginFlood } from "./scenarios/abuse.js";
+import { idle, sessions, sessionTargets } from "./scenarios/footprint.js";
+import { forwardAuth, reverseProxy } from "./scenarios/gateway.js";
+import { login } from "./scenarios/login.js";
+import { peer } from "./scenarios/peer.js";
+import type { Scenario } from "./scenarios/scenario.js";
+import { bare, meCold, mePostgres, meSqlite } from "./scenarios/session-check.js";
+
+const SCENARIOS: Scenario[] = [bare, meSqlite, mePostgres, meCold, forwardAuth, reverseProxy, login, loginFlood, banned, idle, sessions, peer];
 
 const { values } = parseArgs({
   options: {
-    duration: { type: "string", default: "5" },
+    duration: { type: "string" },
     connections: { type: "string", default: "50" },
     rounds: { type: "string", default: "3" },
+    warmup: { type: "string" },
+    quick: { type: "boolean", default: false },
+    "dry-run": { type: "boolean", default: false },
+    only: { type: "string" },
+    sessions: { type: "string" },
     postgres: { type: "string", default: process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test" },
+    out: { type: "string" },
+    help: { type: "boolean", default: false },
   },
 });
-const duration = Number(values.duration);
-const connections = Number(values.connections);
-const rounds = Math.max(3, Number(values.rounds));
-const ROOT = join(import.meta.dirname, "..");
 
-interface Ready {
-  port: number;
-  cookie?: string;
-}
-interface Result {
-  scenario: string;
-  baseline: string | null;
-  rps: number;
-  p50: number;
-  p99: number;
-  rssMb: number;
-}
-
-async function startServer(file: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; ready: Ready }> {
-  const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
-  const ready = await new Promise<Ready>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (c: Buffer) => {
-      out += c.toString();
-      const line = out.split("\n").find((l) => l.startsWith("READY "));
-      if (line) resolve(JSON.parse(line.slice(6)) as Ready);
-    });
-    child.on("exit", (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-  return { child, ready };
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
-}
-
-async function load(url: string, headers: Record<string, string>, seconds: number) {
-  return autocannon({ url, connections, duration: seconds, headers });
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function measure(scenario: string, baseline: string | null, file: string, path: string, env: Record<string, string> = {}): Promise<Result> {
-  const { child, ready } = await startServer(file, env);
-  try {
-    const url = `http://127.0.0.1:${ready.port}${path}`;
-    const headers: Record<string, string> = ready.cookie ? { cookie: ready.cookie } : {};
-    const warm = await load(url, headers, 2);
-    if (warm.non2xx > 0) throw new Error(`${scenario}: ${warm.non2xx} non-2xx answers during warm-up`);
-    const runs = [];
-    for (let i = 0; i < rounds; i++) runs.push(await load(url, headers, duration));
-    return {
-      scenario,
-      baseline,
-      rps: Math.round(median(runs.map((r) => r.requests.average))),
-      p50: median(runs.map((r) => r.latency.p50)),
-      p99: median(runs.map((r) => r.latency.p99)),
-      rssMb: rssMb(child.pid!),
-    };
-  } finally {
-    child.kill("SIGTERM");
-  }
-}
-
-async function pgSchema(): Promise<string> {
-  const schema = `gh_bench_${process.pid}`;
-  const client = new pg.Client({ connectionString: values.postgres });
-  await client.connect();
-  await client.query(`drop schema if exists ${schema} cascade; create schema ${schema}`);
-  await client.end();
-  return schema;
-}
-
-async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: values.postgres });
-  await client.connect();
-  await client.query(`drop schema if exists ${schema} cascade`);
-  await client.end();
-}
-
-// One signed-in client hammering /me would trip the 120/min API limit at once;
-// the session-check scenarios lift it (the limiter's own cost stays in the path).
-const unlimited = { RATE_LIMIT_API: "999999/1s" };
-const results: Result[] = [];
-results.push(await measure("bare Fastify GET /hello", null, "bench/servers/bare-fastify.ts", "/hello"));
-results.push(await measure("Gatehouse GET /api/auth/me (SQLite)", "bare Fastify GET /hello", "bench/servers/gatehouse.ts", "/api/auth/me", unlimited));
-const schema = await pgSchema();
-try {
-  results.push(
-    await measure("Gatehouse GET /api/auth/me (PostgreSQL)", "bare Fastify GET /hello", "bench/servers/gatehouse.ts", "/api/auth/me", {
-      ...unlimited,
-      DATABASE_URL: values.postgres,
-      BENCH_PG_SCHEMA: schema,
-    }),
+if (values.help) {
+  process.stdout.write(
+    `npm run bench -- [--quick] [--dry-run] [--only ${SCENARIOS.map((s) => s.id).join(",")}]\n` +
+      "  [--duration s] [--connections n] [--rounds n (>= 3)] [--warmup s] [--sessions 1000,100000,1000000] [--postgres url] [--out dir]\n",
   );
-} finally {
-  await dropSchema(schema);
+  process.exit(0);
 }
 
-/**
- * Login flood: a signed-in client's GET /api/auth/me (10 connections) alone,
- * then while `connections` clients send wrong passwords for random usernames
- * from random client IPs (a distributed flood, through a trusted proxy
- * header), so per-IP limits and bans never trigger and every attempt costs a
- * full Argon2id verification: this measures hashing load shedding. All other
- * limits are the shipped defaults, except the per-user API limit for /me.
- */
-async function measureFlood(): Promise<Result[]> {
-  const flooded = {
-    ...(process.env.HASH_CONCURRENCY ? { HASH_CONCURRENCY: process.env.HASH_CONCURRENCY } : {}),
-    RATE_LIMIT_API: "999999/1s",
-    TRUSTED_PROXIES: "127.0.0.1",
+const quick = values.quick;
+const ctx: BenchContext = {
+  duration: Number(values.duration ?? (quick ? 2 : 10)),
+  connections: Number(values.connections),
+  rounds: Math.max(3, Number(values.rounds)),
+  warmup: Number(values.warmup ?? (quick ? 1 : 3)),
+  dry: values["dry-run"],
+  quick,
+  postgres: values.postgres,
+  sessionSizes: (values.sessions ?? (quick ? "1000,100000" : "1000,100000,1000000")).split(",").map(Number),
+  log: (m) => process.stderr.write(`${m}\n`),
+};
+for (const [name, v] of Object.entries({ duration: ctx.duration, connections: ctx.connections, warmup: ctx.warmup })) {
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a non-negative number`);
+}
+if (ctx.sessionSizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--sessions must be a comma-separated list of positive integers");
+
+// --only picks scenarios; the baselines their ratios need come along.
+const known = new Map(SCENARIOS.map((s) => [s.id, s]));
+let selected = new Set(SCENARIOS.map((s) => s.id));
+if (values.only) {
+  selected = new Set();
+  const add = (id: string) => {
+    const s = known.get(id);
+    if (!s) throw new Error(`unknown scenario "${id}"; known: ${[...known.keys()].join(", ")}`);
+    if (selected.has(id)) return;
+    selected.add(id);
+    for (const need of s.needs ?? []) add(need);
   };
-  const { child, ready } = await startServer("bench/servers/gatehouse.ts", flooded);
-  try {
-    const url = `http://127.0.0.1:${ready.port}/api/auth/me`;
-    const me = () => autocannon({ url, connections: 10, duration, headers: { cookie: ready.cookie! } });
-    await autocannon({ url, connections: 10, duration: 2, headers: { cookie: ready.cookie! } });
-    const quiet = await me();
-    let n = 0;
-    const flood = autocannon({
-      url: `http://127.0.0.1:${ready.port}/api/auth/login`,
-      connections,
-      duration: duration + 2,
-      requests: [
-        {
-          method: "POST",
-          headers: { "content-type": "application/json", origin: "http://127.0.0.1" },
-          setupRequest: (req) => {
-            n++;
-            const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
-            return {
-              ...req,
-              headers: { ...req.headers, "x-forwarded-for": ip },
-              body: JSON.stringify({ username: `flood${n}`, password: "wrong-password-123" }),
-            };
-          },
-        },
-      ],
-    });
-    await new Promise((r) => setTimeout(r, 1000));
-    const loaded = await me();
-    const f = await flood;
-    const codes = Object.entries(f.statusCodeStats ?? {}).map(([code, s]) => `${code}: ${s.count}`).join(", ");
-    console.log(`login flood answers: ${codes}; ${Math.round(f.requests.average)} req/s`);
-    const row = (scenario: string, baseline: string | null, r: autocannon.Result): Result => ({
-      scenario,
-      baseline,
-      rps: Math.round(r.requests.average),
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      rssMb: rssMb(child.pid!),
-    });
-    return [
-      row("GET /api/auth/me, 10 conns, no flood", null, quiet),
-      row(`GET /api/auth/me, 10 conns, during a ${connections}-conn login flood`, "GET /api/auth/me, 10 conns, no flood", loaded),
-    ];
-  } finally {
-    child.kill("SIGTERM");
-  }
+  for (const id of values.only.split(",").map((x) => x.trim()).filter(Boolean)) add(id);
 }
-results.push(...(await measureFlood()));
 
-const byName = new Map(results.map((r) => [r.scenario, r]));
-const lines = [
-  `| scenario | req/s | ratio vs baseline | p50 ms | p99 ms | server RSS MB |`,
-  `|---|---:|---:|---:|---:|---:|`,
-  ...results.map((r) => {
-    const base = r.baseline ? byName.get(r.baseline) : undefined;
-    const ratio = base ? `${(r.rps / base.rps).toFixed(2)} × ${r.baseline} (p99 ${(r.p99 / Math.max(1, base.p99)).toFixed(1)}×)` : "baseline";
-    return `| ${r.scenario} | ${r.rps} | ${ratio} | ${r.p50} | ${r.p99} | ${r.rssMb} |`;
-  }),
-];
-console.log(`\n${connections} connections, ${rounds} rounds × ${duration}s (median)\n`);
-console.log(lines.join("\n"));
-mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-const file = join(ROOT, "bench", "results", `${new Date().toISOString().slice(0, 10)}.json`);
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), connections, duration, rounds, results }, null, 2));
-console.log(`\nwritten to ${file}`);
+ctx.log(`building bench servers…`);
+await buildServers();
+const rows: Row[] = [];
+const byId = new Map<string, Row>();
+const started = Date.now();
+for (const scenario of SCENARIOS.filter((s) => selected.has(s.id))) {
+  const t = Date.now();
+  ctx.log(`${ctx.dry ? "checking" : "measuring"} ${scenario.id}…`);
+  let produced: Row[];
+  try {
+    produced = await scenario.run(ctx, byId);
+  } catch (err) {
+    produced = [{ id: scenario.id, title: scenario.id, rps: null, p50: null, p99: null, rssMb: null, error: (err as Error).message }];
+  }
+  for (const row of produced) {
+    rows.push(row);
+    byId.set(row.id, row);
+    if (row.error) ctx.log(`  ${row.id}: ERROR ${row.error}`);
+    else if (!ctx.dry) ctx.log(`  ${row.id}: ${row.rps ?? "–"} req/s, p99 ${row.p99 ?? "–"} ms, RSS ${row.rssMb ?? "–"} MB`);
+  }
+  ctx.log(`  (${((Date.now() - t) / 1000).toFixed(0)} s)`);
+}
+
+const errors = rows.filter((r) => r.error);
+if (ctx.dry) {
+  process.stdout.write(`dry run: ${rows.length - errors.length} of ${rows.length} checks answered as expected\n`);
+  for (const r of errors) process.stdout.write(`  FAILED ${r.id}: ${r.error}\n`);
+  process.exit(errors.length > 0 ? 1 : 0);
+}
+
+const targets: Target[] = SCENARIOS.filter((s) => selected.has(s.id)).flatMap((s) => s.targets ?? []);
+if (selected.has("sessions")) targets.push(...sessionTargets(ctx.sessionSizes));
+const evaluated = evaluate(targets, byId);
+const header = `${ctx.connections} connections, ${ctx.rounds} rounds × ${ctx.duration} s after ${ctx.warmup} s warm-up (medians), Node ${process.version}, ${availableParallelism()} cores, ${new Date().toISOString()}`;
+const table = markdown(rows, evaluated, header);
+process.stdout.write(`\n${table}\n`);
+const dir = values.out ?? join(ROOT, "bench", "results");
+mkdirSync(dir, { recursive: true });
+const stamp = new Date().toISOString().slice(0, 10);
+const file = join(dir, `${stamp}.json`);
+writeFileSync(
+  file,
+  JSON.stringify(
+    { at: new Date().toISOString(), node: process.version, cores: availableParallelism(), ...ctx, log: undefined, seconds: Math.round((Date.now() - started) / 1000), rows, targets: evaluated },
+    null,
+    2,
+  ),
+);
+writeFileSync(join(dir, `${stamp}.md`), `${table}\n`);
+process.stdout.write(`\nwritten to ${file} (and .md) in ${Math.round((Date.now() - started) / 1000)} s\n`);
+process.exit(errors.length > 0 ? 1 : 0);

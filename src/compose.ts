@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { createWebhookAlerts } from "./alerts/webhook-alerts.js";
 import { createAuditLog, type AuditLog, type AuditSink } from "./core/audit/audit-log.js";
 import { createAdminService, type AdminService } from "./core/admin/admin-service.js";
+import { createAdminDashboard } from "./core/admin/admin-dashboard.js";
 import { createFirstSuperadmin, type FirstSuperadmin } from "./core/setup/first-superadmin.js";
 import { createSettingsService, type SettingsService } from "./core/settings/settings-service.js";
 import { createSqlSettingsStore } from "./storage/sql/sql-settings-store.js";
@@ -20,7 +21,14 @@ import { defaultPasswordPolicy } from "./core/passwords/password-policy.js";
 import { cryptoRandom, type Random } from "./core/random.js";
 import { createSessionCache } from "./core/sessions/session-cache.js";
 import { createSessionService, type SessionService } from "./core/sessions/session-service.js";
+import { createAccessGate } from "./core/gateway/create-access-gate.js";
+import type { AccessGate } from "./core/gateway/access-decision.js";
+import { createRulesFileReloader } from "./gateway/rules-file-reloader.js";
 import { createAccountService, type AccountService } from "./core/users/account-service.js";
+import { createEmailChange, type EmailChange } from "./core/users/email-change.js";
+import { createEmailVerification, type EmailVerification } from "./core/users/email-verification.js";
+import { createPasswordReset, type PasswordReset } from "./core/users/password-reset.js";
+import { createMailSystem, type MailSystem, type MailSystemOptions } from "./mail/create-mail-system.js";
 import { createApiTokenService, type ApiTokenService } from "./core/tokens/api-token-service.js";
 import type { Config } from "./config/config.js";
 import { buildApp } from "./http/app.js";
@@ -41,6 +49,10 @@ export interface ComposeOptions {
   schema?: string;
   /** Prefix of every Redis key (tests isolate themselves with one). */
   redisPrefix?: string;
+  /** Mail overrides for tests: a transport, the retry policy, the worker's polling (0 = only on demand). */
+  mail?: Pick<MailSystemOptions, "transport" | "policy" | "quota" | "pollMs">;
+  /** Entries of the in-process session cache (default 10,000; 0 = every lookup reads the store, as bench/ measures). */
+  sessionCacheSize?: number;
 }
 
 /** A wired Gatehouse: its database, stores, services and HTTP app. */
@@ -58,6 +70,15 @@ export interface Gatehouse {
   limiter: LimiterStore;
   bans: BanPolicy;
   regulator: SecretRegulator;
+  /** The outbox, its worker and the mailer. */
+  mail: MailSystem;
+  passwordReset: PasswordReset;
+  emailVerification: EmailVerification;
+  emailChange: EmailChange;
+  /** The gateway's access rules and decisions. */
+  gate: AccessGate;
+  /** Re-reads `GATEHOUSE_CONFIG` (on SIGHUP): true when the new rules are in force; a bad file keeps the old ones and logs why. */
+  reloadRules(): boolean;
   /** Resolves when no alert webhook call is in flight. */
   alertsIdle(): Promise<void>;
   close(): Promise<void>;
@@ -71,6 +92,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
+  // The access rules first: an invalid file stops the start before anything is opened.
+  const rulesFile = createRulesFileReloader({ path: config.configFile, logger });
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -103,7 +126,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const regulator = createSecretRegulator({ store: limiter, clock, audit, bans, policy: config.protection });
   const sessions = createSessionService({
     store: stores.sessions,
-    cache: createSessionCache(),
+    cache: createSessionCache(options.sessionCacheSize),
     clock,
     random,
     lifetimes: config.sessions,
@@ -119,6 +142,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     random,
     policy: { ...defaultPasswordPolicy, minLength: config.passwordMinLength },
     lifetimes: config.sessions,
+    // Declared below; called only once requests arrive.
+    canSignIn: (user) => emailVerification.canSignIn(user),
   });
   const admin = createAdminService({
     users: stores.users,
@@ -131,6 +156,16 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     clock,
     lifetimes: config.sessions,
     requireRecentAuth: (session) => accounts.requireRecentAuth(session),
+  });
+  const adminDashboard = createAdminDashboard({
+    admin,
+    users: stores.users,
+    auditStore: stores.audit,
+    audit,
+    bans,
+    regulator,
+    clock,
+    lock: { at: config.protection.accountFailures.lockAt, ttlMs: config.protection.accountFailures.ttlMs },
   });
   // The session service reads config.sessions; settings changes are written into that same object.
   const settings = createSettingsService({ store: createSqlSettingsStore(database.db), audit, clock, lifetimes: config.sessions });
@@ -152,8 +187,35 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     regulator,
     requireRecentAuth: (session) => accounts.requireRecentAuth(session),
   });
+  const mail = createMailSystem({ config, db: database.db, limiter, clock, random, log: logger, ...options.mail });
+  const passwordReset = createPasswordReset({
+    users: stores.users,
+    tokens: mail.tokens,
+    mailer: mail.mailer,
+    sessions,
+    apiTokens: tokens,
+    hasher,
+    policy: { ...defaultPasswordPolicy, minLength: config.passwordMinLength },
+    regulator,
+    audit,
+    clock,
+  });
+  const emailVerification = createEmailVerification({
+    users: stores.users,
+    accounts,
+    tokens: mail.tokens,
+    mailer: mail.mailer,
+    sessions,
+    regulator,
+    audit,
+    clock,
+    verificationRequired: async () => (await settings.current()).emailVerificationRequired,
+    policy: { ...defaultPasswordPolicy, minLength: config.passwordMinLength },
+  });
+  const emailChange = createEmailChange({ users: stores.users, mailer: mail.mailer, requireRecentAuth: (session) => accounts.requireRecentAuth(session) });
+  const gate = createAccessGate({ publicUrl: config.publicUrl, rules: rulesFile.initial });
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
-  const app = await buildApp({ config, accounts, admin, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping }, logger);
+  const app = await buildApp({ config, accounts, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange }, logger);
   return {
     app,
     database,
@@ -168,9 +230,16 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     limiter,
     bans,
     regulator,
+    mail,
+    passwordReset,
+    emailVerification,
+    emailChange,
+    gate,
+    reloadRules: () => rulesFile.reload(gate),
     alertsIdle: () => alerts?.idle() ?? Promise.resolve(),
     async close() {
       await app.close();
+      await mail.close();
       await database.close();
       redis?.disconnect();
     },

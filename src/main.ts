@@ -53,6 +53,8 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  // Re-read the access rules (GATEHOUSE_CONFIG) in place; a bad file keeps the old rules and logs why.
+  process.on("SIGHUP", () => gatehouse.reloadRules());
   process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
 
   const first = await gatehouse.firstSuperadmin

@@ -20,7 +20,7 @@ export const BACKUP_TABLES = ["users", "settings", "api_tokens", "audit_events"]
 export type BackupTable = (typeof BACKUP_TABLES)[number];
 
 /** Tables emptied by an import, children first (sessions and one-time tokens included). */
-export const CLEARED_TABLES = ["sessions", "one_time_tokens", "api_tokens", "settings", "audit_events", "users"] as const;
+export const CLEARED_TABLES = ["sessions", "one_time_tokens", "email_tokens", "mail_outbox", "api_tokens", "settings", "audit_events", "users"] as const;
 
 /** Largest backup file accepted by default (256 MiB; a JS string cannot hold much more than 512 MiB). */
 export const DEFAULT_MAX_BACKUP_BYTES = 256 * 1024 * 1024;

@@ -20,10 +20,18 @@ export interface Config {
   redisUrl: string | null;
   admin: { username: string; password: string; email: string | null } | null;
   trustedProxies: string[];
+  /** Reverse-proxy mode: the origin every non-portal host is forwarded to (per-host upstreams come from the rules file). */
   upstreamUrl: string | null;
+  /** Reverse-proxy settings: Gatehouse's path prefix on proxied hosts, and the largest forwarded body (bytes). */
+  proxy: { pathPrefix: string; bodyLimit: number };
   configFile: string | null;
+  /** Parent domain of the forward-auth SSO cookie (lower-case, no leading dot), or null for host-only cookies. */
+  cookieDomain: string | null;
   smtpUrl: string | null;
+  /** The sender of outgoing mail (MAIL_FROM, or a default from the product name and PUBLIC_URL host). */
   mailFrom: string | null;
+  /** The product name shown in mails. */
+  mailProductName: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   passwordMinLength: number;
   sessions: SessionLifetimes;

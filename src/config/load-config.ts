@@ -53,6 +53,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && !secure && !v.allowInsecureHttp) {
     problems.push("PUBLIC_URL must be https in production (set GATEHOUSE_ALLOW_INSECURE_HTTP=true only for a trusted private network)");
   }
+  if (v.cookieDomain !== null) {
+    const problem = cookieDomainProblem(v.cookieDomain, publicUrl);
+    if (problem) problems.push(`COOKIE_DOMAIN ${problem}`);
+  }
   if (v.databaseUrl !== null && !/^(postgres|postgresql):\/\//.test(v.databaseUrl) && !v.databaseUrl.startsWith("sqlite:")) {
     problems.push("DATABASE_URL must be a postgres:// URL (leave it unset for SQLite in the data dir)");
   }
@@ -89,9 +93,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     admin: v.adminUsername !== null && v.adminPassword !== null ? { username: v.adminUsername, password: v.adminPassword, email: v.adminEmail } : null,
     trustedProxies: v.trustedProxies,
     upstreamUrl: v.upstreamUrl,
+    proxy: { pathPrefix: v.proxyPathPrefix, bodyLimit: v.proxyBodyLimit },
     configFile: v.configFile,
+    cookieDomain: v.cookieDomain === null ? null : v.cookieDomain.replace(/^\./, "").toLowerCase(),
     smtpUrl: v.smtpUrl,
-    mailFrom: v.mailFrom,
+    mailFrom: v.mailFrom ?? `${v.mailProductName} <no-reply@${new URL(publicUrl).hostname}>`,
+    mailProductName: v.mailProductName,
     logLevel: v.logLevel as Config["logLevel"],
     passwordMinLength: v.passwordMinLength,
     sessions: {
@@ -125,6 +132,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRetentionMs: v.auditRetention,
     alertWebhookUrl: v.alertWebhookUrl,
   };
+}
+
+/** Why a COOKIE_DOMAIN cannot carry the SSO cookie for this PUBLIC_URL, or null. */
+function cookieDomainProblem(raw: string, publicUrl: string): string | null {
+  const domain = raw.replace(/^\./, "").toLowerCase();
+  const labels = domain.split(".");
+  if (labels.length < 2 || !labels.every((l) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) return "must be a parent domain such as .example.com";
+  if (!publicUrl.startsWith("https:")) return "needs an https PUBLIC_URL (the cookie is __Secure-)";
+  const host = new URL(publicUrl).hostname;
+  if (host !== domain && !host.endsWith(`.${domain}`)) return "must contain the PUBLIC_URL host";
+  return null;
 }
 
 function readSetting(setting: Setting<unknown>, env: NodeJS.ProcessEnv, problems: string[]): unknown {

@@ -83,3 +83,23 @@ export function parseHttpUrl(raw: string, example = "https://hooks.example.com/g
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("must use http or https");
   return url.toString();
 }
+
+/** Parses an upstream app's URL (reverse-proxy mode): an http(s) origin, no credentials, path, query or fragment. */
+export function parseUpstreamUrl(raw: string): string | null {
+  if (raw.trim() === "") return null;
+  const url = new URL(parseHttpUrl(raw, "http://127.0.0.1:3000"));
+  if (url.username || url.password) throw new Error("must not contain credentials");
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+    throw new Error("must be an origin without a path, such as http://127.0.0.1:3000");
+  }
+  return url.origin;
+}
+
+/** Parses the reserved path prefix of Gatehouse on proxied hosts: `/` then one or more plain segments, no trailing slash. */
+export function parsePathPrefix(raw: string): string {
+  const text = raw.trim();
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(text) || text.split("/").some((s) => s === "." || s === "..")) {
+    throw new Error("must be a path such as /.gatehouse (letters, digits, . _ ~ -; no trailing slash)");
+  }
+  return text;
+}

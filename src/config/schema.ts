@@ -1,4 +1,5 @@
-import { parseBoolean, parseCidrList, parseDuration, parseHttpUrl, parseIntInRange, parsePublicUrl, parseWindowLimit } from "./parse-values.js";
+import { parseSmtpUrl } from "../mail/smtp-url.js";
+import { parseBoolean, parseCidrList, parseDuration, parseHttpUrl, parseIntInRange, parsePathPrefix, parsePublicUrl, parseUpstreamUrl, parseWindowLimit } from "./parse-values.js";
 
 /** One configuration variable: its default, its meaning, and how to read it. */
 export interface Setting<T> {
@@ -11,6 +12,32 @@ export interface Setting<T> {
 }
 
 const text = (raw: string): string => raw.trim();
+
+/** No CR, LF or other control characters: the value goes into mail headers. */
+function headerSafe(value: string, what: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 32 || c === 127) throw new Error(`must not contain control characters (${what} goes into mail headers)`);
+  }
+  return value;
+}
+const parseSmtpUrlValue = (raw: string): string | null => {
+  const value = raw.trim();
+  if (value === "") return null;
+  parseSmtpUrl(value);
+  return value;
+};
+const parseMailFrom = (raw: string): string | null => {
+  const value = headerSafe(raw.trim(), "the sender");
+  if (value === "") return null;
+  if (!value.includes("@") || value.length > 255) throw new Error("must be an address such as `Gatehouse <no-reply@example.com>`");
+  return value;
+};
+const parseProductName = (raw: string): string => {
+  const value = headerSafe(raw.trim(), "the product name");
+  if (value.length === 0 || value.length > 64 || /[<>"]/.test(value)) throw new Error("must be 1 to 64 characters without < > or \"");
+  return value;
+};
 const optional = (raw: string): string | null => (raw.trim() === "" ? null : raw.trim());
 
 /**
@@ -30,10 +57,14 @@ export const settings = {
   adminPassword: { env: "GATEHOUSE_ADMIN_PASSWORD", default: null as string | null, fromFile: true, description: "its password (never logged)", parse: optional },
   adminEmail: { env: "GATEHOUSE_ADMIN_EMAIL", default: null as string | null, description: "its email", parse: optional },
   trustedProxies: { env: "TRUSTED_PROXIES", default: [] as string[], description: "comma-separated IPs/CIDRs whose `X-Forwarded-*` headers are believed", parse: parseCidrList },
-  upstreamUrl: { env: "UPSTREAM_URL", default: null as string | null, description: "gateway mode: the app to protect", parse: optional },
-  configFile: { env: "GATEHOUSE_CONFIG", default: null as string | null, description: "YAML file with access rules", parse: optional },
-  smtpUrl: { env: "SMTP_URL", default: null as string | null, fromFile: true, description: "outgoing mail (nodemailer URL)", parse: optional },
-  mailFrom: { env: "MAIL_FROM", default: null as string | null, description: "sender address of outgoing mail", parse: optional },
+  upstreamUrl: { env: "UPSTREAM_URL", default: null as string | null, description: "reverse-proxy mode: the app to protect (an origin such as `http://127.0.0.1:3000`); every host but the portal's is forwarded to it", parse: parseUpstreamUrl },
+  proxyPathPrefix: { env: "GATEHOUSE_PATH_PREFIX", default: "/.gatehouse", description: "on a proxied host, where Gatehouse's own pages and API live (`/.gatehouse/api/auth/login`)", parse: parsePathPrefix },
+  proxyBodyLimit: { env: "PROXY_BODY_LIMIT", default: 10 * 1024 * 1024, description: "largest request body forwarded to a proxied app, in bytes (default 10 MiB); a larger one gets 413 before reaching the app", parse: (r: string) => parseIntInRange(r, 0, 999_999_999) },
+  configFile: { env: "GATEHOUSE_CONFIG", default: null as string | null, description: "YAML file with access rules (re-read on SIGHUP)", parse: optional },
+  cookieDomain: { env: "COOKIE_DOMAIN", default: null as string | null, description: "parent domain (`.example.com`) for single sign-on across its subdomains through forward-auth; adds a `__Secure-` cookie with that Domain (https only)", parse: optional },
+  smtpUrl: { env: "SMTP_URL", default: null as string | null, fromFile: true, description: "outgoing mail: `smtps://user:pass@host:465`, or `smtp://host:587` with STARTTLS required (`?ignoreTLS=true` allows plaintext); unset: mails are written to `<data dir>/outbox/` outside production", parse: parseSmtpUrlValue },
+  mailFrom: { env: "MAIL_FROM", default: null as string | null, description: "sender of outgoing mail (default `<product name> <no-reply@<PUBLIC_URL host>>`)", parse: parseMailFrom },
+  mailProductName: { env: "MAIL_PRODUCT_NAME", default: "Gatehouse", description: "product name shown in mail subjects and bodies", parse: parseProductName },
   logLevel: { env: "LOG_LEVEL", default: "info", description: "fatal, error, warn, info, debug, trace or silent", parse: text },
   passwordMinLength: { env: "PASSWORD_MIN_LENGTH", default: 12, description: "minimum password length in characters (8–64)", parse: (r: string) => parseIntInRange(r, 8, 64) },
   sessionIdle: { env: "SESSION_IDLE_TIMEOUT", default: 30 * 60_000, description: "a session ends after this long without requests (`30m`)", parse: parseDuration },

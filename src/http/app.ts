@@ -2,6 +2,9 @@ import { randomUUID } from "node:crypto";
 import cookie from "@fastify/cookie";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { deriveKey } from "../core/crypto/derive-key.js";
+import { accessLogPlugin } from "../logging/access-log.js";
+import { lazyChildLoggerFactory } from "../logging/lazy-child-logger.js";
+import { GatehouseLogController } from "../logging/log-controller.js";
 import { addMethodNotAllowedRoutes, errorsPlugin } from "./plugins/errors.js";
 import { csrfPlugin } from "./plugins/csrf.js";
 import { jsonBodyPlugin } from "./plugins/json-body.js";
@@ -14,10 +17,16 @@ import { accountRoutes } from "./routes/account/account-routes.js";
 import { tokenRoutes } from "./routes/account/token-routes.js";
 import { adminRoutes } from "./routes/admin/admin-routes.js";
 import { authRoutes } from "./routes/auth/auth-routes.js";
+import { mailRoutes } from "./routes/auth/mail-routes.js";
+import { emailRoutes } from "./routes/account/email-routes.js";
 import { healthRoutes } from "./routes/health.js";
 import { setupRoutes } from "./routes/setup-routes.js";
+import { forwardAuthRoutes } from "./routes/authz/forward-auth-routes.js";
 import { settingsRoutes } from "./routes/admin/settings-routes.js";
 import { backupRoutes } from "./routes/admin/backup-routes.js";
+import { webRoutes } from "./routes/web/web-routes.js";
+import { createProxyRouting } from "./proxy/proxy-routing.js";
+import { proxyBasePathPlugin, reverseProxyPlugin } from "./proxy/reverse-proxy-plugin.js";
 import type { AppDeps, RouteEntry } from "./types.js";
 
 /**
@@ -26,8 +35,14 @@ import type { AppDeps, RouteEntry } from "./types.js";
  */
 export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promise<FastifyInstance> {
   const { config } = deps;
+  // Host-aware routing of reverse-proxy mode and the demo (src/http/proxy): decided before Fastify routes a request.
+  const proxyRouting = createProxyRouting({ gate: deps.gate, publicUrl: config.publicUrl, upstreamUrl: config.upstreamUrl, pathPrefix: config.proxy.pathPrefix });
   const app = Fastify({
+    rewriteUrl: (req) => proxyRouting.rewriteUrl(req),
     loggerInstance: logger,
+    // One cheap access-log line per request instead of Fastify's two, and request loggers made only when used (docs/performance.md).
+    logController: new GatehouseLogController(),
+    childLoggerFactory: lazyChildLoggerFactory,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: config.bodyLimit,
@@ -57,7 +72,11 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     routes.set(route.url, methods);
   });
 
+  // Where Gatehouse's own paths live for this request: "" at the root, or the reserved prefix on a proxied host (src/http/proxy).
+  app.decorateRequest("basePath", "");
+  await app.register(proxyBasePathPlugin, { routing: proxyRouting });
   await app.register(errorsPlugin);
+  await app.register(accessLogPlugin);
   await app.register(requestContextPlugin);
   await app.register(securityHeadersPlugin, { secure: config.secure });
   await app.register(banFastPathPlugin, { bans: deps.bans });
@@ -73,12 +92,20 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
 
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, { ...deps, prefix: "/api/auth" });
+  if (deps.passwordReset && deps.emailVerification) {
+    await app.register(mailRoutes, { ...deps, passwordReset: deps.passwordReset, emailVerification: deps.emailVerification, prefix: "/api/auth" });
+  }
   await app.register(accountRoutes, { ...deps, prefix: "/api/account" });
+  if (deps.emailChange) await app.register(emailRoutes, { emailChange: deps.emailChange, prefix: "/api/account" });
   await app.register(tokenRoutes, { tokens: deps.tokens, prefix: "/api/account" });
   await app.register(adminRoutes, { admin: deps.admin, prefix: "/api/admin" });
   await app.register(backupRoutes, { backups: deps.backups, accounts: deps.accounts, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, prefix: "/api/admin" });
   await app.register(settingsRoutes, { settings: deps.settings, accounts: deps.accounts, prefix: "/api/admin" });
   await app.register(setupRoutes, { firstSuperadmin: deps.firstSuperadmin, config, prefix: "/api/setup" });
+  await app.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, config });
+  await app.register(webRoutes, deps);
+
+  await app.register(reverseProxyPlugin, { deps, routing: proxyRouting });
 
   app.decorate("routeTable", [...table]);
   addMethodNotAllowedRoutes(app, routes);

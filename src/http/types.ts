@@ -1,6 +1,10 @@
 import type { AccountService } from "../core/users/account-service.js";
+import type { EmailChange } from "../core/users/email-change.js";
+import type { EmailVerification } from "../core/users/email-verification.js";
+import type { PasswordReset } from "../core/users/password-reset.js";
 import type { SessionService, ValidSession } from "../core/sessions/session-service.js";
 import type { AdminService } from "../core/admin/admin-service.js";
+import type { AdminDashboard } from "../core/admin/admin-dashboard.js";
 import type { BackupService } from "../backup/backup-service.js";
 import type { AuditLog } from "../core/audit/audit-log.js";
 import type { FirstSuperadmin } from "../core/setup/first-superadmin.js";
@@ -12,6 +16,7 @@ import type { LimiterStore } from "../core/rate-limit/limiter-store.js";
 import type { ApiToken, TokenScope } from "../core/tokens/api-token.js";
 import type { ApiTokenService } from "../core/tokens/api-token-service.js";
 import type { Config } from "../config/config.js";
+import type { AccessGate } from "../core/gateway/access-decision.js";
 
 /**
  * Who may call a route (AZ-01): every route declares one; undeclared routes
@@ -38,6 +43,8 @@ export interface AppDeps {
   config: Config;
   accounts: AccountService;
   admin: AdminService;
+  /** Reads of the admin dashboard pages (overview, user list, audit CSV). */
+  adminDashboard: AdminDashboard;
   firstSuperadmin: FirstSuperadmin;
   settings: SettingsService;
   backups: BackupService;
@@ -51,6 +58,14 @@ export interface AppDeps {
   hashing: Pick<BoundedHasher, "saturated">;
   /** True when the database (and Redis, when configured) answer (for /readyz). */
   ping(): Promise<boolean>;
+  /** Forgot/reset password (mail); absent in apps built without mail. */
+  passwordReset?: PasswordReset;
+  /** Email verification and confirmation of email changes (mail). */
+  emailVerification?: EmailVerification;
+  /** Email change requests (mail). */
+  emailChange?: EmailChange;
+  /** The gateway's access rules: decisions for forward-auth and the reverse proxy, and safe return URLs. */
+  gate: AccessGate;
 }
 
 /** One declared route: what the policy-matrix test compares with its checked-in table. */
@@ -69,6 +84,12 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The signed-in session, resolved by the session plugin; null when anonymous. */
     auth: RequestAuth | null;
+    /**
+     * Where Gatehouse's own pages and API live for this request: "" at the
+     * root, or the reserved prefix (`/.gatehouse`) on a host proxied to an
+     * upstream. Build every internal link as `request.basePath + path`.
+     */
+    basePath: string;
   }
   interface FastifyContextConfig {
     access?: Access;

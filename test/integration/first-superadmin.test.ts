@@ -42,6 +42,13 @@ describe.each(backendNames())("first superadmin: no default credentials, a one-t
     expect(eleventh.statusCode).toBe(429);
   });
 
+  it("a refused setup (username already taken) does not burn the one-time link", async () => {
+    expect((await h.register("early-bird")).res.statusCode).toBe(201);
+    const taken = await setup({ token, username: "Early-Bird", password: GOOD_PASSWORD });
+    expect(taken.statusCode).toBe(409);
+    expect((await h.request({ method: "GET", url: "/api/setup" })).json()).toEqual({ setup: "open" });
+  });
+
   it("the holder of the link creates the superadmin once; afterwards the setup route answers 404", async () => {
     const res = await setup({ token, username: "owner", password: GOOD_PASSWORD, email: "owner@example.test" });
     expect(res.statusCode).toBe(201);

@@ -17,6 +17,8 @@ function keepingStore(): AuditStore & { events: AuditEvent[] } {
     query: async () => [...events].reverse(),
     pruneBefore: async () => 0,
     countByHour: async () => [],
+    countSince: async () => 0,
+    userIdsSince: async () => [],
   };
 }
 

@@ -49,6 +49,8 @@ export interface AdminService {
   deleteUser(actor: Actor, id: string): Promise<void>;
   listSessions(actor: Actor, id: string, limit: number, offset: number): Promise<Session[]>;
   revokeSessions(actor: Actor, id: string): Promise<number>;
+  /** Ends one session of user `id`; false when it is not theirs (or gone). */
+  revokeSession(actor: Actor, id: string, sessionId: string): Promise<boolean>;
   unlock(actor: Actor, id: string): Promise<void>;
   searchAudit(actor: Actor, search: AuditSearch): Promise<AuditPage>;
   stats(actor: Actor): Promise<AdminStats>;
@@ -118,6 +120,13 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
       await audit.record({ type: "session_revoked", actorId: actor.user.id, userId: id, details: { count, scope: "all" }, ...actor.origin });
       return count;
     },
+    async revokeSession(actor, id, sessionId) {
+      const user = await target(id);
+      if (user.role === "superadmin" && actor.user.role !== "superadmin") throw new GatehouseError("forbidden");
+      const revoked = await sessions.revokeById(id, sessionId);
+      if (revoked) await audit.record({ type: "session_revoked", actorId: actor.user.id, userId: id, details: { count: 1, scope: "one" }, ...actor.origin });
+      return revoked;
+    },
     async unlock(actor, id) {
       await target(id);
       await deps.regulator.unlock(`user:${id}`);
@@ -134,7 +143,7 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
       const [total, active, counts] = await Promise.all([
         users.count(),
         deps.sessionStore.countActive(now, deps.lifetimes.idleMs),
-        deps.auditStore.countByHour(["login_success", "login_failure"], first),
+        deps.auditStore.countByHour(["login_success", "login_failure"], first, now),
       ]);
       const hourly = Array.from({ length: 168 }, (_, i) => ({ hour: new Date(first + i * HOUR).toISOString(), signIns: 0, failures: 0 }));
       for (const c of counts) {

@@ -41,8 +41,20 @@ export interface SessionServiceDeps {
 export interface SessionService {
   /** Issues a brand-new session (never reuses a presented token: no fixation). */
   create(userId: string, origin: SessionOrigin, remember: boolean): Promise<IssuedSession>;
-  /** The session for a cookie token, or null if unknown, expired or its user is blocked. */
-  validate(token: string): Promise<ValidSession | null>;
+  /**
+   * The session for a cookie token, or null if unknown, expired or its user is blocked.
+   * `maxAgeMs` re-reads the store when the cached lookup is older than that
+   * (default: the cache TTL); open WebSockets are re-checked with a short one.
+   */
+  validate(token: string, options?: { maxAgeMs?: number }): Promise<ValidSession | null>;
+  /**
+   * The synchronous fast path of {@link SessionService.validate} for the
+   * per-request check: the answer when a cached lookup younger than the cache
+   * TTL settles it with no store access (a valid session not due for a
+   * last-seen write, or a malformed token: null); `undefined` when
+   * `validate` must run. Never answers differently from `validate`.
+   */
+  validateCached(token: string): ValidSession | null | undefined;
   /**
    * Replaces a session by a new one with a new token; the old token dies.
    * The absolute expiry carries over (a rotation never extends a session,
@@ -106,12 +118,12 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     }
   }
 
-  async function validate(token: string): Promise<ValidSession | null> {
+  async function validate(token: string, options: { maxAgeMs?: number } = {}): Promise<ValidSession | null> {
     if (!isWellFormedToken(token)) return null;
     const tokenHash = hashToken(token);
     const now = clock.now();
     let found = cache.get(tokenHash);
-    if (!found || now - (found.loadedAt ?? 0) > cacheTtlMs) {
+    if (!found || now - (found.loadedAt ?? 0) > Math.min(cacheTtlMs, options.maxAgeMs ?? cacheTtlMs)) {
       const generation = cache.generation();
       const row = await store.findWithUser(tokenHash);
       if (!row) {
@@ -136,6 +148,18 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     return { session: found.session, user: found.user };
   }
 
+  function validateCached(token: string): ValidSession | null | undefined {
+    if (!isWellFormedToken(token)) return null;
+    const found = cache.get(hashToken(token));
+    if (!found) return undefined;
+    const now = clock.now();
+    if (now - (found.loadedAt ?? 0) > cacheTtlMs) return undefined;
+    if (sessionEndsAt(found.session, lifetimes, found.user.role) <= now) return undefined;
+    if (found.user.blocked) return null;
+    if (now - found.session.lastSeenAt >= lifetimes.touchIntervalMs) return undefined;
+    return { session: found.session, user: found.user };
+  }
+
   async function rotate(
     session: Session,
     origin: SessionOrigin,
@@ -151,6 +175,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   return {
     create,
     validate,
+    validateCached,
     rotate,
     async revokeToken(token) {
       if (!isWellFormedToken(token)) return;

@@ -74,9 +74,26 @@ export function createFirstSuperadmin(deps: FirstSuperadminDeps): FirstSuperadmi
     },
     async complete(token, input, origin) {
       if (!(await open())) throw new GatehouseError("not_found");
-      const valid = await regulator.check(origin, null, async () => isWellFormedToken(token) && tokens.consume(hashToken(token), PURPOSE, clock.now()));
-      if (!valid) throw new GatehouseError("forbidden");
-      const { user, issued } = await accounts.register(input, origin, { role: "superadmin" });
+      const held: { spent: Awaited<ReturnType<OneTimeTokenStore["consume"]>> } = { spent: null };
+      const valid = await regulator.check(origin, null, async () => {
+        if (!isWellFormedToken(token)) return false;
+        held.spent = await tokens.consume(hashToken(token), PURPOSE, clock.now());
+        return held.spent !== null;
+      });
+      const used = held.spent;
+      if (!valid || used === null) throw new GatehouseError("forbidden");
+      let registered: Awaited<ReturnType<AccountService["register"]>>;
+      try {
+        registered = await accounts.register(input, origin, { role: "superadmin" });
+      } catch (err) {
+        // Refused input (a taken username, a weak password) must not burn the link:
+        // the holder gets it back, with its original expiry, to try again.
+        if (err instanceof GatehouseError) {
+          await tokens.insert({ tokenHash: hashToken(token), purpose: PURPOSE, userId: used.userId, createdAt: used.createdAt, expiresAt: used.expiresAt });
+        }
+        throw err;
+      }
+      const { user, issued } = registered;
       if (issued === null) throw new Error("registration did not sign in");
       await audit.record({ type: "role_change", userId: user.id, actorId: user.id, details: { from: "none", to: "superadmin", via: "setup_link" }, ...origin });
       return { user, issued };

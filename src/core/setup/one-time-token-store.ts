@@ -3,9 +3,10 @@ export interface OneTimeTokenStore {
   insert(token: { tokenHash: string; purpose: string; userId: string | null; createdAt: number; expiresAt: number }): Promise<void>;
   /**
    * Atomically deletes the unexpired token with this hash and purpose and
-   * answers whether it existed: of two concurrent uses, exactly one wins.
+   * answers what it was (null when there was none): of two concurrent uses,
+   * exactly one wins.
    */
-  consume(tokenHash: string, purpose: string, now: number): Promise<boolean>;
+  consume(tokenHash: string, purpose: string, now: number): Promise<{ userId: string | null; createdAt: number; expiresAt: number } | null>;
   /** Deletes every token of a purpose (a newer link replaces older ones). */
   deletePurpose(purpose: string): Promise<void>;
 }

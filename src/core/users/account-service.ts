@@ -25,6 +25,11 @@ export interface AccountServiceDeps {
   regulator: SecretRegulator;
   /** Lifetimes, for the sudo window. */
   lifetimes: SessionLifetimes;
+  /**
+   * Whether a user whose password was right may sign in (email verification,
+   * RST-07); a refusal answers exactly like a wrong password.
+   */
+  canSignIn?: (user: User) => Promise<boolean>;
 }
 
 /** Input of a registration. */
@@ -174,6 +179,10 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       if (user.blocked) {
         await audit.record({ type: "login_failure", userId: user.id, details: { reason: "blocked" }, ...origin });
         throw new GatehouseError("account_blocked");
+      }
+      if (deps.canSignIn && !(await deps.canSignIn(user))) {
+        await audit.record({ type: "login_failure", userId: user.id, details: { reason: "email_unverified" }, ...origin });
+        throw new GatehouseError("invalid_credentials");
       }
       const now = clock.now();
       if (hasher.needsRehash(hash)) {

@@ -1,4 +1,5 @@
 import type { Role, User } from "./user.js";
+import type { UserListFilter, UserListQuery } from "./user-list.js";
 
 /** What a new user row needs; the store adds nothing but what it is given. */
 export interface NewUser {
@@ -42,4 +43,8 @@ export interface UserStore {
   search(search: UserSearch): Promise<{ users: User[]; total: number }>;
   /** How many users hold `role` (or all users). */
   count(role?: Role): Promise<number>;
+  /** The admin dashboard's keyset-paginated list (newest first); see {@link UserListQuery}. */
+  list(query: UserListQuery): Promise<User[]>;
+  /** How many users match the list filters; with `cap`, counting stops at `cap` (the answer is then at most `cap`). */
+  countMatching(filter: UserListFilter, cap?: number): Promise<number>;
 }

@@ -25,6 +25,8 @@ export const csrfPlugin = fp(
   async (app: FastifyInstance, opts: { publicOrigin: string; cookieName: string; csrfKey: Buffer }) => {
     app.addHook("onRequest", async (request, reply) => {
       if (!UNSAFE.has(request.method)) return;
+      // The reverse proxy applies the rule itself, and only to requests carrying the session cookie (src/http/proxy).
+      if (request.routeOptions.config.proxied === true) return;
       reply.header("Vary", "Sec-Fetch-Site, Origin");
       const h = request.headers;
       const access = request.routeOptions.config.access;
@@ -40,7 +42,8 @@ export const csrfPlugin = fp(
           xRequestedWith: header(h["x-requested-with"]),
           validCsrfToken: token !== null && presented !== undefined && isValidCsrfToken(opts.csrfKey, hashToken(token), presented),
         },
-        opts.publicOrigin,
+        // Under the reserved prefix of a proxied host, Gatehouse is served from that host's origin.
+        request.basePath === "" ? opts.publicOrigin : `${request.protocol}://${header(h.host) ?? ""}`,
       );
       if (!ok) throw new GatehouseError("csrf");
     });

@@ -11,15 +11,17 @@ const FORBIDDEN_QUERY_KEYS = ["__proto__", "constructor", "prototype"];
  */
 export const requestContextPlugin = fp(
   async (app: FastifyInstance) => {
-    app.addHook("onRequest", async (request, reply) => {
+    // A synchronous hook: no promise per request.
+    app.addHook("onRequest", (request, reply, done) => {
       reply.header("X-Request-Id", request.id);
       if (request.url.startsWith("/api/")) reply.header("Cache-Control", "no-store");
       const query = request.query;
       if (typeof query === "object" && query !== null) {
         for (const key of Object.keys(query)) {
-          if (FORBIDDEN_QUERY_KEYS.some((k) => key.includes(k))) throw new GatehouseError("invalid_request");
+          if (FORBIDDEN_QUERY_KEYS.some((k) => key.includes(k))) return done(new GatehouseError("invalid_request"));
         }
       }
+      done();
     });
   },
   { name: "request-context" },

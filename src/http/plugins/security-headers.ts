@@ -3,23 +3,45 @@ import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import helmet, { type HelmetOptions } from "helmet";
 
+type CspDirectives = Record<string, string[]>;
+
+/** The CSP of JSON, static and error responses. */
+const DEFAULT_CSP: CspDirectives = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", "data:"],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  frameAncestors: ["'none'"],
+  formAction: ["'self'"],
+};
+
+/**
+ * The stricter CSP of HTML pages (HDR-02): nothing by default, scripts and
+ * styles only from Gatehouse's own `/assets/` (no inline code at all, so no
+ * nonce is needed), forms only to itself, never framed.
+ */
+const HTML_CSP: CspDirectives = {
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", "data:"],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+};
+
 /** The helmet configuration of Gatehouse (HDR-01 to HDR-05). */
-export function helmetOptions(secure: boolean): HelmetOptions {
+export function helmetOptions(secure: boolean, csp: CspDirectives = DEFAULT_CSP): HelmetOptions {
   return {
     contentSecurityPolicy: {
       useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", "data:"],
-        fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'none'"],
-        frameAncestors: ["'none'"],
-        formAction: ["'self'"],
-      },
+      directives: csp,
     },
     strictTransportSecurity: secure ? { maxAge: 63_072_000, includeSubDomains: true, preload: false } : false,
     xFrameOptions: { action: "deny" },
@@ -38,7 +60,7 @@ export function helmetOptions(secure: boolean): HelmetOptions {
  * computing it once saves rebuilding helmet on every request, which is what
  * `@fastify/helmet` does (see docs/adr/0004-helmet-headers-computed-once.md).
  */
-export function computeSecurityHeaders(secure: boolean): Record<string, string> {
+export function computeSecurityHeaders(secure: boolean, csp: CspDirectives = DEFAULT_CSP): Record<string, string> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader: (name: string, value: unknown) => {
@@ -49,7 +71,7 @@ export function computeSecurityHeaders(secure: boolean): Record<string, string> 
     },
   };
   let error: unknown = null;
-  helmet(helmetOptions(secure))({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
+  helmet(helmetOptions(secure, csp))({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
     error = err ?? null;
   });
   if (error !== null) throw error;
@@ -57,9 +79,25 @@ export function computeSecurityHeaders(secure: boolean): Record<string, string> 
   return headers;
 }
 
+/**
+ * The header set of HTML pages: the same hardening headers with the page CSP
+ * ({@link HTML_CSP}), computed once; pages also get `Cache-Control: no-store`.
+ */
+export function computeHtmlSecurityHeaders(secure: boolean): Record<string, string> {
+  return { ...computeSecurityHeaders(secure, HTML_CSP), "Cache-Control": "no-store" };
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The precomputed headers an HTML page response sets over the default set (see `src/web/README.md`). */
+    htmlSecurityHeaders: Readonly<Record<string, string>>;
+  }
+}
+
 /** Browser hardening headers on every response, errors and 404s included. */
 export const securityHeadersPlugin = fp(
   async (app: FastifyInstance, opts: { secure: boolean }) => {
+    app.decorate("htmlSecurityHeaders", Object.freeze(computeHtmlSecurityHeaders(opts.secure)));
     const headers = computeSecurityHeaders(opts.secure);
     const names = Object.keys(headers);
     app.addHook("onRequest", (_request, reply, done) => {

@@ -1,6 +1,29 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { IssuedSession } from "../../core/sessions/session-service.js";
 import type { Config } from "../../config/config.js";
+import { deriveKey } from "../../core/crypto/derive-key.js";
+import { createSsoCookieSeal, type SsoCookieSeal } from "../../core/gateway/sso-cookie-seal.js";
+import { cryptoRandom } from "../../core/random.js";
+
+/** The cross-subdomain SSO cookie (only with COOKIE_DOMAIN): read by forward-auth alone, never by the portal's API or pages (FWD-07). */
+export const SSO_COOKIE_NAME = "__Secure-gatehouse_session";
+
+const seals = new WeakMap<Config, SsoCookieSeal>();
+function ssoSeal(config: Config): SsoCookieSeal {
+  let seal = seals.get(config);
+  if (!seal) {
+    seal = createSsoCookieSeal(deriveKey(config.secretKey, "sso-cookie"), cryptoRandom);
+    seals.set(config, seal);
+  }
+  return seal;
+}
+
+/** The session token carried by the SSO cookie, or null (no COOKIE_DOMAIN, no cookie, a duplicate, or not sealed by this server). */
+export function readSsoToken(request: FastifyRequest, config: Config): string | null {
+  if (config.cookieDomain === null) return null;
+  const value = readSessionToken(request, SSO_COOKIE_NAME);
+  return value === null ? null : ssoSeal(config).open(value);
+}
 
 /** The session cookie's name: `__Host-` prefixed when served over https (API.md). */
 export function sessionCookieName(config: Pick<Config, "secure">): string {
@@ -35,11 +58,23 @@ export function setSessionCookie(reply: FastifyReply, config: Config, issued: Is
     secure: config.secure,
     ...(session.remember ? { maxAge: Math.floor((session.expiresAt - session.createdAt) / 1000) } : {}),
   });
+  // With COOKIE_DOMAIN, a second cookie for the subdomains: the same session, its token sealed (see sso-cookie-seal.ts).
+  if (config.cookieDomain !== null) {
+    reply.setCookie(SSO_COOKIE_NAME, ssoSeal(config).seal(issued.token), {
+      httpOnly: true,
+      sameSite: "lax",
+      path: "/",
+      secure: true,
+      domain: config.cookieDomain,
+      ...(session.remember ? { maxAge: Math.floor((session.expiresAt - session.createdAt) / 1000) } : {}),
+    });
+  }
   reply.header("Cache-Control", "no-store");
 }
 
 /** Expires the session cookie in the browser. */
 export function clearSessionCookie(reply: FastifyReply, config: Config): void {
   reply.clearCookie(sessionCookieName(config), { httpOnly: true, sameSite: "lax", path: "/", secure: config.secure });
+  if (config.cookieDomain !== null) reply.clearCookie(SSO_COOKIE_NAME, { httpOnly: true, sameSite: "lax", path: "/", secure: true, domain: config.cookieDomain });
   reply.header("Cache-Control", "no-store");
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { GatehouseError } from "../../core/errors.js";
 import { atLeast } from "../../core/rbac/permissions.js";
@@ -31,11 +31,10 @@ export const sessionPlugin = fp(
   async (app: FastifyInstance, opts: { sessions: SessionService; tokens: ApiTokenService; config: Config }) => {
     const name = sessionCookieName(opts.config);
     app.decorateRequest("auth", null);
-    app.addHook("onRequest", async (request) => {
-      if (request.is404) return;
-      const access = request.routeOptions.config.access;
-      if (access === undefined) throw new GatehouseError("forbidden");
-      const token = readSessionToken(request, name);
+    type Access = NonNullable<FastifyRequest["routeOptions"]["config"]["access"]>;
+
+    /** The full resolution: the session (through the store when needed), else an API token. */
+    async function resolve(request: FastifyRequest, access: Access, token: string | null): Promise<void> {
       const valid = token === null ? null : await opts.sessions.validate(token);
       request.auth = valid === null ? null : { ...valid, via: "session" };
       if (request.auth !== null || access === "public") return;
@@ -44,30 +43,58 @@ export const sessionPlugin = fp(
       const origin = originOf(request);
       const found = await opts.tokens.authenticate(secret, origin);
       if (found) request.auth = { user: found.user, session: tokenStandInSession(found.token, origin), via: "token", token: found.token };
-    });
-    // After every onRequest hook (and before the body is read), so the route limits
-    // have counted an anonymous client by IP before it is turned away.
-    app.addHook("preParsing", async (request, reply) => {
+    }
+
+    // Callback-style hooks: most requests carry a fresh cached session and are answered
+    // synchronously, with no promise and no store access (see docs/performance.md).
+    app.addHook("onRequest", (request, _reply, done) => {
+      if (request.is404) return done();
       const access = request.routeOptions.config.access;
-      if (request.is404 || access === "public" || access === undefined) return;
+      if (access === undefined) return done(new GatehouseError("forbidden"));
+      const token = readSessionToken(request, name);
+      const cached = token === null ? null : opts.sessions.validateCached(token);
+      if (cached) {
+        request.auth = { ...cached, via: "session" };
+        return done();
+      }
+      resolve(request, access, token).then(
+        () => done(),
+        (err: unknown) => done(err as Error),
+      );
+    });
+
+    /** Why the resolved principal may not call this route, or null. */
+    function refusal(request: FastifyRequest, reply: FastifyReply): GatehouseError | null {
+      const access = request.routeOptions.config.access;
+      if (request.is404 || access === "public" || access === undefined) return null;
       if (request.auth === null) {
         if (readSessionToken(request, name) !== null) clearSessionCookie(reply, opts.config);
         else if (bearerCredential(request.headers.authorization) !== null) reply.header("WWW-Authenticate", 'Bearer error="invalid_token"');
-        throw new GatehouseError("unauthenticated");
+        return new GatehouseError("unauthenticated");
       }
       // Roles are read from the user record on every request (through the 5-second cache, dropped on change;
       // a token's owner is read afresh on every request).
-      if (access !== "user" && !atLeast(request.auth.user.role, access)) throw new GatehouseError("forbidden");
-      if (request.auth.via === "token" && !tokenMayCall(request.auth, request.routeOptions.config.token)) throw new GatehouseError("forbidden");
+      if (access !== "user" && !atLeast(request.auth.user.role, access)) return new GatehouseError("forbidden");
+      if (request.auth.via === "token" && !tokenMayCall(request.auth, request.routeOptions.config.token)) return new GatehouseError("forbidden");
+      return null;
+    }
+
+    // After every onRequest hook (and before the body is read), so the route limits
+    // have counted an anonymous client by IP before it is turned away.
+    app.addHook("preParsing", (request, reply, payload, done) => {
+      const err = refusal(request, reply);
+      if (err) done(err);
+      else done(null, payload);
     });
     // Once the body is parsed: fields a token may never send to this route (a role change in an admin PATCH).
-    app.addHook("preValidation", async (request) => {
+    app.addHook("preValidation", (request, _reply, done) => {
       const rule = request.routeOptions.config.token;
-      if (request.auth?.via !== "token" || typeof rule !== "object") return;
+      if (request.auth?.via !== "token" || typeof rule !== "object") return done();
       const body: unknown = request.body;
       if (typeof body === "object" && body !== null && rule.refuseFields.some((field) => Object.hasOwn(body, field))) {
-        throw new GatehouseError("forbidden");
+        return done(new GatehouseError("forbidden"));
       }
+      done();
     });
   },
   { name: "session", dependencies: ["errors"] },

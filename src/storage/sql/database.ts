@@ -66,6 +66,30 @@ export interface AuditEventsTable {
   request_id: string | null;
 }
 
+export interface EmailTokensTable {
+  token_hash: string;
+  purpose: string;
+  user_id: string;
+  email_normalized: string;
+  email: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface MailOutboxTable {
+  id: string;
+  kind: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  sent_at: number | null;
+  last_error: string | null;
+}
+
 /** The whole schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -74,4 +98,6 @@ export interface Database {
   settings: SettingsTable;
   api_tokens: ApiTokensTable;
   one_time_tokens: OneTimeTokensTable;
+  email_tokens: EmailTokensTable;
+  mail_outbox: MailOutboxTable;
 }

@@ -17,8 +17,9 @@ export function createSqlOneTimeTokenStore(db: Kysely<Database>): OneTimeTokenSt
         .where("token_hash", "=", tokenHash)
         .where("purpose", "=", purpose)
         .where("expires_at", ">", now)
+        .returning(["user_id", "created_at", "expires_at"])
         .executeTakeFirst();
-      return Number(result.numDeletedRows) === 1;
+      return result ? { userId: result.user_id, createdAt: Number(result.created_at), expiresAt: Number(result.expires_at) } : null;
     },
     async deletePurpose(purpose) {
       await db.deleteFrom("one_time_tokens").where("purpose", "=", purpose).execute();

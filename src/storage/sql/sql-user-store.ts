@@ -3,6 +3,7 @@ import { ROLES, type Role, type User } from "../../core/users/user.js";
 import type { UserStore } from "../../core/users/user-store.js";
 import type { Database, UsersTable } from "./database.js";
 import { uniqueViolation } from "./dialects/unique-violation.js";
+import { countUsers, listUsers } from "./sql-user-list.js";
 
 /** Escapes LIKE wildcards so `%` and `_` in a search match themselves (INP-01). */
 function escapeLike(value: string): string {
@@ -137,5 +138,7 @@ export function createSqlUserStore(db: Kysely<Database>): UserStore {
       if (role !== undefined) query = query.where("role", "=", role);
       return Number((await query.executeTakeFirst())?.n ?? 0);
     },
+    list: (query) => listUsers(db, query),
+    countMatching: (filter, cap) => countUsers(db, filter, cap),
   };
 }

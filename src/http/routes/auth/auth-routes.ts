@@ -34,6 +34,11 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     { config: { access: "public", rateLimit: "register" }, onRequest: shedWhenSaturated, schema: { body: registerBody, response: { 201: userResponse } } },
     async (request, reply) => {
       if (!(await deps.settings.current()).registrationEnabled) throw new GatehouseError("registration_closed");
+      // Email verification required: the same 202 for new and registered addresses, no session (RST-07).
+      if (deps.emailVerification && (await deps.settings.current()).emailVerificationRequired) {
+        await deps.emailVerification.register(request.body, originOf(request));
+        return reply.code(202).send({ status: "verification_sent" });
+      }
       const { user, issued } = await accounts.register(request.body, originOf(request));
       if (issued) setSessionCookie(reply, config, issued);
       return reply.code(201).send({ user: toPublicUser(user) });

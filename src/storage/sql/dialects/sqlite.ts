@@ -15,5 +15,27 @@ export function openSqlite(file: string): Kysely<Database> {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("synchronous = FULL");
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+}
+
+/**
+ * Reuses prepared statements: Kysely prepares every query afresh, and on a
+ * session check that preparation cost more than running the query
+ * (docs/performance.md). Statements are keyed by their SQL text (values are
+ * bound parameters), bounded, and a statement still being iterated is never
+ * handed out twice.
+ */
+export function withStatementCache(db: SQLite.Database, max = 500): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (statement === undefined || statement.busy) {
+      statement = prepare(source);
+      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      cache.set(source, statement);
+    }
+    return statement;
+  }) as typeof db.prepare;
+  return db;
 }

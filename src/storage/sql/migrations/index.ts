@@ -2,10 +2,14 @@ import type { Migration } from "kysely";
 import * as m0001 from "./0001_init.js";
 import * as m0002 from "./0002_audit_request_id.js";
 import * as m0003 from "./0003_admin_tokens_settings.js";
+import * as m0004 from "./0004_admin_dashboard_indexes.js";
+import * as m0005 from "./0005_mail_outbox.js";
 
 /** Every migration, in order. Names are frozen once shipped. */
 export const migrations: Record<string, Migration> = {
   "0001_init": m0001,
   "0002_audit_request_id": m0002,
   "0003_admin_tokens_settings": m0003,
+  "0004_admin_dashboard_indexes": m0004,
+  "0005_mail_outbox": m0005,
 };

@@ -1,0 +1,101 @@
+/** One line of the results table. */
+export interface Row {
+  id: string;
+  title: string;
+  /** Correct answers per second (median of rounds); null where throughput is not the point. */
+  rps: number | null;
+  p50: number | null;
+  p99: number | null;
+  /** The server's resident set size after the load, MB. */
+  rssMb: number | null;
+  /** Server CPU time per answer (µs): less sensitive to a busy machine than req/s. */
+  cpuUs?: number | null;
+  /** The row this one is compared with in the ratio column. */
+  baseline?: string;
+  /** What the ratio compares: throughput (default) or p99 latency. */
+  compare?: "rps" | "p99";
+  note?: string;
+  /** Set when the scenario could not run (the message says why). */
+  error?: string;
+}
+
+/** A target of the issue, evaluated on the rows of one run. */
+export interface Target {
+  label: string;
+  /** Row measured. */
+  row: string;
+  /** Row divided by (omitted for absolute targets). */
+  of?: string;
+  metric: "rps" | "p99" | "rssMb";
+  op: ">=" | "<=" | "within";
+  value: number;
+}
+
+export interface TargetResult extends Target {
+  measured: number | null;
+  met: boolean | null;
+  /** For throughput targets: the same ratio computed from server CPU time per answer. */
+  byCpu: number | null;
+}
+
+function metricOf(row: Row | undefined, metric: Target["metric"]): number | null {
+  if (!row || row.error) return null;
+  return row[metric];
+}
+
+/** Evaluates targets; a target whose rows are missing reads "not measured". */
+export function evaluate(targets: Target[], rows: Map<string, Row>): TargetResult[] {
+  return targets.map((t) => {
+    const a = metricOf(rows.get(t.row), t.metric);
+    const b = t.of === undefined ? 1 : metricOf(rows.get(t.of), t.metric);
+    if (a === null || b === null || b === 0) return { ...t, measured: null, met: null, byCpu: null };
+    const measured = a / b;
+    const ca = rows.get(t.row)?.cpuUs;
+    const cb = t.of === undefined ? undefined : rows.get(t.of)?.cpuUs;
+    const byCpu = t.metric === "rps" && ca && cb ? cb / ca : null;
+    const met = t.op === ">=" ? measured >= t.value : t.op === "<=" ? measured <= t.value : Math.abs(measured - 1) <= t.value;
+    return { ...t, measured, met, byCpu };
+  });
+}
+
+const fmt = (n: number | null | undefined) => (n === null || n === undefined ? "–" : String(n));
+
+function ratioCell(row: Row, rows: Map<string, Row>): string {
+  if (row.error) return "error";
+  if (!row.baseline) return "baseline";
+  const base = rows.get(row.baseline);
+  if (!base || base.error) return `– (no ${row.baseline})`;
+  if ((row.compare ?? "rps") === "p99") {
+    if (row.p99 === null || base.p99 === null) return "–";
+    return `p99 ${(row.p99 / Math.max(1, base.p99)).toFixed(2)} × \`${row.baseline}\``;
+  }
+  if (row.rps === null || base.rps === null || base.rps === 0) return "–";
+  const cpu = row.cpuUs && base.cpuUs ? ` (CPU ${(base.cpuUs / row.cpuUs).toFixed(2)})` : "";
+  return `${(row.rps / base.rps).toFixed(2)} × \`${row.baseline}\`${cpu}`;
+}
+
+/** The Markdown results table and target table. */
+export function markdown(rows: Row[], results: TargetResult[], header: string): string {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const lines = [
+    header,
+    "",
+    "| id | scenario | req/s | ratio | p50 ms | p99 ms | CPU µs/req | RSS MB | notes |",
+    "|---|---|---:|---|---:|---:|---:|---:|---|",
+    ...rows.map(
+      (r) =>
+        `| \`${r.id}\` | ${r.title} | ${fmt(r.rps)} | ${ratioCell(r, byId)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.cpuUs)} | ${fmt(r.rssMb)} | ${(r.error ? `**${r.error}**` : (r.note ?? "")).replaceAll("|", "/").replaceAll("\n", " ")} |`,
+    ),
+    "",
+    "| target | measured | met | same ratio by server CPU per answer |",
+    "|---|---:|---|---:|",
+    ...results.map((t) => {
+      const goal = t.op === "within" ? `within ±${Math.round(t.value * 100)} %` : `${t.op} ${t.value}`;
+      const unit = t.of === undefined ? (t.metric === "rssMb" ? " MB" : "") : " ×";
+      const measured = t.measured === null ? "not measured" : `${t.measured.toFixed(2)}${unit}`;
+      const cpu = t.byCpu === null ? "–" : `${t.byCpu.toFixed(2)} ×`;
+      return `| ${t.label} (${goal}${unit}) | ${measured} | ${t.met === null ? "–" : t.met ? "yes" : "**no**"} | ${cpu} |`;
+    }),
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,109 @@
+import autocannon from "autocannon";
+import { cannon, checkOnce, summarize, measureLoad } from "../lib/load.js";
+import { withServer } from "../lib/servers.js";
+import type { Row } from "../lib/report.js";
+import { BENCH_ORIGIN, UNLIMITED_API, type Scenario } from "./scenario.js";
+
+/**
+ * Login flood: a signed-in client's GET /api/auth/me (10 connections) alone,
+ * then while `connections` clients send wrong passwords for random usernames
+ * from random client IPs (a distributed flood, through a trusted proxy
+ * header), so per-IP limits and bans never trigger and every attempt that is
+ * admitted costs a full Argon2id verification: this measures load shedding.
+ * All other limits are the shipped defaults, except the per-user API limit.
+ */
+export const loginFlood: Scenario = {
+  id: "flood",
+  targets: [{ label: "signed-in p99 during a login flood vs unloaded", row: "flood-me", of: "quiet-me", metric: "p99", op: "<=", value: 2 }],
+  run: (ctx) =>
+    withServer("gatehouse", { ...UNLIMITED_API, TRUSTED_PROXIES: "127.0.0.1" }, async (s) => {
+      const me = { url: s.url("/api/auth/me"), cookies: [s.ready.cookie!], expect: 200, connections: 10 };
+      let n = 0;
+      const flood = {
+        url: s.url("/api/auth/login"),
+        method: "POST" as const,
+        headers: { "content-type": "application/json", origin: BENCH_ORIGIN },
+        bodies: () => {
+          n++;
+          return JSON.stringify({ username: `flood${n}`, password: "wrong-password-123" });
+        },
+        expect: 401,
+      };
+      if (ctx.dry) {
+        await checkOnce(me, "flood: /me");
+        await checkOnce({ ...flood, headers: { ...flood.headers, "x-forwarded-for": "10.0.0.1" } }, "flood: wrong password");
+        const zero = { rps: 0, p50: 0, p99: 0, rssMb: s.rssMb() };
+        return [
+          { id: "quiet-me", title: "GET /api/auth/me, 10 conns, no flood", ...zero },
+          { id: "flood-me", title: "GET /api/auth/me, 10 conns, during a login flood", ...zero, baseline: "quiet-me", compare: "p99" },
+        ] satisfies Row[];
+      }
+      await cannon(me, ctx, ctx.warmup);
+      const quiet: autocannon.Result[] = [];
+      const loaded: autocannon.Result[] = [];
+      const floods: autocannon.Result[] = [];
+      for (let round = 0; round < ctx.rounds; round++) {
+        quiet.push(await cannon(me, ctx, ctx.duration));
+        // Each flood request comes from its own address (X-Forwarded-For from the trusted proxy).
+        floods.push(
+          await Promise.all([
+            floodRun(s.url("/api/auth/login"), ctx.connections, ctx.duration + 1.5),
+            new Promise((r) => setTimeout(r, 1000)).then(async () => loaded.push(await cannon(me, ctx, ctx.duration))),
+          ]).then(([f]) => f),
+        );
+      }
+      const q = summarize(quiet, 200, "quiet /me");
+      const l = summarize(loaded, 200, "/me during the flood");
+      const codes: Record<string, number> = {};
+      for (const f of floods) for (const [code, st] of Object.entries(f.statusCodeStats ?? {})) codes[code] = (codes[code] ?? 0) + (st.count ?? 0);
+      const perSecond = Math.round(floods.reduce((a, f) => a + f.requests.average, 0) / floods.length);
+      return [
+        { id: "quiet-me", title: "GET /api/auth/me, 10 conns, no flood", ...q, rssMb: s.rssMb() },
+        {
+          id: "flood-me",
+          title: `GET /api/auth/me, 10 conns, during a ${ctx.connections}-conn wrong-password flood`,
+          ...l,
+          rssMb: s.rssMb(),
+          baseline: "quiet-me",
+          compare: "p99",
+          note: `flood: ${perSecond} answers/s (${Object.entries(codes).map(([c, k]) => `${c}: ${k}`).join(", ")})`,
+        },
+      ] satisfies Row[];
+    }),
+};
+
+/** A wrong-password flood from a fresh client IP per request. */
+async function floodRun(url: string, connections: number, seconds: number) {
+  let n = 0;
+  return autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: BENCH_ORIGIN },
+        setupRequest: (req) => {
+          n++;
+          const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+          return {
+            ...req,
+            headers: { ...req.headers, "x-forwarded-for": ip },
+            body: JSON.stringify({ username: `flood${n}`, password: "wrong-password-123" }),
+          };
+        },
+      },
+    ],
+  });
+}
+
+/** Rejection of a banned IP (the ban fast path, before any parsing) vs bare Fastify. */
+export const banned: Scenario = {
+  id: "banned",
+  needs: ["bare"],
+  run: (ctx) =>
+    withServer("gatehouse", { BENCH_BAN_IP: "127.0.0.1" }, async (s) => {
+      const m = await measureLoad({ pid: s.child.pid!, url: s.url("/api/auth/me"), cookies: [s.ready.cookie!], expect: 429 }, ctx, "banned IP");
+      return [{ id: "banned", title: "Gatehouse rejecting a banned IP → 429", ...m, rssMb: s.rssMb(), baseline: "bare" }];
+    }),
+};

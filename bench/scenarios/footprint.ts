@@ -1,0 +1,91 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { checkOnce, measureLoad } from "../lib/load.js";
+import { runScript, withServer } from "../lib/servers.js";
+import type { Row } from "../lib/report.js";
+import { UNLIMITED_API, type Scenario } from "./scenario.js";
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Idle RSS right after start (nothing served yet), Gatehouse next to bare Fastify. */
+export const idle: Scenario = {
+  id: "idle",
+  targets: [{ label: "Gatehouse idle RSS", row: "idle-gatehouse", metric: "rssMb", op: "<=", value: 80 }],
+  run: async (ctx) => {
+    const wait = ctx.dry ? 0 : 3000;
+    const bare = await withServer("bare-fastify", {}, async (s) => {
+      await settle(wait);
+      if (ctx.dry) await checkOnce({ url: s.url("/hello"), expect: 200 }, "idle bare");
+      return s.rssMb();
+    });
+    const gh = await withServer("gatehouse", { BENCH_NO_USER: "1" }, async (s) => {
+      await settle(wait);
+      const rss = s.rssMb();
+      if (ctx.dry) await checkOnce({ url: s.url("/healthz"), expect: 200 }, "idle Gatehouse");
+      return rss;
+    });
+    const none = { rps: null, p50: null, p99: null };
+    return [
+      { id: "idle-bare", title: "bare Fastify, idle after start", ...none, rssMb: bare },
+      { id: "idle-gatehouse", title: "Gatehouse (SQLite, logging at info), idle after start", ...none, rssMb: gh, note: `${gh - bare} MB over bare Fastify` },
+    ] satisfies Row[];
+  },
+};
+
+const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
+
+/**
+ * Session checks against a SQLite table of 1k, 100k and 1M sessions (seeded
+ * in bulk in a separate process), with the in-process cache off so every
+ * check reads the table: GET /api/auth/me round robin over 1,000 sessions
+ * spread through it. Reports p99 and the server's RSS after the load.
+ */
+export const sessions: Scenario = {
+  id: "sessions",
+  run: async (ctx) => {
+    const rows: Row[] = [];
+    const sizes = ctx.dry ? [Math.min(...ctx.sessionSizes, 1000)] : ctx.sessionSizes;
+    const first = `sessions-${label(sizes[0]!)}`;
+    for (const size of sizes) {
+      const id = `sessions-${label(size)}`;
+      const dir = mkdtempSync(join(tmpdir(), "gatehouse-bench-seed-"));
+      const secret = randomBytes(32).toString("hex");
+      try {
+        const started = Date.now();
+        const seeded = await runScript("seed-sessions", { BENCH_DATA_DIR: dir, BENCH_SESSIONS: String(size), BENCH_SAMPLE: "1000", BENCH_SECRET_KEY: secret });
+        const out = JSON.parse(seeded.find((l) => l.startsWith("SEEDED "))!.slice(7)) as { cookies: string[] };
+        ctx.log(`  seeded ${size} sessions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        const row = await withServer("gatehouse", { ...UNLIMITED_API, BENCH_DATA_DIR: dir, BENCH_SECRET_KEY: secret, BENCH_NO_USER: "1", BENCH_CACHE: "off" }, async (s) => {
+          const m = await measureLoad({ pid: s.child.pid!, url: s.url("/api/auth/me"), cookies: out.cookies, expect: 200 }, ctx, `${size} sessions`);
+          return { ...m, rssMb: s.rssMb() };
+        });
+        rows.push({
+          id,
+          title: `GET /api/auth/me with ${label(size)} sessions in SQLite (cache off, 1,000 sessions round robin)`,
+          ...row,
+          ...(id === first ? {} : { baseline: first, compare: "p99" as const }),
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    return rows;
+  },
+};
+
+/** The ±20 % target reads the largest size measured against the smallest. */
+export function sessionTargets(sizes: number[]) {
+  const sorted = [...sizes].sort((a, b) => a - b);
+  return [
+    {
+      label: `session-check p99, ${label(sorted.at(-1)!)} vs ${label(sorted[0]!)} sessions`,
+      row: `sessions-${label(sorted.at(-1)!)}`,
+      of: `sessions-${label(sorted[0]!)}`,
+      metric: "p99" as const,
+      op: "within" as const,
+      value: 0.2,
+    },
+  ];
+}

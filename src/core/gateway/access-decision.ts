@@ -1,0 +1,79 @@
+import type { User } from "../users/user.js";
+import type { AccessRules } from "./access-rules.js";
+
+/**
+ * The original request a gateway decision is about: what the reverse proxy
+ * received, or what a trusted front proxy reported through `X-Forwarded-*` /
+ * `X-Original-*` (forward-auth). `uri` is the raw path and query exactly as
+ * received; the gateway canonicalizes it before matching.
+ */
+export interface AccessRequest {
+  method: string;
+  /** `https` or `http`. */
+  proto: string;
+  /** Raw Host as received (may carry a port or a trailing dot). */
+  host: string;
+  /** Raw request target: path plus optional query, not yet decoded. */
+  uri: string;
+  /** The client address (already resolved through TRUSTED_PROXIES). */
+  ip: string;
+}
+
+/** The identity headers handed to a protected app; always all four, empty when unknown. */
+export interface IdentityHeaders {
+  "Remote-User": string;
+  "Remote-Email": string;
+  "Remote-Name": string;
+  /** Comma-separated roles, the user's own and every lower one. */
+  "Remote-Groups": string;
+}
+
+/** Names of every identity header, lower-cased: stripped from every client request before forwarding. */
+export const IDENTITY_HEADER_NAMES = ["remote-user", "remote-email", "remote-name", "remote-groups"] as const;
+
+/**
+ * What the access rules say about one request.
+ * - `allow`: forward, with `headers` (empty values for an anonymous request on a bypass rule).
+ * - `unauthenticated`: a sign-in is needed; `loginUrl` is the portal's login page with a validated return URL.
+ * - `forbidden`: signed in, but no rule lets this user through.
+ * - `invalid`: the host or path is ambiguous (encoded slash, dot-segments in disguise, NUL, …) and is refused outright.
+ */
+export type AccessDecision =
+  | {
+      kind: "allow";
+      user: User | null;
+      headers: IdentityHeaders;
+      /** Largest request body the matching rule lets through to the upstream (bytes); absent = the global `PROXY_BODY_LIMIT`. */
+      maxBodyBytes?: number;
+    }
+  | { kind: "unauthenticated"; loginUrl: string }
+  | { kind: "forbidden"; user: User }
+  | { kind: "invalid"; reason: string };
+
+/**
+ * The gateway's decision point, shared by forward-auth and the reverse proxy.
+ * `user` is the signed-in user of the request's session (null when none).
+ */
+export interface AccessGate {
+  /**
+   * Decides one request against the rules in force. Never throws: an
+   * ambiguous host or path, or a host no rule protects, is `invalid`.
+   */
+  decide(request: AccessRequest, user: User | null): AccessDecision;
+  /**
+   * A safe post-login target for a requested one (REDIR-01): a same-origin
+   * path on the portal, or an absolute URL with the portal's scheme whose host
+   * is the portal's or a protected host of the rules; anything else is `/`.
+   */
+  safeReturnUrl(raw: string | null | undefined): string;
+  /** The portal's login page, returning to `returnTo` once validated with {@link AccessGate.safeReturnUrl}. */
+  loginUrl(returnTo: string): string;
+  /** True when a host (raw, any case, maybe with a port or trailing dot) is the portal's or named by a rule or upstream. */
+  isProtectedHost(host: string): boolean;
+  /** The upstream the rules file assigns to a host, or null (the caller falls back to `UPSTREAM_URL`). */
+  upstreamFor(host: string): URL | null;
+  /** The rules in force. */
+  rules(): AccessRules;
+  /** Swaps in a new, already validated rule set atomically: decisions in flight finish on the old one. */
+  replaceRules(rules: AccessRules): void;
+}

@@ -1,0 +1,58 @@
+import type { Role } from "../users/user.js";
+
+/** What a matching rule requires (Authelia's policy names). */
+export type Policy = "bypass" | "one_factor" | "two_factor" | "deny";
+
+/** A host pattern: an exact host name, or `*.example.com` (any subdomain, never the apex). */
+export type DomainPattern = { exact: string } | { suffix: string };
+
+/** Who a rule is about: a username, or a role (a higher role counts too). */
+export type Subject = { kind: "user"; username: string } | { kind: "group"; role: Role };
+
+/** A set of client networks (built from CIDRs by the rules loader). */
+export interface NetworkSet {
+  /** True when `ip` (IPv4, IPv6 or IPv4-mapped IPv6) lies in one of the networks. */
+  contains(ip: string): boolean;
+}
+
+/** A test on the canonical path plus query: a regular expression checked at load time for catastrophic backtracking. */
+export interface ResourcePattern {
+  test(pathAndQuery: string): boolean;
+}
+
+/**
+ * One access rule. Every present condition must hold for the rule to match;
+ * a missing condition (null) matches anything.
+ */
+export interface AccessRule {
+  domains: readonly DomainPattern[];
+  resources: readonly ResourcePattern[] | null;
+  /** Upper-case method names. */
+  methods: ReadonlySet<string> | null;
+  networks: NetworkSet | null;
+  /** Any of them matches; null = everyone. */
+  subjects: readonly Subject[] | null;
+  policy: Policy;
+  /** Largest request body this rule lets through to an upstream, bytes (Gatehouse extension `body_limit`); absent = the global limit. */
+  maxBodyBytes?: number;
+  /** Where the rule was written (`rule 2, line 9`), for logs; never shown to clients. */
+  origin: string;
+}
+
+/** A whole, validated rule set: swapped atomically on reload. */
+export interface AccessRules {
+  defaultPolicy: Policy;
+  /** In order: the first match wins. */
+  rules: readonly AccessRule[];
+  /** Reverse-proxy targets per host pattern, in file order. */
+  upstreams: readonly { domain: DomainPattern; url: URL }[];
+}
+
+/** The rules in force when no `GATEHOUSE_CONFIG` is given: deny everything. */
+export const DEFAULT_ACCESS_RULES: AccessRules = Object.freeze({ defaultPolicy: "deny", rules: [], upstreams: [] });
+
+/** True when the canonical host name (no port) matches the pattern. */
+export function domainMatches(pattern: DomainPattern, hostname: string): boolean {
+  if ("exact" in pattern) return hostname === pattern.exact;
+  return hostname.length > pattern.suffix.length && hostname.endsWith(pattern.suffix);
+}

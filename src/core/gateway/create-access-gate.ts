@@ -1,0 +1,74 @@
+import type { User } from "../users/user.js";
+import type { AccessDecision, AccessGate, AccessRequest } from "./access-decision.js";
+import { DEFAULT_ACCESS_RULES, domainMatches, type AccessRules } from "./access-rules.js";
+import { canonicalHost, canonicalTarget } from "./canonical-request.js";
+import { ANONYMOUS_HEADERS, identityHeaders } from "./identity-headers.js";
+import { matchRules } from "./rule-matcher.js";
+import { safeReturnUrl } from "./safe-return-url.js";
+
+/** What the gate needs to know besides the rules. */
+export interface AccessGateOptions {
+  /** The portal's origin (PUBLIC_URL), e.g. `https://auth.example.com`. */
+  publicUrl: string;
+  /** The rules to start with (default: deny everything). */
+  rules?: AccessRules;
+}
+
+/**
+ * Builds the gateway's decision point (Authelia's access-control model):
+ * canonicalize host and path, refuse anything ambiguous, match the rules in
+ * order, then map the policy and the user onto a decision.
+ */
+export function createAccessGate(options: AccessGateOptions): AccessGate {
+  const portal = new URL(options.publicUrl);
+  const portalHost = canonicalHost(portal.host, portal.protocol.slice(0, -1));
+  let current: AccessRules = options.rules ?? DEFAULT_ACCESS_RULES;
+
+  /** Named by a rule or an upstream (any port). */
+  const ruleHost = (hostname: string): boolean =>
+    current.rules.some((rule) => rule.domains.some((d) => domainMatches(d, hostname))) || current.upstreams.some((u) => domainMatches(u.domain, hostname));
+  /** The portal's own host (exact port), or a rule's. */
+  const protectedName = (hostname: string, port: string): boolean =>
+    (portalHost !== null && hostname === portalHost.hostname && port === portalHost.port) || ruleHost(hostname);
+  const returnPolicy = { portal, isProtectedHost: ruleHost };
+
+  const gate: AccessGate = {
+    decide(request: AccessRequest, user: User | null): AccessDecision {
+      const target = canonicalTarget(request.host, request.proto, request.uri);
+      if (!target.ok) return { kind: "invalid", reason: target.reason };
+      const method = request.method.toUpperCase();
+      if (!/^[A-Z]{1,20}$/.test(method)) return { kind: "invalid", reason: "malformed method" };
+      if (!protectedName(target.hostname, target.port)) return { kind: "invalid", reason: "unknown host" };
+      const resource = target.query === "" ? target.path : `${target.path}?${target.query}`;
+      const { policy, rule } = matchRules(current, { hostname: target.hostname, resource, method, ip: request.ip }, user);
+      const limit = rule?.maxBodyBytes === undefined ? {} : { maxBodyBytes: rule.maxBodyBytes };
+      if (policy === "bypass") return { kind: "allow", user, headers: user === null ? { ...ANONYMOUS_HEADERS } : identityHeaders(user), ...limit };
+      if (user === null) {
+        const host = target.port === "" ? target.hostname : `${target.hostname}:${target.port}`;
+        return { kind: "unauthenticated", loginUrl: gate.loginUrl(`${request.proto}://${host}${request.uri}`) };
+      }
+      // two_factor is refused when the rules are loaded; should one slip through, it fails closed.
+      if (policy !== "one_factor" || user.blocked) return { kind: "forbidden", user };
+      return { kind: "allow", user, headers: identityHeaders(user), ...limit };
+    },
+    safeReturnUrl: (raw) => safeReturnUrl(raw, returnPolicy),
+    loginUrl(returnTo) {
+      return `${portal.origin}/login?return=${encodeURIComponent(safeReturnUrl(returnTo, returnPolicy))}`;
+    },
+    isProtectedHost(host) {
+      const c = canonicalHost(host, portal.protocol.slice(0, -1));
+      return c !== null && protectedName(c.hostname, c.port);
+    },
+    upstreamFor(host) {
+      const c = canonicalHost(host, portal.protocol.slice(0, -1));
+      if (c === null) return null;
+      const found = current.upstreams.find((u) => domainMatches(u.domain, c.hostname));
+      return found ? new URL(found.url.href) : null;
+    },
+    rules: () => current,
+    replaceRules(rules) {
+      current = rules;
+    },
+  };
+  return gate;
+}

@@ -1,0 +1,299 @@
+import safeRegex from "safe-regex2";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from "yaml";
+import type { AccessRule, AccessRules, DomainPattern, Policy, ResourcePattern, Subject } from "../core/gateway/access-rules.js";
+import { ROLES, type Role } from "../core/users/user.js";
+import { createNetworkSet, networkProblem } from "./network-set.js";
+
+/** Every problem found in a rules file, each with its line number; the file is refused as a whole. */
+export class RulesFileError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`the access rules file is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "RulesFileError";
+    this.problems = problems;
+  }
+}
+
+const POLICIES = ["bypass", "one_factor", "two_factor", "deny"] as const;
+const MAX_REGEX = 1024;
+const RULE_KEYS = ["domain", "resources", "methods", "networks", "subject", "policy", "body_limit"];
+const SIZE = /^(\d{1,12})\s*(b|kb|kib|mb|mib|gb|gib)?$/i;
+const UNITS: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1000 ** 2, mib: 1024 ** 2, gb: 1000 ** 3, gib: 1024 ** 3 };
+
+/** `body_limit`: bytes as an integer, or with a unit (`512KiB`, `10MB`). */
+function byteSize(node: Node, problems: Problems, at: At): number | null {
+  const value = isScalar(node) ? node.value : null;
+  const m = typeof value === "number" && Number.isSafeInteger(value) ? [String(value), String(value)] : typeof value === "string" ? SIZE.exec(value.trim()) : null;
+  const bytes = m ? Number(m[1]) * (UNITS[(m[2] ?? "b").toLowerCase()] ?? 1) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 0) {
+    problems.push(`${at(node)}: \`body_limit\` must be a size in bytes, like 1048576 or 512KiB or 10MB`);
+    return null;
+  }
+  return bytes;
+}
+
+type Problems = string[];
+
+/**
+ * Parses and validates a rules file (API.md "Access rules file"; Authelia's
+ * `access_control` shape). Throws a {@link RulesFileError} listing every
+ * problem with its line; never echoes a value that could be a secret.
+ */
+export function parseRulesFile(text: string): AccessRules {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const problems: Problems = [];
+  const at = (node: Node | Pair | null | undefined): string => {
+    const range = node && "range" in node ? node.range : node && "key" in node && isScalar(node.key) ? node.key.range : undefined;
+    return range ? `line ${lines.linePos(range[0]).line}` : "line ?";
+  };
+  for (const err of doc.errors) problems.push(`line ${lines.linePos(err.pos[0]).line}: ${err.code === "DUPLICATE_KEY" ? "duplicate key" : "invalid YAML"} (${err.code})`);
+  if (problems.length > 0) throw new RulesFileError(problems);
+
+  const root = doc.contents;
+  if (root === null) throw new RulesFileError(["line 1: the file is empty; it needs an `access_control` section"]);
+  if (!isMap(root)) throw new RulesFileError([`${at(root)}: the file must be a mapping with an \`access_control\` section`]);
+  const top = entries(root, ["access_control", "upstreams"], problems, at);
+
+  let defaultPolicy: Policy = "deny";
+  const rules: AccessRule[] = [];
+  const access = top.get("access_control");
+  if (access === undefined) problems.push("line 1: `access_control` is missing");
+  else if (!isMap(access)) problems.push(`${at(access)}: \`access_control\` must be a mapping`);
+  else {
+    const section = entries(access, ["default_policy", "rules", "networks"], problems, at);
+    const named = namedNetworks(section.get("networks"), problems, at);
+    const dp = section.get("default_policy");
+    if (dp !== undefined) defaultPolicy = policy(dp, problems, at, "default_policy") ?? "deny";
+    const list = section.get("rules");
+    if (list !== undefined && !isSeq(list)) problems.push(`${at(list)}: \`rules\` must be a list`);
+    else if (list !== undefined) {
+      list.items.forEach((item, i) => {
+        const rule = parseRule(item as Node, i + 1, named, problems, at);
+        if (rule) rules.push(rule);
+      });
+    }
+  }
+
+  const upstreams: { domain: DomainPattern; url: URL }[] = [];
+  const ups = top.get("upstreams");
+  if (ups !== undefined && !isSeq(ups)) problems.push(`${at(ups)}: \`upstreams\` must be a list`);
+  else if (ups !== undefined) {
+    for (const item of ups.items as Node[]) {
+      if (!isMap(item)) {
+        problems.push(`${at(item)}: each upstream needs \`domain\` and \`url\``);
+        continue;
+      }
+      const e = entries(item, ["domain", "url"], problems, at);
+      const d = e.get("domain");
+      const u = e.get("url");
+      const domain = d === undefined ? null : domainPattern(d, problems, at);
+      if (d === undefined) problems.push(`${at(item)}: upstream \`domain\` is missing`);
+      const url = u === undefined ? null : upstreamUrl(u, problems, at);
+      if (u === undefined) problems.push(`${at(item)}: upstream \`url\` is missing`);
+      if (domain && url) upstreams.push({ domain, url });
+    }
+  }
+  if (problems.length > 0) throw new RulesFileError(problems);
+  return { defaultPolicy, rules, upstreams };
+}
+
+type At = (node: Node | Pair | null | undefined) => string;
+
+/** The map's entries by key; unknown or non-string keys are reported. */
+function entries(map: YAMLMap, allowed: readonly string[], problems: Problems, at: At): Map<string, Node> {
+  const out = new Map<string, Node>();
+  for (const pair of map.items) {
+    const key = isScalar(pair.key) ? pair.key.value : null;
+    if (typeof key !== "string" || !allowed.includes(key)) {
+      problems.push(`${at(pair)}: unknown key${typeof key === "string" ? ` \`${key.slice(0, 40)}\`` : ""} (allowed: ${allowed.join(", ")})`);
+      continue;
+    }
+    if (pair.value === null || pair.value === undefined) {
+      problems.push(`${at(pair)}: \`${key}\` has no value`);
+      continue;
+    }
+    out.set(key, pair.value as Node);
+  }
+  return out;
+}
+
+/** A string, or a list of strings; null (reported) otherwise. */
+function strings(node: Node, name: string, problems: Problems, at: At): { value: string; node: Node }[] | null {
+  if (isScalar(node) && typeof node.value === "string") return [{ value: node.value, node }];
+  if (isSeq(node) && node.items.length > 0 && node.items.every((n) => isScalar(n) && typeof n.value === "string")) {
+    return (node.items as Node[]).map((n) => ({ value: (n as { value: string }).value, node: n }));
+  }
+  problems.push(`${at(node)}: \`${name}\` must be a string or a non-empty list of strings`);
+  return null;
+}
+
+function policy(node: Node, problems: Problems, at: At, name: string): Policy | null {
+  const value = isScalar(node) ? node.value : null;
+  if (typeof value !== "string" || !(POLICIES as readonly string[]).includes(value)) {
+    problems.push(`${at(node)}: \`${name}\` must be one of ${POLICIES.join(", ")}`);
+    return null;
+  }
+  if (value === "two_factor") {
+    problems.push(`${at(node)}: \`two_factor\`: second factors are not available yet; use one_factor or deny`);
+    return null;
+  }
+  return value as Policy;
+}
+
+function domainPattern(node: Node, problems: Problems, at: At): DomainPattern | null {
+  const list = strings(node, "domain", problems, at);
+  if (list === null) return null;
+  const [first] = list;
+  if (list.length !== 1 || first === undefined) {
+    problems.push(`${at(node)}: an upstream's \`domain\` is a single host`);
+    return null;
+  }
+  return hostPattern(first.value, first.node, problems, at);
+}
+
+const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+
+function hostPattern(raw: string, node: Node, problems: Problems, at: At): DomainPattern | null {
+  let host = raw.trim().toLowerCase();
+  if (host.endsWith(".")) host = host.slice(0, -1);
+  const wildcard = host.startsWith("*.");
+  const name = wildcard ? host.slice(2) : host;
+  if (name.length === 0 || name.length > 253 || !name.split(".").every((l) => LABEL.test(l))) {
+    problems.push(`${at(node)}: domain \`${raw.slice(0, 80)}\` is not a host name or \`*.\` pattern (no ports, schemes or {placeholders})`);
+    return null;
+  }
+  return wildcard ? { suffix: `.${name}` } : { exact: name };
+}
+
+function upstreamUrl(node: Node, problems: Problems, at: At): URL | null {
+  const value = isScalar(node) ? node.value : null;
+  let url: URL | null;
+  try {
+    url = typeof value === "string" ? new URL(value) : null;
+  } catch {
+    url = null;
+  }
+  if (url === null || (url.protocol !== "http:" && url.protocol !== "https:") || url.search !== "" || url.hash !== "") {
+    problems.push(`${at(node)}: upstream \`url\` must be an http(s) URL without query or fragment`);
+    return null;
+  }
+  return url;
+}
+
+function namedNetworks(node: Node | undefined, problems: Problems, at: At): Map<string, string[]> {
+  const named = new Map<string, string[]>();
+  if (node === undefined) return named;
+  if (!isSeq(node)) {
+    problems.push(`${at(node)}: \`networks\` must be a list of {name, networks}`);
+    return named;
+  }
+  for (const item of node.items as Node[]) {
+    if (!isMap(item)) {
+      problems.push(`${at(item)}: a named network needs \`name\` and \`networks\``);
+      continue;
+    }
+    const e = entries(item, ["name", "networks"], problems, at);
+    const name = e.get("name");
+    const nets = e.get("networks");
+    const list = nets === undefined ? null : strings(nets, "networks", problems, at);
+    if (!isScalar(name) || typeof name.value !== "string" || list === null) {
+      problems.push(`${at(item)}: a named network needs a string \`name\` and \`networks\``);
+      continue;
+    }
+    const cidrs: string[] = [];
+    for (const n of list) {
+      const problem = networkProblem(n.value.trim());
+      if (problem) problems.push(`${at(n.node)}: network \`${n.value.slice(0, 60)}\` ${problem}`);
+      else cidrs.push(n.value.trim());
+    }
+    named.set(name.value, cidrs);
+  }
+  return named;
+}
+
+function compileResource(source: string, node: Node, problems: Problems, at: At): ResourcePattern | null {
+  if (source.length > MAX_REGEX) {
+    problems.push(`${at(node)}: resource pattern longer than ${MAX_REGEX} characters`);
+    return null;
+  }
+  let re: RegExp;
+  try {
+    // Case-insensitive, so `/Admin` cannot slip past a rule written for `/admin`.
+    re = new RegExp(source, "i");
+  } catch {
+    problems.push(`${at(node)}: resource \`${source.slice(0, 80)}\` is not a valid regular expression`);
+    return null;
+  }
+  if (!safeRegex(re)) {
+    problems.push(`${at(node)}: resource \`${source.slice(0, 80)}\` may backtrack catastrophically (nested repetition); rewrite it`);
+    return null;
+  }
+  return re;
+}
+
+function subject(raw: string, node: Node, problems: Problems, at: At): Subject | null {
+  const value = raw.trim();
+  if (value.startsWith("user:") && value.length > 5) return { kind: "user", username: value.slice(5).trim().toLowerCase() };
+  if (value.startsWith("group:") && (ROLES as readonly string[]).includes(value.slice(6).trim())) return { kind: "group", role: value.slice(6).trim() as Role };
+  problems.push(`${at(node)}: subject must be \`user:<name>\` or \`group:<role>\` with a role of ${ROLES.join(", ")}`);
+  return null;
+}
+
+function parseRule(node: Node, index: number, named: Map<string, string[]>, problems: Problems, at: At): AccessRule | null {
+  const where = `rule ${index} (${at(node)})`;
+  if (!isMap(node)) {
+    problems.push(`${where}: a rule must be a mapping`);
+    return null;
+  }
+  const before = problems.length;
+  const e = entries(node, RULE_KEYS, problems, at);
+  const domainNode = e.get("domain");
+  const policyNode = e.get("policy");
+  if (domainNode === undefined) problems.push(`${where}: \`domain\` is required`);
+  if (policyNode === undefined) problems.push(`${where}: \`policy\` is required`);
+  const domains = (domainNode && strings(domainNode, "domain", problems, at)) ?? [];
+  const domainPatterns = domains.map((d) => hostPattern(d.value, d.node, problems, at)).filter((d): d is DomainPattern => d !== null);
+
+  const resNode = e.get("resources");
+  const resources = resNode === undefined ? null : (strings(resNode, "resources", problems, at) ?? []).map((r) => compileResource(r.value, r.node, problems, at));
+
+  const methodNode = e.get("methods");
+  const methods = methodNode === undefined ? null : (strings(methodNode, "methods", problems, at) ?? []).map((m) => m.value.trim().toUpperCase());
+  if (methods?.some((m) => !/^[A-Z]{1,20}$/.test(m))) problems.push(`${at(methodNode)}: methods must be HTTP method names`);
+
+  const netNode = e.get("networks");
+  let cidrs: string[] | null = null;
+  if (netNode !== undefined) {
+    cidrs = [];
+    for (const n of strings(netNode, "networks", problems, at) ?? []) {
+      const value = n.value.trim();
+      const group = named.get(value);
+      if (group) cidrs.push(...group);
+      else if (networkProblem(value) === null) cidrs.push(value);
+      else problems.push(`${at(n.node)}: network \`${value.slice(0, 60)}\` is neither a CIDR nor a named network`);
+    }
+  }
+
+  const subjectNode = e.get("subject");
+  let subjects: (Subject | null)[] | null = null;
+  if (subjectNode !== undefined) {
+    if (isSeq(subjectNode) && subjectNode.items.some((i) => isSeq(i))) problems.push(`${at(subjectNode)}: nested subject lists (all-of) are not supported; list alternatives only`);
+    else subjects = (strings(subjectNode, "subject", problems, at) ?? []).map((s) => subject(s.value, s.node, problems, at));
+  }
+  const pol = policyNode === undefined ? null : policy(policyNode, problems, at, "policy");
+  const limitNode = e.get("body_limit");
+  const maxBodyBytes = limitNode === undefined ? null : byteSize(limitNode, problems, at);
+  if (pol === "bypass" && subjectNode !== undefined) problems.push(`${where}: a \`bypass\` rule cannot have a \`subject\` (it applies before anyone signs in)`);
+  if (problems.length > before || pol === null) return null;
+  return {
+    domains: domainPatterns,
+    resources: resources as ResourcePattern[] | null,
+    methods: methods === null ? null : new Set(methods),
+    networks: cidrs === null ? null : createNetworkSet(cidrs),
+    subjects: subjects as Subject[] | null,
+    policy: pol,
+    ...(maxBodyBytes === null ? {} : { maxBodyBytes }),
+    origin: where,
+  };
+}

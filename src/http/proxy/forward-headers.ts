@@ -1,0 +1,121 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
+import { IDENTITY_HEADER_NAMES, type IdentityHeaders } from "../../core/gateway/access-decision.js";
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1): meaningful for one connection only, never forwarded. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
+
+/** `Expect: 100-continue` is answered by Gatehouse's own server (Node) and is not repeated to the upstream. */
+const ANSWERED_HERE = new Set(["expect"]);
+
+/** Headers only Gatehouse may set on a forwarded request: client copies are dropped first. */
+const GATEWAY_SET = new Set(["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-forwarded-prefix", "x-real-ip"]);
+
+/** Headers the WebSocket client library negotiates itself with the upstream. */
+const WEBSOCKET_HANDSHAKE = new Set(["sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol", "sec-websocket-accept", "host"]);
+
+const IDENTITY = new Set<string>(IDENTITY_HEADER_NAMES);
+
+/**
+ * True for a header that is, or could be read as, an identity header: the
+ * name compared case-insensitively with `_` taken as `-`, because CGI-style
+ * stacks (WSGI, Rack, PHP) map `Remote_User` and `Remote-User` onto the same
+ * `HTTP_REMOTE_USER` variable.
+ */
+export function isIdentityHeaderName(name: string): boolean {
+  return IDENTITY.has(name.toLowerCase().replaceAll("_", "-"));
+}
+
+/**
+ * True for a Gatehouse session cookie name: the one in use, and its other
+ * spellings (`gatehouse_session`, `__Host-…`, and the `__Secure-…` single
+ * sign-on cookie of COOKIE_DOMAIN), none of which an app may see or set.
+ */
+export function isSessionCookieName(name: string, sessionCookie: string): boolean {
+  return name === sessionCookie || name.replace(/^__(Host|Secure)-/, "") === "gatehouse_session";
+}
+
+/** The `Cookie` header without the Gatehouse session cookies: the protected app never sees a token. */
+export function withoutSessionCookie(cookie: string | string[] | undefined, sessionCookie: string): string | undefined {
+  if (cookie === undefined) return undefined;
+  const kept = (Array.isArray(cookie) ? cookie.join("; ") : cookie)
+    .split(";")
+    .filter((part) => {
+      const eq = part.indexOf("=");
+      return !isSessionCookieName((eq === -1 ? part : part.slice(0, eq)).trim(), sessionCookie);
+    })
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  return kept.length > 0 ? kept.join("; ") : undefined;
+}
+
+/** What Gatehouse knows about the original request and its user. */
+export interface ForwardContext {
+  identity: IdentityHeaders;
+  /** Client address, resolved through TRUSTED_PROXIES. */
+  ip: string;
+  proto: string;
+  /** The Host the client asked for. */
+  host: string;
+  /** Name of the session cookie, removed from the forwarded `Cookie`. */
+  sessionCookie: string;
+}
+
+/**
+ * The headers sent to the upstream: the client's, minus hop-by-hop headers
+ * (and any named in `Connection`), minus every client copy of an identity
+ * or forwarding header, minus the session cookie; then the identity headers
+ * of the decision (always all four, empty when anonymous) and fresh
+ * `X-Forwarded-*` set by Gatehouse.
+ */
+export function forwardHeaders(incoming: IncomingHttpHeaders | OutgoingHttpHeaders, ctx: ForwardContext, options: { websocket?: boolean } = {}): Record<string, string | string[]> {
+  const connection = incoming.connection;
+  const listed = new Set(
+    (typeof connection === "string" ? connection : "")
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter((s) => s.length > 0),
+  );
+  const out: Record<string, string | string[]> = {};
+  for (const [rawName, value] of Object.entries(incoming)) {
+    const name = rawName.toLowerCase();
+    if (value === undefined || name.startsWith(":")) continue;
+    if (HOP_BY_HOP.has(name) || listed.has(name) || GATEWAY_SET.has(name) || ANSWERED_HERE.has(name) || isIdentityHeaderName(name)) continue;
+    if (options.websocket && WEBSOCKET_HANDSHAKE.has(name)) continue;
+    if (name === "cookie") continue;
+    out[name] = Array.isArray(value) ? value.map(String) : String(value);
+  }
+  const cookie = withoutSessionCookie(incoming.cookie as string | string[] | undefined, ctx.sessionCookie);
+  if (cookie !== undefined) out.cookie = cookie;
+  for (const [name, value] of Object.entries(ctx.identity)) out[name.toLowerCase()] = value;
+  out["x-forwarded-for"] = ctx.ip;
+  out["x-forwarded-proto"] = ctx.proto;
+  out["x-forwarded-host"] = ctx.host;
+  return out;
+}
+
+/**
+ * The upstream's response headers as passed to the client: hop-by-hop headers
+ * dropped, and any `Set-Cookie` for the Gatehouse session cookie removed (an
+ * app can neither plant nor clear a Gatehouse session).
+ */
+export function responseHeaders(headers: Record<string, string | string[] | number | undefined>, sessionCookie: string): Record<string, string | string[] | number> {
+  const connection = headers.connection;
+  const listed = new Set(
+    (typeof connection === "string" ? connection : "")
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter((s) => s.length > 0),
+  );
+  const out: Record<string, string | string[] | number> = {};
+  for (const [rawName, value] of Object.entries(headers)) {
+    const name = rawName.toLowerCase();
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
+    if (name === "set-cookie") {
+      const kept = (Array.isArray(value) ? value : [String(value)]).filter((c) => !isSessionCookieName(c.split("=")[0]?.trim() ?? "", sessionCookie));
+      if (kept.length > 0) out[name] = kept;
+      continue;
+    }
+    out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+import type { IncomingMessage } from "node:http";
+import type { AccessGate } from "../../core/gateway/access-decision.js";
+import { canonicalHost } from "../../core/gateway/canonical-request.js";
+
+/** The internal path every forwarded request is routed to (after {@link ProxyRouting.rewriteUrl}). */
+export const FORWARD_ROUTE = "/_gatehouse/forward";
+
+/** Where the built-in demo app lives on Gatehouse's own host when no upstream is configured. */
+export const DEMO_PREFIX = "/demo";
+
+/** What the router decided a raw request is about, before Fastify routes it. */
+export type ProxyTarget =
+  | { kind: "upstream"; upstream: URL; uri: string; host: string }
+  | { kind: "demo"; uri: string; host: string }
+  | { kind: "demo-home" };
+
+const kTarget = Symbol("gatehouse.proxyTarget");
+const kBasePath = Symbol("gatehouse.basePath");
+
+type MarkedRequest = IncomingMessage & { [kTarget]?: ProxyTarget; [kBasePath]?: string };
+
+/** What the router needs: the rules (for per-host upstreams) and the single-upstream shorthand. */
+export interface ProxyRoutingOptions {
+  gate: Pick<AccessGate, "upstreamFor" | "rules">;
+  publicUrl: string;
+  /** `UPSTREAM_URL`, or null. */
+  upstreamUrl: string | null;
+  /** Gatehouse's own prefix on proxied hosts, e.g. `/.gatehouse`. */
+  pathPrefix: string;
+}
+
+/** Host-aware routing of raw requests between Gatehouse's routes and the upstream. */
+export interface ProxyRouting {
+  /**
+   * Fastify's server-level `rewriteUrl`: on a proxied host, Gatehouse's own
+   * paths are found under the prefix (stripped here, so the routes need no
+   * change) and everything else goes to {@link FORWARD_ROUTE}; on the
+   * portal's host, the paths stay at the root and only the demo is forwarded.
+   */
+  rewriteUrl(req: IncomingMessage): string;
+  /** The target marked by {@link ProxyRouting.rewriteUrl}, if the request is forwarded. */
+  targetOf(req: IncomingMessage): ProxyTarget | undefined;
+  /** "" on the portal's host, the prefix on a proxied host (for requests under it and forwarded ones alike). */
+  basePathOf(req: IncomingMessage): string;
+  /** The upstream of a host, or null for the portal's host and when nothing is proxied. */
+  upstreamOf(host: string): URL | null;
+  /** True when the built-in demo is served (no upstream configured anywhere). */
+  demoMode(): boolean;
+}
+
+function acceptsHtml(req: IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  return typeof accept === "string" && accept.includes("text/html");
+}
+
+/** Creates the {@link ProxyRouting} of one app. */
+export function createProxyRouting(options: ProxyRoutingOptions): ProxyRouting {
+  const portal = new URL(options.publicUrl);
+  const proto = portal.protocol.slice(0, -1);
+  const portalHost = canonicalHost(portal.host, proto);
+  const single = options.upstreamUrl === null ? null : new URL(options.upstreamUrl);
+  const prefix = options.pathPrefix;
+
+  // The portal is recognized by host name alone: cookies are not isolated by port, so neither is the portal.
+  function isPortal(host: string): boolean {
+    const c = canonicalHost(host, proto);
+    return c !== null && portalHost !== null && c.hostname === portalHost.hostname;
+  }
+
+  function upstreamOf(host: string): URL | null {
+    if (host === "" || isPortal(host)) return null;
+    return options.gate.upstreamFor(host) ?? single;
+  }
+
+  // Per-host upstreams can appear on a rules reload: the demo steps aside as soon as anything is proxied.
+  const demoMode = (): boolean => single === null && options.gate.rules().upstreams.length === 0;
+
+  return {
+    rewriteUrl(req) {
+      const marked = req as MarkedRequest;
+      const url = req.url ?? "/";
+      const host = typeof req.headers.host === "string" ? req.headers.host : "";
+      const upstream = upstreamOf(host);
+      if (upstream !== null) {
+        if (url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`)) {
+          marked[kBasePath] = prefix;
+          const rest = url.slice(prefix.length);
+          return rest.startsWith("/") ? rest : `/${rest}`;
+        }
+        // Gatehouse's own pages (an error page, the sign-in link) are under the prefix on this host.
+        marked[kBasePath] = prefix;
+        marked[kTarget] = { kind: "upstream", upstream, uri: url, host };
+        return FORWARD_ROUTE;
+      }
+      if (demoMode()) {
+        const q = url.indexOf("?");
+        const path = q === -1 ? url : url.slice(0, q);
+        if (path === DEMO_PREFIX || path.startsWith(`${DEMO_PREFIX}/`)) {
+          marked[kTarget] = { kind: "demo", uri: url, host };
+          return FORWARD_ROUTE;
+        }
+        if (path === "/" && (req.method === "GET" || req.method === "HEAD") && acceptsHtml(req) && req.headers.upgrade === undefined) {
+          marked[kTarget] = { kind: "demo-home" };
+          return FORWARD_ROUTE;
+        }
+      }
+      return url;
+    },
+    targetOf: (req) => (req as MarkedRequest)[kTarget],
+    basePathOf: (req) => (req as MarkedRequest)[kBasePath] ?? "",
+    upstreamOf,
+    demoMode,
+  };
+}

@@ -1,0 +1,273 @@
+import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { Readable, Transform, pipeline } from "node:stream";
+import replyFrom from "@fastify/reply-from";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import type { AccessDecision, AccessRequest } from "../../core/gateway/access-decision.js";
+import { isSameOriginRequest } from "../../core/csrf/cross-site-check.js";
+import { GatehouseError, isGatehouseError } from "../../core/errors.js";
+import { demoAccessRules } from "../../demo/demo-access-rules.js";
+import { DEMO_KEY_HEADER, startWhoamiApp, type WhoamiApp } from "../../demo/whoami-app.js";
+import { sendError, toPublicError } from "../plugins/errors.js";
+import { clearSessionCookie, readSessionToken, sessionCookieName } from "../plugins/session-cookie.js";
+import type { AppDeps } from "../types.js";
+import { forwardHeaders, responseHeaders } from "./forward-headers.js";
+import { createOpenSockets, type OpenSockets } from "./open-sockets.js";
+import { sendRefusalPage } from "./refusal-page.js";
+import { DEMO_PREFIX, FORWARD_ROUTE, type ProxyRouting } from "./proxy-routing.js";
+import { createWebSocketProxy, isWebSocketHandshake, refuseUpgrade } from "./websocket-proxy.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The reverse-proxy route: the cross-site rule is applied by the proxy itself (only to requests carrying the session cookie). */
+    proxied?: boolean;
+  }
+  interface FastifyInstance {
+    /** The registry of proxied WebSockets (for tests and metrics). */
+    proxySockets: OpenSockets;
+    /** The loopback origin of the built-in demo app (started on first use). */
+    proxyDemoOrigin(): Promise<URL>;
+  }
+}
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/** Gatehouse's own page hardening is for Gatehouse's pages: a proxied app sends its own (HSTS, nosniff and Referrer-Policy stay as defaults). */
+const PORTAL_ONLY_HEADERS = [
+  "content-security-policy",
+  "cross-origin-opener-policy",
+  "cross-origin-resource-policy",
+  "origin-agent-cluster",
+  "x-dns-prefetch-control",
+  "x-download-options",
+  "x-frame-options",
+  "x-permitted-cross-domain-policies",
+  "x-xss-protection",
+  "permissions-policy",
+];
+
+interface Upgrade {
+  socket: Duplex;
+  head: Buffer;
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isBrowserNavigation(request: FastifyRequest): boolean {
+  const accept = first(request.headers.accept);
+  return (request.method === "GET" || request.method === "HEAD") && typeof accept === "string" && accept.includes("text/html");
+}
+
+/** Sets `request.basePath` from the router's mark: "" at the root, the prefix on a proxied host. */
+export const proxyBasePathPlugin = fp(
+  async (app: FastifyInstance, opts: { routing: ProxyRouting }) => {
+    app.addHook("onRequest", (request, _reply, done) => {
+      request.basePath = opts.routing.basePathOf(request.raw);
+      done();
+    });
+  },
+  { name: "proxy-base-path" },
+);
+
+/**
+ * Reverse-proxy mode (and the built-in demo): every request the router sent
+ * to {@link FORWARD_ROUTE} is decided by the access rules and, when allowed,
+ * forwarded with `@fastify/reply-from` (bodies streamed, never buffered) or,
+ * for a WebSocket upgrade, relayed with `ws`. Client copies of identity
+ * headers never reach the upstream; the session cookie never does either.
+ * Fails closed: a decision that cannot be made (database down) is 503.
+ */
+export const reverseProxyPlugin = fp(
+  async (app: FastifyInstance, opts: { deps: AppDeps; routing: ProxyRouting }) => {
+    // The forwarding route lives in its own context: its body parser and reply-from stay there;
+    // what tests and metrics need is decorated here, on the root.
+    await app.register(forwardingContext, {
+      ...opts,
+      publish(sockets: OpenSockets, demoOrigin: () => Promise<URL>) {
+        app.decorate("proxySockets", sockets);
+        app.decorate("proxyDemoOrigin", demoOrigin);
+      },
+    });
+  },
+  { name: "reverse-proxy", dependencies: ["session"] },
+);
+
+interface ContextOptions {
+  deps: AppDeps;
+  routing: ProxyRouting;
+  publish(sockets: OpenSockets, demoOrigin: () => Promise<URL>): void;
+}
+
+async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Promise<void> {
+  const { config, gate, sessions } = opts.deps;
+  const cookieName = sessionCookieName(config);
+  const prefix = config.proxy.pathPrefix;
+  // Demo mode without a rules file: the demo's own rules (/demo/admin for admins, /demo/ for anyone signed in).
+  if (config.configFile === null && config.upstreamUrl === null) gate.replaceRules(demoAccessRules(config.publicUrl));
+  if (config.upstreamUrl !== null && config.configFile === null) {
+    app.log.warn("UPSTREAM_URL is set but GATEHOUSE_CONFIG is not: no access rule names the app's host, so every proxied request is refused");
+  }
+
+  await app.register(replyFrom, {
+    disableCache: true,
+    disableRequestLogging: true,
+    undici: { connections: 256, headersTimeout: 60_000, bodyTimeout: 300_000 },
+  });
+  // Bodies are passed through as streams: never parsed, never buffered.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
+
+  const sockets = createOpenSockets({ sessions, gate, onError: (err) => app.log.error({ err }, "re-checking an open WebSocket failed; closing it") });
+  const websockets = createWebSocketProxy({ sockets, maxPayload: config.proxy.bodyLimit, onError: (err) => app.log.warn({ err }, "upstream WebSocket error") });
+  let demo: Promise<WhoamiApp> | null = null;
+  const demoApp = (): Promise<WhoamiApp> => (demo ??= startWhoamiApp());
+  opts.publish(sockets, async () => (await demoApp()).origin);
+
+  const upgrades = new WeakMap<IncomingMessage, Upgrade>();
+  const onUpgrade = (raw: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    upgrades.set(raw, { socket, head });
+    socket.on("error", () => socket.destroy());
+    // The upgrade goes through the ordinary router and hooks (bans, session, rules) like any request;
+    // any answer but an accepted upgrade is written to the socket, which then closes.
+    const res = new ServerResponse(raw);
+    res.assignSocket(socket as never);
+    res.on("finish", () => socket.end());
+    app.routing(raw, res);
+  };
+  app.server.on("upgrade", onUpgrade);
+  // Before the server stops accepting: open WebSockets would otherwise hold its close.
+  app.addHook("preClose", (done) => {
+    app.server.off("upgrade", onUpgrade);
+    websockets.close();
+    done();
+  });
+  app.addHook("onClose", async () => {
+    if (demo !== null) await (await demo).close();
+  });
+
+  function loginLocation(decision: Extract<AccessDecision, { kind: "unauthenticated" }>, proxiedHost: boolean, original: string): string {
+    // On a proxied host the sign-in happens on that same host (under the prefix), so its host-only cookie covers the app.
+    return proxiedHost ? `${prefix}/login?return=${encodeURIComponent(gate.safeReturnUrl(original))}` : decision.loginUrl;
+  }
+
+  app.route({
+    method: METHODS,
+    url: FORWARD_ROUTE,
+    config: { access: "public", proxied: true },
+    // Fail closed: a decision that could not be made (the session store is down) is 503, never a forward.
+    errorHandler: (err, request, reply) => {
+      let refusal: GatehouseError;
+      const status = (err as { statusCode?: number }).statusCode;
+      if (isGatehouseError(err)) refusal = err;
+      else if (typeof status === "number" && status >= 400 && status < 500) refusal = toPublicError(err, request);
+      else {
+        request.log.error({ err }, "reverse proxy: cannot decide; refusing");
+        refusal = new GatehouseError("unavailable", { retryAfter: 5 });
+      }
+      // A person in a browser gets the portal's error page (403 "Not allowed"…), an API client the JSON body.
+      if (upgrades.get(request.raw) === undefined && isBrowserNavigation(request)) return sendRefusalPage(request, reply, refusal);
+      return sendError(reply, refusal);
+    },
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const target = opts.routing.targetOf(request.raw);
+      if (target === undefined) throw new GatehouseError("not_found");
+      if (target.kind === "demo-home") return reply.header("Cache-Control", "no-store").redirect(`${DEMO_PREFIX}/`, 302);
+
+      const upgrade = upgrades.get(request.raw);
+      const proto = request.protocol;
+      const access: AccessRequest = { method: request.method, proto, host: target.host, uri: target.uri, ip: request.ip };
+      const auth = request.auth?.via === "session" ? request.auth : null;
+      const decision = gate.decide(access, auth?.user ?? null);
+      const presentedCookie = readSessionToken(request, cookieName);
+
+      if (decision.kind === "invalid") {
+        request.log.info({ reason: decision.reason }, "reverse proxy: request refused");
+        throw new GatehouseError(decision.reason === "unknown host" ? "forbidden" : "invalid_request");
+      }
+      if (decision.kind === "unauthenticated") {
+        if (presentedCookie !== null) clearSessionCookie(reply, config);
+        if (upgrade === undefined && isBrowserNavigation(request)) {
+          const original = `${proto}://${target.host}${target.uri}`;
+          return reply.header("Cache-Control", "no-store").redirect(loginLocation(decision, target.kind === "upstream", original), 302);
+        }
+        throw new GatehouseError("unauthenticated");
+      }
+      if (decision.kind === "forbidden") throw new GatehouseError("forbidden");
+
+      // The cross-site rule of API.md, for state-changing requests and WebSocket handshakes (cross-site WebSocket
+      // hijacking) that carry the session cookie: a browser attaches it to cross-site requests too.
+      const sessionToken = auth === null ? null : presentedCookie;
+      if (presentedCookie !== null && (UNSAFE.has(request.method) || upgrade !== undefined)) {
+        const expected = target.kind === "demo" ? config.publicUrl : `${proto}://${target.host}`;
+        const h = request.headers;
+        const sameOrigin =
+          upgrade !== undefined
+            ? first(h.origin) === undefined || first(h.origin) === expected
+            : isSameOriginRequest(
+                { secFetchSite: first(h["sec-fetch-site"]), origin: first(h.origin), referer: first(h.referer), xRequestedWith: first(h["x-requested-with"]), validCsrfToken: false },
+                expected,
+              );
+        if (!sameOrigin) throw new GatehouseError("csrf");
+      }
+
+      const upstream = target.kind === "demo" ? (await demoApp()).origin : target.upstream;
+      const headers = (incoming: Record<string, string | string[] | number | undefined>, websocket: boolean): Record<string, string | string[]> => {
+        const out = forwardHeaders(incoming, { identity: decision.headers, ip: request.ip, proto, host: target.host, sessionCookie: cookieName }, { websocket });
+        if (target.kind === "demo" && demo !== null) out[DEMO_KEY_HEADER] = demoKey;
+        return out;
+      };
+      const demoKey = target.kind === "demo" ? (await demoApp()).key : "";
+
+      if (upgrade !== undefined) {
+        reply.hijack();
+        if (!isWebSocketHandshake(request.raw)) {
+          refuseUpgrade(upgrade.socket, 400, "invalid_request", "The request is invalid");
+          return reply;
+        }
+        websockets.forward({ raw: request.raw, socket: upgrade.socket, head: upgrade.head, upstream, uri: target.uri, headers: headers(request.headers, true), request: access, sessionToken });
+        return reply;
+      }
+
+      // Body size: a declared length over the limit is refused before anything reaches the upstream;
+      // a chunked body is counted as it streams and cut off (413) at the limit.
+      const limit = decision.maxBodyBytes ?? config.proxy.bodyLimit;
+      const declared = first(request.headers["content-length"]);
+      if (declared !== undefined && Number(declared) > limit) throw new GatehouseError("payload_too_large");
+      let tooLarge = false;
+      if (request.body instanceof Readable && declared === undefined) {
+        let seen = 0;
+        const counter = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            seen += chunk.length;
+            if (seen > limit) {
+              tooLarge = true;
+              callback(new GatehouseError("payload_too_large"));
+            } else callback(null, chunk);
+          },
+        });
+        request.body = pipeline(request.body, counter, () => undefined);
+      }
+
+      for (const name of PORTAL_ONLY_HEADERS) reply.removeHeader(name);
+      return reply.from(target.uri, {
+        getUpstream: () => upstream.origin,
+        retryDelay: () => null,
+        rewriteRequestHeaders: (_req, incoming) => headers(incoming, false) as IncomingHttpHeaders,
+        rewriteHeaders: (incoming) => responseHeaders(incoming, cookieName) as IncomingHttpHeaders,
+        onError: (errorReply, { error }) => {
+          const out = errorReply as unknown as FastifyReply;
+          // The rest of an oversized body is not read: the connection closes after the answer.
+          if (tooLarge) return void sendError(out.header("Connection", "close"), new GatehouseError("payload_too_large"));
+          request.log.warn({ err: error }, "reverse proxy: upstream failed");
+          const status = (error as { statusCode?: number }).statusCode;
+          if (status === 400) return void sendError(out, new GatehouseError("invalid_request"));
+          sendError(out, new GatehouseError("bad_gateway"));
+        },
+      });
+    },
+  });
+}

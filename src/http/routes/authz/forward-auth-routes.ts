@@ -1,0 +1,118 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { AccessGate } from "../../../core/gateway/access-decision.js";
+import type { AuditLog } from "../../../core/audit/audit-log.js";
+import type { Clock } from "../../../core/clock.js";
+import { createDenialSampler } from "../../../core/gateway/denial-sampler.js";
+import { createNetworkSet } from "../../../gateway/network-set.js";
+import type { Config } from "../../../config/config.js";
+import type { SessionService } from "../../../core/sessions/session-service.js";
+import type { User } from "../../../core/users/user.js";
+import { readSsoToken } from "../../plugins/session-cookie.js";
+import { originalRequest, type Flavour } from "./original-request.js";
+
+/** What the forward-auth routes need. */
+export interface ForwardAuthDeps {
+  gate: AccessGate;
+  sessions: SessionService;
+  audit: AuditLog;
+  clock: Clock;
+  config: Config;
+}
+
+const FORBIDDEN = JSON.stringify({ error: "You are not allowed to do this", code: "forbidden" });
+const UNAUTHENTICATED = JSON.stringify({ error: "Authentication required", code: "unauthenticated" });
+
+function isBrowserNavigation(method: string, accept: string | undefined): boolean {
+  const m = method.toUpperCase();
+  return (m === "GET" || m === "HEAD") && typeof accept === "string" && accept.includes("text/html");
+}
+
+/**
+ * `GET /api/authz/forward-auth` (Traefik, Caddy) and `GET /api/authz/auth-request`
+ * (nginx): Authelia's endpoints and headers (API.md "Gateway"). Only a peer in
+ * TRUSTED_PROXIES is answered; the original request comes from its headers,
+ * is decided by the shared gate, and the answer is 200 with the four
+ * `Remote-*` headers, 302/401 to sign in, or 403. Nothing here is cached
+ * beyond the session lookup's own 5-second cache (FWD-06); an error anywhere
+ * propagates to the error handler and is never a 2xx (LOG-06). Fastify's own
+ * per-request logs are off for these routes (they come with every asset of
+ * every protected app); denials are audited, sampled per client and host.
+ */
+export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthDeps): Promise<void> {
+  const trustedSet = createNetworkSet(deps.config.trustedProxies);
+  // The peers are a handful of proxies: remember the answer instead of parsing the address on every sub-request.
+  const trustedPeers = new Map<string, boolean>();
+  const trusted = (peer: string): boolean => {
+    let known = trustedPeers.get(peer);
+    if (known === undefined) {
+      known = trustedSet.contains(peer);
+      if (trustedPeers.size >= 1024) trustedPeers.clear();
+      trustedPeers.set(peer, known);
+    }
+    return known;
+  };
+  const sampler = createDenialSampler({ clock: deps.clock });
+
+  const audit = (request: FastifyRequest, what: string, key: string, details: Record<string, string | number>, userId: string | null = null) => {
+    const { record, suppressed } = sampler.sample(key);
+    if (!record) return;
+    const ua = request.headers["user-agent"];
+    deps.audit
+      .record({
+        type: "suspicious_activity",
+        userId: userId ?? request.auth?.user.id ?? null,
+        ip: request.ip,
+        userAgent: typeof ua === "string" ? ua.slice(0, 512) : "",
+        requestId: request.id,
+        details: { what, ...details, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
+      })
+      .catch((err: unknown) => request.log.error({ err }, "recording a forward-auth denial failed"));
+  };
+
+  /** The portal's host-only cookie (resolved by the session plugin), else the cross-subdomain SSO cookie. */
+  const signedInUser = async (request: FastifyRequest): Promise<User | null> => {
+    if (request.auth !== null) return request.auth.user;
+    const sso = readSsoToken(request, deps.config);
+    return sso === null ? null : ((await deps.sessions.validate(sso))?.user ?? null);
+  };
+
+  const deny = (reply: FastifyReply) => reply.code(403).header("content-type", "application/json; charset=utf-8").send(FORBIDDEN);
+
+  const handler = (flavour: Flavour) => async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header("cache-control", "no-store");
+    const peer = request.socket.remoteAddress ?? "";
+    if (!trusted(peer)) {
+      audit(request, "forward_auth_untrusted_peer", `peer:${peer}`, { flavour });
+      return deny(reply);
+    }
+    const original = originalRequest(request, flavour);
+    if (original === null) {
+      audit(request, "forward_auth_missing_headers", `missing:${peer}`, { flavour });
+      return deny(reply);
+    }
+    const user = await signedInUser(request);
+    const decision = deps.gate.decide(original, user);
+    switch (decision.kind) {
+      case "allow": {
+        const h = decision.headers;
+        reply.header("Remote-User", h["Remote-User"]).header("Remote-Email", h["Remote-Email"]).header("Remote-Name", h["Remote-Name"]).header("Remote-Groups", h["Remote-Groups"]);
+        return reply.code(200).send();
+      }
+      case "unauthenticated":
+        reply.header("location", decision.loginUrl);
+        if (flavour === "forward-auth" && isBrowserNavigation(original.method, request.headers.accept)) return reply.code(302).send();
+        return reply.code(401).header("content-type", "application/json; charset=utf-8").send(UNAUTHENTICATED);
+      case "forbidden":
+        audit(request, "forward_auth_denied", `denied:${decision.user.id}:${original.host.slice(0, 253)}`, { host: original.host.slice(0, 253), method: original.method.slice(0, 20) }, decision.user.id);
+        return deny(reply);
+      case "invalid":
+        audit(request, "forward_auth_invalid", `invalid:${request.ip}`, { reason: decision.reason, host: original.host.slice(0, 253) });
+        return deny(reply);
+    }
+  };
+
+  // Per-request logs off (warn and above only): a proxy asks once per asset of every protected page.
+  const options = { config: { access: "public" as const, rateLimit: false as const }, logLevel: "warn" as const };
+  app.get("/api/authz/forward-auth", options, handler("forward-auth"));
+  app.get("/api/authz/auth-request", options, handler("auth-request"));
+}

@@ -1,0 +1,163 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { GatehouseError, isGatehouseError } from "../../../core/errors.js";
+import type { Session } from "../../../core/sessions/session.js";
+import type { IssuedSession } from "../../../core/sessions/session-service.js";
+import { effectiveScopes, TOKEN_SCOPES } from "../../../core/tokens/api-token.js";
+import type { User } from "../../../core/users/user.js";
+import { formValue, formValues, type FormBody } from "../../../web/form.js";
+import { accountPage, type AccountView } from "../../../web/pages/account-page.js";
+import { originOf } from "../../origin.js";
+import { clearSessionCookie, setSessionCookie } from "../../plugins/session-cookie.js";
+import type { AppDeps } from "../../types.js";
+import { pageContext, seeOther, sendPage, type PageOptions } from "./page.js";
+import { errorsFor, passwordPolicyHint } from "./register-pages.js";
+
+const UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
+const idParams = { type: "object", additionalProperties: false, required: ["id"], properties: { id: { type: "string", pattern: UUID } } } as const;
+const signedIn = { access: "user", rateLimit: "api" } as const;
+
+function auth(request: FastifyRequest): { user: User; session: Session } {
+  if (request.auth?.via !== "session") throw new GatehouseError("unauthenticated");
+  return request.auth;
+}
+
+/** `/account` and its forms: password change, session revocation, API tokens. */
+export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const { accounts, sessions, tokens, config, clock } = deps;
+
+  // The "change" link next to the email appears once the email pages provide `/account/email`.
+  let changeEmail: boolean | null = null;
+  const hasChangeEmailPage = () => (changeEmail ??= app.hasRoute({ method: "GET", url: "/account/email" }));
+
+  function needsReauth(session: Session): boolean {
+    try {
+      accounts.requireRecentAuth(session);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Re-authenticates with `password` when the sudo window has passed; returns the (possibly rotated) session. */
+  async function recent(request: FastifyRequest, reply: FastifyReply, user: User, session: Session, password: string): Promise<Session> {
+    if (!needsReauth(session)) return session;
+    if (password === "") throw new GatehouseError("reauth_required", { fields: ["password"] });
+    const issued: IssuedSession = await accounts.reauthenticate(user, session, password, originOf(request));
+    setSessionCookie(reply, config, issued);
+    // The cookie changed: a page rendered below must carry the new session's CSRF token.
+    request.server.webCsrf.useRotatedSession(request, issued.token);
+    request.auth = { user, session: issued.session, via: "session" };
+    return issued.session;
+  }
+
+  async function render(request: FastifyRequest, reply: FastifyReply, extra: Partial<AccountView> = {}, status = 200, options: PageOptions = {}) {
+    const { user, session } = auth(request);
+    const view: AccountView = {
+      user,
+      currentSessionId: session.id,
+      sessions: await sessions.list(user.id, 50, 0),
+      tokens: await tokens.list(user, 50, 0),
+      scopes: effectiveScopes({ scopes: [...TOKEN_SCOPES] }, user.role),
+      needsReauth: needsReauth(session),
+      passwordHint: passwordPolicyHint(config.passwordMinLength),
+      changeEmail: hasChangeEmailPage(),
+      now: clock.now(),
+      ...extra,
+    };
+    return sendPage(reply, accountPage(pageContext(request, reply), view), status, options);
+  }
+
+  app.get("/account", { config: signedIn }, async (request, reply) => render(request, reply));
+
+  app.post<{ Body: FormBody }>("/account/password", { config: signedIn }, async (request, reply) => {
+    const { user, session } = auth(request);
+    const currentPassword = formValue(request.body, "currentPassword", 65_536);
+    const newPassword = formValue(request.body, "newPassword", 65_536);
+    try {
+      if (currentPassword === "") throw new GatehouseError("invalid_password", { fields: ["currentPassword"] });
+      const fresh = await recent(request, reply, user, session, currentPassword);
+      const issued = await accounts.changePassword(user, fresh, { currentPassword, newPassword }, originOf(request));
+      setSessionCookie(reply, config, issued);
+      return seeOther(reply, `${request.basePath}/account?notice=password_changed`);
+    } catch (err) {
+      if (!isGatehouseError(err) || err.status >= 500 || err.status === 429 || err.code === "unauthenticated") throw err;
+      const fields = (err.fields ?? []).map((f) => (f === "password" ? (err.code.startsWith("password_") ? "newPassword" : "currentPassword") : f));
+      const errors = errorsFor(new GatehouseError(err.code, { fields }), config.passwordMinLength);
+      if (err.code === "invalid_password") errors.fields = { currentPassword: "The current password is incorrect." };
+      return render(request, reply, { passwordErrors: errors }, err.status);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>(
+    "/account/sessions/:id/revoke",
+    { config: signedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      const { user, session } = auth(request);
+      if (!(await accounts.revokeSession(user, request.params.id, originOf(request)))) throw new GatehouseError("not_found");
+      if (request.params.id === session.id) {
+        clearSessionCookie(reply, config);
+        return seeOther(reply, `${request.basePath}/login`);
+      }
+      return seeOther(reply, `${request.basePath}/account?notice=session_revoked`);
+    },
+  );
+
+  app.post("/account/sessions/revoke-others", { config: signedIn }, async (request, reply) => {
+    const { user, session } = auth(request);
+    await accounts.revokeOtherSessions(user, session.id, originOf(request));
+    return seeOther(reply, `${request.basePath}/account?notice=sessions_revoked`);
+  });
+
+  app.post<{ Body: FormBody }>("/account/tokens", { config: signedIn }, async (request, reply) => {
+    const { user, session } = auth(request);
+    const name = formValue(request.body, "name", 256);
+    const scopes = formValues(request.body, "scopes");
+    const days = formValue(request.body, "expiresInDays", 16);
+    const password = formValue(request.body, "password", 65_536);
+    try {
+      if (!/^[0-9]{1,4}$/.test(days)) throw new GatehouseError("invalid_request", { fields: ["expiresInDays"] });
+      const fresh = await recent(request, reply, user, session, password);
+      const created = await tokens.create(user, fresh, { name, scopes: scopes as never, expiresInDays: Number(days) }, originOf(request));
+      return render(request, reply, { created }, 200, { noReferrer: true });
+    } catch (err) {
+      if (!isGatehouseError(err) || err.status >= 500 || err.status === 429 || err.code === "unauthenticated") throw err;
+      const fields: Record<string, string> = {};
+      for (const f of err.fields ?? []) {
+        fields[f] =
+          f === "name" ? "Enter a name of at most 100 characters."
+          : f === "scopes" ? "Choose at least one scope."
+          : f === "expiresInDays" ? "Enter a number of days from 1 to 365."
+          : f === "password" ? (err.code === "reauth_required" ? "Confirm your password to create a token." : "The password is incorrect.")
+          : `${err.message}.`;
+      }
+      const errors = Object.keys(fields).length > 0 ? { fields } : { form: `${err.message}.` };
+      return render(request, reply, { tokenErrors: errors, tokenInput: { name, scopes, days } }, err.status);
+    }
+  });
+
+  app.post<{ Body: FormBody }>("/account/delete", { config: { access: "user", rateLimit: "accountDelete" } }, async (request, reply) => {
+    const { user, session } = auth(request);
+    const password = formValue(request.body, "password", 65_536);
+    try {
+      if (password === "") throw new GatehouseError("invalid_password", { fields: ["password"] });
+      const fresh = await recent(request, reply, user, session, password);
+      await accounts.deleteAccount(user, fresh, password, originOf(request));
+      clearSessionCookie(reply, config);
+      reply.header("Clear-Site-Data", '"cache", "cookies", "storage"');
+      return seeOther(reply, `${request.basePath}/login?notice=account_deleted`);
+    } catch (err) {
+      if (!isGatehouseError(err) || err.status >= 500 || err.status === 429 || err.code === "unauthenticated") throw err;
+      const errors = err.code === "invalid_password" ? { fields: { password: "The password is incorrect." } } : { form: `${err.message}.` };
+      return render(request, reply, { deleteErrors: errors }, err.status);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>(
+    "/account/tokens/:id/revoke",
+    { config: signedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      if (!(await tokens.revoke(auth(request).user, request.params.id, originOf(request)))) throw new GatehouseError("not_found");
+      return seeOther(reply, `${request.basePath}/account?notice=token_revoked`);
+    },
+  );
+}

@@ -1,0 +1,111 @@
+import type { FastifyInstance } from "fastify";
+import { GatehouseError, isGatehouseError } from "../../../core/errors.js";
+import { csrfField, field, checkbox, formError, type FormErrors } from "../../../web/components.js";
+import { formChecked, formValue, type FormBody } from "../../../web/form.js";
+import { html } from "../../../web/html.js";
+import { layout } from "../../../web/layout.js";
+import { href, type PageContext } from "../../../web/page-context.js";
+import { originOf } from "../../origin.js";
+import { clearSessionCookie, readSessionToken, sessionCookieName, setSessionCookie } from "../../plugins/session-cookie.js";
+import type { AppDeps } from "../../types.js";
+import { pageContext, seeOther, sendPage } from "./page.js";
+import { returnQuery, returnTarget } from "./return-target.js";
+
+function loginPage(
+  ctx: PageContext,
+  o: { login?: string; remember?: boolean; returnTo: string; errors?: FormErrors; registration: boolean; rememberDays: number; forgotPassword: boolean },
+) {
+  return layout(ctx, {
+    title: "Sign in",
+    narrow: true,
+    body: html`<div class="card">
+<h1>Sign in</h1>
+${formError(o.errors)}
+<form class="stack" method="post" action="${href(ctx, "/login")}">
+${csrfField(ctx)}
+<input type="hidden" name="return" value="${o.returnTo}">
+${field({ name: "username", label: "Username or email", value: o.login, autocomplete: "username", required: true, maxlength: 1024, autofocus: true, errors: o.errors })}
+${field({ name: "password", label: "Password", type: "password", autocomplete: "current-password", required: true, errors: o.errors })}
+${checkbox({ name: "remember", label: `Keep me signed in on this device for ${o.rememberDays} day${o.rememberDays === 1 ? "" : "s"}`, checked: o.remember === true })}
+<div class="row spread"><button type="submit">Sign in</button>${o.forgotPassword ? html`<a href="${href(ctx, "/forgot-password")}">Forgot your password?</a>` : ""}</div>
+</form>
+</div>
+${o.registration ? html`<p class="muted">New here? <a href="${href(ctx, "/register")}">Create an account</a>.</p>` : ""}`,
+  });
+}
+
+/** `/login` (form and POST) and `/logout` (POST only, SESS-09). */
+export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const { accounts, sessions, config } = deps;
+  const cookieName = sessionCookieName(config);
+  const shedWhenSaturated = async () => {
+    if (deps.hashing.saturated()) throw new GatehouseError("overloaded", { retryAfter: 1 });
+  };
+
+  // The "forgot your password?" link appears once the email pages provide `/forgot-password`.
+  let forgot: boolean | null = null;
+  const hasForgotPage = () => (forgot ??= app.hasRoute({ method: "GET", url: "/forgot-password" }));
+
+  app.get("/login", { config: { access: "public" } }, async (request, reply) => {
+    const raw = returnQuery(request);
+    if (request.auth?.via === "session") return seeOther(reply, returnTarget(deps, request, raw));
+    const settings = await deps.settings.current();
+    const page = loginPage(pageContext(request, reply), {
+      returnTo: raw ?? "",
+      registration: settings.registrationEnabled,
+      rememberDays: settings.sessionRememberDays,
+      forgotPassword: hasForgotPage(),
+    });
+    return sendPage(reply, page);
+  });
+
+  app.post<{ Body: FormBody }>(
+    "/login",
+    { config: { access: "public", rateLimit: "login" }, onRequest: shedWhenSaturated },
+    async (request, reply) => {
+      const login = formValue(request.body, "username", 1024);
+      const password = formValue(request.body, "password", 65_536);
+      const remember = formChecked(request.body, "remember");
+      const raw = formValue(request.body, "return", 4096);
+      const render = async (errors: FormErrors, status: number) => {
+        const settings = await deps.settings.current();
+        const page = loginPage(pageContext(request, reply), {
+          login,
+          remember,
+          returnTo: raw,
+          errors,
+          registration: settings.registrationEnabled,
+          rememberDays: settings.sessionRememberDays,
+          forgotPassword: hasForgotPage(),
+        });
+        return sendPage(reply, page, status);
+      };
+      if (login === "" || password === "") {
+        const fields: Record<string, string> = {};
+        if (login === "") fields.username = "Enter your username or email.";
+        if (password === "") fields.password = "Enter your password.";
+        return render({ fields }, 400);
+      }
+      try {
+        const { issued } = await accounts.login({ login, password, remember }, originOf(request));
+        const previous = readSessionToken(request, cookieName);
+        if (previous !== null) await sessions.revokeToken(previous);
+        setSessionCookie(reply, config, issued);
+        return seeOther(reply, returnTarget(deps, request, raw));
+      } catch (err) {
+        // Wrong credentials, a blocked account, throttling…: answered on the form, with API.md's status and message.
+        if (!isGatehouseError(err) || err.status < 400 || err.status >= 500) throw err;
+        if (err.retryAfter !== undefined) reply.header("Retry-After", String(Math.max(1, Math.ceil(err.retryAfter))));
+        return render({ form: `${err.message}.` }, err.status);
+      }
+    },
+  );
+
+  app.post("/logout", { config: { access: "public" } }, async (request, reply) => {
+    const token = readSessionToken(request, cookieName);
+    if (token !== null) await accounts.logout(token, originOf(request));
+    clearSessionCookie(reply, config);
+    reply.header("Clear-Site-Data", '"cache", "cookies", "storage"');
+    return seeOther(reply, `${request.basePath}/login?notice=signed_out`);
+  });
+}

@@ -1,0 +1,44 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { html } from "../../../web/html.js";
+import { layout } from "../../../web/layout.js";
+import { href } from "../../../web/page-context.js";
+import { toPublicError } from "../../plugins/errors.js";
+import { pageContext, seeOther, sendPage } from "./page.js";
+
+/** Friendlier page titles for the errors a person meets in the browser. */
+const TITLES: Partial<Record<string, string>> = {
+  csrf: "This form has expired",
+  forbidden: "Not allowed",
+  not_found: "Page not found",
+  rate_limited: "Too many attempts",
+  account_blocked: "Account blocked",
+};
+
+const HINTS: Partial<Record<string, string>> = {
+  csrf: "The page was open too long or came from another site. Go back, reload the page and try again.",
+  rate_limited: "Wait a moment, then try again.",
+};
+
+/**
+ * The error handler of the web pages: an anonymous (or signed-out, blocked,
+ * revoked) visitor is sent to the sign-in page with a return target; every
+ * other error is an HTML page with the status and message of API.md.
+ */
+export function webErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const e = toPublicError(err, request);
+  if (e.retryAfter !== undefined) reply.header("Retry-After", String(Math.max(1, Math.ceil(e.retryAfter))));
+  if (e.code === "unauthenticated") {
+    const back = request.method === "GET" ? `?return=${encodeURIComponent(request.basePath + request.url)}` : "";
+    return seeOther(reply, `${request.basePath}/login${back}`);
+  }
+  const ctx = pageContext(request, reply);
+  const title = TITLES[e.code] ?? (e.status >= 500 ? "Something went wrong" : "Request refused");
+  const body = html`<div class="card" data-error="${e.code}">
+<h1>${title}</h1>
+<p>${e.message}.</p>
+${HINTS[e.code] ? html`<p class="muted">${HINTS[e.code]}</p>` : ""}
+${e.status >= 500 ? html`<p class="muted">Reference: <code>${request.id}</code></p>` : ""}
+<p><a href="${href(ctx, ctx.user ? "/account" : "/login")}">${ctx.user ? "Back to your account" : "Go to sign in"}</a></p>
+</div>`;
+  return sendPage(reply, layout(ctx, { title, body, narrow: true }), e.status);
+}

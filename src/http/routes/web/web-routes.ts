@@ -1,0 +1,48 @@
+import type { FastifyInstance } from "fastify";
+import { deriveKey } from "../../../core/crypto/derive-key.js";
+import { parseForm, type FormBody } from "../../../web/form.js";
+import type { AppDeps } from "../../types.js";
+import { accountPages } from "./account-pages.js";
+import { adminPages } from "./admin/admin-pages.js";
+import { assetRoutes } from "./asset-routes.js";
+import { loginPages } from "./login-pages.js";
+import { mailPages } from "./mail/mail-pages.js";
+import { registerPages } from "./register-pages.js";
+import { setupPages } from "./setup-pages.js";
+import { createWebCsrf } from "./web-csrf.js";
+import { webErrorHandler } from "./web-errors.js";
+
+/**
+ * Page modules of the portal and the dashboard. Each is a Fastify plugin
+ * `(app, deps: AppDeps)` registered inside the web context below, so it gets
+ * the form parser, the CSRF check, HTML errors and the sign-in redirect.
+ * Add yours here (one line; see src/web/README.md).
+ */
+const PAGE_MODULES: ((app: FastifyInstance, deps: AppDeps) => Promise<void>)[] = [loginPages, registerPages, accountPages, setupPages, adminPages, mailPages];
+
+/**
+ * The server-rendered web pages: one encapsulated context where bodies are
+ * `application/x-www-form-urlencoded` only (JSON and everything else → 415),
+ * every POST carries a valid `_csrf` field (CSRF-03, on top of the global
+ * cross-site check), errors render as HTML and anonymous visitors of signed-in
+ * pages are sent to `/login?return=…` (303).
+ */
+export async function webRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  await app.register(assetRoutes);
+  await app.register(async (web) => {
+    web.decorate("webCsrf", createWebCsrf(deps.config, deriveKey(deps.config.secretKey, "csrf")));
+    web.setErrorHandler(webErrorHandler);
+    web.removeAllContentTypeParsers();
+    web.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
+      try {
+        done(null, parseForm(body as string));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
+    web.addHook("preValidation", async (request) => {
+      if (request.method === "POST") web.webCsrf.check(request, request.body as FormBody | undefined);
+    });
+    for (const pages of PAGE_MODULES) await web.register(pages, deps);
+  });
+}

@@ -1,0 +1,44 @@
+import nodemailer from "nodemailer";
+import type { MailTransport } from "../core/mail/mail-transport.js";
+import { parseSmtpUrl } from "./smtp-url.js";
+
+/**
+ * The SMTP transport (nodemailer). TLS is required — implicit with
+ * `smtps://`, STARTTLS with `smtp://` — unless the URL says
+ * `?ignoreTLS=true`; certificates are always verified (CFG-03), TLS 1.2 at
+ * least. Attachments and remote content are disabled.
+ */
+export function createSmtpTransport(options: { url: string; from: string }): MailTransport {
+  const smtp = parseSmtpUrl(options.url);
+  const transporter = nodemailer.createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    requireTLS: !smtp.secure && !smtp.ignoreTLS,
+    ignoreTLS: smtp.ignoreTLS,
+    ...(smtp.user !== null ? { auth: { user: smtp.user, pass: smtp.pass ?? "" } } : {}),
+    tls: { rejectUnauthorized: true, minVersion: "TLSv1.2", servername: smtp.host },
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+    logger: false,
+  });
+  return {
+    description: smtp.description,
+    async send(mail) {
+      await transporter.sendMail({
+        from: options.from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        messageId: mail.messageId,
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      });
+    },
+    close: () => transporter.close(),
+  };
+}

@@ -1,0 +1,38 @@
+import type { Role } from "../core/users/user.js";
+import { ADMIN_NOTICES } from "./admin/admin-notices.js";
+import { MAIL_NOTICES } from "./mail/mail-notices.js";
+
+/** What every page needs from the request, built by `pageContext()` in the web routes. */
+export interface PageContext {
+  /** The prefix of every internal link and form action ("" or e.g. "/.gatehouse"). */
+  basePath: string;
+  /** The CSRF token for this session (or pre-session); goes in every form as `_csrf`. */
+  csrfToken: string;
+  /** The signed-in user, or null. */
+  user: { id: string; username: string; role: Role } | null;
+  /** The page's own path without the base path (for `aria-current` in the nav). */
+  path: string;
+  /** A one-line notice chosen by key from {@link NOTICES} (never request text). */
+  notice: string | null;
+}
+
+/**
+ * Success notices shown after a redirect (`?notice=<key>`). Only these fixed
+ * strings can appear, so the query string can never inject text.
+ */
+export const NOTICES: Record<string, string> = {
+  password_changed: "Your password was changed. Your other sessions were signed out.",
+  session_revoked: "The session was signed out.",
+  sessions_revoked: "All your other sessions were signed out.",
+  token_revoked: "The API token was revoked.",
+  signed_out: "You are signed out.",
+  account_deleted: "Your account was deleted.",
+  setup_done: "Welcome! Your superadmin account is ready.",
+  ...ADMIN_NOTICES,
+  ...MAIL_NOTICES,
+};
+
+/** `basePath + path`: the only way to build an internal link or form action. */
+export function href(ctx: Pick<PageContext, "basePath">, path: string): string {
+  return ctx.basePath + path;
+}

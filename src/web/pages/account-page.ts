@@ -1,0 +1,157 @@
+import type { Session } from "../../core/sessions/session.js";
+import type { ApiToken, TokenScope } from "../../core/tokens/api-token.js";
+import type { User } from "../../core/users/user.js";
+import { checkbox, csrfField, field, formError, formatTime, postButton, type FormErrors } from "../components.js";
+import { html, type SafeHtml } from "../html.js";
+import { layout } from "../layout.js";
+import { href, type PageContext } from "../page-context.js";
+import { describeUserAgent } from "../user-agent.js";
+
+/** What the account page shows. */
+export interface AccountView {
+  user: User;
+  currentSessionId: string;
+  sessions: Session[];
+  tokens: ApiToken[];
+  /** Scopes this user's role can use (others would be inert). */
+  scopes: readonly TokenScope[];
+  /** True when creating a token (or changing the password) needs the password again (sudo window passed). */
+  needsReauth: boolean;
+  passwordHint: SafeHtml;
+  /** True when the change-email page exists (the email pages are installed). */
+  changeEmail?: boolean;
+  now: number;
+  passwordErrors?: FormErrors;
+  tokenErrors?: FormErrors;
+  deleteErrors?: FormErrors;
+  tokenInput?: { name: string; scopes: readonly string[]; days: string };
+  /** A token just created: its secret, shown this one time. */
+  created?: { token: ApiToken; secret: string };
+}
+
+function profile(ctx: PageContext, view: AccountView): SafeHtml {
+  const u = view.user;
+  return html`<section class="card" aria-labelledby="profile-h">
+<h2 id="profile-h">Profile</h2>
+<table><tbody>
+<tr><th scope="row">Username</th><td class="wrap">${u.username}</td></tr>
+<tr><th scope="row">Email</th><td class="wrap">${u.email ?? html`<span class="muted">none</span>`}${
+    u.email && !u.emailVerified ? html` <span class="badge badge-danger">unverified</span>` : ""
+  }${view.changeEmail ? html` <a href="${href(ctx, "/account/email")}">Change</a>` : ""}</td></tr>
+<tr><th scope="row">Role</th><td><span class="badge">${u.role}</span></td></tr>
+<tr><th scope="row">Member since</th><td>${formatTime(u.createdAt)}</td></tr>
+<tr><th scope="row">Last sign-in</th><td>${formatTime(u.lastLoginAt)}</td></tr>
+</tbody></table>
+</section>`;
+}
+
+function passwordForm(ctx: PageContext, view: AccountView): SafeHtml {
+  return html`<section class="card" aria-labelledby="password-h">
+<h2 id="password-h">Change password</h2>
+<p class="muted">Your other sessions will be signed out; this one stays signed in.</p>
+${formError(view.passwordErrors)}
+<form class="stack" method="post" action="${href(ctx, "/account/password")}">
+${csrfField(ctx)}
+<input type="text" name="username" value="${view.user.username}" autocomplete="username" hidden>
+${field({ name: "currentPassword", label: "Current password", type: "password", autocomplete: "current-password", required: true, errors: view.passwordErrors })}
+${field({ name: "newPassword", label: "New password", type: "password", autocomplete: "new-password", required: true, errors: view.passwordErrors, hint: view.passwordHint })}
+<button type="submit">Change password</button>
+</form>
+</section>`;
+}
+
+function sessionsList(ctx: PageContext, view: AccountView): SafeHtml {
+  const rows = view.sessions.map((s) => {
+    const current = s.id === view.currentSessionId;
+    return html`<tr>
+<td class="wrap" data-label="Device"><span title="${s.userAgent}">${describeUserAgent(s.userAgent)}</span>${current ? html` <span class="badge">This device</span>` : ""}
+<div class="muted mono ua">${s.userAgent}</div></td>
+<td class="mono" data-label="IP address">${s.ip}</td>
+<td data-label="Last seen">${formatTime(s.lastSeenAt)}</td>
+<td data-label="Signed in">${formatTime(s.createdAt)}</td>
+<td>${current ? "" : postButton(ctx, `/account/sessions/${s.id}/revoke`, "Sign out", { confirm: "Sign out this session?" })}</td>
+</tr>`;
+  });
+  return html`<section class="card" aria-labelledby="sessions-h">
+<div class="row spread"><h2 id="sessions-h">Sessions</h2>
+${view.sessions.length > 1 ? postButton(ctx, "/account/sessions/revoke-others", "Sign out all other sessions", { confirm: "Sign out every other session?", className: "danger small" }) : ""}</div>
+<div class="table-wrap"><table class="responsive">
+<thead><tr><th scope="col">Device</th><th scope="col">IP address</th><th scope="col">Last seen</th><th scope="col">Signed in</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+<tbody>${rows}</tbody>
+</table></div>
+</section>`;
+}
+
+function createdToken(created: NonNullable<AccountView["created"]>): SafeHtml {
+  return html`<div class="alert alert-warn" role="status">
+<p><strong>Your new token “${created.token.name}”.</strong> Copy it now: it will not be shown again.</p>
+<div class="secret"><code id="new-token">${created.secret}</code><button type="button" class="small" data-copy="#new-token" hidden>Copy</button></div>
+</div>`;
+}
+
+function tokensList(ctx: PageContext, view: AccountView): SafeHtml {
+  const input = view.tokenInput ?? { name: "", scopes: view.scopes.length === 1 ? [...view.scopes] : [], days: "90" };
+  const rows = view.tokens.map(
+    (t) => html`<tr>
+<td class="wrap" data-label="Name">${t.name}<div class="muted mono">${t.prefix}…</div></td>
+<td data-label="Scopes">${t.scopes.map((s) => html`<span class="badge">${s}</span> `)}</td>
+<td data-label="Expires">${t.expiresAt <= view.now ? html`<span class="badge badge-danger">expired</span>` : formatTime(t.expiresAt)}</td>
+<td data-label="Last used">${formatTime(t.lastUsedAt)}</td>
+<td>${postButton(ctx, `/account/tokens/${t.id}/revoke`, "Revoke", { confirm: "Revoke this token? Scripts using it will stop working." })}</td>
+</tr>`,
+  );
+  return html`<section class="card" aria-labelledby="tokens-h">
+<h2 id="tokens-h">API tokens</h2>
+<p class="muted">For scripts and tools: send as <code>Authorization: Bearer …</code>. A token can never change your password or create other tokens.</p>
+${view.created ? createdToken(view.created) : ""}
+${
+  view.tokens.length > 0
+    ? html`<div class="table-wrap"><table class="responsive">
+<thead><tr><th scope="col">Name</th><th scope="col">Scopes</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+<tbody>${rows}</tbody></table></div>`
+    : html`<p>You have no API tokens.</p>`
+}
+<h3>New token</h3>
+${formError(view.tokenErrors)}
+<form class="stack" method="post" action="${href(ctx, "/account/tokens")}">
+${csrfField(ctx)}
+${field({ name: "name", label: "Name", value: input.name, required: true, maxlength: 100, errors: view.tokenErrors, hint: "What will use it, e.g. “backup script”." })}
+<fieldset><legend>Scopes</legend>
+${view.scopes.map((s) => checkbox({ name: "scopes", value: s, label: s, checked: input.scopes.includes(s) }))}
+${view.tokenErrors?.fields?.scopes ? html`<div class="field-error">${view.tokenErrors.fields.scopes}</div>` : ""}
+</fieldset>
+${field({ name: "expiresInDays", label: "Expires after (days)", type: "number", value: input.days, min: 1, max: 365, required: true, errors: view.tokenErrors, hint: "1 to 365 days." })}
+${
+  view.needsReauth
+    ? field({ name: "password", label: "Confirm your password", type: "password", autocomplete: "current-password", required: true, errors: view.tokenErrors, hint: "Needed because you signed in more than 10 minutes ago." })
+    : ""
+}
+<button type="submit">Create token</button>
+</form>
+</section>`;
+}
+
+function deleteAccount(ctx: PageContext, view: AccountView): SafeHtml {
+  return html`<section class="card" aria-labelledby="delete-h">
+<h2 id="delete-h">Delete account</h2>
+<p>This deletes your account and signs out every session at once. It cannot be undone.</p>
+${formError(view.deleteErrors)}
+<form class="stack" method="post" action="${href(ctx, "/account/delete")}" data-confirm="Delete your account for good?">
+${csrfField(ctx)}
+${field({ name: "password", id: "f-delete-password", label: "Your password", type: "password", autocomplete: "current-password", required: true, errors: view.deleteErrors })}
+<button type="submit" class="danger">Delete my account</button>
+</form>
+</section>`;
+}
+
+/** The signed-in user's account page: profile, password, sessions, API tokens. */
+export function accountPage(ctx: PageContext, view: AccountView): SafeHtml {
+  return layout(ctx, {
+    title: "Your account",
+    body: html`<h1>Your account</h1>
+<div class="grid">${profile(ctx, view)}${passwordForm(ctx, view)}</div>
+${sessionsList(ctx, view)}
+${tokensList(ctx, view)}
+${deleteAccount(ctx, view)}`,
+  });
+}

@@ -1,0 +1,51 @@
+import { createServer } from "node:net";
+import type { Clock } from "../../../src/core/clock.js";
+import { startHarness, type Harness } from "../../helpers/harness.js";
+
+/** A Gatehouse listening on a loopback port, for a real browser. */
+export interface LiveGatehouse {
+  /** The test harness behind it (`h.account`, `h.clock`, `h.gh`, …). */
+  h: Harness;
+  /** `http://127.0.0.1:<port>`, which is also its PUBLIC_URL. */
+  origin: string;
+  /** An absolute URL on this Gatehouse. */
+  url(path: string): string;
+  close(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts Gatehouse through the real composition root (the harness) on
+ * SQLite — the browser suites test pages, not storage, so one backend is
+ * enough — and makes it listen on 127.0.0.1 with PUBLIC_URL set to that
+ * origin, so CSRF origin checks see what the browser sends.
+ */
+export async function startLiveGatehouse(env: Record<string, string> = {}, clock?: Clock): Promise<LiveGatehouse> {
+  // The port must be known before the config is built (PUBLIC_URL); another
+  // process may take it in between, so a taken port means another try.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const h = await startHarness("sqlite", { PUBLIC_URL: origin, ...env }, clock);
+    try {
+      await h.gh.app.listen({ port, host: "127.0.0.1" });
+    } catch (err) {
+      await h.close();
+      if ((err as NodeJS.ErrnoException).code === "EADDRINUSE" && attempt < 5) continue;
+      throw err;
+    }
+    return { h, origin, url: (path) => new URL(path, origin).href, close: () => h.close() };
+  }
+}

@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const HTML = { accept: "text/html" };
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+describe("npm start with no configuration shows the demo flow in the browser", () => {
+  let child: ChildProcess;
+  let dataDir: string;
+  let base: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "gatehouse-demo-e2e-"));
+    const port = await freePort();
+    base = `http://localhost:${port}`;
+    const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), NODE_ENV: "development" };
+    for (const name of ["SECRET_KEY", "DATABASE_URL", "PUBLIC_URL", "UPSTREAM_URL", "GATEHOUSE_CONFIG"]) delete env[name];
+    child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    await new Promise<void>((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${out}`)), 60_000);
+      const onData = (c: Buffer): void => {
+        out += c.toString();
+        if (out.includes("Gatehouse is running")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout?.on("data", onData);
+      child.stderr?.on("data", onData);
+    });
+  }, 70_000);
+
+  afterAll(async () => {
+    if (child?.pid && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once("close", r));
+      process.kill(-child.pid, "SIGTERM");
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("/ → /demo/ → sign-in → the demo shows who you are; /demo/admin is for admins", async () => {
+    const home = await fetch(`${base}/`, { headers: HTML, redirect: "manual" });
+    expect(home.status).toBe(302);
+    expect(home.headers.get("location")).toBe("/demo/");
+    const demo = await fetch(`${base}/demo/`, { headers: HTML, redirect: "manual" });
+    expect(demo.status).toBe(302);
+    expect(new URL(demo.headers.get("location") ?? "", base).pathname).toBe("/login");
+    expect((await fetch(`${base}/login`, { headers: HTML })).status).toBe(200);
+
+    const reg = await fetch(`${base}/api/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: base },
+      body: JSON.stringify({ username: "demo-visitor", password: "tulip-orbit-lantern-42" }),
+    });
+    expect(reg.status).toBe(201);
+    const cookie = (reg.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const page = await fetch(`${base}/demo/`, { headers: { ...HTML, cookie } });
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain("Remote-User");
+    expect(text).toContain("demo-visitor");
+    expect((await fetch(`${base}/demo/admin`, { headers: { ...HTML, cookie } })).status).toBe(403);
+  });
+});

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backendNames } from "../helpers/backends.js";
+import { startHarness, type Harness } from "../helpers/harness.js";
+import { ask, PROXY, RULES, rulesFile } from "./forward-auth-support.js";
+
+describe.each(backendNames())("forward-auth endpoints (API.md Gateway, FWD-01..03) (%s)", (backend) => {
+  let h: Harness;
+  let user: { cookie: string; id: string; name: string };
+  let admin: { cookie: string; id: string; name: string };
+  beforeAll(async () => {
+    h = await startHarness(backend, { PUBLIC_URL: "https://gw.test", TRUSTED_PROXIES: `${PROXY},fd00::9`, GATEHOUSE_CONFIG: rulesFile(RULES) });
+    user = await h.account("user");
+    admin = await h.account("admin");
+  });
+  afterAll(async () => h?.close());
+
+  it("allowed → 200 with all four Remote-* headers", async () => {
+    const res = await ask(h, { uri: "/dashboard", cookie: user.cookie });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["remote-user"]).toBe(user.name);
+    expect(res.headers["remote-email"]).toBe(`${user.name}@example.test`);
+    expect(res.headers["remote-name"]).toBe(user.name);
+    expect(res.headers["remote-groups"]).toBe("user");
+    expect(res.headers["cache-control"]).toBe("no-store");
+    const adm = await ask(h, { uri: "/admin/panel", cookie: admin.cookie });
+    expect(adm.statusCode).toBe(200);
+    expect(adm.headers["remote-groups"]).toBe("user,admin");
+  });
+
+  it("bypass for an anonymous request → 200 with the four headers present and empty", async () => {
+    const res = await ask(h, { uri: "/public/logo.png" });
+    expect(res.statusCode).toBe(200);
+    for (const name of ["remote-user", "remote-email", "remote-name", "remote-groups"]) expect(res.headers[name]).toBe("");
+  });
+
+  it("not signed in, browser navigation → 302 to the portal's login with the original URL", async () => {
+    const res = await ask(h, { uri: "/dashboard?tab=1", accept: "text/html,application/xhtml+xml" });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe(`https://gw.test/login?return=${encodeURIComponent("https://app.example.test/dashboard?tab=1")}`);
+  });
+
+  it("not signed in, API call or non-GET → 401", async () => {
+    expect((await ask(h, { uri: "/dashboard", accept: "application/json" })).statusCode).toBe(401);
+    expect((await ask(h, { uri: "/dashboard", method: "POST", accept: "text/html" })).statusCode).toBe(401);
+  });
+
+  it("auth-request (nginx): not signed in is always 401, with the login URL in Location", async () => {
+    const res = await ask(h, { endpoint: "auth-request", uri: "/dashboard", accept: "text/html" });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers.location).toBe(`https://gw.test/login?return=${encodeURIComponent("https://app.example.test/dashboard")}`);
+    const ok = await ask(h, { endpoint: "auth-request", uri: "/dashboard", cookie: user.cookie });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.headers["remote-user"]).toBe(user.name);
+  });
+
+  it("auth-request also reads the X-Forwarded-* set", async () => {
+    const res = await h.gh.app.inject({
+      method: "GET",
+      url: "/api/authz/auth-request",
+      remoteAddress: PROXY,
+      headers: { cookie: user.cookie, "x-forwarded-method": "GET", "x-forwarded-proto": "https", "x-forwarded-host": "app.example.test", "x-forwarded-uri": "/x" },
+    });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it("signed in but not allowed → 403", async () => {
+    const res = await ask(h, { uri: "/admin", cookie: user.cookie, accept: "text/html" });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().code).toBe("forbidden");
+    expect((await ask(h, { endpoint: "auth-request", uri: "/admin", cookie: user.cookie })).statusCode).toBe(403);
+  });
+
+  it("an IPv6 trusted proxy is trusted too", async () => {
+    expect((await ask(h, { uri: "/x", cookie: user.cookie, from: "fd00::9" })).statusCode).toBe(200);
+  });
+
+  it("a trusted call without X-Forwarded-Uri is denied (FWD-03)", async () => {
+    const res = await h.gh.app.inject({
+      method: "GET",
+      url: "/api/authz/forward-auth",
+      remoteAddress: PROXY,
+      headers: { cookie: user.cookie, "x-forwarded-method": "GET", "x-forwarded-proto": "https", "x-forwarded-host": "app.example.test" },
+    });
+    expect(res.statusCode).toBe(403);
+  });
+
+  it("unknown hosts → 403 (default deny), even for a superadmin", async () => {
+    const sup = await h.account("superadmin");
+    expect((await ask(h, { host: "unknown.test", cookie: sup.cookie })).statusCode).toBe(403);
+    expect((await ask(h, { host: "unknown.test", accept: "text/html" })).statusCode).toBe(403);
+  });
+
+  it("wildcard domains: any subdomain is protected and a valid return target", async () => {
+    const res = await ask(h, { host: "wiki.apps.example.test", uri: "/page", accept: "text/html" });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe(`https://gw.test/login?return=${encodeURIComponent("https://wiki.apps.example.test/page")}`);
+  });
+
+  it("denials are audited, sampled: a burst of denials writes one event", async () => {
+    const probe = await h.account("user");
+    for (let i = 0; i < 20; i++) expect((await ask(h, { uri: "/admin", cookie: probe.cookie })).statusCode).toBe(403);
+    await new Promise((r) => setTimeout(r, 50));
+    const events = await h.gh.audit.search({ limit: 200, type: "suspicious_activity", userId: probe.id } as Parameters<typeof h.gh.audit.search>[0]);
+    expect(events.events.filter((e) => e.details.what === "forward_auth_denied")).toHaveLength(1);
+  });
+});

@@ -1,0 +1,37 @@
+import { expect } from "vitest";
+import type { Harness } from "../helpers/harness.js";
+import type { ReceivedMail, SmtpSink } from "../helpers/smtp-sink.js";
+
+let seq = 0;
+/** A fresh name for a test account. */
+export const uname = (p: string) => `${p}${++seq}x${process.pid % 1000}${Date.now() % 1000}`;
+
+/** The public URL every mail suite runs with (https, so links are checked against it). */
+export const MAIL_PUBLIC_URL = "https://auth.example.test";
+
+/** Sends whatever the app queued, then returns the mails `address` received. */
+export async function inbox(h: Harness, sink: SmtpSink, address: string): Promise<ReceivedMail[]> {
+  await h.gh.mail.flush();
+  return sink.to(address);
+}
+
+/** The single newest mail to `address` carrying a link; asserts the link is built from PUBLIC_URL. */
+export async function lastLink(h: Harness, sink: SmtpSink, address: string): Promise<{ mail: ReceivedMail; token: string; link: string }> {
+  const mails = (await inbox(h, sink, address)).filter((m) => m.token !== null);
+  const mail = mails.at(-1);
+  if (!mail?.token || !mail.link) throw new Error(`no link mailed to ${address}`);
+  expect(new URL(mail.link).origin).toBe(MAIL_PUBLIC_URL);
+  return { mail, token: mail.token, link: mail.link };
+}
+
+const admins = new WeakMap<Harness, string>();
+
+/** Turns "email verification required" on or off (as a superadmin would). */
+export async function requireVerification(h: Harness, on = true): Promise<void> {
+  let adminId = admins.get(h);
+  if (adminId === undefined) {
+    adminId = (await h.account("superadmin", uname("root"))).id;
+    admins.set(h, adminId);
+  }
+  await h.gh.settings.update(adminId, { emailVerificationRequired: on }, { ip: "127.0.0.1", userAgent: "test" });
+}

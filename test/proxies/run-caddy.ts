@@ -1,0 +1,37 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { requireBinary } from "./binaries.js";
+import { freePort } from "./echo-upstream.js";
+import { APP_HOST } from "./gatehouse-listener.js";
+import { proxyTempDir, spawnProxy, type RunningProxy } from "./proxy-process.js";
+import { renderDocTemplate } from "./templates.js";
+
+/**
+ * Runs the real Caddy with docs/proxies/Caddyfile, changed only where a test
+ * must differ from a server: global options for loopback ports, certificates
+ * from Caddy's own local CA instead of ACME, no admin endpoint, state in a temp dir.
+ */
+export async function startCaddy(ports: { gatehouse: number; upstream: number }): Promise<RunningProxy> {
+  const bin = requireBinary("caddy");
+  const dir = proxyTempDir("caddy");
+  const https = await freePort();
+  const http = await freePort();
+  const testOptions = ["admin off", "auto_https disable_redirects", `http_port ${http}`, `https_port ${https}`, "default_bind 127.0.0.1", "local_certs", "skip_install_trust"];
+  const caddyfile = join(dir, "Caddyfile");
+  writeFileSync(
+    caddyfile,
+    renderDocTemplate("Caddyfile", [
+      // The docs' global options block opens on a line of its own.
+      ["\n{\n", `\n{\n${testOptions.map((o) => `\t${o}\n`).join("")}`],
+      ["127.0.0.1:8080", `127.0.0.1:${ports.gatehouse}`],
+      ["127.0.0.1:3000", `127.0.0.1:${ports.upstream}`],
+    ]),
+  );
+  return spawnProxy("caddy", bin, ["run", "--config", caddyfile, "--adapter", "caddyfile"], {
+    dir,
+    port: https,
+    host: APP_HOST,
+    env: { HOME: dir, XDG_DATA_HOME: join(dir, "data"), XDG_CONFIG_HOME: join(dir, "config") },
+    logFiles: [],
+  });
+}

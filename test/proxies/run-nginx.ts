@@ -1,0 +1,67 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { requireBinary } from "./binaries.js";
+import { freePort } from "./echo-upstream.js";
+import { APP_HOST } from "./gatehouse-listener.js";
+import { proxyTempDir, selfSignedCert, spawnProxy, type RunningProxy } from "./proxy-process.js";
+import { renderDocTemplate } from "./templates.js";
+
+const SNIPPETS = ["gatehouse-authz-location.conf", "gatehouse-authrequest.conf", "gatehouse-proxy.conf"];
+
+/**
+ * Runs the real nginx with docs/proxies/nginx (site.conf and its snippets),
+ * changed only where a test must differ from a server: loopback ports, a
+ * self-signed certificate, file paths in a temp dir.
+ */
+export async function startNginx(ports: { gatehouse: number; upstream: number }): Promise<RunningProxy> {
+  const bin = requireBinary("nginx");
+  const dir = proxyTempDir("nginx");
+  const https = await freePort();
+  const http = await freePort();
+  const { cert, key } = selfSignedCert(dir);
+  mkdirSync(join(dir, "snippets"));
+  mkdirSync(join(dir, "conf.d"));
+  const common: [string, string][] = [["127.0.0.1:8080", `127.0.0.1:${ports.gatehouse}`]];
+  for (const name of SNIPPETS) {
+    const subs: [string, string][] = name === "gatehouse-authz-location.conf" ? common : [];
+    writeFileSync(join(dir, "snippets", name), renderDocTemplate(`nginx/snippets/${name}`, subs));
+  }
+  writeFileSync(
+    join(dir, "conf.d", "gatehouse.conf"),
+    renderDocTemplate("nginx/site.conf", [
+      ...common,
+      ["127.0.0.1:3000", `127.0.0.1:${ports.upstream}`],
+      ["listen 443 ", `listen 127.0.0.1:${https} `],
+      ["listen 80;", `listen 127.0.0.1:${http};`],
+      ["/etc/letsencrypt/live/example.com/fullchain.pem", cert],
+      ["/etc/letsencrypt/live/example.com/privkey.pem", key],
+      ["/etc/nginx/snippets/", `${join(dir, "snippets")}/`],
+    ]),
+  );
+  // The stand-in for Debian's /etc/nginx/nginx.conf: everything it would
+  // write outside the temp dir is moved into it.
+  const errorLog = join(dir, "error.log");
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    `worker_processes 1;
+pid ${join(dir, "nginx.pid")};
+error_log ${errorLog} info;
+events { worker_connections 256; }
+http {
+    access_log ${join(dir, "access.log")};
+    client_body_temp_path ${join(dir, "client_body")};
+    proxy_temp_path ${join(dir, "proxy")};
+    fastcgi_temp_path ${join(dir, "fastcgi")};
+    uwsgi_temp_path ${join(dir, "uwsgi")};
+    scgi_temp_path ${join(dir, "scgi")};
+    include ${join(dir, "conf.d", "gatehouse.conf")};
+}
+`,
+  );
+  return spawnProxy("nginx", bin, ["-p", `${dir}/`, "-e", errorLog, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], {
+    dir,
+    port: https,
+    host: APP_HOST,
+    logFiles: [errorLog],
+  });
+}
