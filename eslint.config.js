@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".data/", "bench/results/", "coverage/"] },
+  { ignores: ["node_modules/", "dist/", ".data/", "bench/results/", "bench/.build/", "coverage/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { BenchContext } from "./lib/load.js";
 import { evaluate, markdown, type Row, type Target } from "./lib/report.js";
-import { buildServers, ROOT } from "./lib/servers.js";
+import { buildServers, ROOT, startServer } from "./lib/servers.js";
 import { banned, loginFlood } from "./scenarios/abuse.js";
 import { idle, sessions, sessionTargets } from "./scenarios/footprint.js";
 import { forwardAuth, reverseProxy } from "./scenarios/gateway.js";
@@ -48,10 +48,10 @@ if (values.help) {
 
 const quick = values.quick;
 const ctx: BenchContext = {
-  duration: Number(values.duration ?? (quick ? 2 : 10)),
+  duration: Number(values.duration ?? (quick ? 2 : 5)),
   connections: Number(values.connections),
   rounds: Math.max(3, Number(values.rounds)),
-  warmup: Number(values.warmup ?? (quick ? 1 : 3)),
+  warmup: Number(values.warmup ?? (quick ? 1 : 2)),
   dry: values["dry-run"],
   quick,
   postgres: values.postgres,
@@ -80,6 +80,9 @@ if (values.only) {
 
 ctx.log(`building bench servers…`);
 await buildServers();
+// A bare Fastify kept running through the run: the scenarios compared with it alternate rounds with it.
+const pairedServer = !ctx.dry && selected.has("bare") ? await startServer("bare-fastify") : null;
+if (pairedServer) ctx.pairBare = { pid: pairedServer.child.pid!, url: pairedServer.url("/hello"), expect: 200 };
 const rows: Row[] = [];
 const byId = new Map<string, Row>();
 const started = Date.now();
@@ -101,6 +104,7 @@ for (const scenario of SCENARIOS.filter((s) => selected.has(s.id))) {
   ctx.log(`  (${((Date.now() - t) / 1000).toFixed(0)} s)`);
 }
 
+await pairedServer?.stop();
 const errors = rows.filter((r) => r.error);
 if (ctx.dry) {
   process.stdout.write(`dry run: ${rows.length - errors.length} of ${rows.length} checks answered as expected\n`);
@@ -121,7 +125,7 @@ const file = join(dir, `${stamp}.json`);
 writeFileSync(
   file,
   JSON.stringify(
-    { at: new Date().toISOString(), node: process.version, cores: availableParallelism(), ...ctx, log: undefined, seconds: Math.round((Date.now() - started) / 1000), rows, targets: evaluated },
+    { at: new Date().toISOString(), node: process.version, cores: availableParallelism(), ...ctx, log: undefined, pairBare: undefined, seconds: Math.round((Date.now() - started) / 1000), rows, targets: evaluated },
     null,
     2,
   ),

@@ -35,7 +35,6 @@ import { buildApp } from "./http/app.js";
 import { createSqlStores, type Stores } from "./storage/sql/create-sql-stores.js";
 import { openDatabase, type OpenDatabase } from "./storage/sql/open-database.js";
 import { createMemoryLimiterStore } from "./storage/memory/memory-limiter-store.js";
-import { openRedis, waitUntilReady } from "./storage/redis/open-redis.js";
 import { createRedisLimiterStore } from "./storage/redis/redis-limiter-store.js";
 
 /** Overrides for tests: a manual clock, a schema to isolate a PostgreSQL run. */
@@ -116,8 +115,10 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     sinks: alerts ? [mirror, alerts] : [mirror],
   });
 
-  const redis = config.redisUrl === null ? null : openRedis(config.redisUrl);
-  if (redis) await waitUntilReady(redis, 5_000).catch((err: unknown) => logger.error({ err }, "Redis is not reachable; auth endpoints answer 503 until it is"));
+  // ioredis is loaded only when Redis is configured (about 10 MB of RSS saved otherwise, docs/performance.md).
+  const redisApi = config.redisUrl === null ? null : await import("./storage/redis/open-redis.js");
+  const redis = config.redisUrl === null || redisApi === null ? null : redisApi.openRedis(config.redisUrl);
+  if (redis && redisApi) await redisApi.waitUntilReady(redis, 5_000).catch((err: unknown) => logger.error({ err }, "Redis is not reachable; auth endpoints answer 503 until it is"));
   const limiter = failClosed(
     redis ? createRedisLimiterStore(redis, options.redisPrefix) : createMemoryLimiterStore(),
     (err) => logger.error({ err }, "rate-limit store failed; refusing (fail closed)"),
@@ -209,7 +210,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     regulator,
     audit,
     clock,
-    verificationRequired: async () => (await settings.current()).emailVerificationRequired,
+    // Without a mail transport (production without SMTP_URL) nobody could verify: the setting is not enforced.
+    verificationRequired: async () => mail.mailer.enabled && (await settings.current()).emailVerificationRequired,
     policy: { ...defaultPasswordPolicy, minLength: config.passwordMinLength },
   });
   const emailChange = createEmailChange({ users: stores.users, mailer: mail.mailer, requireRecentAuth: (session) => accounts.requireRecentAuth(session) });

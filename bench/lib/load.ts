@@ -13,6 +13,8 @@ export interface BenchContext {
   postgres: string;
   /** Session-table sizes of the footprint scenario. */
   sessionSizes: number[];
+  /** A bare Fastify server kept running through the run: loads paired with it alternate rounds with it. */
+  pairBare?: LoadSpec;
   log(message: string): void;
 }
 
@@ -45,6 +47,10 @@ export interface Measured {
   unexpected: Record<string, number>;
   /** Server CPU time (user + system, all threads) per answer, µs, median over rounds; null without a pid. */
   cpuUs: number | null;
+  /** With a paired baseline: the median over rounds of this round's req/s ÷ the baseline round's just before it. */
+  pairedRatio?: number;
+  /** The same from CPU time per answer (baseline µs ÷ this row's µs). */
+  pairedCpu?: number | null;
 }
 
 /** CPU time (user + system, all threads) a process has used, in ms. */
@@ -114,23 +120,48 @@ function correctPerSecond(r: autocannon.Result, expect: number): number {
  * Warms up, then runs `ctx.rounds` rounds and keeps the medians. Throws when
  * fewer than 99 % of the answers carry the expected status (unless
  * `tolerateOthers`), so a misconfigured scenario cannot report a fast error page.
+ * With `pair`, each round of `spec` follows a round of `pair` (a baseline in
+ * its own server), and the ratio of each pair of rounds is kept.
  */
-export async function measureLoad(spec: LoadSpec, ctx: BenchContext, what: string, tolerateOthers = false): Promise<Measured> {
+export async function measureLoad(spec: LoadSpec, ctx: BenchContext, what: string, tolerateOthers = false, pair?: LoadSpec): Promise<Measured> {
   if (ctx.dry) {
     await checkOnce(spec, what);
     return { rps: 0, p50: 0, p99: 0, runs: [], unexpected: {}, cpuUs: null };
   }
-  if (ctx.warmup > 0) await cannon(spec, ctx, ctx.warmup);
+  if (ctx.warmup > 0) {
+    if (pair) await cannon(pair, ctx, ctx.warmup);
+    await cannon(spec, ctx, ctx.warmup);
+  }
   const results: autocannon.Result[] = [];
   const cpu: number[] = [];
+  const ratios: number[] = [];
+  const cpuRatios: number[] = [];
+  const seconds = spec.duration ?? ctx.duration;
   for (let round = 0; round < ctx.rounds; round++) {
-    const before = spec.pid ? cpuMsOf(spec.pid) : 0;
-    const r = await cannon(spec, ctx, spec.duration ?? ctx.duration);
-    if (spec.pid) cpu.push(((cpuMsOf(spec.pid) - before) * 1000) / Math.max(1, r.requests.total));
-    results.push(r);
+    // Paired: the baseline runs the round just before, so both see the same machine.
+    const base = pair ? await timedRound(pair, ctx, seconds) : null;
+    const mine = await timedRound(spec, ctx, seconds);
+    results.push(mine.result);
+    if (mine.cpuUs !== null) cpu.push(mine.cpuUs);
+    if (base) {
+      const baseRps = correctPerSecond(base.result, pair!.expect);
+      if (baseRps > 0) ratios.push(correctPerSecond(mine.result, spec.expect) / baseRps);
+      if (base.cpuUs && mine.cpuUs) cpuRatios.push(base.cpuUs / mine.cpuUs);
+    }
   }
   const m = summarize(results, spec.expect, what, tolerateOthers);
-  return { ...m, cpuUs: spec.pid ? Math.round(median(cpu)) : null };
+  return {
+    ...m,
+    cpuUs: cpu.length > 0 ? Math.round(median(cpu)) : null,
+    ...(pair && ratios.length > 0 ? { pairedRatio: median(ratios), pairedCpu: cpuRatios.length > 0 ? median(cpuRatios) : null } : {}),
+  };
+}
+
+async function timedRound(spec: LoadSpec, ctx: BenchContext, seconds: number): Promise<{ result: autocannon.Result; cpuUs: number | null }> {
+  const before = spec.pid ? cpuMsOf(spec.pid) : 0;
+  const result = await cannon(spec, ctx, seconds);
+  const cpuUs = spec.pid ? ((cpuMsOf(spec.pid) - before) * 1000) / Math.max(1, result.requests.total) : null;
+  return { result, cpuUs };
 }
 
 /** Medians of several autocannon results; see {@link measureLoad}. */

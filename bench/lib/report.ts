@@ -10,6 +10,9 @@ export interface Row {
   rssMb: number | null;
   /** Server CPU time per answer (µs): less sensitive to a busy machine than req/s. */
   cpuUs?: number | null;
+  /** Ratio to the baseline from paired rounds (baseline round, then this row's), median over rounds. */
+  pairedRatio?: number;
+  pairedCpu?: number | null;
   /** The row this one is compared with in the ratio column. */
   baseline?: string;
   /** What the ratio compares: throughput (default) or p99 latency. */
@@ -49,10 +52,24 @@ export function evaluate(targets: Target[], rows: Map<string, Row>): TargetResul
     const a = metricOf(rows.get(t.row), t.metric);
     const b = t.of === undefined ? 1 : metricOf(rows.get(t.of), t.metric);
     if (a === null || b === null || b === 0) return { ...t, measured: null, met: null, byCpu: null };
-    const measured = a / b;
-    const ca = rows.get(t.row)?.cpuUs;
-    const cb = t.of === undefined ? undefined : rows.get(t.of)?.cpuUs;
-    const byCpu = t.metric === "rps" && ca && cb ? cb / ca : null;
+    const row = rows.get(t.row)!;
+    const of = t.of === undefined ? undefined : rows.get(t.of);
+    // Paired with the target's own baseline, or both paired with the same one (two rows compared through it).
+    const paired = t.metric === "rps" && t.of !== undefined && row.baseline === t.of && row.pairedRatio !== undefined;
+    const viaBase =
+      t.metric === "rps" && of !== undefined && row.baseline !== undefined && of.baseline === row.baseline && row.pairedRatio !== undefined && !!of.pairedRatio;
+    const measured = paired ? row.pairedRatio! : viaBase ? row.pairedRatio! / of.pairedRatio! : a / b;
+    const ca = row.cpuUs;
+    const cb = of?.cpuUs;
+    const byCpu = paired
+      ? (row.pairedCpu ?? null)
+      : viaBase
+        ? row.pairedCpu && of.pairedCpu
+          ? row.pairedCpu / of.pairedCpu
+          : null
+        : t.metric === "rps" && ca && cb
+          ? cb / ca
+          : null;
     const met = t.op === ">=" ? measured >= t.value : t.op === "<=" ? measured <= t.value : Math.abs(measured - 1) <= t.value;
     return { ...t, measured, met, byCpu };
   });
@@ -68,6 +85,10 @@ function ratioCell(row: Row, rows: Map<string, Row>): string {
   if ((row.compare ?? "rps") === "p99") {
     if (row.p99 === null || base.p99 === null) return "–";
     return `p99 ${(row.p99 / Math.max(1, base.p99)).toFixed(2)} × \`${row.baseline}\``;
+  }
+  if (row.pairedRatio !== undefined) {
+    const cpu = row.pairedCpu ? `; CPU ${row.pairedCpu.toFixed(2)}` : "";
+    return `${row.pairedRatio.toFixed(2)} × \`${row.baseline}\` (paired rounds${cpu})`;
   }
   if (row.rps === null || base.rps === null || base.rps === 0) return "–";
   const cpu = row.cpuUs && base.cpuUs ? ` (CPU ${(base.cpuUs / row.cpuUs).toFixed(2)})` : "";

@@ -6,7 +6,13 @@ import { build } from "esbuild";
 export const ROOT = join(import.meta.dirname, "..", "..");
 // One build per run (removed when the run exits), so concurrent runs never share one.
 const OUT = join(ROOT, "bench", ".build", String(process.pid));
-process.on("exit", () => rmSync(OUT, { recursive: true, force: true }));
+// Servers still running when the run ends or is interrupted are stopped with it.
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+  rmSync(OUT, { recursive: true, force: true });
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
 const SERVERS = ["bare-fastify", "gatehouse", "bare-proxy", "upstream", "better-auth", "argon2-verify", "seed-sessions"] as const;
 export type ServerName = (typeof SERVERS)[number];
 
@@ -67,6 +73,8 @@ export function rssMbOf(pid: number): number {
 /** Runs a bundled script to completion and returns the lines it printed. */
 export async function runScript(name: ServerName, env: Record<string, string>, timeoutMs = 600_000): Promise<string[]> {
   const child = spawn(process.execPath, [join(OUT, "bench", "servers", `${name}.js`)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
   let out = "";
   let err = "";
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
@@ -81,6 +89,8 @@ export async function runScript(name: ServerName, env: Record<string, string>, t
 /** Starts a bundled server in its own process and waits for its READY line. */
 export async function startServer(name: ServerName, env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Running> {
   const child = spawn(process.execPath, [join(OUT, "bench", "servers", `${name}.js`)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
   let err = "";
   child.stderr!.on("data", (c: Buffer) => {
     err = (err + c.toString()).slice(-4000);

@@ -103,7 +103,7 @@ export const banned: Scenario = {
   needs: ["bare"],
   run: (ctx) =>
     withServer("gatehouse", { BENCH_BAN_IP: "127.0.0.1" }, async (s) => {
-      const m = await measureLoad({ pid: s.child.pid!, url: s.url("/api/auth/me"), cookies: [s.ready.cookie!], expect: 429 }, ctx, "banned IP");
+      const m = await measureLoad({ pid: s.child.pid!, url: s.url("/api/auth/me"), cookies: [s.ready.cookie!], expect: 429 }, ctx, "banned IP", false, ctx.pairBare);
       return [{ id: "banned", title: "Gatehouse rejecting a banned IP → 429", ...m, rssMb: s.rssMb(), baseline: "bare" }];
     }),
 };

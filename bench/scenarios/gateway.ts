@@ -50,9 +50,9 @@ export const forwardAuth: Scenario = {
     withServer("gatehouse", { ...UNLIMITED_API, TRUSTED_PROXIES: "127.0.0.1", GATEHOUSE_CONFIG: rulesFile() }, async (s) => {
       await requireFeature(s, "/api/authz/forward-auth", "forward-auth (GET /api/authz/forward-auth)", forwardHeaders);
       const url = s.url("/api/authz/forward-auth");
-      const allow = await measureLoad({ pid: s.child.pid!, url, headers: forwardHeaders, cookies: [s.ready.cookie!], expect: 200 }, ctx, "forward-auth allow");
+      const allow = await measureLoad({ pid: s.child.pid!, url, headers: forwardHeaders, cookies: [s.ready.cookie!], expect: 200 }, ctx, "forward-auth allow", false, ctx.pairBare);
       const allowRss = s.rssMb();
-      const deny = await measureLoad({ pid: s.child.pid!, url, headers: forwardHeaders, expect: 401 }, ctx, "forward-auth deny");
+      const deny = await measureLoad({ pid: s.child.pid!, url, headers: forwardHeaders, expect: 401 }, ctx, "forward-auth deny", false, ctx.pairBare);
       return [
         { id: "fwd-allow", title: "forward-auth allow (valid cookie, rule matches) → 200", ...allow, rssMb: allowRss, baseline: "bare" },
         { id: "fwd-deny", title: "forward-auth deny (no cookie, API client) → 401", ...deny, rssMb: s.rssMb(), baseline: "bare" },

@@ -20,7 +20,7 @@ export const peer: Scenario = {
     for (const cache of ["off", "on"] as const) {
       rows.push(
         await withServer("better-auth", { BENCH_BA_COOKIE_CACHE: cache }, async (s) => {
-          const m = await measureLoad({ pid: s.child.pid!, url: s.url("/api/auth/get-session"), cookies: [s.ready.cookie!], expect: 200 }, ctx, `Better Auth (cookie cache ${cache})`);
+          const m = await measureLoad({ pid: s.child.pid!, url: s.url("/api/auth/get-session"), cookies: [s.ready.cookie!], expect: 200 }, ctx, `Better Auth (cookie cache ${cache})`, false, ctx.pairBare);
           return { id: `ba-${cache}`, title: `Better Auth GET /api/auth/get-session (cookie cache ${cache})`, ...m, rssMb: s.rssMb(), baseline: "bare" };
         }),
       );

@@ -16,7 +16,7 @@ export const bare: Scenario = {
 
 async function meRow(id: string, title: string, env: Record<string, string>, ctx: Parameters<Scenario["run"]>[0], note?: string): Promise<Row> {
   return withServer("gatehouse", { ...UNLIMITED_API, ...env }, async (s) => {
-    const m = await measureLoad({ pid: s.child.pid!, url: s.url("/api/auth/me"), cookies: [s.ready.cookie!], expect: 200 }, ctx, title);
+    const m = await measureLoad({ pid: s.child.pid!, url: s.url("/api/auth/me"), cookies: [s.ready.cookie!], expect: 200 }, ctx, title, false, ctx.pairBare);
     return { id, title, ...m, rssMb: s.rssMb(), baseline: "bare", ...(note ? { note } : {}) };
   });
 }

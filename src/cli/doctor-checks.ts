@@ -138,8 +138,9 @@ function checkPolicy(config: Config, env: NodeJS.ProcessEnv, production: boolean
   if (env.GATEHOUSE_ADMIN_PASSWORD) {
     out.push({ level: "warn", message: "GATEHOUSE_ADMIN_PASSWORD is set in the environment", fix: "use GATEHOUSE_ADMIN_PASSWORD_FILE, and remove it once the first superadmin exists" });
   }
-  if (production && config.smtpUrl?.startsWith("smtp://") && !isLocalHost(hostOf(config.smtpUrl))) {
-    out.push({ level: "warn", message: "SMTP_URL uses smtp:// to a remote server", fix: "use smtps:// (or a relay on localhost) so credentials and reset links are encrypted" });
+  // smtp:// requires STARTTLS unless the URL opts out with ignoreTLS=true: only that opt-out is plaintext.
+  if (production && config.smtpUrl?.startsWith("smtp://") && /[?&]ignoreTLS=true\b/i.test(config.smtpUrl) && !isLocalHost(hostOf(config.smtpUrl))) {
+    out.push({ level: "warn", message: "SMTP_URL sends mail in plaintext (ignoreTLS=true) to a remote server", fix: "drop ignoreTLS=true (STARTTLS is then required) or use smtps://, so credentials and reset links are encrypted" });
   }
   return out;
 }

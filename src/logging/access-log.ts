@@ -1,6 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 
+const QUIET: ReadonlySet<string> = new Set(["warn", "error", "fatal", "silent"]);
+
 function pathOnly(url: string): string {
   const q = url.indexOf("?");
   return (q === -1 ? url : url.slice(0, q)).slice(0, 512);
@@ -19,6 +21,8 @@ export const accessLogPlugin = fp(
   async (app: FastifyInstance) => {
     const log = app.log.child({}, { redact: { paths: [] } } as Parameters<FastifyInstance["log"]["child"]>[1]);
     app.addHook("onResponse", (request, reply, done) => {
+      // A route that lowers its own logging (`logLevel: "warn"`, e.g. forward-auth) gets no access line either.
+      if (QUIET.has(request.routeOptions.logLevel)) return done();
       log.info(
         {
           reqId: request.id,

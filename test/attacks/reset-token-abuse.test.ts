@@ -163,3 +163,40 @@ describe.each(backendNames())("attack: brute force over random reset tokens (%s)
     expect(statuses.slice(10)).toEqual([429, 429]);
   });
 });
+
+describe.each(backendNames())("attack: lock-out games around reset (%s)", (backend) => {
+  let h: Harness;
+  let sink: SmtpSink;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    h = await startHarness(backend, { SMTP_URL: sink.url, PUBLIC_URL: MAIL_PUBLIC_URL, BRUTE_FORCE_ACCOUNT_LOCK: "10" });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await sink?.stop();
+  });
+
+  it("requesting resets never locks or changes an account; a completed reset lifts a brute-force lock", async () => {
+    const name = uname("locked");
+    const email = `${name}@example.test`;
+    await h.register(name, GOOD_PASSWORD, email);
+    const login = (password: string) => h.request({ method: "POST", url: "/api/auth/login", json: { username: name, password } });
+
+    for (let i = 0; i < 10; i++) await h.request({ method: "POST", url: "/api/auth/forgot-password", json: { email } });
+    expect((await login(GOOD_PASSWORD)).statusCode).toBe(200);
+
+    // Drive the account to its hard lock (10 failures, each after its delay, from fresh IPs).
+    const user = await h.gh.stores.users.findByLogin({ email });
+    for (let i = 0; i < 10; i++) {
+      h.clock.advance(20 * 60_000);
+      await h.gh.regulator.check({ ip: `192.0.2.${i + 1}`, userAgent: "attacker" }, { key: `user:${user!.id}`, userId: user!.id }, async () => false).catch(() => false);
+    }
+    h.clock.advance(20 * 60_000);
+    expect((await login(GOOD_PASSWORD)).statusCode).toBe(429);
+
+    await h.request({ method: "POST", url: "/api/auth/forgot-password", json: { email } });
+    const { token } = await lastLink(h, sink, email);
+    expect((await h.request({ method: "POST", url: "/api/auth/reset-password", json: { token, password: NEW_PASSWORD } })).statusCode).toBe(204);
+    expect((await login(NEW_PASSWORD)).statusCode).toBe(200);
+  });
+});

@@ -4,7 +4,7 @@ import { createManualClock } from "../../src/core/clock.js";
 import { GOOD_PASSWORD } from "../helpers/harness.js";
 import { describeBrowser, launchChromium } from "./helpers/chromium.js";
 import { startLiveGatehouse, type LiveGatehouse } from "./helpers/live-gatehouse.js";
-import { pathOf, signIn, uniqueName } from "./helpers/portal.js";
+import { pathOf, signIn, uniqueName, useSessionCookie } from "./helpers/portal.js";
 import { saveScreenshot } from "./helpers/screenshots.js";
 import { measurePageWeight, savePageWeights, type PageWeight } from "./helpers/page-weight.js";
 import { seedDemoData } from "./helpers/seed.js";
@@ -55,6 +55,11 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
   async function closeAll() {
     for (const w of contexts.splice(0)) await w.closeClean();
   }
+  /** Signs `name` in without the form (sign-in itself is tested in portal.test.ts): a fresh session cookie in the page's context. */
+  async function signedInAs(page: Page, name: string) {
+    const { cookie } = await gh.h.login(name);
+    await useSessionCookie(page.context(), gh, cookie);
+  }
   async function roleOf(id: string) {
     return (await gh.h.gh.database.db.selectFrom("users").select("role").where("id", "=", id).executeTakeFirstOrThrow()).role;
   }
@@ -80,7 +85,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
   it("screenshots of the dashboard: overview, users, a user, the audit log", async () => {
     const w = await context();
     const page = await w.page();
-    await signIn(page, gh, superadmin.name);
+    await signedInAs(page, superadmin.name);
     await page.goto(gh.url("/admin"));
     expect(await page.locator("svg").count()).toBeGreaterThanOrEqual(1);
     await saveScreenshot(page, "admin-overview");
@@ -94,7 +99,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
     await saveScreenshot(page, "admin-audit", { fullPage: false });
     const dark = await context({ colorScheme: "dark" });
     const night = await dark.page();
-    await signIn(night, gh, superadmin.name);
+    await signedInAs(night, superadmin.name);
     await night.goto(gh.url("/admin"));
     await saveScreenshot(night, "admin-overview-dark");
     await closeAll();
@@ -110,7 +115,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
 
     const adminSide = await context();
     const a = await adminSide.page();
-    await signIn(a, gh, admin.name);
+    await signedInAs(a, admin.name);
     await openUser(a, victim.name);
     await Promise.all([a.waitForNavigation(), a.getByRole("button", { name: "Block", exact: true }).click()]);
     expect(adminSide.confirms).toEqual([`Block ${victim.name}? Every session of this user ends at once.`]);
@@ -140,7 +145,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
     const sa = await context();
     sa.allow(/status of 403/);
     const a = await sa.page();
-    await signIn(a, gh, superadmin.name);
+    await signedInAs(a, superadmin.name);
     await openUser(a, target.name);
     // Fresh from signing in: the confirmation step asks for no password.
     await a.getByLabel("Role", { exact: true }).selectOption("admin");
@@ -197,7 +202,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
 
     const w = await context();
     const page = await w.page();
-    await signIn(page, gh, admin.name);
+    await signedInAs(page, admin.name);
     const visits: { path: string; literal: string[] }[] = [
       { path: "/admin", literal: [] },
       { path: "/admin/users", literal: emails },
@@ -228,7 +233,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
     expect(await gh.h.gh.bans.banRemainingMs(ip)).toBeGreaterThan(0);
     const w = await context();
     const page = await w.page();
-    await signIn(page, gh, admin.name);
+    await signedInAs(page, admin.name);
     await page.goto(gh.url("/admin/bans"));
     const row = page.locator("tbody tr").filter({ hasText: ip });
     expect(await row.count()).toBe(1);
@@ -245,7 +250,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
     const w = await context();
     w.allow(/status of 403/);
     const page = await w.page();
-    await signIn(page, gh, superadmin.name);
+    await signedInAs(page, superadmin.name);
     // Signed in 11 minutes ago: past the sudo window, so saving asks for the password.
     gh.h.clock.advance(11 * MIN);
     await page.goto(gh.url("/admin/settings"));
@@ -270,7 +275,9 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
     const adminSide = await context();
     adminSide.allow(/status of 403/);
     const a = await adminSide.page();
-    await signIn(a, gh, admin.name);
+    await signedInAs(a, admin.name);
+    await a.goto(gh.url("/admin"));
+    expect(await a.locator("nav[aria-label=Administration]").getByRole("link", { name: "Users" }).count()).toBe(1);
     expect(await a.locator("nav[aria-label=Administration]").getByRole("link", { name: "Settings" }).count()).toBe(0);
     expect((await a.goto(gh.url("/admin/settings")))?.status()).toBe(403);
     await closeAll();
@@ -281,7 +288,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
     await gh.h.request({ method: "POST", url: "/api/auth/login", headers: { "user-agent": formula }, json: { username: "nobody-here", password: "wrong-password-3" } });
     const w = await context();
     const page = await w.page();
-    await signIn(page, gh, admin.name);
+    await signedInAs(page, admin.name);
     await page.goto(gh.url("/admin/audit?type=login_failure"));
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export CSV" }).click()]);
     expect(download.suggestedFilename()).toMatch(/^gatehouse-audit-.*\.csv$/);
@@ -302,7 +309,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
     for (const w of [anonymous, signedIn]) w.context.on("request", (r) => void requested.push(r.url()));
     const anon = await anonymous.page();
     const page = await signedIn.page();
-    await signIn(page, gh, superadmin.name);
+    await signedInAs(page, superadmin.name);
     const weights: PageWeight[] = [];
     for (const path of ["/login", "/register"]) weights.push(await measurePageWeight(anon, gh.url(path)));
     for (const path of ["/account", "/admin", "/admin/users", `/admin/users/${admin.id}`, "/admin/audit", "/admin/bans", "/admin/settings"]) {
@@ -318,7 +325,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
   it("on a phone-sized screen the dashboard pages do not scroll sideways (wide tables scroll inside their card)", async () => {
     const w = await context({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
     const page = await w.page();
-    await signIn(page, gh, superadmin.name);
+    await signedInAs(page, superadmin.name);
     for (const path of ["/account", "/admin", "/admin/users", `/admin/users/${admin.id}`, "/admin/audit"]) {
       await page.goto(gh.url(path));
       const overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");

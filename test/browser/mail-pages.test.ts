@@ -50,7 +50,7 @@ describeBrowser("browser: forgot password, reset and email verification pages (s
     const token = decodeURIComponent(link.slice(link.indexOf("#token=") + 7));
     expect(new URL(link).origin).toBe(gh.origin);
     await page.goto(link);
-    await expect.poll(() => page.evaluate(() => location.hash)).toBe("");
+    await expect.poll(() => new URL(page.url()).hash).toBe("");
     expect(await page.locator("input[name=token]").inputValue()).toBe(token);
     await page.getByLabel("New password").fill(NEW_PASSWORD);
     await page.getByRole("button", { name: "Set the new password" }).click();
@@ -77,7 +77,7 @@ describeBrowser("browser: forgot password, reset and email verification pages (s
     const ctx = await watchedContext(browser);
     const page = await ctx.page();
     await page.goto(link);
-    await expect.poll(() => page.evaluate(() => location.hash)).toBe("");
+    await expect.poll(() => new URL(page.url()).hash).toBe("");
     const before = await gh.h.gh.stores.users.findByLogin({ email });
     expect(before?.emailVerified).toBe(false);
     await page.getByRole("button", { name: "Confirm my address" }).click();

@@ -108,5 +108,13 @@ describe.each(backendNames())("mail without SMTP_URL (%s)", (backend) => {
       expect(await h.gh.mail.outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 0 });
       expect(h.logs.text()).toContain("mail is disabled");
     });
+
+    it("the \"email verification required\" setting is not enforced, since nobody could verify", async () => {
+      const admin = await h.account("superadmin", "prodroot");
+      await h.gh.settings.update(admin.id, { emailVerificationRequired: true }, { ip: "127.0.0.1", userAgent: "test" });
+      const { res } = await h.register("prodnew", GOOD_PASSWORD, "prodnew@example.test");
+      expect(res.statusCode).toBe(201);
+      expect((await h.login("prodnew")).res.statusCode).toBe(200);
+    });
   });
 });

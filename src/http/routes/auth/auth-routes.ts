@@ -35,7 +35,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     async (request, reply) => {
       if (!(await deps.settings.current()).registrationEnabled) throw new GatehouseError("registration_closed");
       // Email verification required: the same 202 for new and registered addresses, no session (RST-07).
-      if (deps.emailVerification && (await deps.settings.current()).emailVerificationRequired) {
+      if (deps.emailVerification && (await deps.emailVerification.required())) {
         await deps.emailVerification.register(request.body, originOf(request));
         return reply.code(202).send({ status: "verification_sent" });
       }
