@@ -20,6 +20,7 @@ import { authRoutes } from "./routes/auth/auth-routes.js";
 import { mailRoutes } from "./routes/auth/mail-routes.js";
 import { emailRoutes } from "./routes/account/email-routes.js";
 import { healthRoutes } from "./routes/health.js";
+import { cspReportRoutes } from "./routes/csp-report-routes.js";
 import { setupRoutes } from "./routes/setup-routes.js";
 import { forwardAuthRoutes } from "./routes/authz/forward-auth-routes.js";
 import { settingsRoutes } from "./routes/admin/settings-routes.js";
@@ -91,6 +92,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   await app.register(routeLimitsPlugin, { store: deps.limiter, bans: deps.bans, limits: config.protection.routes, clock: deps.clock });
 
   await app.register(healthRoutes, deps);
+  await app.register(cspReportRoutes);
   await app.register(authRoutes, { ...deps, prefix: "/api/auth" });
   if (deps.passwordReset && deps.emailVerification) {
     await app.register(mailRoutes, { ...deps, passwordReset: deps.passwordReset, emailVerification: deps.emailVerification, prefix: "/api/auth" });

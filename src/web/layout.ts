@@ -41,7 +41,7 @@ export function layout(ctx: PageContext, o: LayoutOptions): SafeHtml {
 <title>${o.title} · Gatehouse</title>
 <link rel="stylesheet" href="${href(ctx, assetPath("gatehouse.css"))}">
 <link rel="icon" type="image/svg+xml" href="${href(ctx, assetPath("favicon.svg"))}">
-<script src="${href(ctx, assetPath("gatehouse.js"))}" defer></script>
+<script src="${href(ctx, assetPath("gatehouse.js"))}" nonce="${ctx.nonce}" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

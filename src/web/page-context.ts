@@ -8,6 +8,8 @@ export interface PageContext {
   basePath: string;
   /** The CSRF token for this session (or pre-session); goes in every form as `_csrf`. */
   csrfToken: string;
+  /** This response's CSP nonce: every `<script>` carries it (HDR-02). */
+  nonce: string;
   /** The signed-in user, or null. */
   user: { id: string; username: string; role: Role } | null;
   /** The page's own path without the base path (for `aria-current` in the nav). */

@@ -1,20 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
-import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
-import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
-import { inbox, MAIL_PUBLIC_URL, uname } from "../integration/mail-support.js";
+import { GOOD_PASSWORD, type Harness } from "../helpers/harness.js";
+import type { SmtpSink } from "../helpers/smtp-sink.js";
+import { inbox, MAIL_PUBLIC_URL, startMailHarness, uname } from "../integration/mail-support.js";
 
 describe.each(backendNames())("attack: flooding a victim's inbox (%s)", (backend) => {
   let h: Harness;
   let sink: SmtpSink;
+  let close: () => Promise<void> = async () => {};
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    h = await startHarness(backend, { SMTP_URL: sink.url, PUBLIC_URL: MAIL_PUBLIC_URL });
+    ({ h, sink, close } = await startMailHarness(backend));
   });
-  afterAll(async () => {
-    await h?.close();
-    await sink?.stop();
-  });
+  afterAll(async () => close());
 
   async function victim(): Promise<{ name: string; email: string; cookie: string }> {
     const name = uname("flood");

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
-import { lastLink, MAIL_PUBLIC_URL, uname } from "../integration/mail-support.js";
+import { lastLink, MAIL_PUBLIC_URL, startMailHarness, uname } from "../integration/mail-support.js";
 
 const NEW_PASSWORD = "harbor-velvet-quartz-77";
 const sha256hex = (v: string) => createHash("sha256").update(v, "utf8").digest("hex");
@@ -11,14 +11,11 @@ const sha256hex = (v: string) => createHash("sha256").update(v, "utf8").digest("
 describe.each(backendNames())("attack: reset and verification token abuse (%s)", (backend) => {
   let h: Harness;
   let sink: SmtpSink;
+  let close: () => Promise<void> = async () => {};
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    h = await startHarness(backend, { SMTP_URL: sink.url, PUBLIC_URL: MAIL_PUBLIC_URL });
+    ({ h, sink, close } = await startMailHarness(backend));
   });
-  afterAll(async () => {
-    await h?.close();
-    await sink?.stop();
-  });
+  afterAll(async () => close());
 
   async function resetLink(): Promise<{ name: string; email: string; token: string }> {
     const name = uname("victim");

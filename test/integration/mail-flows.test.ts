@@ -1,22 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
-import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
-import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
-import { inbox, lastLink, MAIL_PUBLIC_URL, requireVerification, uname } from "./mail-support.js";
+import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
+import type { SmtpSink } from "../helpers/smtp-sink.js";
+import { inbox, lastLink, MAIL_PUBLIC_URL, requireVerification, startMailHarness, uname } from "./mail-support.js";
 
 const NEW_PASSWORD = "harbor-velvet-quartz-77";
 
 describe.each(backendNames())("mail flows over HTTP and real SMTP (%s)", (backend) => {
   let h: Harness;
   let sink: SmtpSink;
+  let close: () => Promise<void> = async () => {};
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    h = await startHarness(backend, { SMTP_URL: sink.url, PUBLIC_URL: MAIL_PUBLIC_URL, MAIL_FROM: "Acme Login <login@acme.test>", MAIL_PRODUCT_NAME: "Acme" });
+    ({ h, sink, close } = await startMailHarness(backend, { MAIL_FROM: "Acme Login <login@acme.test>", MAIL_PRODUCT_NAME: "Acme" }));
   });
-  afterAll(async () => {
-    await h?.close();
-    await sink?.stop();
-  });
+  afterAll(async () => close());
 
   describe("forgot and reset password", () => {
     it("mails a reset link for a registered address, and the same 202 for an unknown one (no mail)", async () => {

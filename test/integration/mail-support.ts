@@ -1,6 +1,7 @@
 import { expect } from "vitest";
-import type { Harness } from "../helpers/harness.js";
-import type { ReceivedMail, SmtpSink } from "../helpers/smtp-sink.js";
+import type { Backend } from "../helpers/backends.js";
+import { startHarness, type Harness } from "../helpers/harness.js";
+import { startSmtpSink, type ReceivedMail, type SmtpSink } from "../helpers/smtp-sink.js";
 
 let seq = 0;
 /** A fresh name for a test account. */
@@ -34,4 +35,16 @@ export async function requireVerification(h: Harness, on = true): Promise<void> 
     admins.set(h, adminId);
   }
   await h.gh.settings.update(adminId, { emailVerificationRequired: on }, { ip: "127.0.0.1", userAgent: "test" });
+}
+
+/** A Gatehouse sending through a real SMTP sink, with {@link MAIL_PUBLIC_URL}; `close` stops both. */
+export async function startMailHarness(backend: Backend["name"], env: Record<string, string> = {}): Promise<{ h: Harness; sink: SmtpSink; close(): Promise<void> }> {
+  const sink = await startSmtpSink();
+  try {
+    const h = await startHarness(backend, { SMTP_URL: sink.url, PUBLIC_URL: MAIL_PUBLIC_URL, ...env });
+    return { h, sink, close: async () => (await h.close(), await sink.stop()) };
+  } catch (err) {
+    await sink.stop();
+    throw err;
+  }
 }

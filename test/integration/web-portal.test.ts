@@ -3,8 +3,11 @@ import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { csrfOf, WebClient } from "../helpers/web-client.js";
 
-const PAGE_CSP =
-  "default-src 'none';script-src 'self';style-src 'self';img-src 'self' data:;connect-src 'self';object-src 'none';form-action 'self';frame-ancestors 'none';base-uri 'none'";
+/** The page CSP of a response whose one script carries `nonce` (HDR-02). */
+const pageCsp = (nonce: string) =>
+  `default-src 'none';script-src 'nonce-${nonce}';style-src 'self';img-src 'self' data:;connect-src 'self';object-src 'none';form-action 'self';frame-ancestors 'none';base-uri 'none';report-uri /api/csp-report;report-to csp`;
+/** The nonce the page's `<script>` tag carries. */
+const nonceIn = (body: string) => /<script [^>]*nonce="([A-Za-z0-9+/=]{24})"/.exec(body)?.[1] ?? "(no nonce)";
 let seq = 0;
 const uname = (p: string) => `${p}${++seq}x${process.pid % 1000}`;
 
@@ -29,7 +32,7 @@ describe.each(backendNames())("web portal (%s)", (backend) => {
     const res = await h.request({ method: "GET", url: "/login" });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("text/html; charset=utf-8");
-    expect(res.headers["content-security-policy"]).toBe(PAGE_CSP);
+    expect(res.headers["content-security-policy"]).toBe(pageCsp(nonceIn(res.body)));
     expect(res.headers["cache-control"]).toBe("no-store");
     expect(res.headers["x-frame-options"]).toBe("DENY");
     expect(res.headers["x-content-type-options"]).toBe("nosniff");
@@ -72,7 +75,7 @@ describe.each(backendNames())("web portal (%s)", (backend) => {
     expect(account.statusCode).toBe(200);
     expect(account.body).toContain(name);
     expect(account.body).toContain('<a href="/account/email">Change</a>');
-    expect(account.headers["content-security-policy"]).toBe(PAGE_CSP);
+    expect(account.headers["content-security-policy"]).toBe(pageCsp(nonceIn(account.body)));
     expect(account.headers["cache-control"]).toBe("no-store");
     // Signed in, /login goes straight on.
     const again = await b.get("/login");
@@ -182,7 +185,9 @@ describe.each(backendNames())("web portal (%s)", (backend) => {
       await b.get("/register");
       const again = await b.post("/register", { username: other, email: `${name}@example.test`, password: GOOD_PASSWORD });
       expect(again.statusCode).toBe(202);
-      expect(again.body.replace(/value="[^"]*"/g, "")).toBe(res.body.replace(/value="[^"]*"/g, ""));
+      // Identical but for form values and the per-response CSP nonce.
+      const shape = (body: string) => body.replace(/(?:value|nonce)="[^"]*"/g, "");
+      expect(shape(again.body)).toBe(shape(res.body));
     } finally {
       await h.request({ method: "PATCH", url: "/api/admin/settings", cookie: sup.cookie, json: { emailVerificationRequired: false } });
     }

@@ -5,7 +5,7 @@ import { escapeHtml, html, raw } from "../../src/web/html.js";
 import type { PageContext } from "../../src/web/page-context.js";
 import { describeUserAgent } from "../../src/web/user-agent.js";
 
-const ctx: PageContext = { basePath: "/.gatehouse", csrfToken: "tok", user: null, path: "/login", notice: null };
+const ctx: PageContext = { basePath: "/.gatehouse", csrfToken: "tok", nonce: "bm9uY2U=", user: null, path: "/login", notice: null };
 
 describe("web rendering: escaping by default", () => {
   it("escapes every interpolated string, in text and in quoted attributes", () => {

@@ -19,6 +19,7 @@ const SUPERADMIN = "NNNYNNN";
 export const ROUTE_POLICY: Record<string, string> = {
   "GET /healthz": PUBLIC,
   "GET /readyz": PUBLIC,
+  "POST /api/csp-report": PUBLIC,
   // Forward-auth answers only TRUSTED_PROXIES peers: every direct call is 403, whoever signs it.
   "GET /api/authz/forward-auth": "NNNNNNN",
   "GET /api/authz/auth-request": "NNNNNNN",

@@ -27,6 +27,7 @@ export const csrfPlugin = fp(
       if (!UNSAFE.has(request.method)) return;
       // The reverse proxy applies the rule itself, and only to requests carrying the session cookie (src/http/proxy).
       if (request.routeOptions.config.proxied === true) return;
+      if (request.routeOptions.config.crossSiteAllowed === true) return;
       reply.header("Vary", "Sec-Fetch-Site, Origin");
       const h = request.headers;
       const access = request.routeOptions.config.access;

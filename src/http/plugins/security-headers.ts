@@ -19,14 +19,23 @@ const DEFAULT_CSP: CspDirectives = {
   formAction: ["'self'"],
 };
 
+/** Stands in for the per-response nonce in the precomputed page CSP. */
+const NONCE_SLOT = "__gatehouse_nonce__";
+/** Stands in for the base path ("" or "/.gatehouse") of the report endpoint. */
+const BASE_SLOT = "/__gatehouse_base__";
+
+/** Where browsers POST CSP violation reports (relative to the base path). */
+export const CSP_REPORT_PATH = "/api/csp-report";
+
 /**
- * The stricter CSP of HTML pages (HDR-02): nothing by default, scripts and
- * styles only from Gatehouse's own `/assets/` (no inline code at all, so no
- * nonce is needed), forms only to itself, never framed.
+ * The stricter CSP of HTML pages (HDR-02): nothing by default, scripts only
+ * with this response's nonce (the one `<script src>` of the layout carries
+ * it; there is no inline code), styles only from Gatehouse's own `/assets/`,
+ * forms only to itself, never framed, violations reported.
  */
 const HTML_CSP: CspDirectives = {
   defaultSrc: ["'none'"],
-  scriptSrc: ["'self'"],
+  scriptSrc: [`'nonce-${NONCE_SLOT}'`],
   styleSrc: ["'self'"],
   imgSrc: ["'self'", "data:"],
   connectSrc: ["'self'"],
@@ -34,6 +43,8 @@ const HTML_CSP: CspDirectives = {
   formAction: ["'self'"],
   frameAncestors: ["'none'"],
   baseUri: ["'none'"],
+  reportUri: [`${BASE_SLOT}${CSP_REPORT_PATH}`],
+  reportTo: ["csp"],
 };
 
 /** The helmet configuration of Gatehouse (HDR-01 to HDR-05). */
@@ -80,24 +91,45 @@ export function computeSecurityHeaders(secure: boolean, csp: CspDirectives = DEF
 }
 
 /**
- * The header set of HTML pages: the same hardening headers with the page CSP
- * ({@link HTML_CSP}), computed once; pages also get `Cache-Control: no-store`.
+ * The headers of HTML pages: the same hardening headers with the page CSP
+ * ({@link HTML_CSP}) and `Cache-Control: no-store`. Computed once; per
+ * response only the nonce and the base path are spliced into the CSP.
  */
-export function computeHtmlSecurityHeaders(secure: boolean): Record<string, string> {
-  return { ...computeSecurityHeaders(secure, HTML_CSP), "Cache-Control": "no-store" };
+export interface HtmlSecurityHeaders {
+  /** Every header but the CSP (static). */
+  readonly fixed: Readonly<Record<string, string>>;
+  /** The CSP and reporting headers of one response. */
+  forResponse(nonce: string, basePath: string): Record<string, string>;
+}
+
+/** Builds {@link HtmlSecurityHeaders} for a deployment (https or not). */
+export function computeHtmlSecurityHeaders(secure: boolean): HtmlSecurityHeaders {
+  const all: Record<string, string> = { ...computeSecurityHeaders(secure, HTML_CSP), "Cache-Control": "no-store" };
+  const csp = all["Content-Security-Policy"] ?? "";
+  delete all["Content-Security-Policy"];
+  const [head = "", rest = ""] = csp.split(NONCE_SLOT);
+  const [middle = "", tail = ""] = rest.split(BASE_SLOT);
+  const fixed = Object.freeze(all);
+  return {
+    fixed,
+    forResponse: (nonce, basePath) => ({
+      "Content-Security-Policy": head + nonce + middle + basePath + tail,
+      "Reporting-Endpoints": `csp="${basePath}${CSP_REPORT_PATH}"`,
+    }),
+  };
 }
 
 declare module "fastify" {
   interface FastifyInstance {
-    /** The precomputed headers an HTML page response sets over the default set (see `src/web/README.md`). */
-    htmlSecurityHeaders: Readonly<Record<string, string>>;
+    /** The headers an HTML page response sets over the default set (see `src/web/README.md`). */
+    htmlSecurityHeaders: HtmlSecurityHeaders;
   }
 }
 
 /** Browser hardening headers on every response, errors and 404s included. */
 export const securityHeadersPlugin = fp(
   async (app: FastifyInstance, opts: { secure: boolean }) => {
-    app.decorate("htmlSecurityHeaders", Object.freeze(computeHtmlSecurityHeaders(opts.secure)));
+    app.decorate("htmlSecurityHeaders", computeHtmlSecurityHeaders(opts.secure));
     const headers = computeSecurityHeaders(opts.secure);
     const names = Object.keys(headers);
     app.addHook("onRequest", (_request, reply, done) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { SafeHtml } from "../../../web/html.js";
 import { NOTICES, type PageContext } from "../../../web/page-context.js";
@@ -16,7 +17,20 @@ function pathOf(request: FastifyRequest): string {
   return q === -1 ? request.url : request.url.slice(0, q);
 }
 
-/** Everything the layout and forms need: base path, CSRF token, user, current path, notice. */
+/** The CSP nonce of each page response, from {@link pageContext} to {@link sendPage}. */
+const nonces = new WeakMap<FastifyReply, string>();
+
+/** The script nonce of this response (128 random bits, fresh per response; HDR-02). */
+function nonceOf(reply: FastifyReply): string {
+  let nonce = nonces.get(reply);
+  if (nonce === undefined) {
+    nonce = randomBytes(16).toString("base64");
+    nonces.set(reply, nonce);
+  }
+  return nonce;
+}
+
+/** Everything the layout and forms need: base path, CSRF token, CSP nonce, user, current path, notice. */
 export function pageContext(request: FastifyRequest, reply: FastifyReply): PageContext {
   const user = request.auth?.user ?? null;
   const query = request.query as Record<string, unknown> | undefined;
@@ -24,6 +38,7 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply): PageC
   return {
     basePath: request.basePath,
     csrfToken: request.server.webCsrf.tokenFor(request, reply),
+    nonce: nonceOf(reply),
     user: user === null ? null : { id: user.id, username: user.username, role: user.role },
     path: pathOf(request),
     notice: Object.hasOwn(NOTICES, key) ? (NOTICES[key] ?? null) : null,
@@ -38,10 +53,12 @@ export interface PageOptions {
 
 /**
  * Sends a rendered page: `text/html; charset=utf-8`, the precomputed HTML
- * header set (page CSP, `Cache-Control: no-store`) and the status.
+ * header set (page CSP with this response's nonce, `Cache-Control: no-store`)
+ * and the status.
  */
 export function sendPage(reply: FastifyReply, page: SafeHtml, status = 200, options: PageOptions = {}): FastifyReply {
-  reply.code(status).headers(reply.server.htmlSecurityHeaders);
+  const headers = reply.server.htmlSecurityHeaders;
+  reply.code(status).headers(headers.fixed).headers(headers.forResponse(nonceOf(reply), reply.request.basePath));
   if (options.noReferrer) reply.header("Referrer-Policy", "no-referrer");
   return reply.type("text/html; charset=utf-8").send(page.value);
 }
