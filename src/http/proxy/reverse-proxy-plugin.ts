@@ -10,7 +10,7 @@ import { GatehouseError, isGatehouseError } from "../../core/errors.js";
 import { demoAccessRules } from "../../demo/demo-access-rules.js";
 import { DEMO_KEY_HEADER, startWhoamiApp, type WhoamiApp } from "../../demo/whoami-app.js";
 import { sendError, toPublicError } from "../plugins/errors.js";
-import { clearSessionCookie, readSessionToken, sessionCookieName } from "../plugins/session-cookie.js";
+import { clearSessionCookie, readSessionToken, readSsoToken, sessionCookieName } from "../plugins/session-cookie.js";
 import type { AppDeps } from "../types.js";
 import { forwardHeaders, responseHeaders } from "./forward-headers.js";
 import { createOpenSockets, type OpenSockets } from "./open-sockets.js";
@@ -180,16 +180,23 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       const upgrade = upgrades.get(request.raw);
       const proto = request.protocol;
       const access: AccessRequest = { method: request.method, proto, host: target.host, uri: target.uri, ip: request.ip };
-      const auth = request.auth?.via === "session" ? request.auth : null;
+      let auth = request.auth?.via === "session" ? request.auth : null;
+      const hostCookie = readSessionToken(request, cookieName);
+      // Single sign-on (COOKIE_DOMAIN): on an app host, the portal's domain-wide cookie signs the browser in too.
+      const ssoToken = target.kind === "upstream" && hostCookie === null ? readSsoToken(request, config) : null;
+      if (auth === null && ssoToken !== null) {
+        const valid = await sessions.validate(ssoToken);
+        if (valid !== null) auth = { ...valid, via: "session" };
+      }
       const decision = gate.decide(access, auth?.user ?? null);
-      const presentedCookie = readSessionToken(request, cookieName);
+      const presentedCookie = hostCookie ?? ssoToken;
 
       if (decision.kind === "invalid") {
         request.log.info({ reason: decision.reason }, "reverse proxy: request refused");
         throw new GatehouseError(decision.reason === "unknown host" ? "forbidden" : "invalid_request");
       }
       if (decision.kind === "unauthenticated") {
-        if (presentedCookie !== null) clearSessionCookie(reply, config);
+        if (hostCookie !== null) clearSessionCookie(reply, config);
         if (upgrade === undefined && isBrowserNavigation(request)) {
           const original = `${proto}://${target.host}${target.uri}`;
           return reply.header("Cache-Control", "no-store").redirect(loginLocation(decision, target.kind === "upstream", original), 302);
