@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import { isBrowserNavigation, sendErrorPage } from "../error-page.js";
 import { errorCodes, GatehouseError, isGatehouseError, type ErrorCode } from "../../core/errors.js";
 
 /** Methods Gatehouse answers at all; anything else (TRACE, PROPFIND…) is 405. */
@@ -57,9 +58,12 @@ export function toPublicError(err: unknown, request: FastifyRequest): GatehouseE
 export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((err, request, reply) => sendError(reply, toPublicError(err, request)));
-    app.setNotFoundHandler((request, reply) =>
-      sendError(reply, new GatehouseError(KNOWN_METHODS.has(request.method) ? "not_found" : "method_not_allowed")),
-    );
+    app.setNotFoundHandler((request, reply) => {
+      const err = new GatehouseError(KNOWN_METHODS.has(request.method) ? "not_found" : "method_not_allowed");
+      // A person following a dead link gets a page with a way back; API clients keep the JSON error.
+      if (isBrowserNavigation(request) && !request.url.startsWith(`${request.basePath}/api/`)) return sendErrorPage(request, reply, err);
+      return sendError(reply, err);
+    });
   },
   { name: "errors" },
 );

@@ -9,12 +9,12 @@ import { isSameOriginRequest } from "../../core/csrf/cross-site-check.js";
 import { GatehouseError, isGatehouseError } from "../../core/errors.js";
 import { demoAccessRules } from "../../demo/demo-access-rules.js";
 import { DEMO_KEY_HEADER, startWhoamiApp, type WhoamiApp } from "../../demo/whoami-app.js";
+import { isBrowserNavigation, sendErrorPage } from "../error-page.js";
 import { sendError, toPublicError } from "../plugins/errors.js";
 import { clearSessionCookie, readSessionToken, readSsoToken, sessionCookieName } from "../plugins/session-cookie.js";
 import type { AppDeps } from "../types.js";
 import { forwardHeaders, responseHeaders } from "./forward-headers.js";
 import { createOpenSockets, type OpenSockets } from "./open-sockets.js";
-import { sendRefusalPage } from "./refusal-page.js";
 import { DEMO_PREFIX, FORWARD_ROUTE, type ProxyRouting } from "./proxy-routing.js";
 import { createWebSocketProxy, isWebSocketHandshake, refuseUpgrade } from "./websocket-proxy.js";
 
@@ -55,11 +55,6 @@ interface Upgrade {
 
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function isBrowserNavigation(request: FastifyRequest): boolean {
-  const accept = first(request.headers.accept);
-  return (request.method === "GET" || request.method === "HEAD") && typeof accept === "string" && accept.includes("text/html");
 }
 
 /** Sets `request.basePath` from the router's mark: "" at the root, the prefix on a proxied host. */
@@ -169,7 +164,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
         refusal = new GatehouseError("unavailable", { retryAfter: 5 });
       }
       // A person in a browser gets the portal's error page (403 "Not allowed"…), an API client the JSON body.
-      if (upgrades.get(request.raw) === undefined && isBrowserNavigation(request)) return sendRefusalPage(request, reply, refusal);
+      if (upgrades.get(request.raw) === undefined && isBrowserNavigation(request)) return sendErrorPage(request, reply, refusal);
       return sendError(reply, refusal);
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {

@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { GatehouseError } from "../../core/errors.js";
+import type { GatehouseError } from "../core/errors.js";
+import { escapeHtml } from "../web/html.js";
 
 const TITLES: Partial<Record<string, string>> = {
+  not_found: "Page not found",
   forbidden: "Not allowed",
   csrf: "Request refused",
   payload_too_large: "Upload too large",
@@ -10,16 +12,19 @@ const TITLES: Partial<Record<string, string>> = {
   unavailable: "Temporarily unavailable",
 };
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** A person's browser loading a page (GET/HEAD accepting HTML), as opposed to an API client or a script. */
+export function isBrowserNavigation(request: FastifyRequest): boolean {
+  const accept = request.headers.accept;
+  return (request.method === "GET" || request.method === "HEAD") && typeof accept === "string" && accept.includes("text/html");
 }
 
 /**
- * The page a person in a browser gets when the gateway refuses a request
- * (403 by the rules, 413, 502, 503…): the status and message of API.md, a
- * way back, and Gatehouse's stylesheet (under the request's base path).
+ * The page a person in a browser gets instead of a JSON error: an unknown
+ * page (404), or a request the gateway refuses (403 by the rules, 413, 502,
+ * 503…): the status and message of API.md, a way back, and Gatehouse's
+ * stylesheet (under the request's base path).
  */
-export function sendRefusalPage(request: FastifyRequest, reply: FastifyReply, err: GatehouseError): FastifyReply {
+export function sendErrorPage(request: FastifyRequest, reply: FastifyReply, err: GatehouseError): FastifyReply {
   const base = request.basePath;
   const title = TITLES[err.code] ?? "Request refused";
   const signedIn = request.auth !== null;
