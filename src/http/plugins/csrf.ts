@@ -23,16 +23,17 @@ function header(value: string | string[] | undefined): string | undefined {
  */
 export const csrfPlugin = fp(
   async (app: FastifyInstance, opts: { publicOrigin: string; cookieName: string; csrfKey: Buffer }) => {
-    app.addHook("onRequest", async (request, reply) => {
-      if (!UNSAFE.has(request.method)) return;
+    // Callback-style and synchronous: safe methods (most requests) pass without a promise.
+    app.addHook("onRequest", (request, reply, done) => {
+      if (!UNSAFE.has(request.method)) return done();
       // The reverse proxy applies the rule itself, and only to requests carrying the session cookie (src/http/proxy).
-      if (request.routeOptions.config.proxied === true) return;
-      if (request.routeOptions.config.crossSiteAllowed === true) return;
+      if (request.routeOptions.config.proxied === true) return done();
+      if (request.routeOptions.config.crossSiteAllowed === true) return done();
       reply.header("Vary", "Sec-Fetch-Site, Origin");
       const h = request.headers;
       const access = request.routeOptions.config.access;
       const signedInRoute = access !== undefined && access !== "public";
-      if (signedInRoute && bearerCredential(h.authorization) !== null && readSessionToken(request, opts.cookieName) === null) return;
+      if (signedInRoute && bearerCredential(h.authorization) !== null && readSessionToken(request, opts.cookieName) === null) return done();
       const presented = header(h["x-csrf-token"]);
       const token = presented === undefined ? null : readSessionToken(request, opts.cookieName);
       const ok = isSameOriginRequest(
@@ -46,7 +47,7 @@ export const csrfPlugin = fp(
         // Under the reserved prefix of a proxied host, Gatehouse is served from that host's origin.
         request.basePath === "" ? opts.publicOrigin : `${request.protocol}://${header(h.host) ?? ""}`,
       );
-      if (!ok) throw new GatehouseError("csrf");
+      done(ok ? undefined : new GatehouseError("csrf"));
     });
   },
   { name: "csrf" },
