@@ -79,6 +79,8 @@ export interface AccountService {
   reauthenticate(user: User, session: Session, password: string, origin: SessionOrigin): Promise<IssuedSession>;
   /** Throws 403 `reauth_required` unless the session re-authenticated within the sudo window. */
   requireRecentAuth(session: Session): void;
+  /** True when the session re-authenticated within the sudo window (pages ask for the password otherwise). */
+  isRecentlyAuthenticated(session: Session): boolean;
   /** Signs out the session of `token` (if any) and records `logout`. */
   logout(token: string, origin: SessionOrigin): Promise<void>;
   /** Ends one of the user's own sessions; false when it is not theirs. */
@@ -104,8 +106,12 @@ function hasControlCharacter(value: string): boolean {
 export function createAccountService(deps: AccountServiceDeps): AccountService {
   const { users, sessions, hasher, audit, clock, random, policy, regulator, lifetimes } = deps;
 
+  function isRecentlyAuthenticated(session: Session): boolean {
+    return hasRecentAuth(session, lifetimes, clock.now());
+  }
+
   function requireRecentAuth(session: Session): void {
-    if (!hasRecentAuth(session, lifetimes, clock.now())) throw new GatehouseError("reauth_required");
+    if (!isRecentlyAuthenticated(session)) throw new GatehouseError("reauth_required");
   }
 
   function invalid(field: string): GatehouseError {
@@ -230,6 +236,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     },
 
     requireRecentAuth,
+    isRecentlyAuthenticated,
 
     async logout(token, origin) {
       const current = await sessions.validate(token);

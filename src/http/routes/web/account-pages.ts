@@ -29,14 +29,7 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
   let changeEmail: boolean | null = null;
   const hasChangeEmailPage = () => (changeEmail ??= app.hasRoute({ method: "GET", url: "/account/email" }));
 
-  function needsReauth(session: Session): boolean {
-    try {
-      accounts.requireRecentAuth(session);
-      return false;
-    } catch {
-      return true;
-    }
-  }
+  const needsReauth = (session: Session): boolean => !accounts.isRecentlyAuthenticated(session);
 
   /** Re-authenticates with `password` when the sudo window has passed; returns the (possibly rotated) session. */
   async function recent(request: FastifyRequest, reply: FastifyReply, user: User, session: Session, password: string): Promise<Session> {

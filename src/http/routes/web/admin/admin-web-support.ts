@@ -16,12 +16,7 @@ export function actorOf(request: FastifyRequest): Actor {
 
 /** True when the session must re-authenticate before a sensitive action (SESS-08). */
 export function needsSudo(deps: Pick<AppDeps, "accounts">, session: Session): boolean {
-  try {
-    deps.accounts.requireRecentAuth(session);
-    return false;
-  } catch {
-    return true;
-  }
+  return !deps.accounts.isRecentlyAuthenticated(session);
 }
 
 /**

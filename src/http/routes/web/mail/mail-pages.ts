@@ -109,14 +109,7 @@ export async function mailPages(app: FastifyInstance, deps: AppDeps): Promise<vo
     if (request.auth?.via !== "session") throw new GatehouseError("unauthenticated");
     return request.auth;
   }
-  function needsReauth(session: Session): boolean {
-    try {
-      accounts.requireRecentAuth(session);
-      return false;
-    } catch {
-      return true;
-    }
-  }
+  const needsReauth = (session: Session): boolean => !accounts.isRecentlyAuthenticated(session);
   function renderChange(request: FastifyRequest, reply: FastifyReply, o: { email?: string; errors?: FormErrors } = {}, status = 200) {
     const { user, session } = signedIn(request);
     return sendPage(reply, changeEmailPage(pageContext(request, reply), { current: user.email, needsPassword: needsReauth(session), ...o }), status);
