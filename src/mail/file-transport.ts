@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { MailTransport } from "../core/mail/mail-transport.js";
 
 /**
@@ -9,12 +9,16 @@ import type { MailTransport } from "../core/mail/mail-transport.js";
  * written and where — never its content, which holds a live link.
  */
 export function createFileTransport(options: { dir: string; from: string; onWritten: (file: string) => void }): MailTransport {
-  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "windows", disableFileAccess: true, disableUrlAccess: true });
+  // nodemailer (which builds the .eml) is loaded on the first mail, not at start.
+  let builder: Promise<Transporter> | null = null;
+  const load = async (): Promise<Transporter> =>
+    (await import("nodemailer")).default.createTransport({ streamTransport: true, buffer: true, newline: "windows", disableFileAccess: true, disableUrlAccess: true });
   let seq = 0;
   return {
     description: `files in ${options.dir}`,
     async send(mail) {
-      const info = await builder.sendMail({
+      builder ??= load();
+      const info = await (await builder).sendMail({
         from: options.from,
         to: mail.to,
         subject: mail.subject,

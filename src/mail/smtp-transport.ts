@@ -1,4 +1,4 @@
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { MailTransport } from "../core/mail/mail-transport.js";
 import { parseSmtpUrl } from "./smtp-url.js";
 
@@ -10,7 +10,9 @@ import { parseSmtpUrl } from "./smtp-url.js";
  */
 export function createSmtpTransport(options: { url: string; from: string }): MailTransport {
   const smtp = parseSmtpUrl(options.url);
-  const transporter = nodemailer.createTransport({
+  // nodemailer is loaded on the first mail, not at start.
+  let transporter: Promise<Transporter> | null = null;
+  const connect = async (): Promise<Transporter> => (await import("nodemailer")).default.createTransport({
     host: smtp.host,
     port: smtp.port,
     secure: smtp.secure,
@@ -28,7 +30,8 @@ export function createSmtpTransport(options: { url: string; from: string }): Mai
   return {
     description: smtp.description,
     async send(mail) {
-      await transporter.sendMail({
+      transporter ??= connect();
+      await (await transporter).sendMail({
         from: options.from,
         to: mail.to,
         subject: mail.subject,
@@ -39,6 +42,8 @@ export function createSmtpTransport(options: { url: string; from: string }): Mai
         disableUrlAccess: true,
       });
     },
-    close: () => transporter.close(),
+    close: () => {
+      if (transporter !== null) void transporter.then((t) => t.close(), () => undefined);
+    },
   };
 }

@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { sql, type Kysely } from "kysely";
 import type { Database } from "./database.js";
-import { openPostgres } from "./dialects/postgres.js";
 import { openSqlite } from "./dialects/sqlite.js";
 import { migrateToLatest } from "./migrate.js";
 
@@ -33,6 +32,8 @@ export async function openDatabase(location: DatabaseLocation): Promise<OpenData
   let db: Kysely<Database>;
   let dialect: OpenDatabase["dialect"];
   if (url !== null && isPostgresUrl(url)) {
+    // Loaded only when used: an SQLite deployment never pays for the pg driver's memory.
+    const { openPostgres } = await import("./dialects/postgres.js");
     db = openPostgres(url, location.schema);
     dialect = "postgres";
   } else {
