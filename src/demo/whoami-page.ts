@@ -1,10 +1,7 @@
 /** The identity headers the demo shows, in display order. */
 export const SHOWN_HEADERS = ["remote-user", "remote-email", "remote-name", "remote-groups"] as const;
 
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { escapeHtml } from "../web/html.js";
 
 /** The identity headers a request carried, each as a string ("" when absent). */
 export function identityOf(headers: Record<string, string | string[] | undefined>): Record<(typeof SHOWN_HEADERS)[number], string> {

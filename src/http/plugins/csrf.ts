@@ -5,13 +5,10 @@ import { isValidCsrfToken } from "../../core/csrf/csrf-token.js";
 import { hashToken } from "../../core/crypto/tokens.js";
 import { GatehouseError } from "../../core/errors.js";
 import { bearerCredential } from "../../core/tokens/api-token.js";
+import { firstHeader } from "../origin.js";
 import { readSessionToken } from "./session-cookie.js";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-
-function header(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
 
 /**
  * The cross-site request rule of API.md on every state-changing request,
@@ -34,18 +31,18 @@ export const csrfPlugin = fp(
       const access = request.routeOptions.config.access;
       const signedInRoute = access !== undefined && access !== "public";
       if (signedInRoute && bearerCredential(h.authorization) !== null && readSessionToken(request, opts.cookieName) === null) return done();
-      const presented = header(h["x-csrf-token"]);
+      const presented = firstHeader(h["x-csrf-token"]);
       const token = presented === undefined ? null : readSessionToken(request, opts.cookieName);
       const ok = isSameOriginRequest(
         {
-          secFetchSite: header(h["sec-fetch-site"]),
-          origin: header(h.origin),
-          referer: header(h.referer),
-          xRequestedWith: header(h["x-requested-with"]),
+          secFetchSite: firstHeader(h["sec-fetch-site"]),
+          origin: firstHeader(h.origin),
+          referer: firstHeader(h.referer),
+          xRequestedWith: firstHeader(h["x-requested-with"]),
           validCsrfToken: token !== null && presented !== undefined && isValidCsrfToken(opts.csrfKey, hashToken(token), presented),
         },
         // Under the reserved prefix of a proxied host, Gatehouse is served from that host's origin.
-        request.basePath === "" ? opts.publicOrigin : `${request.protocol}://${header(h.host) ?? ""}`,
+        request.basePath === "" ? opts.publicOrigin : `${request.protocol}://${firstHeader(h.host) ?? ""}`,
       );
       done(ok ? undefined : new GatehouseError("csrf"));
     });

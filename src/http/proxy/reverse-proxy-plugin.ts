@@ -10,6 +10,7 @@ import { GatehouseError, isGatehouseError } from "../../core/errors.js";
 import { demoAccessRules } from "../../demo/demo-access-rules.js";
 import { DEMO_KEY_HEADER, startWhoamiApp, type WhoamiApp } from "../../demo/whoami-app.js";
 import { isBrowserNavigation, sendErrorPage } from "../error-page.js";
+import { firstHeader } from "../origin.js";
 import { sendError, toPublicError } from "../plugins/errors.js";
 import { clearSessionCookie, readSessionToken, readSsoToken, sessionCookieName } from "../plugins/session-cookie.js";
 import type { AppDeps } from "../types.js";
@@ -51,10 +52,6 @@ const PORTAL_ONLY_HEADERS = [
 interface Upgrade {
   socket: Duplex;
   head: Buffer;
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Sets `request.basePath` from the router's mark: "" at the root, the prefix on a proxied host. */
@@ -208,9 +205,9 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
         const h = request.headers;
         const sameOrigin =
           upgrade !== undefined
-            ? first(h.origin) === undefined || first(h.origin) === expected
+            ? firstHeader(h.origin) === undefined || firstHeader(h.origin) === expected
             : isSameOriginRequest(
-                { secFetchSite: first(h["sec-fetch-site"]), origin: first(h.origin), referer: first(h.referer), xRequestedWith: first(h["x-requested-with"]), validCsrfToken: false },
+                { secFetchSite: firstHeader(h["sec-fetch-site"]), origin: firstHeader(h.origin), referer: firstHeader(h.referer), xRequestedWith: firstHeader(h["x-requested-with"]), validCsrfToken: false },
                 expected,
               );
         if (!sameOrigin) throw new GatehouseError("csrf");
@@ -237,7 +234,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       // Body size: a declared length over the limit is refused before anything reaches the upstream;
       // a chunked body is counted as it streams and cut off (413) at the limit.
       const limit = decision.maxBodyBytes ?? config.proxy.bodyLimit;
-      const declared = first(request.headers["content-length"]);
+      const declared = firstHeader(request.headers["content-length"]);
       if (declared !== undefined && Number(declared) > limit) throw new GatehouseError("payload_too_large");
       let tooLarge = false;
       if (request.body instanceof Readable && declared === undefined) {

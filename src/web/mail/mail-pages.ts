@@ -10,16 +10,16 @@ function tokenField(errors: FormErrors | undefined): SafeHtml {
   return field({ name: "token", label: "Code from the link", type: "password", autocomplete: "off", required: true, maxlength: 128, errors, data: { "fragment-token": "" }, hint: TOKEN_NOTE });
 }
 
-/** `/forgot-password`: asks for the address. */
-export function forgotPage(ctx: PageContext, o: { email?: string; errors?: FormErrors }): SafeHtml {
+/** A narrow page asking for an email address, posted to `action` (forgot password, resend confirmation). */
+function emailRequestPage(ctx: PageContext, page: { title: string; intro?: string; action: string }, o: { email?: string; errors?: FormErrors }): SafeHtml {
   return layout(ctx, {
-    title: "Forgot your password?",
+    title: page.title,
     narrow: true,
     body: html`<div class="card">
-<h1>Forgot your password?</h1>
-<p>Enter the email address of your account. If it is registered, we will send a link to choose a new password.</p>
+<h1>${page.title}</h1>
+${page.intro === undefined ? "" : html`<p>${page.intro}</p>`}
 ${formError(o.errors)}
-<form class="stack" method="post" action="${href(ctx, "/forgot-password")}">
+<form class="stack" method="post" action="${href(ctx, page.action)}">
 ${csrfField(ctx)}
 ${field({ name: "email", label: "Email", type: "email", value: o.email, autocomplete: "email", required: true, maxlength: 254, autofocus: true, errors: o.errors })}
 <button type="submit">Send the link</button>
@@ -27,6 +27,19 @@ ${field({ name: "email", label: "Email", type: "email", value: o.email, autocomp
 </div>
 <p class="muted"><a href="${href(ctx, "/login")}">Back to sign in</a></p>`,
   });
+}
+
+/** `/forgot-password`: asks for the address. */
+export function forgotPage(ctx: PageContext, o: { email?: string; errors?: FormErrors }): SafeHtml {
+  return emailRequestPage(
+    ctx,
+    {
+      title: "Forgot your password?",
+      intro: "Enter the email address of your account. If it is registered, we will send a link to choose a new password.",
+      action: "/forgot-password",
+    },
+    o,
+  );
 }
 
 /** The answer to every mail-sending form: the same whether or not the address is registered. */
@@ -85,20 +98,7 @@ ${tokenField(o.errors)}
 
 /** `/resend-verification`: asks for the address to send a new confirmation link to. */
 export function resendPage(ctx: PageContext, o: { email?: string; errors?: FormErrors }): SafeHtml {
-  return layout(ctx, {
-    title: "Send a new confirmation link",
-    narrow: true,
-    body: html`<div class="card">
-<h1>Send a new confirmation link</h1>
-${formError(o.errors)}
-<form class="stack" method="post" action="${href(ctx, "/resend-verification")}">
-${csrfField(ctx)}
-${field({ name: "email", label: "Email", type: "email", value: o.email, autocomplete: "email", required: true, maxlength: 254, autofocus: true, errors: o.errors })}
-<button type="submit">Send the link</button>
-</form>
-</div>
-<p class="muted"><a href="${href(ctx, "/login")}">Back to sign in</a></p>`,
-  });
+  return emailRequestPage(ctx, { title: "Send a new confirmation link", action: "/resend-verification" }, o);
 }
 
 /** `/account/email`: change the address (the password re-authenticates when the sudo window has passed). */
