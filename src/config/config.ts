@@ -33,6 +33,8 @@ export interface Config {
   /** The product name shown in mails. */
   mailProductName: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** One access-log line per request (ACCESS_LOG). */
+  accessLog: boolean;
   passwordMinLength: number;
   sessions: SessionLifetimes;
   /** Largest accepted JSON body, bytes. */

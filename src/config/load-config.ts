@@ -100,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: v.mailFrom ?? `${v.mailProductName} <no-reply@${new URL(publicUrl).hostname}>`,
     mailProductName: v.mailProductName,
     logLevel: v.logLevel as Config["logLevel"],
+    accessLog: v.accessLog,
     passwordMinLength: v.passwordMinLength,
     sessions: {
       idleMs: v.sessionIdle,

@@ -66,6 +66,7 @@ export const settings = {
   mailFrom: { env: "MAIL_FROM", default: null as string | null, description: "sender of outgoing mail (default `<product name> <no-reply@<PUBLIC_URL host>>`)", parse: parseMailFrom },
   mailProductName: { env: "MAIL_PRODUCT_NAME", default: "Gatehouse", description: "product name shown in mail subjects and bodies", parse: parseProductName },
   logLevel: { env: "LOG_LEVEL", default: "info", description: "fatal, error, warn, info, debug, trace or silent", parse: text },
+  accessLog: { env: "ACCESS_LOG", default: false, description: "one JSON line per request at info (method, path without the query, status, duration, IP, request id); off by default, as the proxy in front usually keeps the access log", parse: parseBoolean },
   passwordMinLength: { env: "PASSWORD_MIN_LENGTH", default: 12, description: "minimum password length in characters (8–64)", parse: (r: string) => parseIntInRange(r, 8, 64) },
   sessionIdle: { env: "SESSION_IDLE_TIMEOUT", default: 30 * 60_000, description: "a session ends after this long without requests (`30m`)", parse: parseDuration },
   sessionAbsolute: { env: "SESSION_ABSOLUTE_LIFETIME", default: 12 * 3_600_000, description: "a session ends this long after sign-in, whatever the activity (`12h`)", parse: parseDuration },

@@ -77,7 +77,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   app.decorateRequest("basePath", "");
   await app.register(proxyBasePathPlugin, { routing: proxyRouting });
   await app.register(errorsPlugin);
-  await app.register(accessLogPlugin);
+  if (config.accessLog) await app.register(accessLogPlugin);
   await app.register(requestContextPlugin);
   await app.register(securityHeadersPlugin, { secure: config.secure });
   await app.register(banFastPathPlugin, { bans: deps.bans });

@@ -12,11 +12,11 @@ interface Line {
   level?: number;
 }
 
-describe.each(backendNames())("access log: one line per request, nothing secret in it (%s)", (backend) => {
+describe.each(backendNames())("access log (ACCESS_LOG=true): one line per request, nothing secret in it (%s)", (backend) => {
   let h: Harness;
   let cookie: string;
   beforeAll(async () => {
-    h = await startHarness(backend);
+    h = await startHarness(backend, { ACCESS_LOG: "true" });
     cookie = (await h.register("accesslogger")).cookie;
   });
   afterAll(async () => h?.close());
@@ -48,5 +48,22 @@ describe.each(backendNames())("access log: one line per request, nothing secret 
       ["/api/auth/me", 401],
       ["/no/such/page-xyz", 404],
     ]);
+  });
+});
+
+describe("access log: off by default", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(backendNames()[0]!);
+  });
+  afterAll(async () => h?.close());
+
+  it("requests leave no per-request line unless ACCESS_LOG=true (the proxy in front keeps the access log)", async () => {
+    const { cookie } = await h.register("quietlogger");
+    const before = h.logs.lines.length;
+    expect((await h.request({ method: "GET", url: "/api/auth/me", cookie })).statusCode).toBe(200);
+    expect((await h.request({ method: "GET", url: "/api/auth/me" })).statusCode).toBe(401);
+    const lines = h.logs.lines.slice(before).map((l) => JSON.parse(l) as Line);
+    expect(lines.filter((l) => l.msg === "request" || l.msg === "incoming request" || l.msg === "request completed")).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, hash, timingSafeEqual } from "node:crypto";
 import type { Random } from "../random.js";
 
 /** Bytes of entropy in every session, reset and API token (256 bits). */
@@ -11,7 +11,7 @@ export function generateToken(random: Random): string {
 
 /** SHA-256 of a token, hex encoded: the only form a token is stored in. */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+  return hash("sha256", token, "hex");
 }
 
 /** HMAC-SHA256 of `message` under `key`, base64url encoded. */

@@ -24,6 +24,8 @@ export interface BanPolicy {
   trip(context: TripContext): Promise<void>;
   /** Milliseconds left on `ip`'s ban, or 0. */
   banRemainingMs(ip: string): Promise<number>;
+  /** The same answer without a promise when the store is in-process; undefined when it must be awaited (Redis). */
+  banRemainingMsNow(ip: string): number | undefined;
   /** Bans in force (for the admin API). */
   list(): ReturnType<LimiterStore["listBans"]>;
   /** Lifts a ban (for the admin API); false when there was none. */
@@ -50,6 +52,12 @@ export function createBanPolicy(deps: { store: LimiterStore; clock: Clock; audit
     async banRemainingMs(ip) {
       const now = clock.now();
       const until = await store.bannedUntil(ip, now);
+      return until === null ? 0 : until - now;
+    },
+    banRemainingMsNow(ip) {
+      if (store.inProcess === undefined) return undefined;
+      const now = clock.now();
+      const until = store.inProcess.bannedUntil(ip, now);
       return until === null ? 0 : until - now;
     },
     list: () => store.listBans(clock.now()),

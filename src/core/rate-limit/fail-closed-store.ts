@@ -7,8 +7,10 @@ import type { LimiterStore } from "./limiter-store.js";
  * its counters fails closed, never open (LOG-06).
  */
 export function failClosed(store: LimiterStore, onError: (err: unknown) => void = () => undefined): LimiterStore {
-  const wrapped = {} as LimiterStore;
+  // The in-process answers have no backend to lose; they pass through as they are.
+  const wrapped = (store.inProcess ? { inProcess: store.inProcess } : {}) as LimiterStore;
   for (const name of Object.keys(store) as (keyof LimiterStore)[]) {
+    if (name === "inProcess") continue;
     const fn = store[name] as (...args: unknown[]) => Promise<unknown>;
     (wrapped as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
       try {

@@ -49,6 +49,19 @@ export interface LimiterStore {
   listBans(now: number): Promise<Ban[]>;
   /** Lifts a ban; false if there was none. */
   liftBan(ip: string): Promise<boolean>;
+  /**
+   * Present when the store lives in this process (the embedded default):
+   * the two per-request reads answered synchronously, with the same meaning
+   * as {@link hit} and {@link bannedUntil}. Callers use it to spare every
+   * request a promise; a shared store (Redis) has none and is awaited.
+   */
+  readonly inProcess?: InProcessLimiter;
+}
+
+/** The synchronous per-request operations of an in-process {@link LimiterStore}. */
+export interface InProcessLimiter {
+  hit(key: string, windowMs: number, now: number): number;
+  bannedUntil(ip: string, now: number): number | null;
 }
 
 /** The delay, in ms, that `delays` imposes after `count` consecutive failures (0 when none). */

@@ -30,17 +30,30 @@ export interface PublicUser {
   mfa: { totp: boolean; passkeys: number };
 }
 
-/** Projects a stored user onto the public shape (field-level output filtering, AZ-05). */
+// Users are immutable values (a change is a new object from the store), so each one's projection is
+// made once: a cached session answers `/me` without re-formatting its dates (docs/performance.md).
+const projections = new WeakMap<User, PublicUser>();
+
+/**
+ * Projects a stored user onto the public shape (field-level output filtering,
+ * AZ-05). The result is frozen and shared between calls for the same user
+ * object: copy it before changing anything.
+ */
 export function toPublicUser(user: User): PublicUser {
-  return {
-    id: user.id,
-    username: user.username,
-    email: user.email,
-    emailVerified: user.emailVerified,
-    role: user.role,
-    blocked: user.blocked,
-    createdAt: new Date(user.createdAt).toISOString(),
-    lastLoginAt: user.lastLoginAt === null ? null : new Date(user.lastLoginAt).toISOString(),
-    mfa: { totp: false, passkeys: 0 },
-  };
+  let projected = projections.get(user);
+  if (projected === undefined) {
+    projected = Object.freeze({
+      id: user.id,
+      username: user.username,
+      email: user.email,
+      emailVerified: user.emailVerified,
+      role: user.role,
+      blocked: user.blocked,
+      createdAt: new Date(user.createdAt).toISOString(),
+      lastLoginAt: user.lastLoginAt === null ? null : new Date(user.lastLoginAt).toISOString(),
+      mfa: Object.freeze({ totp: false, passkeys: 0 }),
+    });
+    projections.set(user, projected);
+  }
+  return projected;
 }

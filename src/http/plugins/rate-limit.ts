@@ -31,16 +31,19 @@ function limitOf(request: FastifyRequest): RouteLimitName | null {
  */
 export const banFastPathPlugin = fp(
   async (app: FastifyInstance, opts: { bans: BanPolicy }) => {
-    app.addHook("onRequest", async (request) => {
-      let remaining: number;
-      try {
-        remaining = await opts.bans.banRemainingMs(request.ip);
-      } catch (err) {
-        // Health probes grant nothing, so they stay answerable when the ban store is down; everything else fails closed.
-        if (request.routeOptions.config.rateLimit === false && isGatehouseError(err, "unavailable")) return;
-        throw err;
-      }
-      if (remaining > 0) throw new GatehouseError("rate_limited", { retryAfter: remaining / 1000 });
+    const banned = (remainingMs: number) => new GatehouseError("rate_limited", { retryAfter: remainingMs / 1000 });
+    // Callback-style: with the in-process store the answer needs no promise (docs/performance.md).
+    app.addHook("onRequest", (request, _reply, done) => {
+      const now = opts.bans.banRemainingMsNow(request.ip);
+      if (now !== undefined) return done(now > 0 ? banned(now) : undefined);
+      opts.bans.banRemainingMs(request.ip).then(
+        (remaining) => done(remaining > 0 ? banned(remaining) : undefined),
+        (err: unknown) => {
+          // Health probes grant nothing, so they stay answerable when the ban store is down; everything else fails closed.
+          if (request.routeOptions.config.rateLimit === false && isGatehouseError(err, "unavailable")) return done();
+          done(err as Error);
+        },
+      );
     });
   },
   { name: "ban-fast-path" },
@@ -49,19 +52,35 @@ export const banFastPathPlugin = fp(
 /** Per-route limits; registered after the session plugin. */
 export const routeLimitsPlugin = fp(
   async (app: FastifyInstance, opts: { store: LimiterStore; bans: BanPolicy; limits: RouteLimits; clock: Clock }) => {
-    app.addHook("onRequest", async (request) => {
-      if (request.is404) return;
+    const { inProcess } = opts.store;
+
+    async function refuse(request: FastifyRequest, name: RouteLimitName, windowMs: number, now: number): Promise<never> {
+      const ua = request.headers["user-agent"];
+      await opts.bans.trip({ ip: request.ip, userAgent: typeof ua === "string" ? ua : "", requestId: request.id, limit: name });
+      throw new GatehouseError("rate_limited", { retryAfter: (windowMs - (now % windowMs)) / 1000 });
+    }
+
+    // Callback-style: an in-process counter under its limit answers without a promise.
+    app.addHook("onRequest", (request, _reply, done) => {
+      if (request.is404) return done();
       const name = limitOf(request);
-      if (name === null) return;
+      if (name === null) return done();
       const { limit, windowMs } = opts.limits[name];
       const who = !PER_IP.has(name) && request.auth ? `user:${request.auth.user.id}` : `ip:${request.ip}`;
+      const key = `route:${name}:${who}`;
       const now = opts.clock.now();
-      const count = await opts.store.hit(`route:${name}:${who}`, windowMs, now);
-      if (count > limit) {
-        const ua = request.headers["user-agent"];
-        await opts.bans.trip({ ip: request.ip, userAgent: typeof ua === "string" ? ua : "", requestId: request.id, limit: name });
-        throw new GatehouseError("rate_limited", { retryAfter: (windowMs - (now % windowMs)) / 1000 });
+      if (inProcess !== undefined) {
+        if (inProcess.hit(key, windowMs, now) <= limit) return done();
+        refuse(request, name, windowMs, now).catch((err: unknown) => done(err as Error));
+        return;
       }
+      opts.store
+        .hit(key, windowMs, now)
+        .then((count) => (count > limit ? refuse(request, name, windowMs, now) : undefined))
+        .then(
+          () => done(),
+          (err: unknown) => done(err as Error),
+        );
     });
   },
   { name: "route-limits", dependencies: ["session"] },

@@ -126,11 +126,29 @@ declare module "fastify" {
   }
 }
 
+/**
+ * Helmet headers that only matter to documents in old or specific browsers
+ * (IE's download and XSS filters, Flash/PDF cross-domain policies, DNS
+ * prefetching, origin-keyed agent clusters). HTML pages keep them; JSON,
+ * static and error answers go without them, since every header is written
+ * and checked on every response (docs/performance.md). HDR-03's set
+ * (X-Frame-Options, COOP, CORP, Permissions-Policy, nosniff) and the CSP,
+ * Referrer-Policy and HSTS stay on every response.
+ */
+const DOCUMENT_ONLY_HEADERS = ["Origin-Agent-Cluster", "X-DNS-Prefetch-Control", "X-Download-Options", "X-Permitted-Cross-Domain-Policies", "X-XSS-Protection"];
+
+/** The headers of every non-HTML response: {@link computeSecurityHeaders} without the document-only ones. */
+export function computeApiSecurityHeaders(secure: boolean): Record<string, string> {
+  const headers = computeSecurityHeaders(secure);
+  for (const name of DOCUMENT_ONLY_HEADERS) delete headers[name];
+  return headers;
+}
+
 /** Browser hardening headers on every response, errors and 404s included. */
 export const securityHeadersPlugin = fp(
   async (app: FastifyInstance, opts: { secure: boolean }) => {
     app.decorate("htmlSecurityHeaders", computeHtmlSecurityHeaders(opts.secure));
-    const headers = computeSecurityHeaders(opts.secure);
+    const headers = computeApiSecurityHeaders(opts.secure);
     const names = Object.keys(headers);
     app.addHook("onRequest", (_request, reply, done) => {
       for (const name of names) reply.header(name, headers[name]);

@@ -8,6 +8,9 @@ export const FORWARD_ROUTE = "/_gatehouse/forward";
 /** Where the built-in demo app lives on Gatehouse's own host when no upstream is configured. */
 export const DEMO_PREFIX = "/demo";
 
+/** How many distinct Host headers the router remembers the upstream of (a flood of made-up hosts only empties the memo). */
+const MEMO_HOSTS = 1024;
+
 /** What the router decided a raw request is about, before Fastify routes it. */
 export type ProxyTarget =
   | { kind: "upstream"; upstream: URL; uri: string; host: string }
@@ -67,9 +70,27 @@ export function createProxyRouting(options: ProxyRoutingOptions): ProxyRouting {
     return c !== null && portalHost !== null && c.hostname === portalHost.hostname;
   }
 
-  function upstreamOf(host: string): URL | null {
+  function resolveUpstream(host: string): URL | null {
     if (host === "" || isPortal(host)) return null;
     return options.gate.upstreamFor(host) ?? single;
+  }
+
+  // Every request asks about its Host header, and a deployment serves a handful of hosts:
+  // the answers are remembered until the rules change (a SIGHUP reload), at most MEMO_HOSTS of them.
+  const memo = new Map<string, URL | null>();
+  let memoRules = options.gate.rules();
+  function upstreamOf(host: string): URL | null {
+    const rules = options.gate.rules();
+    if (rules !== memoRules || memo.size >= MEMO_HOSTS) {
+      memo.clear();
+      memoRules = rules;
+    }
+    let upstream = memo.get(host);
+    if (upstream === undefined) {
+      upstream = resolveUpstream(host);
+      if (host.length <= 255) memo.set(host, upstream);
+    }
+    return upstream;
   }
 
   // Per-host upstreams can appear on a rules reload: the demo steps aside as soon as anything is proxied.

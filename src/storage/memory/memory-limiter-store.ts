@@ -1,4 +1,4 @@
-import { delayAfter, type AttemptResult, type Ban, type LimiterStore } from "../../core/rate-limit/limiter-store.js";
+import { delayAfter, type AttemptResult, type Ban, type InProcessLimiter, type LimiterStore } from "../../core/rate-limit/limiter-store.js";
 
 interface Entry {
   count: number;
@@ -34,15 +34,33 @@ export function createMemoryLimiterStore(maxKeys = 100_000): LimiterStore & { sw
     }
   }
 
-  return {
-    async hit(key, windowMs, now) {
+  const inProcess: InProcessLimiter = {
+    hit(key, windowMs, now) {
       const windowStart = now - (now % windowMs);
       const id = `${key}|${windowStart}`;
-      const entry = live(windows, id, now) ?? { count: 0, last: now, expiresAt: windowStart + windowMs };
-      entry.count++;
-      windows.set(id, entry);
-      bound(windows);
-      return entry.count;
+      let entry = live(windows, id, now);
+      if (entry === undefined) {
+        entry = { count: 0, last: now, expiresAt: windowStart + windowMs };
+        windows.set(id, entry);
+        bound(windows);
+      }
+      return ++entry.count;
+    },
+    bannedUntil(ip, now) {
+      const until = bans.get(ip);
+      if (until === undefined) return null;
+      if (until <= now) {
+        bans.delete(ip);
+        return null;
+      }
+      return until;
+    },
+  };
+
+  return {
+    inProcess,
+    async hit(key, windowMs, now) {
+      return inProcess.hit(key, windowMs, now);
     },
     async attempt(key, delays, now, ttlMs): Promise<AttemptResult> {
       const entry = live(regulators, key, now) ?? { count: 0, last: 0, expiresAt: 0 };
@@ -69,13 +87,7 @@ export function createMemoryLimiterStore(maxKeys = 100_000): LimiterStore & { sw
       bans.set(ip, until);
     },
     async bannedUntil(ip, now) {
-      const until = bans.get(ip);
-      if (until === undefined) return null;
-      if (until <= now) {
-        bans.delete(ip);
-        return null;
-      }
-      return until;
+      return inProcess.bannedUntil(ip, now);
     },
     async listBans(now) {
       const list: Ban[] = [];
