@@ -10,7 +10,7 @@ import { csrfPlugin } from "./plugins/csrf.js";
 import { jsonBodyPlugin } from "./plugins/json-body.js";
 import { banFastPathPlugin, routeLimitsPlugin } from "./plugins/rate-limit.js";
 import { requestContextPlugin } from "./plugins/request-context.js";
-import { securityHeadersPlugin } from "./plugins/security-headers.js";
+import { computeApiSecurityHeaders, securityHeadersPlugin } from "./plugins/security-headers.js";
 import { sessionPlugin } from "./plugins/session.js";
 import { sessionCookieName } from "./plugins/session-cookie.js";
 import { accountRoutes } from "./routes/account/account-routes.js";
@@ -76,7 +76,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   // Where Gatehouse's own paths live for this request: "" at the root, or the reserved prefix on a proxied host (src/http/proxy).
   app.decorateRequest("basePath", "");
   await app.register(proxyBasePathPlugin, { routing: proxyRouting });
-  await app.register(errorsPlugin);
+  await app.register(errorsPlugin, { browserHeaders: computeApiSecurityHeaders(config.secure) });
   if (config.accessLog) await app.register(accessLogPlugin);
   await app.register(requestContextPlugin);
   await app.register(securityHeadersPlugin, { secure: config.secure });

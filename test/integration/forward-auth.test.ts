@@ -27,6 +27,27 @@ describe.each(backendNames())("forward-auth endpoints (API.md Gateway, FWD-01..0
     expect(adm.headers["remote-groups"]).toBe("user,admin");
   });
 
+  it("clickjacking through a relayed answer: the 302, 401 and 403 a proxy may show the browser carry the hardening headers (HSTS included); an allow answer, read only by the proxy, carries just the identity", async () => {
+    const relayed = [
+      await ask(h, { uri: "/dashboard", accept: "text/html" }),
+      await ask(h, { uri: "/dashboard", accept: "application/json" }),
+      await ask(h, { uri: "/admin/panel", cookie: user.cookie }),
+      await h.gh.app.inject({ method: "GET", url: "/api/authz/forward-auth", remoteAddress: "203.0.113.50" }),
+      await h.gh.app.inject({ method: "GET", url: "/api/authz/no-such-endpoint", remoteAddress: PROXY }),
+    ];
+    expect(relayed.map((r) => r.statusCode)).toEqual([302, 401, 403, 403, 404]);
+    for (const res of relayed) {
+      expect(res.headers["x-frame-options"]).toBe("DENY");
+      expect(res.headers["x-content-type-options"]).toBe("nosniff");
+      expect(String(res.headers["content-security-policy"])).toContain("frame-ancestors 'none'");
+      expect(String(res.headers["strict-transport-security"])).toMatch(/max-age=63072000/);
+    }
+    const allowed = await ask(h, { uri: "/dashboard", cookie: user.cookie });
+    expect(allowed.statusCode).toBe(200);
+    expect(allowed.headers["x-frame-options"]).toBeUndefined();
+    expect(allowed.headers["content-security-policy"]).toBeUndefined();
+  });
+
   it("bypass for an anonymous request → 200 with the four headers present and empty", async () => {
     const res = await ask(h, { uri: "/public/logo.png" });
     expect(res.statusCode).toBe(200);

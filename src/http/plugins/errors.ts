@@ -54,11 +54,18 @@ export function toPublicError(err: unknown, request: FastifyRequest): GatehouseE
   return new GatehouseError("internal");
 }
 
-/** The one error handler, the 404/405 handler and a JSON client-error answer. */
+/**
+ * The one error handler, the 404/405 handler and a JSON client-error answer.
+ * `browserHeaders` go on every error that does not carry them yet (the
+ * forward-auth routes set them only on the answers a proxy may relay).
+ */
 export const errorsPlugin = fp(
-  async (app: FastifyInstance) => {
-    app.setErrorHandler((err, request, reply) => sendError(reply, toPublicError(err, request)));
+  async (app: FastifyInstance, opts: { browserHeaders: Readonly<Record<string, string>> }) => {
+    const guard = Object.keys(opts.browserHeaders)[0] ?? "";
+    const hardened = (reply: FastifyReply) => (reply.hasHeader(guard) ? reply : reply.headers(opts.browserHeaders));
+    app.setErrorHandler((err, request, reply) => sendError(hardened(reply), toPublicError(err, request)));
     app.setNotFoundHandler((request, reply) => {
+      hardened(reply);
       const err = new GatehouseError(KNOWN_METHODS.has(request.method) ? "not_found" : "method_not_allowed");
       // A person following a dead link gets a page with a way back; API clients keep the JSON error.
       if (isBrowserNavigation(request) && !request.url.startsWith(`${request.basePath}/api/`)) return sendErrorPage(request, reply, err);

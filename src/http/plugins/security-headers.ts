@@ -144,13 +144,21 @@ export function computeApiSecurityHeaders(secure: boolean): Record<string, strin
   return headers;
 }
 
-/** Browser hardening headers on every response, errors and 404s included. */
+/**
+ * Forward-auth answers go to the proxy that asked, not to a browser: they set
+ * the browser headers themselves, and only on the answers a proxy may relay
+ * (401, 302, 403); an allow answer carries only the `Remote-*` identity.
+ */
+export const FORWARD_AUTH_PREFIX = "/api/authz/";
+
+/** Browser hardening headers on every response, errors and 404s included (forward-auth sets its own, see {@link FORWARD_AUTH_PREFIX}). */
 export const securityHeadersPlugin = fp(
   async (app: FastifyInstance, opts: { secure: boolean }) => {
     app.decorate("htmlSecurityHeaders", computeHtmlSecurityHeaders(opts.secure));
     const headers = computeApiSecurityHeaders(opts.secure);
     const names = Object.keys(headers);
-    app.addHook("onRequest", (_request, reply, done) => {
+    app.addHook("onRequest", (request, reply, done) => {
+      if (request.url.startsWith(FORWARD_AUTH_PREFIX)) return done();
       for (const name of names) reply.header(name, headers[name]);
       done();
     });

@@ -7,6 +7,7 @@ import { createNetworkSet } from "../../../gateway/network-set.js";
 import type { Config } from "../../../config/config.js";
 import type { SessionService } from "../../../core/sessions/session-service.js";
 import type { User } from "../../../core/users/user.js";
+import { computeApiSecurityHeaders } from "../../plugins/security-headers.js";
 import { readSsoToken } from "../../plugins/session-cookie.js";
 import { originalRequest, type Flavour } from "./original-request.js";
 
@@ -76,7 +77,9 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
     return sso === null ? null : ((await deps.sessions.validate(sso))?.user ?? null);
   };
 
-  const deny = (reply: FastifyReply) => reply.code(403).header("content-type", "application/json; charset=utf-8").send(FORBIDDEN);
+  // The browser headers of every other response, on the answers a proxy may relay to the browser (not on an allow).
+  const browserHeaders = computeApiSecurityHeaders(deps.config.secure);
+  const deny = (reply: FastifyReply) => reply.code(403).headers(browserHeaders).header("content-type", "application/json; charset=utf-8").send(FORBIDDEN);
 
   const handler = (flavour: Flavour) => async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header("cache-control", "no-store");
@@ -99,7 +102,7 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
         return reply.code(200).send();
       }
       case "unauthenticated":
-        reply.header("location", decision.loginUrl);
+        reply.headers(browserHeaders).header("location", decision.loginUrl);
         if (flavour === "forward-auth" && isBrowserNavigation(original.method, request.headers.accept)) return reply.code(302).send();
         return reply.code(401).header("content-type", "application/json; charset=utf-8").send(UNAUTHENTICATED);
       case "forbidden":
