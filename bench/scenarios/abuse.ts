@@ -1,6 +1,6 @@
 import autocannon from "autocannon";
 import { cannon, checkOnce, summarize, measureLoad } from "../lib/load.js";
-import { withServer } from "../lib/servers.js";
+import { runScript, withServer } from "../lib/servers.js";
 import type { Row } from "../lib/report.js";
 import { BENCH_ORIGIN, UNLIMITED_API, type Scenario } from "./scenario.js";
 
@@ -11,6 +11,8 @@ import { BENCH_ORIGIN, UNLIMITED_API, type Scenario } from "./scenario.js";
  * header), so per-IP limits and bans never trigger and every attempt that is
  * admitted costs a full Argon2id verification: this measures load shedding.
  * All other limits are the shipped defaults, except the per-user API limit.
+ * The flood runs in its own process: the measured client must not share an
+ * event loop with the attacker, or its own timestamps would carry the flood.
  */
 export const loginFlood: Scenario = {
   id: "flood",
@@ -41,7 +43,7 @@ export const loginFlood: Scenario = {
       await cannon(me, ctx, ctx.warmup);
       const quiet: autocannon.Result[] = [];
       const loaded: autocannon.Result[] = [];
-      const floods: autocannon.Result[] = [];
+      const floods: FloodResult[] = [];
       for (let round = 0; round < ctx.rounds; round++) {
         quiet.push(await cannon(me, ctx, ctx.duration));
         // Each flood request comes from its own address (X-Forwarded-For from the trusted proxy).
@@ -55,8 +57,8 @@ export const loginFlood: Scenario = {
       const q = summarize(quiet, 200, "quiet /me");
       const l = summarize(loaded, 200, "/me during the flood");
       const codes: Record<string, number> = {};
-      for (const f of floods) for (const [code, st] of Object.entries(f.statusCodeStats ?? {})) codes[code] = (codes[code] ?? 0) + (st.count ?? 0);
-      const perSecond = Math.round(floods.reduce((a, f) => a + f.requests.average, 0) / floods.length);
+      for (const f of floods) for (const [code, count] of Object.entries(f.codes)) codes[code] = (codes[code] ?? 0) + count;
+      const perSecond = Math.round(floods.reduce((a, f) => a + f.perSecond, 0) / floods.length);
       return [
         { id: "quiet-me", title: "GET /api/auth/me, 10 conns, no flood", ...q, rssMb: s.rssMb() },
         {
@@ -72,29 +74,18 @@ export const loginFlood: Scenario = {
     }),
 };
 
-/** A wrong-password flood from a fresh client IP per request. */
-async function floodRun(url: string, connections: number, seconds: number) {
-  let n = 0;
-  return autocannon({
-    url,
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: BENCH_ORIGIN },
-        setupRequest: (req) => {
-          n++;
-          const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
-          return {
-            ...req,
-            headers: { ...req.headers, "x-forwarded-for": ip },
-            body: JSON.stringify({ username: `flood${n}`, password: "wrong-password-123" }),
-          };
-        },
-      },
-    ],
-  });
+/** What the flood process reports. */
+interface FloodResult {
+  perSecond: number;
+  codes: Record<string, number>;
+}
+
+/** A wrong-password flood from a fresh client IP per request, run by its own process (bench/servers/login-flood.ts). */
+async function floodRun(url: string, connections: number, seconds: number): Promise<FloodResult> {
+  const lines = await runScript("login-flood", { FLOOD_URL: url, FLOOD_CONNECTIONS: String(connections), FLOOD_SECONDS: String(seconds), FLOOD_ORIGIN: BENCH_ORIGIN });
+  const line = lines.find((l) => l.startsWith("RESULT "));
+  if (!line) throw new Error("the login flood printed no result");
+  return JSON.parse(line.slice(7)) as FloodResult;
 }
 
 /** Rejection of a banned IP (the ban fast path, before any parsing) vs bare Fastify. */

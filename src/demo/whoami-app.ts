@@ -1,8 +1,8 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { WebSocketServer } from "ws";
 import { identityOf, whoamiPage } from "./whoami-page.js";
+import { ws } from "../http/proxy/websocket-proxy.js";
 
 /** The header carrying the per-process key Gatehouse adds to every request it forwards to the demo. */
 export const DEMO_KEY_HEADER = "x-gatehouse-demo-key";
@@ -61,7 +61,7 @@ export async function startWhoamiApp(options: { portalPrefix?: string } = {}): P
     if (!keyMatches(req.headers[DEMO_KEY_HEADER], key)) return send(res, 403, "text/plain; charset=utf-8", "Only Gatehouse may call the demo app\n");
     handle(req, res, portalPrefix);
   });
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new (ws().WebSocketServer)({ noServer: true });
   server.on("upgrade", (req: IncomingMessage, socket, head) => {
     const path = (req.url ?? "/").split("?")[0];
     if (!keyMatches(req.headers[DEMO_KEY_HEADER], key) || path !== "/demo/ws") {

@@ -1,5 +1,15 @@
-import safeRegex from "safe-regex2";
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from "yaml";
+import { createRequire } from "node:module";
+import type * as Yaml from "yaml";
+import type { Node, Pair, YAMLMap } from "yaml";
+
+// The YAML parser and the ReDoS check are loaded with the first rules file, not at start:
+// most deployments of the embedded default have no rules file, and they cost memory (docs/performance.md).
+const require = createRequire(import.meta.url);
+let loaded: { yaml: typeof Yaml; safeRegex: (re: RegExp | string) => boolean } | null = null;
+const lib = () => (loaded ??= { yaml: require("yaml") as typeof Yaml, safeRegex: require("safe-regex2") as (re: RegExp | string) => boolean });
+const isMap = (node: unknown): node is YAMLMap => lib().yaml.isMap(node);
+const isScalar = (node: unknown): node is Yaml.Scalar => lib().yaml.isScalar(node);
+const isSeq = (node: unknown): node is Yaml.YAMLSeq => lib().yaml.isSeq(node);
 import type { AccessRule, AccessRules, DomainPattern, Policy, ResourcePattern, Subject } from "../core/gateway/access-rules.js";
 import { ROLES, type Role } from "../core/users/user.js";
 import { createNetworkSet, networkProblem } from "./network-set.js";
@@ -40,8 +50,8 @@ type Problems = string[];
  * problem with its line; never echoes a value that could be a secret.
  */
 export function parseRulesFile(text: string): AccessRules {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const lines = new (lib().yaml.LineCounter)();
+  const doc = lib().yaml.parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const problems: Problems = [];
   const at = (node: Node | Pair | null | undefined): string => {
     const range = node && "range" in node ? node.range : node && "key" in node && isScalar(node.key) ? node.key.range : undefined;
@@ -225,7 +235,7 @@ function compileResource(source: string, node: Node, problems: Problems, at: At)
     problems.push(`${at(node)}: resource \`${source.slice(0, 80)}\` is not a valid regular expression`);
     return null;
   }
-  if (!safeRegex(re)) {
+  if (!lib().safeRegex(re)) {
     problems.push(`${at(node)}: resource \`${source.slice(0, 80)}\` may backtrack catastrophically (nested repetition); rewrite it`);
     return null;
   }

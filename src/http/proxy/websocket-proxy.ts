@@ -1,8 +1,16 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocket, WebSocketServer, type RawData } from "ws";
+import { createRequire } from "node:module";
+import type { RawData, WebSocket } from "ws";
+import type * as Ws from "ws";
 import type { AccessRequest } from "../../core/gateway/access-decision.js";
 import type { OpenSockets } from "./open-sockets.js";
+
+// `ws` is loaded with the first WebSocket upgrade, not at start (docs/performance.md).
+const require = createRequire(import.meta.url);
+let wsLib: typeof Ws | null = null;
+/** The `ws` module, loaded on first use. */
+export const ws = (): typeof Ws => (wsLib ??= require("ws") as typeof Ws);
 
 /** What one authorized WebSocket upgrade is forwarded as. */
 export interface WebSocketForward {
@@ -50,8 +58,8 @@ function sendableCode(code: number): number {
 }
 
 function relayClose(to: WebSocket, code: number, reason: Buffer): void {
-  if (to.readyState === WebSocket.OPEN) to.close(sendableCode(code), reason.length <= 123 ? reason : undefined);
-  else if (to.readyState === WebSocket.CONNECTING) to.terminate();
+  if (to.readyState === to.OPEN) to.close(sendableCode(code), reason.length <= 123 ? reason : undefined);
+  else if (to.readyState === to.CONNECTING) to.terminate();
 }
 
 /**
@@ -62,12 +70,14 @@ function relayClose(to: WebSocket, code: number, reason: Buffer): void {
  */
 export function createWebSocketProxy(options: { sockets: OpenSockets; maxPayload: number; onError(err: unknown): void }) {
   const chosen = new WeakMap<IncomingMessage, string>();
-  const wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    maxPayload: options.maxPayload,
-    handleProtocols: (_protocols, req) => chosen.get(req) || false,
-  });
+  let server: Ws.WebSocketServer | null = null;
+  const wss = (): Ws.WebSocketServer =>
+    (server ??= new (ws().WebSocketServer)({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: options.maxPayload,
+      handleProtocols: (_protocols, req) => chosen.get(req) || false,
+    }));
 
   function forward(f: WebSocketForward): void {
     if (!f.uri.startsWith("/")) return refuseUpgrade(f.socket, 400, "invalid_request", "The request is invalid");
@@ -75,7 +85,7 @@ export function createWebSocketProxy(options: { sockets: OpenSockets; maxPayload
     const offered = f.raw.headers["sec-websocket-protocol"];
     const protocols = typeof offered === "string" ? offered.split(",").map((p) => p.trim()).filter((p) => p.length > 0) : [];
     let opened = false;
-    const upstream = new WebSocket(target, protocols, {
+    const upstream = new (ws().WebSocket)(target, protocols, {
       headers: f.headers as Record<string, string>,
       perMessageDeflate: false,
       handshakeTimeout: 10_000,
@@ -105,14 +115,14 @@ export function createWebSocketProxy(options: { sockets: OpenSockets; maxPayload
       const early: { data: RawData; binary: boolean }[] = [];
       const queue = (data: RawData, binary: boolean): void => void early.push({ data, binary });
       upstream.on("message", queue);
-      wss.handleUpgrade(f.raw, f.socket, f.head, (client) => {
+      wss().handleUpgrade(f.raw, f.socket, f.head, (client) => {
         upstream.off("message", queue);
         for (const m of early) client.send(m.data, { binary: m.binary });
         client.on("message", (data, binary) => {
-          if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary });
+          if (upstream.readyState === upstream.OPEN) upstream.send(data, { binary });
         });
         upstream.on("message", (data, binary) => {
-          if (client.readyState === WebSocket.OPEN) client.send(data, { binary });
+          if (client.readyState === client.OPEN) client.send(data, { binary });
         });
         client.on("close", (code, reason) => relayClose(upstream, code, reason));
         upstream.on("close", (code, reason) => relayClose(client, code, reason));
@@ -127,7 +137,7 @@ export function createWebSocketProxy(options: { sockets: OpenSockets; maxPayload
     forward,
     close(): void {
       options.sockets.closeAll();
-      wss.close();
+      server?.close();
     },
   };
 }

@@ -1,8 +1,11 @@
 import type { IncomingMessage } from "node:http";
-import busboy from "busboy";
+import { createRequire } from "node:module";
+import type busboy from "busboy";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { GatehouseError } from "../../../../core/errors.js";
 import { MAX_FORM_FIELDS, type FormBody } from "../../../../web/form.js";
+
+const require = createRequire(import.meta.url);
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 const uploads = new WeakMap<FastifyRequest, Buffer>();
@@ -38,7 +41,8 @@ export function acceptSingleFileUpload(app: FastifyInstance, fileField: string, 
     };
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: request.headers, limits: { files: 1, fileSize: maxBytes, fields: MAX_FORM_FIELDS, fieldSize: 8 * 1024, parts: MAX_FORM_FIELDS + 1 } });
+      // Loaded with the first upload (a backup restore), not at start (docs/performance.md).
+      bb = (require("busboy") as typeof busboy)({ headers: request.headers, limits: { files: 1, fileSize: maxBytes, fields: MAX_FORM_FIELDS, fieldSize: 8 * 1024, parts: MAX_FORM_FIELDS + 1 } });
     } catch {
       payload.resume();
       return done(new GatehouseError("invalid_request"));
