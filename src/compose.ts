@@ -132,7 +132,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     random,
     lifetimes: config.sessions,
   });
-  const hasher = createBoundedHasher(options.hasher ?? createArgon2Hasher(), config.hashing);
+  // Argon2id on its own low-priority threads, one per hashing slot (src/core/passwords/argon2-threads.ts).
+  const argon2 = options.hasher ? null : createArgon2Hasher(undefined, { threads: config.hashing.maxInFlight });
+  const hasher = createBoundedHasher(options.hasher ?? argon2!, config.hashing);
   const accounts = createAccountService({
     users: stores.users,
     sessions,
@@ -242,6 +244,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     async close() {
       await app.close();
       await mail.close();
+      await argon2?.close();
       await database.close();
       redis?.disconnect();
     },

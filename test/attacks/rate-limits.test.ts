@@ -136,6 +136,8 @@ describe.each(limiterBackendNames())("attack: rate limits and automated bans (sq
     for (const r of shed) {
       expectErrorBody(r, 503, "overloaded");
       expect(retryAfter(r)).toBeGreaterThanOrEqual(1);
+      // The flood's keep-alive connection is closed with the refusal: the next attempt pays for a new connection.
+      expect(r.headers.connection).toBe("close");
     }
   });
 

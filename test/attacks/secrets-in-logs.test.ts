@@ -10,7 +10,8 @@ const canary = (label: string) => `canary-${label}-${randomBytes(12).toString("h
 describe.each(backendNames())("attack: secrets harvested from logs (%s)", (backend) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness(backend);
+    // With the per-request access log on, so every request of the life cycle leaves a line to search.
+    h = await startHarness(backend, { ACCESS_LOG: "true" });
   });
   afterAll(async () => h?.close());
 

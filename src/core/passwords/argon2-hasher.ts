@@ -1,4 +1,5 @@
 import { hash, verify, type Algorithm } from "@node-rs/argon2";
+import { createArgon2Threads } from "./argon2-threads.js";
 
 /** `Algorithm.Argon2id` (an ambient const enum, so spelled as its value). */
 const ARGON2ID = 2 as Algorithm;
@@ -19,26 +20,35 @@ export const defaultArgon2Params: Argon2Params = { memoryCost: 19456, timeCost: 
 
 /**
  * A {@link PasswordHasher} using Argon2id from `@node-rs/argon2` (16-byte
- * salt, 32-byte tag, PHC strings). Verification runs on the libuv pool.
+ * salt, 32-byte tag, PHC strings). With `threads`, hashing runs on that many
+ * dedicated low-priority threads (argon2-threads.ts), so a login flood cannot
+ * take CPU from the event loop; without, on the libuv pool.
  */
-export function createArgon2Hasher(params: Argon2Params = defaultArgon2Params): PasswordHasher {
-  const options = { algorithm: ARGON2ID, outputLen: 32, ...params };
+export function createArgon2Hasher(params: Argon2Params = defaultArgon2Params, options: { threads?: number } = {}): PasswordHasher & { close(): Promise<void> } {
+  const hashOptions = { algorithm: ARGON2ID, outputLen: 32, ...params };
+  const pool = options.threads === undefined ? null : createArgon2Threads(options.threads);
+  const doHash = (password: string): Promise<string> =>
+    pool ? (pool.run({ op: "hash", password, options: hashOptions }) as Promise<string>) : hash(password, hashOptions);
+  const doVerify = async (phc: string, password: string): Promise<boolean> => {
+    try {
+      return pool ? (await pool.run({ op: "verify", phc, password })) === true : await verify(phc, password);
+    } catch {
+      return false;
+    }
+  };
   let dummy: Promise<string> | null = null;
   const current = `$argon2id$v=19$m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}$`;
   return {
-    hash: (password) => hash(password, options),
+    hash: doHash,
     async verify(phc, password) {
       if (!phc.startsWith("$argon2")) return false;
-      try {
-        return await verify(phc, password);
-      } catch {
-        return false;
-      }
+      return doVerify(phc, password);
     },
     needsRehash: (phc) => !phc.startsWith(current),
     async verifyDummy(password) {
-      dummy ??= hash("gatehouse-dummy-password-for-timing", options);
-      await verify(await dummy, password).catch(() => false);
+      dummy ??= doHash("gatehouse-dummy-password-for-timing");
+      await doVerify(await dummy, password);
     },
+    close: async () => pool?.close(),
   };
 }

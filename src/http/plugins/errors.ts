@@ -19,6 +19,9 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 /** Sends the `{error, code}` body of API.md for a registered code. */
 export function sendError(reply: FastifyReply, err: GatehouseError): FastifyReply {
   if (err.retryAfter !== undefined) reply.header("Retry-After", String(Math.max(1, Math.ceil(err.retryAfter))));
+  // Shedding load (AUTH-12): the client's keep-alive connection is closed too, so a flood pays a new
+  // connection per attempt instead of queueing the next one at once (Envoy's overload "disable keepalive").
+  if (err.code === "overloaded") reply.header("Connection", "close");
   const body: { error: string; code: string; fields?: string[] } = { error: err.message, code: err.code };
   if (err.fields && err.fields.length > 0) body.fields = err.fields;
   return reply.code(err.status).type("application/json; charset=utf-8").send(body);

@@ -1,0 +1,100 @@
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+
+/** One Argon2 operation for a hashing thread. */
+export type Argon2Job =
+  | { op: "hash"; password: string; options: Record<string, number> }
+  | { op: "verify"; phc: string; password: string };
+
+/** Runs Argon2 jobs off the event loop. */
+export interface Argon2Threads {
+  run(job: Argon2Job): Promise<string | boolean>;
+  /** Stops the threads (pending jobs fail). */
+  close(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The hashing thread's code, a plain CommonJS string (an `eval` worker) so
+ * it runs unchanged under tsx, the compiled build and the test runner. The
+ * thread first lowers its own scheduling priority to the lowest (nice 19;
+ * Linux applies a thread id's priority to that thread alone): when the
+ * event loop and a hash want the same core, the event loop wins, so
+ * signed-in requests keep their latency during a login flood while an idle
+ * core still hashes at full speed (docs/performance.md).
+ */
+const THREAD_CODE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const argon2 = require(workerData.argon2);
+try {
+  const tid = Number(require("node:fs").readlinkSync("/proc/thread-self").split("/").pop());
+  if (Number.isInteger(tid) && tid > 0) require("node:os").setPriority(tid, 19);
+} catch {}
+parentPort.on("message", (job) => {
+  let result;
+  try {
+    result = job.op === "hash" ? argon2.hashSync(job.password, job.options) : argon2.verifySync(job.phc, job.password);
+  } catch {
+    result = job.op === "hash" ? null : false;
+  }
+  parentPort.postMessage({ id: job.id, result });
+});
+`;
+
+/**
+ * A pool of `size` hashing threads running `@node-rs/argon2` synchronously,
+ * each at the lowest OS priority. Threads start with the first job and do
+ * not keep the process alive. Callers bound the concurrency themselves
+ * (BoundedHasher); a job goes to the thread with the fewest pending jobs.
+ */
+export function createArgon2Threads(size: number): Argon2Threads {
+  const argon2 = require.resolve("@node-rs/argon2");
+  interface Thread {
+    worker: Worker;
+    pending: Map<number, { resolve(v: string | boolean): void; reject(e: Error): void }>;
+  }
+  let threads: Thread[] | null = null;
+  let nextId = 0;
+
+  function spawn(): Thread {
+    const worker = new Worker(THREAD_CODE, { eval: true, workerData: { argon2 } });
+    worker.unref();
+    const thread: Thread = { worker, pending: new Map() };
+    worker.on("message", (msg: { id: number; result: string | boolean | null }) => {
+      const waiter = thread.pending.get(msg.id);
+      if (!waiter) return;
+      thread.pending.delete(msg.id);
+      if (msg.result === null) waiter.reject(new Error("hashing failed"));
+      else waiter.resolve(msg.result);
+    });
+    const failAll = (err: Error) => {
+      for (const waiter of thread.pending.values()) waiter.reject(err);
+      thread.pending.clear();
+    };
+    worker.on("error", failAll);
+    worker.on("exit", () => {
+      failAll(new Error("hashing thread stopped"));
+      // A thread that died is replaced; after close() there is nothing to replace.
+      if (threads) threads = threads.map((t) => (t === thread ? spawn() : t));
+    });
+    return thread;
+  }
+
+  return {
+    run(job) {
+      threads ??= Array.from({ length: Math.max(1, size) }, spawn);
+      const thread = threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        thread.pending.set(id, { resolve, reject });
+        thread.worker.postMessage({ ...job, id });
+      });
+    },
+    async close() {
+      const running = threads ?? [];
+      threads = null;
+      await Promise.all(running.map((t) => t.worker.terminate()));
+    },
+  };
+}
