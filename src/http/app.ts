@@ -26,7 +26,7 @@ import { forwardAuthRoutes } from "./routes/authz/forward-auth-routes.js";
 import { settingsRoutes } from "./routes/admin/settings-routes.js";
 import { backupRoutes } from "./routes/admin/backup-routes.js";
 import { webRoutes } from "./routes/web/web-routes.js";
-import { createProxyRouting } from "./proxy/proxy-routing.js";
+import { createProxyRouting, FORWARD_ROUTE } from "./proxy/proxy-routing.js";
 import { proxyBasePathPlugin, reverseProxyPlugin } from "./proxy/reverse-proxy-plugin.js";
 import type { AppDeps, RouteEntry } from "./types.js";
 
@@ -79,7 +79,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   await app.register(errorsPlugin, { browserHeaders: computeApiSecurityHeaders(config.secure) });
   if (config.accessLog) await app.register(accessLogPlugin);
   await app.register(requestContextPlugin);
-  await app.register(securityHeadersPlugin, { secure: config.secure });
+  await app.register(securityHeadersPlugin, { secure: config.secure, proxiedRoute: FORWARD_ROUTE });
   await app.register(banFastPathPlugin, { bans: deps.bans });
   await app.register(jsonBodyPlugin);
   await app.register(cookie, { hook: false });

@@ -151,15 +151,25 @@ export function computeApiSecurityHeaders(secure: boolean): Record<string, strin
  */
 export const FORWARD_AUTH_PREFIX = "/api/authz/";
 
+/**
+ * The headers a reverse-proxied answer gets from Gatehouse: the app sends its
+ * own page policy (CSP, framing, isolation), and these stay as defaults. The
+ * proxy's own refusals (401, 403, 413, 502…) get the full set.
+ */
+const PROXIED_DEFAULTS: ReadonlySet<string> = new Set(["Strict-Transport-Security", "X-Content-Type-Options", "Referrer-Policy"]);
+
 /** Browser hardening headers on every response, errors and 404s included (forward-auth sets its own, see {@link FORWARD_AUTH_PREFIX}). */
 export const securityHeadersPlugin = fp(
-  async (app: FastifyInstance, opts: { secure: boolean }) => {
+  async (app: FastifyInstance, opts: { secure: boolean; proxiedRoute: string }) => {
     app.decorate("htmlSecurityHeaders", computeHtmlSecurityHeaders(opts.secure));
     const headers = computeApiSecurityHeaders(opts.secure);
     const names = Object.keys(headers);
+    // A proxied app's answer keeps its own page policy; only these stay as defaults under it.
+    const proxiedNames = names.filter((name) => PROXIED_DEFAULTS.has(name));
     app.addHook("onRequest", (request, reply, done) => {
-      if (request.url.startsWith(FORWARD_AUTH_PREFIX)) return done();
-      for (const name of names) reply.header(name, headers[name]);
+      const url = request.url;
+      if (url.startsWith(FORWARD_AUTH_PREFIX)) return done();
+      for (const name of url === opts.proxiedRoute ? proxiedNames : names) reply.header(name, headers[name]);
       done();
     });
   },

@@ -12,6 +12,7 @@ import { DEMO_KEY_HEADER, startWhoamiApp, type WhoamiApp } from "../../demo/whoa
 import { isBrowserNavigation, sendErrorPage } from "../error-page.js";
 import { firstHeader } from "../origin.js";
 import { sendError, toPublicError } from "../plugins/errors.js";
+import { computeApiSecurityHeaders } from "../plugins/security-headers.js";
 import { clearSessionCookie, readSessionToken, readSsoToken, sessionCookieName } from "../plugins/session-cookie.js";
 import type { AppDeps } from "../types.js";
 import { forwardHeaders, responseHeaders } from "./forward-headers.js";
@@ -35,19 +36,6 @@ declare module "fastify" {
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-/** Gatehouse's own page hardening is for Gatehouse's pages: a proxied app sends its own (HSTS, nosniff and Referrer-Policy stay as defaults). */
-const PORTAL_ONLY_HEADERS = [
-  "content-security-policy",
-  "cross-origin-opener-policy",
-  "cross-origin-resource-policy",
-  "origin-agent-cluster",
-  "x-dns-prefetch-control",
-  "x-download-options",
-  "x-frame-options",
-  "x-permitted-cross-domain-policies",
-  "x-xss-protection",
-  "permissions-policy",
-];
 
 interface Upgrade {
   socket: Duplex;
@@ -98,6 +86,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
   const { config, gate, sessions } = opts.deps;
   const cookieName = sessionCookieName(config);
   const prefix = config.proxy.pathPrefix;
+  const browserHeaders = computeApiSecurityHeaders(config.secure);
   // Demo mode without a rules file: the demo's own rules (/demo/admin for admins, /demo/ for anyone signed in).
   if (config.configFile === null && config.upstreamUrl === null) gate.replaceRules(demoAccessRules(config.publicUrl));
   if (config.upstreamUrl !== null && config.configFile === null) {
@@ -160,9 +149,10 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
         request.log.error({ err }, "reverse proxy: cannot decide; refusing");
         refusal = new GatehouseError("unavailable", { retryAfter: 5 });
       }
-      // A person in a browser gets the portal's error page (403 "Not allowed"…), an API client the JSON body.
+      // A person in a browser gets the portal's error page (403 "Not allowed"…), an API client the JSON body,
+      // with the full browser header set (a forwarded answer gets only the proxied defaults, see security-headers.ts).
       if (upgrades.get(request.raw) === undefined && isBrowserNavigation(request)) return sendErrorPage(request, reply, refusal);
-      return sendError(reply, refusal);
+      return sendError(reply.headers(browserHeaders), refusal);
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const target = opts.routing.targetOf(request.raw);
@@ -251,7 +241,6 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
         request.body = pipeline(request.body, counter, () => undefined);
       }
 
-      for (const name of PORTAL_ONLY_HEADERS) reply.removeHeader(name);
       return reply.from(target.uri, {
         getUpstream: () => upstream.origin,
         retryDelay: () => null,
@@ -260,6 +249,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
         onError: (errorReply, { error }) => {
           const out = errorReply as unknown as FastifyReply;
           // The rest of an oversized body is not read: the connection closes after the answer.
+          out.headers(browserHeaders);
           if (tooLarge) return void sendError(out.header("Connection", "close"), new GatehouseError("payload_too_large"));
           request.log.warn({ err: error }, "reverse proxy: upstream failed");
           const status = (error as { statusCode?: number }).statusCode;
