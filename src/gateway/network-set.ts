@@ -33,3 +33,29 @@ export function createNetworkSet(entries: readonly string[]): NetworkSet {
     },
   };
 }
+
+/** Longest textual IP address (IPv4-mapped IPv6 with a zone-free form): anything longer is not an address. */
+const MAX_IP_TEXT = 45;
+
+/**
+ * Membership in `entries` for peer addresses, remembered per address: the
+ * peers asking are a handful of proxies, and the answer is needed several
+ * times per request (client IP resolution, forward-auth). At most 1,024
+ * answers are kept (a flood of made-up `X-Forwarded-For` entries only
+ * empties the memo); a string too long to be an address is never kept.
+ */
+export function createTrustedPeers(entries: readonly string[]): (ip: string) => boolean {
+  const set = createNetworkSet(entries);
+  const known = new Map<string, boolean>();
+  return (ip) => {
+    let trusted = known.get(ip);
+    if (trusted === undefined) {
+      trusted = set.contains(ip);
+      if (ip.length <= MAX_IP_TEXT) {
+        if (known.size >= 1024) known.clear();
+        known.set(ip, trusted);
+      }
+    }
+    return trusted;
+  };
+}

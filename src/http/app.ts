@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import cookie from "@fastify/cookie";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { deriveKey } from "../core/crypto/derive-key.js";
+import { createTrustedPeers } from "../gateway/network-set.js";
 import { accessLogPlugin } from "../logging/access-log.js";
 import { lazyChildLoggerFactory } from "../logging/lazy-child-logger.js";
 import { GatehouseLogController } from "../logging/log-controller.js";
@@ -47,7 +48,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    // The same CIDR check as Fastify's list form, remembered per peer: `request.ip` re-resolves on every read.
+    trustProxy: config.trustedProxies.length > 0 ? createTrustedPeers(config.trustedProxies) : false,
     return503OnClosing: true,
     // A request (headers and body) must arrive within 30 s: slow-body attacks time out (INP-04).
     requestTimeout: 30_000,

@@ -3,7 +3,7 @@ import type { AccessGate } from "../../../core/gateway/access-decision.js";
 import type { AuditLog } from "../../../core/audit/audit-log.js";
 import type { Clock } from "../../../core/clock.js";
 import { createDenialSampler } from "../../../core/gateway/denial-sampler.js";
-import { createNetworkSet } from "../../../gateway/network-set.js";
+import { createTrustedPeers } from "../../../gateway/network-set.js";
 import type { Config } from "../../../config/config.js";
 import type { SessionService } from "../../../core/sessions/session-service.js";
 import type { User } from "../../../core/users/user.js";
@@ -40,18 +40,7 @@ function isBrowserNavigation(method: string, accept: string | undefined): boolea
  * every protected app); denials are audited, sampled per client and host.
  */
 export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthDeps): Promise<void> {
-  const trustedSet = createNetworkSet(deps.config.trustedProxies);
-  // The peers are a handful of proxies: remember the answer instead of parsing the address on every sub-request.
-  const trustedPeers = new Map<string, boolean>();
-  const trusted = (peer: string): boolean => {
-    let known = trustedPeers.get(peer);
-    if (known === undefined) {
-      known = trustedSet.contains(peer);
-      if (trustedPeers.size >= 1024) trustedPeers.clear();
-      trustedPeers.set(peer, known);
-    }
-    return known;
-  };
+  const trusted = createTrustedPeers(deps.config.trustedProxies);
   const sampler = createDenialSampler({ clock: deps.clock });
 
   const audit = (request: FastifyRequest, what: string, key: string, details: Record<string, string | number>, userId: string | null = null) => {
