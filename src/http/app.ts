@@ -12,7 +12,7 @@ import { jsonBodyPlugin } from "./plugins/json-body.js";
 import { banFastPathPlugin, routeLimitsPlugin } from "./plugins/rate-limit.js";
 import { requestContextPlugin } from "./plugins/request-context.js";
 import { computeApiSecurityHeaders, securityHeadersPlugin } from "./plugins/security-headers.js";
-import { sessionPlugin } from "./plugins/session.js";
+import { accessRefusalPlugin, sessionPlugin } from "./plugins/session.js";
 import { sessionCookieName } from "./plugins/session-cookie.js";
 import { accountRoutes } from "./routes/account/account-routes.js";
 import { tokenRoutes } from "./routes/account/token-routes.js";
@@ -92,6 +92,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   });
   await app.register(sessionPlugin, { sessions: deps.sessions, tokens: deps.tokens, config });
   await app.register(routeLimitsPlugin, { store: deps.limiter, bans: deps.bans, limits: config.protection.routes, clock: deps.clock });
+  await app.register(accessRefusalPlugin, { config });
 
   await app.register(healthRoutes, deps);
   await app.register(cspReportRoutes);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, preValidationHookHandler } from "fastify";
 import fp from "fastify-plugin";
 import { GatehouseError } from "../../core/errors.js";
 import { atLeast } from "../../core/rbac/permissions.js";
@@ -63,9 +63,39 @@ export const sessionPlugin = fp(
       );
     });
 
+    // Fields a token may never send to a route (a role change in an admin PATCH): checked once the body is
+    // parsed, and only on the routes that declare such fields (no hook phase for the others).
+    app.addHook("onRoute", (route) => {
+      const rule = route.config?.token;
+      if (typeof rule !== "object") return;
+      const refuseFields: preValidationHookHandler = (request, _reply, done) => {
+        const body: unknown = request.body;
+        if (request.auth?.via === "token" && typeof body === "object" && body !== null && rule.refuseFields.some((field) => Object.hasOwn(body, field))) {
+          return done(new GatehouseError("forbidden"));
+        }
+        done();
+      };
+      const existing = route.preValidation;
+      route.preValidation = existing === undefined ? [refuseFields] : [...(Array.isArray(existing) ? existing : [existing]), refuseFields];
+    });
+  },
+  { name: "session", dependencies: ["errors"] },
+);
+
+/**
+ * Turns away a principal the route's declared access does not admit: 401
+ * (and a dead cookie cleared) without one, 403 with the wrong role or a
+ * token whose scopes or owner's role fall short. Registered after the route
+ * limits, so an anonymous client has been counted by IP before it is turned
+ * away, and still before any body is read.
+ */
+export const accessRefusalPlugin = fp(
+  async (app: FastifyInstance, opts: { config: Config }) => {
+    const name = sessionCookieName(opts.config);
     /** Why the resolved principal may not call this route, or null. */
     function refusal(request: FastifyRequest, reply: FastifyReply): GatehouseError | null {
-      const access = request.routeOptions.config.access;
+      const config = request.routeOptions.config;
+      const access = config.access;
       if (request.is404 || access === "public" || access === undefined) return null;
       if (request.auth === null) {
         if (readSessionToken(request, name) !== null) clearSessionCookie(reply, opts.config);
@@ -75,27 +105,13 @@ export const sessionPlugin = fp(
       // Roles are read from the user record on every request (through the 5-second cache, dropped on change;
       // a token's owner is read afresh on every request).
       if (access !== "user" && !atLeast(request.auth.user.role, access)) return new GatehouseError("forbidden");
-      if (request.auth.via === "token" && !tokenMayCall(request.auth, request.routeOptions.config.token)) return new GatehouseError("forbidden");
+      if (request.auth.via === "token" && !tokenMayCall(request.auth, config.token)) return new GatehouseError("forbidden");
       return null;
     }
-
-    // After every onRequest hook (and before the body is read), so the route limits
-    // have counted an anonymous client by IP before it is turned away.
-    app.addHook("preParsing", (request, reply, payload, done) => {
+    app.addHook("onRequest", (request, reply, done) => {
       const err = refusal(request, reply);
-      if (err) done(err);
-      else done(null, payload);
-    });
-    // Once the body is parsed: fields a token may never send to this route (a role change in an admin PATCH).
-    app.addHook("preValidation", (request, _reply, done) => {
-      const rule = request.routeOptions.config.token;
-      if (request.auth?.via !== "token" || typeof rule !== "object") return done();
-      const body: unknown = request.body;
-      if (typeof body === "object" && body !== null && rule.refuseFields.some((field) => Object.hasOwn(body, field))) {
-        return done(new GatehouseError("forbidden"));
-      }
-      done();
+      done(err ?? undefined);
     });
   },
-  { name: "session", dependencies: ["errors"] },
+  { name: "access-refusal", dependencies: ["session", "route-limits"] },
 );
