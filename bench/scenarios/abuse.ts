@@ -34,6 +34,10 @@ export const loginFlood: Scenario = {
       if (ctx.dry) {
         await checkOnce(me, "flood: /me");
         await checkOnce({ ...flood, headers: { ...flood.headers, "x-forwarded-for": "10.0.0.1" } }, "flood: wrong password");
+        // The attacker's own process runs for a second and reports only refusals.
+        const probe = await floodRun(s.url("/api/auth/login"), 2, 1);
+        const answered = Object.entries(probe.codes).filter(([, count]) => count > 0);
+        if (answered.length === 0 || answered.some(([code]) => code !== "401" && code !== "503")) throw new Error(`flood: unexpected answers ${JSON.stringify(probe.codes)}`);
         const zero = { rps: 0, p50: 0, p99: 0, rssMb: s.rssMb() };
         return [
           { id: "quiet-me", title: "GET /api/auth/me, 10 conns, no flood", ...zero },

@@ -16,8 +16,8 @@ function dryRun(only: string): Promise<{ code: number | null; out: string }> {
 }
 
 describe("npm run bench --dry-run: every scenario's server starts and answers as the timed run expects", () => {
-  it("session checks, forward-auth, the banned-IP rejection and login answer with their expected statuses", async () => {
-    const { code, out } = await dryRun("me-sqlite,me-cold,forward-auth,banned,login");
+  it("session checks, forward-auth, the banned-IP rejection, login and the login flood's own process answer with their expected statuses", async () => {
+    const { code, out } = await dryRun("me-sqlite,me-cold,forward-auth,banned,login,flood");
     expect(out).toMatch(/dry run: (\d+) of \1 checks answered as expected/);
     expect(code, out).toBe(0);
   }, 90_000);
