@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Both cores: on a busy 2-core host the default (one worker) took 13 of CI's 20 minutes; two took 8.
+    maxWorkers: 2,
     globalSetup: ["test/helpers/global-setup.ts"],
   },
 });
