@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    // The core is free of frameworks, databases and HTTP (ARCHITECTURE.md).
+    // The core is free of frameworks, databases and HTTP (docs/architecture.md).
     files: ["src/core/**/*.ts"],
     rules: {
       "no-restricted-imports": [

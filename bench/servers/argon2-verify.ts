@@ -1,5 +1,5 @@
 // Baseline for login: raw @node-rs/argon2 verify with Gatehouse's parameters
-// (the PRODUCT.md row) and a fixed concurrency, in its own Node process. No
+// (the docs/security-requirements.md#product-defaults row) and a fixed concurrency, in its own Node process. No
 // HTTP: it prints one JSON line per round with verifies per second.
 //   BENCH_CONCURRENCY (default 1), BENCH_DURATION seconds per round, BENCH_ROUNDS, BENCH_WARMUP seconds.
 import { hash, verify, type Algorithm } from "@node-rs/argon2";

@@ -45,7 +45,7 @@ function byteSize(node: Node, problems: Problems, at: At): number | null {
 type Problems = string[];
 
 /**
- * Parses and validates a rules file (API.md "Access rules file"; Authelia's
+ * Parses and validates a rules file (docs/api.md "Access rules file"; Authelia's
  * `access_control` shape). Throws a {@link RulesFileError} listing every
  * problem with its line; never echoes a value that could be a secret.
  */

@@ -21,7 +21,7 @@ export function isBrowserNavigation(request: FastifyRequest): boolean {
 /**
  * The page a person in a browser gets instead of a JSON error: an unknown
  * page (404), or a request the gateway refuses (403 by the rules, 413, 502,
- * 503…): the status and message of API.md, a way back, and Gatehouse's
+ * 503…): the status and message of docs/api.md, a way back, and Gatehouse's
  * stylesheet (under the request's base path).
  */
 export function sendErrorPage(request: FastifyRequest, reply: FastifyReply, err: GatehouseError): FastifyReply {

@@ -10,7 +10,7 @@ export const str = (maxLength: number) => ({ type: "string", maxLength }) as con
  */
 export const passwordField = str(65_536);
 
-/** The public `user` object of API.md; `additionalProperties: false` drops anything else on output (AZ-05). */
+/** The public `user` object of docs/api.md; `additionalProperties: false` drops anything else on output (AZ-05). */
 export const userSchema = {
   type: "object",
   additionalProperties: false,

@@ -69,7 +69,7 @@ export function clearsSessionCookie(res: LightMyRequestResponse): boolean {
 const LEAK_MARKERS = ["at ", "node_modules", "SELECT", "select ", "/work/", "Error:", "sqlite", "postgres", ".ts:"];
 
 /**
- * Asserts the API.md error shape: exactly `{error, code}` plus an optional
+ * Asserts the docs/api.md error shape: exactly `{error, code}` plus an optional
  * `fields` list of names, and nothing that looks like a stack, SQL or a path.
  */
 export function expectErrorBody(res: LightMyRequestResponse, status: number, code: string): void {

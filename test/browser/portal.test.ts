@@ -98,7 +98,7 @@ describeBrowser("browser: the portal — sign up, sign in, account, sessions (sq
     await w.closeClean();
   });
 
-  it("a wrong password shows API.md's message on the form, and the username is kept", async () => {
+  it("a wrong password shows docs/api.md's message on the form, and the username is kept", async () => {
     const { name } = await gh.h.account("user", uniqueName("wrongpw"));
     const w = await watchedContext(browser);
     w.allow(/status of 401/);

@@ -3,7 +3,7 @@ import { backendNames } from "../helpers/backends.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
 import { ask, PROXY, RULES, rulesFile } from "./forward-auth-support.js";
 
-describe.each(backendNames())("forward-auth endpoints (API.md Gateway, FWD-01..03) (%s)", (backend) => {
+describe.each(backendNames())("forward-auth endpoints (docs/api.md Gateway, FWD-01..03) (%s)", (backend) => {
   let h: Harness;
   let user: { cookie: string; id: string; name: string };
   let admin: { cookie: string; id: string; name: string };

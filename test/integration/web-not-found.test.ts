@@ -19,7 +19,7 @@ describe("dead links: a page for people, JSON for API clients", () => {
     expect(res.headers["x-frame-options"]).toBe("DENY");
   });
 
-  it("under /api/ (and for non-HTML clients) the 404 stays the JSON error of API.md", async () => {
+  it("under /api/ (and for non-HTML clients) the 404 stays the JSON error of docs/api.md", async () => {
     const api = await h.request({ method: "GET", url: "/api/nope", headers: { accept: "text/html" } });
     expect(api.statusCode).toBe(404);
     expect(api.json()).toEqual({ error: expect.any(String), code: "not_found" });

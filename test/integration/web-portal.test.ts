@@ -91,7 +91,7 @@ describe.each(backendNames())("web portal (%s)", (backend) => {
     expect(res.cookies.find((c) => c.name === "gatehouse_session")?.maxAge).toBe(30 * 86_400);
   });
 
-  it("a wrong password re-renders the form with API.md's 401 message, keeps the login name and never echoes the password", async () => {
+  it("a wrong password re-renders the form with docs/api.md's 401 message, keeps the login name and never echoes the password", async () => {
     const name = uname("wrongpw");
     await h.register(name);
     const b = new WebClient(h);

@@ -21,7 +21,7 @@ const FORGED: [string, string][] = [
   ["Remote_Groups", "superadmin"],
 ];
 
-/** Path-confusion spellings of /admin (SECURITY.md FWD-04). */
+/** Path-confusion spellings of /admin (FWD-04 (docs/security-requirements.md#fwd-04)). */
 const ADMIN_CONFUSIONS = ["/admin", "/Admin", "/admin/", "//admin", "/./admin", "/public/../admin", "/%61dmin", "/admin%2f", "/%2e%2e/admin", "/admin;x=y", "/admin%00"];
 
 /** Every identity header (any spelling: `Remote_User` is HTTP_REMOTE_USER to CGI/WSGI apps) the app received, as name→values. */
@@ -67,7 +67,7 @@ function expectNotForwarded(res: ProxyResponse, upstream: EchoUpstream): void {
 }
 
 /**
- * The end-to-end forward-auth attack suite (SECURITY.md FWD-01..05), run
+ * The end-to-end forward-auth attack suite (FWD-01..05 (docs/security-requirements.md#fwd-01)), run
  * against a real proxy configured with the docs/proxies template, an echo
  * upstream standing in for the app, and a Gatehouse on a loopback port.
  */

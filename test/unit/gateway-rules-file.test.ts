@@ -16,7 +16,7 @@ function problemsOf(text: string): string[] {
   throw new Error("the file was accepted");
 }
 
-describe("access rules file (API.md \"Access rules file\")", () => {
+describe("access rules file (docs/api.md \"Access rules file\")", () => {
   it("reads Authelia's access_control shape, with upstreams", () => {
     const rules = parseRulesFile(`
 access_control:

@@ -26,7 +26,7 @@ describe("codePointLength", () => {
 });
 
 describe("length limits", () => {
-  it("uses the PRODUCT.md defaults", () => {
+  it("uses the product defaults (docs/security-requirements.md#product-defaults)", () => {
     expect(policy).toEqual({ minLength: 12, maxLength: 256, productName: "gatehouse" });
   });
 

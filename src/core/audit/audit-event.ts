@@ -1,4 +1,4 @@
-/** The audit event types of API.md. */
+/** The audit event types of docs/api.md. */
 export const AUDIT_EVENT_TYPES = [
   "login_success", "login_failure", "logout", "register", "password_change",
   "password_reset_requested", "password_reset", "email_verified", "role_change",

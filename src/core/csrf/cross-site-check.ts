@@ -9,7 +9,7 @@ export interface CrossSiteHeaders {
 }
 
 /**
- * The cross-site request rule of API.md and CSRF-01/02, as a pure decision:
+ * The cross-site request rule of docs/api.md and CSRF-01/02, as a pure decision:
  * `Sec-Fetch-Site` decides when present (`same-origin`/`none` pass); else an
  * `Origin` must equal the public origin exactly; else the `Referer`'s origin
  * must; with none of them, `X-Requested-With: XMLHttpRequest` or a valid

@@ -15,7 +15,7 @@ export interface Argon2Params {
   parallelism: number;
 }
 
-/** The OWASP/ASVS row of PRODUCT.md: m=19456 KiB, t=2, p=1. */
+/** The OWASP/ASVS row of docs/security-requirements.md#product-defaults: m=19456 KiB, t=2, p=1. */
 export const defaultArgon2Params: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 /**

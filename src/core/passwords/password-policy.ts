@@ -1,7 +1,7 @@
 import type { ErrorCode } from "../errors.js";
 import { isCommonPassword } from "./common-passwords.js";
 
-/** The password policy of PRODUCT.md; lengths are in Unicode code points. */
+/** The password policy of docs/security-requirements.md#product-defaults; lengths are in Unicode code points. */
 export interface PasswordPolicy {
   /** Minimum length, 8–64 (default 12). */
   minLength: number;

@@ -40,7 +40,7 @@ export interface ProtectionPolicy {
 
 const MINUTE = 60_000;
 
-/** The defaults of the protection issue and PRODUCT.md. */
+/** The defaults of the protection issue and docs/security-requirements.md#product-defaults. */
 export const defaultProtectionPolicy: ProtectionPolicy = {
   routes: {
     login: { limit: 10, windowMs: MINUTE },

@@ -9,7 +9,7 @@ export interface UserChange {
 }
 
 /**
- * The vertical-privilege rules of API.md and AZ-02, as a pipeline of named
+ * The vertical-privilege rules of docs/api.md and AZ-02, as a pipeline of named
  * checks that throw the first violation:
  * - only a superadmin grants or removes `admin`/`superadmin`;
  * - an admin cannot touch a superadmin, nor change their own role;

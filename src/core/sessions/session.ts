@@ -37,7 +37,7 @@ export interface SessionLifetimes {
   maxPerUser: number;
 }
 
-/** The PRODUCT.md defaults. */
+/** The product defaults (docs/security-requirements.md#product-defaults). */
 export const defaultSessionLifetimes: SessionLifetimes = {
   idleMs: 30 * 60_000,
   absoluteMs: 12 * 3_600_000,

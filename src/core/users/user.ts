@@ -17,7 +17,7 @@ export interface User {
   lastLoginAt: number | null;
 }
 
-/** The `user` object of API.md: what clients may see of a user. */
+/** The `user` object of docs/api.md: what clients may see of a user. */
 export interface PublicUser {
   id: string;
   username: string;

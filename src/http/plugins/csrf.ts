@@ -11,9 +11,9 @@ import { readSessionToken } from "./session-cookie.js";
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
- * The cross-site request rule of API.md on every state-changing request,
+ * The cross-site request rule of docs/api.md on every state-changing request,
  * login and logout included: refused with 403 `csrf` before any body is read.
- * Requests authenticated by a Bearer token are exempt (API.md): a signed-in
+ * Requests authenticated by a Bearer token are exempt (docs/api.md): a signed-in
  * route carrying `Authorization: Bearer` and no session cookie skips the
  * check, and the session plugin then answers 401 before any body is read
  * unless the token is valid. A browser cannot attach that header cross-site.

@@ -16,7 +16,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: "invalid_request",
 };
 
-/** Sends the `{error, code}` body of API.md for a registered code. */
+/** Sends the `{error, code}` body of docs/api.md for a registered code. */
 export function sendError(reply: FastifyReply, err: GatehouseError): FastifyReply {
   if (err.retryAfter !== undefined) reply.header("Retry-After", String(Math.max(1, Math.ceil(err.retryAfter))));
   // Shedding load (AUTH-12): the client's keep-alive connection is closed too, so a flood pays a new

@@ -25,7 +25,7 @@ export function readSsoToken(request: FastifyRequest, config: Config): string | 
   return value === null ? null : ssoSeal(config).open(value);
 }
 
-/** The session cookie's name: `__Host-` prefixed when served over https (API.md). */
+/** The session cookie's name: `__Host-` prefixed when served over https (docs/api.md). */
 export function sessionCookieName(config: Pick<Config, "secure">): string {
   return config.secure ? "__Host-gatehouse_session" : "gatehouse_session";
 }

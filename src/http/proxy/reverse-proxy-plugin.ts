@@ -187,7 +187,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       }
       if (decision.kind === "forbidden") throw new GatehouseError("forbidden");
 
-      // The cross-site rule of API.md, for state-changing requests and WebSocket handshakes (cross-site WebSocket
+      // The cross-site rule of docs/api.md, for state-changing requests and WebSocket handshakes (cross-site WebSocket
       // hijacking) that carry the session cookie: a browser attaches it to cross-site requests too.
       const sessionToken = auth === null ? null : presentedCookie;
       if (presentedCookie !== null && (UNSAFE.has(request.method) || upgrade !== undefined)) {

@@ -30,7 +30,7 @@ function isBrowserNavigation(method: string, accept: string | undefined): boolea
 
 /**
  * `GET /api/authz/forward-auth` (Traefik, Caddy) and `GET /api/authz/auth-request`
- * (nginx): Authelia's endpoints and headers (API.md "Gateway"). Only a peer in
+ * (nginx): Authelia's endpoints and headers (docs/api.md "Gateway"). Only a peer in
  * TRUSTED_PROXIES is answered; the original request comes from its headers,
  * is decided by the shared gate, and the answer is 200 with the four
  * `Remote-*` headers, 302/401 to sign in, or 403. Nothing here is cached

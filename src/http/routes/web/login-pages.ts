@@ -93,7 +93,7 @@ export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<v
         setSessionCookie(reply, config, issued);
         return seeOther(reply, returnTarget(deps, request, raw));
       } catch (err) {
-        // Wrong credentials, a blocked account, throttling…: answered on the form, with API.md's status and message.
+        // Wrong credentials, a blocked account, throttling…: answered on the form, with docs/api.md's status and message.
         if (!isGatehouseError(err) || err.status < 400 || err.status >= 500) throw err;
         if (err.retryAfter !== undefined) reply.header("Retry-After", String(Math.max(1, Math.ceil(err.retryAfter))));
         return render({ form: `${err.message}.` }, err.status);

@@ -11,7 +11,7 @@ import { readSessionToken, sessionCookieName, setSessionCookie } from "../../plu
 import type { AppDeps } from "../../types.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
 
-/** The password rules, stated before the user types (PRODUCT.md, AUTH-01 to AUTH-04). */
+/** The password rules, stated before the user types (docs/security-requirements.md#product-defaults, AUTH-01 to AUTH-04). */
 export function passwordPolicyHint(minLength: number): SafeHtml {
   return html`At least ${minLength} characters. Spaces, symbols and emoji are all fine; no other rules. It must not be a commonly used
 password, nor contain your username, the name before the @ of your email, or “gatehouse”. A password manager works well here.`;

@@ -22,7 +22,7 @@ const HINTS: Partial<Record<string, string>> = {
 /**
  * The error handler of the web pages: an anonymous (or signed-out, blocked,
  * revoked) visitor is sent to the sign-in page with a return target; every
- * other error is an HTML page with the status and message of API.md.
+ * other error is an HTML page with the status and message of docs/api.md.
  */
 export function webErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const e = toPublicError(err, request);
