@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, extname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { errorCodes } from "../../src/core/errors.js";
+import { ROUTE_POLICY } from "../policy/route-policy.js";
 
 // The repository's documentation stands alone: it never cites documents the repository does not contain, its
 // relative links lead somewhere, and every requirement id the code and tests cite is defined in
@@ -130,5 +132,24 @@ describe("the documentation stands alone", () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+});
+
+describe("docs/api.md describes the routes and error codes the code has", () => {
+  const api = read(join(ROOT, "docs", "api.md"));
+
+  it("every route of the reviewed access table is in docs/api.md (add a row there with each new route)", () => {
+    const missing = Object.keys(ROUTE_POLICY)
+      .map((route) => route.slice(route.indexOf(" ") + 1))
+      .filter((path) => !path.startsWith("/_gatehouse/")) // the internal forwarding route, not callable
+      .filter((path) => !new RegExp("`(?:[A-Z/]+ )?" + path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "(?:[?`\\[ ]|$)").test(api));
+    expect([...new Set(missing)]).toEqual([]);
+  });
+
+  it("every error code of src/core/errors.ts is in docs/api.md with its status", () => {
+    const missing = Object.entries(errorCodes)
+      .filter(([code, { status }]) => !api.split("\n").some((line) => line.startsWith(`| ${status} |`) && line.includes(`\`${code}\``)))
+      .map(([code, { status }]) => `${status} ${code}`);
+    expect(missing).toEqual([]);
   });
 });
