@@ -58,7 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (problem) problems.push(`COOKIE_DOMAIN ${problem}`);
   }
   if (v.databaseUrl !== null && !/^(postgres|postgresql):\/\//.test(v.databaseUrl) && !v.databaseUrl.startsWith("sqlite:")) {
-    problems.push("DATABASE_URL must be a postgres:// URL (leave it unset for SQLite in the data dir)");
+    problems.push("DATABASE_URL must be a postgres:// URL or sqlite:<path> (leave it unset for SQLite in the data dir)");
   }
   if ((v.adminUsername === null) !== (v.adminPassword === null)) {
     problems.push("GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD must be set together");

@@ -40,7 +40,7 @@ describe("DATABASE_URL with the sqlite: forms documented in docs/configuration.m
 
   it("without DATABASE_URL the file is gatehouse.db in the data dir; other schemes are refused", () => {
     expect(sqliteFileOf(loadConfig({ GATEHOUSE_DATA_DIR: join(dir, "data"), SECRET_KEY: KEY }))).toBe(join(dir, "data", "gatehouse.db"));
-    expect(() => configFor("mysql://db/x")).toThrow(/DATABASE_URL/);
+    expect(() => configFor("mysql://db/x")).toThrow(/DATABASE_URL must be a postgres:\/\/ URL or sqlite:<path>/);
     expect(() => configFor("file:gh.db")).toThrow(/DATABASE_URL/);
   });
 });
