@@ -81,7 +81,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   await app.register(errorsPlugin, { browserHeaders: computeApiSecurityHeaders(config.secure) });
   if (config.accessLog) await app.register(accessLogPlugin);
   await app.register(requestContextPlugin);
-  await app.register(securityHeadersPlugin, { secure: config.secure, proxiedRoute: FORWARD_ROUTE });
+  await app.register(securityHeadersPlugin, { secure: config.secure, proxiedRoute: FORWARD_ROUTE, formTargets: () => deps.gate.returnTargetSources() });
   await app.register(banFastPathPlugin, { bans: deps.bans });
   await app.register(jsonBodyPlugin);
   await app.register(cookie, { hook: false });

@@ -62,7 +62,12 @@ describe.each(backendNames())("forward-auth endpoints (docs/api.md Gateway, FWD-
 
   it("not signed in, API call or non-GET → 401", async () => {
     expect((await ask(h, { uri: "/dashboard", accept: "application/json" })).statusCode).toBe(401);
-    expect((await ask(h, { uri: "/dashboard", method: "POST", accept: "text/html" })).statusCode).toBe(401);
+    const form = await ask(h, { uri: "/dashboard", method: "POST", accept: "text/html" });
+    expect(form.statusCode).toBe(401);
+    // A form post cannot be redirected to sign in; the browser shows a page that links there (with a validated return).
+    expect(form.headers["content-type"]).toMatch(/^text\/html/);
+    expect(form.body).toContain("<h1>Sign-in required</h1>");
+    expect(form.body).toContain(`href="https://gw.test/login?return=https%3A%2F%2Fapp.example.test%2Fdashboard"`);
   });
 
   it("auth-request (nginx): not signed in is always 401, with the login URL in Location", async () => {
@@ -84,10 +89,15 @@ describe.each(backendNames())("forward-auth endpoints (docs/api.md Gateway, FWD-
     expect(res.statusCode).toBe(200);
   });
 
-  it("signed in but not allowed → 403", async () => {
-    const res = await ask(h, { uri: "/admin", cookie: user.cookie, accept: "text/html" });
+  it("signed in but not allowed → 403: JSON for an API client, an HTML page for a browser (the proxy relays it as is)", async () => {
+    const res = await ask(h, { uri: "/admin", cookie: user.cookie, accept: "application/json" });
     expect(res.statusCode).toBe(403);
     expect(res.json().code).toBe("forbidden");
+    const page = await ask(h, { uri: "/admin", cookie: user.cookie, accept: "text/html" });
+    expect(page.statusCode).toBe(403);
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    expect(page.body).toContain("<h1>Not allowed</h1>");
+    expect(page.headers["content-security-policy"]).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]{44}'; form-action 'none'; frame-ancestors 'none'/);
     expect((await ask(h, { endpoint: "auth-request", uri: "/admin", cookie: user.cookie })).statusCode).toBe(403);
   });
 

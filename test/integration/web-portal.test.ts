@@ -3,9 +3,13 @@ import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { csrfOf, WebClient } from "../helpers/web-client.js";
 
-/** The page CSP of a response whose one script carries `nonce` (HDR-02). */
+/**
+ * The page CSP of a response whose one script carries `nonce` (HDR-02).
+ * `form-action` adds the hosts a sign-in may return to: here the built-in
+ * demo's rules, which name the portal's host (docs/adr/0006).
+ */
 const pageCsp = (nonce: string) =>
-  `default-src 'none';script-src 'nonce-${nonce}';style-src 'self';img-src 'self' data:;connect-src 'self';object-src 'none';form-action 'self';frame-ancestors 'none';base-uri 'none';report-uri /api/csp-report;report-to csp`;
+  `default-src 'none';script-src 'nonce-${nonce}';style-src 'self';img-src 'self' data:;connect-src 'self';object-src 'none';form-action 'self' http://localhost:*;frame-ancestors 'none';base-uri 'none';report-uri /api/csp-report;report-to csp`;
 /** The nonce the page's `<script>` tag carries. */
 const nonceIn = (body: string) => /<script [^>]*nonce="([A-Za-z0-9+/=]{24})"/.exec(body)?.[1] ?? "(no nonce)";
 let seq = 0;

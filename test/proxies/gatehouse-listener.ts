@@ -45,12 +45,12 @@ export interface ListeningGatehouse {
 /**
  * Starts Gatehouse as the docs deploy it behind a proxy: PUBLIC_URL is the
  * portal's https origin, TRUSTED_PROXIES is the proxy's loopback address, and
- * GATEHOUSE_CONFIG points at PROXY_RULES_YAML in a temp file.
+ * GATEHOUSE_CONFIG points at `rulesYaml` (default PROXY_RULES_YAML) in a temp file.
  */
-export async function startListeningGatehouse(env: Record<string, string> = {}): Promise<ListeningGatehouse> {
+export async function startListeningGatehouse(env: Record<string, string> = {}, rulesYaml = PROXY_RULES_YAML): Promise<ListeningGatehouse> {
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-proxy-rules-"));
   const rules = join(dir, "gatehouse.yml");
-  writeFileSync(rules, PROXY_RULES_YAML);
+  writeFileSync(rules, rulesYaml);
   let h: Harness;
   try {
     h = await startHarness("sqlite", {

@@ -4,19 +4,21 @@ import { requireBinary } from "./binaries.js";
 import { freePort } from "./echo-upstream.js";
 import { APP_HOST } from "./gatehouse-listener.js";
 import { proxyTempDir, selfSignedCert, spawnProxy, type RunningProxy } from "./proxy-process.js";
-import { renderDocTemplate } from "./templates.js";
+import { renderDocTemplate, type Substitution } from "./templates.js";
 
 const SNIPPETS = ["gatehouse-authz-location.conf", "gatehouse-authrequest.conf", "gatehouse-proxy.conf"];
 
 /**
  * Runs the real nginx with docs/proxies/nginx (site.conf and its snippets),
  * changed only where a test must differ from a server: loopback ports, a
- * self-signed certificate, file paths in a temp dir.
+ * self-signed certificate, file paths in a temp dir. `opts.https` fixes the
+ * TLS port (a browser suite needs it in PUBLIC_URL before Gatehouse starts);
+ * `opts.site` adds substitutions to site.conf (e.g. a second app host).
  */
-export async function startNginx(ports: { gatehouse: number; upstream: number }): Promise<RunningProxy> {
+export async function startNginx(ports: { gatehouse: number; upstream: number }, opts: { https?: number; site?: Substitution[] } = {}): Promise<RunningProxy> {
   const bin = requireBinary("nginx");
   const dir = proxyTempDir("nginx");
-  const https = await freePort();
+  const https = opts.https ?? (await freePort());
   const http = await freePort();
   const { cert, key } = selfSignedCert(dir);
   mkdirSync(join(dir, "snippets"));
@@ -36,10 +38,18 @@ export async function startNginx(ports: { gatehouse: number; upstream: number })
       ["/etc/letsencrypt/live/example.com/fullchain.pem", cert],
       ["/etc/letsencrypt/live/example.com/privkey.pem", key],
       ["/etc/nginx/snippets/", `${join(dir, "snippets")}/`],
+      ...(opts.site ?? []),
     ]),
   );
-  // The stand-in for Debian's /etc/nginx/nginx.conf: everything it would
-  // write outside the temp dir is moved into it.
+  return spawnNginx(bin, dir, https);
+}
+
+/**
+ * Starts nginx on `dir/conf.d/*.conf` (already written) with a stand-in for
+ * Debian's /etc/nginx/nginx.conf that moves everything nginx would write
+ * outside `dir` into it; waits until it answers TLS on `https`.
+ */
+export function spawnNginx(bin: string, dir: string, https: number): Promise<RunningProxy> {
   const errorLog = join(dir, "error.log");
   writeFileSync(
     join(dir, "nginx.conf"),
@@ -54,7 +64,7 @@ http {
     fastcgi_temp_path ${join(dir, "fastcgi")};
     uwsgi_temp_path ${join(dir, "uwsgi")};
     scgi_temp_path ${join(dir, "scgi")};
-    include ${join(dir, "conf.d", "gatehouse.conf")};
+    include ${join(dir, "conf.d")}/*.conf;
 }
 `,
   );

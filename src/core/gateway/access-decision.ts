@@ -1,5 +1,6 @@
 import type { User } from "../users/user.js";
 import type { AccessRules } from "./access-rules.js";
+import type { ReturnTargetSources } from "./return-target-sources.js";
 
 /**
  * The original request a gateway decision is about: what the reverse proxy
@@ -68,6 +69,13 @@ export interface AccessGate {
   safeReturnUrl(raw: string | null | undefined): string;
   /** The portal's login page, returning to `returnTo` once validated with {@link AccessGate.safeReturnUrl}. */
   loginUrl(returnTo: string): string;
+  /**
+   * The origins {@link AccessGate.safeReturnUrl} accepts for an absolute
+   * target, as CSP source expressions (`https://app.example.com:*`,
+   * `https://*.example.com:*`, the portal's origin): the sign-in page's
+   * `form-action`. Follows the rules in force (a reload returns a new object).
+   */
+  returnTargetSources(): ReturnTargetSources;
   /** True when a host (raw, any case, maybe with a port or trailing dot) is the portal's or named by a rule or upstream. */
   isProtectedHost(host: string): boolean;
   /** The upstream the rules file assigns to a host, or null (the caller falls back to `UPSTREAM_URL`). */

@@ -4,6 +4,7 @@ import { DEFAULT_ACCESS_RULES, domainMatches, type AccessRules } from "./access-
 import { canonicalHost, canonicalTarget } from "./canonical-request.js";
 import { ANONYMOUS_HEADERS, identityHeaders } from "./identity-headers.js";
 import { matchRules } from "./rule-matcher.js";
+import { returnTargetSources, type ReturnTargetSources } from "./return-target-sources.js";
 import { safeReturnUrl } from "./safe-return-url.js";
 
 /** What the gate needs to know besides the rules. */
@@ -31,6 +32,8 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
   const protectedName = (hostname: string, port: string): boolean =>
     (portalHost !== null && hostname === portalHost.hostname && port === portalHost.port) || ruleHost(hostname);
   const returnPolicy = { portal, isProtectedHost: ruleHost };
+  // Recomputed once per rule set (start, SIGHUP reload), from the same rules the validator reads.
+  let sources: { rules: AccessRules; list: ReturnTargetSources } | null = null;
 
   const gate: AccessGate = {
     decide(request: AccessRequest, user: User | null): AccessDecision {
@@ -64,6 +67,10 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
       if (c === null) return null;
       const found = current.upstreams.find((u) => domainMatches(u.domain, c.hostname));
       return found ? new URL(found.url.href) : null;
+    },
+    returnTargetSources() {
+      if (sources === null || sources.rules !== current) sources = { rules: current, list: returnTargetSources(portal, current) };
+      return sources.list;
     },
     rules: () => current,
     replaceRules(rules) {

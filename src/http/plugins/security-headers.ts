@@ -21,6 +21,8 @@ const DEFAULT_CSP: CspDirectives = {
 
 /** Stands in for the per-response nonce in the precomputed page CSP. */
 const NONCE_SLOT = "__gatehouse_nonce__";
+/** Stands in for the origins a sign-in may return to (after `'self'` in `form-action`). */
+const FORM_SLOT = "__gatehouse_form_targets__";
 /** Stands in for the base path ("" or "/.gatehouse") of the report endpoint. */
 const BASE_SLOT = "/__gatehouse_base__";
 
@@ -31,7 +33,9 @@ export const CSP_REPORT_PATH = "/api/csp-report";
  * The stricter CSP of HTML pages (HDR-02): nothing by default, scripts only
  * with this response's nonce (the one `<script src>` of the layout carries
  * it; there is no inline code), styles only from Gatehouse's own `/assets/`,
- * forms only to itself, never framed, violations reported.
+ * forms only to itself and to the origins a sign-in may return to (the
+ * protected hosts, see docs/adr/0006-form-action-lists-protected-origins.md),
+ * never framed, violations reported.
  */
 const HTML_CSP: CspDirectives = {
   defaultSrc: ["'none'"],
@@ -40,7 +44,7 @@ const HTML_CSP: CspDirectives = {
   imgSrc: ["'self'", "data:"],
   connectSrc: ["'self'"],
   objectSrc: ["'none'"],
-  formAction: ["'self'"],
+  formAction: ["'self'", FORM_SLOT],
   frameAncestors: ["'none'"],
   baseUri: ["'none'"],
   reportUri: [`${BASE_SLOT}${CSP_REPORT_PATH}`],
@@ -93,7 +97,8 @@ export function computeSecurityHeaders(secure: boolean, csp: CspDirectives = DEF
 /**
  * The headers of HTML pages: the same hardening headers with the page CSP
  * ({@link HTML_CSP}) and `Cache-Control: no-store`. Computed once; per
- * response only the nonce and the base path are spliced into the CSP.
+ * response only the nonce, the base path and the sign-in return origins
+ * are spliced into the CSP.
  */
 export interface HtmlSecurityHeaders {
   /** Every header but the CSP (static). */
@@ -102,18 +107,43 @@ export interface HtmlSecurityHeaders {
   forResponse(nonce: string, basePath: string): Record<string, string>;
 }
 
-/** Builds {@link HtmlSecurityHeaders} for a deployment (https or not). */
-export function computeHtmlSecurityHeaders(secure: boolean): HtmlSecurityHeaders {
+/** Where a sign-in may return to, besides the page's own origin (the access gate's `returnTargetSources()`). */
+export interface FormTargets {
+  /** The portal's origin: listed on pages served on a proxied app host (on the portal it is `'self'`). */
+  portal: string;
+  /** The protected hosts' CSP sources. */
+  hosts: readonly string[];
+}
+
+const NO_FORM_TARGETS: FormTargets = Object.freeze({ portal: "", hosts: Object.freeze([]) });
+
+/**
+ * Builds {@link HtmlSecurityHeaders} for a deployment (https or not).
+ * `formTargets` gives the CSP sources a sign-in may return to besides
+ * `'self'`; it is read per response and joined again only when it returns
+ * a new object (a rules reload).
+ */
+export function computeHtmlSecurityHeaders(secure: boolean, formTargets: () => FormTargets = () => NO_FORM_TARGETS): HtmlSecurityHeaders {
   const all: Record<string, string> = { ...computeSecurityHeaders(secure, HTML_CSP), "Cache-Control": "no-store" };
   const csp = all["Content-Security-Policy"] ?? "";
   delete all["Content-Security-Policy"];
   const [head = "", rest = ""] = csp.split(NONCE_SLOT);
-  const [middle = "", tail = ""] = rest.split(BASE_SLOT);
+  const [beforeForm = "", afterForm = ""] = rest.split(` ${FORM_SLOT}`);
+  const [middle = "", tail = ""] = afterForm.split(BASE_SLOT);
+  let joined: { of: FormTargets; onPortal: string; onApp: string } | null = null;
+  const formText = (onPortal: boolean): string => {
+    const of = formTargets();
+    if (joined === null || joined.of !== of) {
+      const hosts = of.hosts.map((s) => ` ${s}`).join("");
+      joined = { of, onPortal: hosts, onApp: of.portal === "" ? hosts : ` ${of.portal}${hosts}` };
+    }
+    return onPortal ? joined.onPortal : joined.onApp;
+  };
   const fixed = Object.freeze(all);
   return {
     fixed,
     forResponse: (nonce, basePath) => ({
-      "Content-Security-Policy": head + nonce + middle + basePath + tail,
+      "Content-Security-Policy": head + nonce + beforeForm + formText(basePath === "") + middle + basePath + tail,
       "Reporting-Endpoints": `csp="${basePath}${CSP_REPORT_PATH}"`,
     }),
   };
@@ -160,8 +190,8 @@ const PROXIED_DEFAULTS: ReadonlySet<string> = new Set(["Strict-Transport-Securit
 
 /** Browser hardening headers on every response, errors and 404s included (forward-auth sets its own, see {@link FORWARD_AUTH_PREFIX}). */
 export const securityHeadersPlugin = fp(
-  async (app: FastifyInstance, opts: { secure: boolean; proxiedRoute: string }) => {
-    app.decorate("htmlSecurityHeaders", computeHtmlSecurityHeaders(opts.secure));
+  async (app: FastifyInstance, opts: { secure: boolean; proxiedRoute: string; formTargets?: () => FormTargets }) => {
+    app.decorate("htmlSecurityHeaders", computeHtmlSecurityHeaders(opts.secure, opts.formTargets));
     const headers = computeApiSecurityHeaders(opts.secure);
     const names = Object.keys(headers);
     // A proxied app's answer keeps its own page policy; only these stay as defaults under it.

@@ -25,13 +25,13 @@ export function describeBrowser(name: string, fn: () => void): void {
   describe(name, fn);
 }
 
-/** Launches headless Chromium; throws a clear error when it is not installed. */
-export async function launchChromium(): Promise<Browser> {
+/** Launches headless Chromium (with `extraArgs`, e.g. `--host-resolver-rules=…`); throws a clear error when it is not installed. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (missing) {
     throw new Error(`The browser suite needs Chromium at ${CHROMIUM_PATH} (CI=true never skips it): apt-get install -y chromium, as .ci/run does.`);
   }
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", ...extraArgs],
   });
 }

@@ -9,6 +9,7 @@ import type { SessionService } from "../../../core/sessions/session-service.js";
 import type { User } from "../../../core/users/user.js";
 import { computeApiSecurityHeaders } from "../../plugins/security-headers.js";
 import { readSsoToken } from "../../plugins/session-cookie.js";
+import { FORWARD_AUTH_PAGE_CSP, forwardAuthPage, wantsHtml } from "./forward-auth-page.js";
 import { originalRequest, type Flavour } from "./original-request.js";
 
 /** What the forward-auth routes need. */
@@ -33,7 +34,9 @@ function isBrowserNavigation(method: string, accept: string | undefined): boolea
  * (nginx): Authelia's endpoints and headers (docs/api.md "Gateway"). Only a peer in
  * TRUSTED_PROXIES is answered; the original request comes from its headers,
  * is decided by the shared gate, and the answer is 200 with the four
- * `Remote-*` headers, 302/401 to sign in, or 403. Nothing here is cached
+ * `Remote-*` headers, 302/401 to sign in, or 403 (an HTML page when the client accepts
+ * `text/html`, since Caddy and Traefik relay it to the browser as is; the
+ * JSON error of API.md otherwise). Nothing here is cached
  * beyond the session lookup's own 5-second cache (FWD-06); an error anywhere
  * propagates to the error handler and is never a 2xx (LOG-06). Fastify's own
  * per-request logs are off for these routes (they come with every asset of
@@ -68,7 +71,11 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
 
   // The browser headers of every other response, on the answers a proxy may relay to the browser (not on an allow).
   const browserHeaders = computeApiSecurityHeaders(deps.config.secure);
+  const portal = new URL(deps.config.publicUrl).origin;
   const deny = (reply: FastifyReply) => reply.code(403).headers(browserHeaders).header("content-type", "application/json; charset=utf-8").send(FORBIDDEN);
+  // A person's browser gets a page (the proxy relays it as is), an API client the JSON error.
+  const page = (reply: FastifyReply, status: 401 | 403, html: string) =>
+    reply.code(status).headers(browserHeaders).header("content-security-policy", FORWARD_AUTH_PAGE_CSP).header("content-type", "text/html; charset=utf-8").send(html);
 
   const handler = (flavour: Flavour) => async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header("cache-control", "no-store");
@@ -93,12 +100,15 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
       case "unauthenticated":
         reply.headers(browserHeaders).header("location", decision.loginUrl);
         if (flavour === "forward-auth" && isBrowserNavigation(original.method, request.headers.accept)) return reply.code(302).send();
+        if (wantsHtml(request.headers.accept)) return page(reply, 401, forwardAuthPage("unauthenticated", portal, decision.loginUrl));
         return reply.code(401).header("content-type", "application/json; charset=utf-8").send(UNAUTHENTICATED);
       case "forbidden":
         audit(request, "forward_auth_denied", `denied:${decision.user.id}:${original.host.slice(0, 253)}`, { host: original.host.slice(0, 253), method: original.method.slice(0, 20) }, decision.user.id);
+        if (wantsHtml(request.headers.accept)) return page(reply, 403, forwardAuthPage("forbidden", portal));
         return deny(reply);
       case "invalid":
         audit(request, "forward_auth_invalid", `invalid:${request.ip}`, { reason: decision.reason, host: original.host.slice(0, 253) });
+        if (wantsHtml(request.headers.accept)) return page(reply, 403, forwardAuthPage("forbidden", portal));
         return deny(reply);
     }
   };
