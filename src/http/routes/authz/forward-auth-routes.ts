@@ -36,7 +36,7 @@ function isBrowserNavigation(method: string, accept: string | undefined): boolea
  * is decided by the shared gate, and the answer is 200 with the four
  * `Remote-*` headers, 302/401 to sign in, or 403 (an HTML page when the client accepts
  * `text/html`, since Caddy and Traefik relay it to the browser as is; the
- * JSON error of API.md otherwise). Nothing here is cached
+ * JSON error of docs/api.md otherwise). Nothing here is cached
  * beyond the session lookup's own 5-second cache (FWD-06); an error anywhere
  * propagates to the error handler and is never a 2xx (LOG-06). Fastify's own
  * per-request logs are off for these routes (they come with every asset of
