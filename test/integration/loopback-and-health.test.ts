@@ -102,6 +102,27 @@ describe("the loopback redirect is development-only and for a loopback PUBLIC_UR
   });
 });
 
+describe("a loopback host the access rules name is theirs", () => {
+  it("reverse-proxy mode with a rule for 127.0.0.1: its pages go to the app, not to PUBLIC_URL", async () => {
+    const rules = `
+access_control:
+  default_policy: deny
+  rules:
+    - domain: "127.0.0.1"
+      policy: bypass
+`;
+    const p = await startProxyHarness("sqlite", { NODE_ENV: "development", PORT: "8080" }, rules);
+    try {
+      const res = await p.h.request({ method: "GET", url: "/dashboard", headers: { host: "127.0.0.1:8080", accept: HTML } });
+      expect(res.headers.location).toBeUndefined();
+      expect(res.statusCode).toBe(200);
+      expect(p.upstream.seen.map((s) => s.url)).toEqual(["/dashboard"]);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
 describe.each(backendNames())("reverse-proxy mode: health on the machine's addresses is Gatehouse's, the app keeps its own (%s)", (backend) => {
   let p: ProxyHarness;
   let cookie: string;

@@ -34,21 +34,25 @@ export function isMachineHost(rawHost: string, proto: string): boolean {
  * loopback spelling of PUBLIC_URL (`127.0.0.1:8080` when PUBLIC_URL is
  * `http://localhost:8080`, or the reverse, or `[::1]`) is sent: the same
  * path and query on PUBLIC_URL's origin, so its cookies and the origin
- * checks line up. Null for anything else. Never an open redirect: the
- * target is always PUBLIC_URL's origin, and only a page load (GET/HEAD
- * accepting HTML) from a loopback Host on PUBLIC_URL's own port qualifies;
+ * checks line up. Null when PUBLIC_URL is not a loopback URL (nothing is
+ * ever redirected then); otherwise a function giving the target of one
+ * request, or null for anything else. Never an open redirect: the target is
+ * always PUBLIC_URL's origin, and only a page load (GET/HEAD accepting HTML,
+ * not an upgrade) from a loopback Host on PUBLIC_URL's own port qualifies;
  * health checks are never redirected.
  */
-export function loopbackRedirectTarget(publicUrl: URL, req: Pick<IncomingMessage, "method" | "url" | "headers">): string | null {
+export function createLoopbackRedirect(publicUrl: URL): ((req: Pick<IncomingMessage, "method" | "url" | "headers">) => string | null) | null {
   const proto = publicUrl.protocol.slice(0, -1);
   const portal = canonicalHost(publicUrl.host, proto);
   if (portal === null || !LOOPBACK_NAMES.has(portal.hostname)) return null;
-  if (req.method !== "GET" && req.method !== "HEAD") return null;
-  const accept = req.headers.accept;
-  if (typeof accept !== "string" || !accept.includes("text/html") || req.headers.upgrade !== undefined) return null;
-  const url = req.url ?? "";
-  if (!url.startsWith("/") || isHealthPath(url)) return null;
-  const host = typeof req.headers.host === "string" ? canonicalHost(req.headers.host, proto) : null;
-  if (host === null || host.hostname === portal.hostname || !LOOPBACK_NAMES.has(host.hostname) || host.port !== portal.port) return null;
-  return `${publicUrl.origin}${url}`;
+  return (req) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return null;
+    const accept = req.headers.accept;
+    if (typeof accept !== "string" || !accept.includes("text/html") || req.headers.upgrade !== undefined) return null;
+    const url = req.url ?? "";
+    if (!url.startsWith("/") || isHealthPath(url)) return null;
+    const host = typeof req.headers.host === "string" ? canonicalHost(req.headers.host, proto) : null;
+    if (host === null || host.hostname === portal.hostname || !LOOPBACK_NAMES.has(host.hostname) || host.port !== portal.port) return null;
+    return `${publicUrl.origin}${url}`;
+  };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { AccessGate } from "../../core/gateway/access-decision.js";
 import { canonicalHost } from "../../core/gateway/canonical-request.js";
-import { isHealthPath, isMachineHost, loopbackRedirectTarget } from "./loopback-host.js";
+import { createLoopbackRedirect, isHealthPath, isMachineHost } from "./loopback-host.js";
 
 /** The internal path every forwarded request is routed to (after {@link ProxyRouting.rewriteUrl}). */
 export const FORWARD_ROUTE = "/_gatehouse/forward";
@@ -27,7 +27,7 @@ type MarkedRequest = IncomingMessage & { [kTarget]?: ProxyTarget; [kBasePath]?: 
 
 /** What the router needs: the rules (for per-host upstreams) and the single-upstream shorthand. */
 export interface ProxyRoutingOptions {
-  gate: Pick<AccessGate, "upstreamFor" | "rules">;
+  gate: Pick<AccessGate, "upstreamFor" | "rules" | "isProtectedHost">;
   publicUrl: string;
   /** `UPSTREAM_URL`, or null. */
   upstreamUrl: string | null;
@@ -68,6 +68,7 @@ export function createProxyRouting(options: ProxyRoutingOptions): ProxyRouting {
   const portalHost = canonicalHost(portal.host, proto);
   const single = options.upstreamUrl === null ? null : new URL(options.upstreamUrl);
   const prefix = options.pathPrefix;
+  const loopbackRedirect = options.loopbackRedirect === true ? createLoopbackRedirect(portal) : null;
 
   // The portal is recognized by host name alone: cookies are not isolated by port, so neither is the portal.
   function isPortal(host: string): boolean {
@@ -106,9 +107,10 @@ export function createProxyRouting(options: ProxyRoutingOptions): ProxyRouting {
       const marked = req as MarkedRequest;
       const url = req.url ?? "/";
       const host = typeof req.headers.host === "string" ? req.headers.host : "";
-      if (options.loopbackRedirect === true) {
-        const location = loopbackRedirectTarget(portal, req);
-        if (location !== null) {
+      if (loopbackRedirect !== null) {
+        const location = loopbackRedirect(req);
+        // A loopback host the access rules name is theirs: never redirected away.
+        if (location !== null && !options.gate.isProtectedHost(host)) {
           marked[kTarget] = { kind: "redirect", location };
           return FORWARD_ROUTE;
         }
