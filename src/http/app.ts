@@ -38,7 +38,7 @@ import type { AppDeps, RouteEntry } from "./types.js";
 export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promise<FastifyInstance> {
   const { config } = deps;
   // Host-aware routing of reverse-proxy mode and the demo (src/http/proxy): decided before Fastify routes a request.
-  const proxyRouting = createProxyRouting({ gate: deps.gate, publicUrl: config.publicUrl, upstreamUrl: config.upstreamUrl, pathPrefix: config.proxy.pathPrefix });
+  const proxyRouting = createProxyRouting({ gate: deps.gate, publicUrl: config.publicUrl, upstreamUrl: config.upstreamUrl, pathPrefix: config.proxy.pathPrefix, loopbackRedirect: config.env !== "production" });
   const app = Fastify({
     rewriteUrl: (req) => proxyRouting.rewriteUrl(req),
     loggerInstance: logger,

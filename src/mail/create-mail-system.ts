@@ -62,6 +62,7 @@ export function createMailSystem(options: MailSystemOptions): MailSystem {
     transport = createFileTransport({
       dir,
       from,
+      now: () => clock.now(),
       onWritten: (file) => log.info({ file: relative(process.cwd(), file) || file }, "mail written to a file (no SMTP_URL; development only)"),
     });
     log.info({ dir }, "SMTP_URL is not set: mails are written as .eml files to the outbox directory, not sent");

@@ -1,9 +1,11 @@
-import type { MailMessage } from "./mail-message.js";
+import type { MailKind, MailMessage } from "./mail-message.js";
 
 /** One mail as handed to a transport: the rendered message plus a stable Message-ID. */
 export interface OutgoingMail extends MailMessage {
   /** The same for every attempt of one outbox row, so a duplicate delivery can be recognised. */
   messageId: string;
+  /** What the mail is about (names the development `.eml` file); never secret. */
+  kind?: MailKind;
 }
 
 /**

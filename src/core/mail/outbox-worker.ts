@@ -2,7 +2,7 @@ import type { Clock } from "../clock.js";
 import type { Random } from "../random.js";
 import type { MailSealer } from "./mail-sealer.js";
 import type { MailTransport } from "./mail-transport.js";
-import type { OutboxStore } from "./outbox-store.js";
+import type { ClaimedMail, OutboxStore } from "./outbox-store.js";
 
 /** The pino-compatible subset the worker logs through. */
 export interface MailLog {
@@ -89,11 +89,11 @@ export function createOutboxWorker(deps: {
   let again = false;
   let lastPurge = 0;
 
-  async function sendOne(row: { id: string; kind: string; payload: string; attempts: number }): Promise<boolean> {
+  async function sendOne(row: ClaimedMail): Promise<boolean> {
     const attempt = row.attempts + 1;
     try {
       const message = sealer.open(row.id, row.payload);
-      await transport.send({ ...message, messageId: `<${row.id}@${messageIdDomain}>` });
+      await transport.send({ ...message, messageId: `<${row.id}@${messageIdDomain}>`, kind: row.kind });
     } catch (err) {
       const error = describeError(err);
       const giveUp = attempt >= policy.maxAttempts;

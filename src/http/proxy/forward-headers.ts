@@ -25,24 +25,38 @@ export function isIdentityHeaderName(name: string): boolean {
   return IDENTITY.has(name.toLowerCase().replaceAll("_", "-"));
 }
 
+/** Gatehouse's own cookie names, without a `__Host-`/`__Secure-` prefix: the session (host-only and SSO) and the pre-session CSRF cookie. */
+const GATEHOUSE_COOKIES = new Set(["gatehouse_session", "gatehouse_csrf"]);
+
 /**
- * True for a Gatehouse session cookie name: the one in use, and its other
- * spellings (`gatehouse_session`, `__Host-…`, and the `__Secure-…` single
- * sign-on cookie of COOKIE_DOMAIN), none of which an app may see or set.
+ * True for one of Gatehouse's cookie names: the session cookie in use and
+ * its other spellings (`gatehouse_session`, `__Host-…`, the `__Secure-…`
+ * single sign-on cookie of COOKIE_DOMAIN) and the pre-session CSRF cookie
+ * (`gatehouse_csrf`, `__Host-gatehouse_csrf`). None of them is the app's to
+ * read or set. Names are compared exactly, as browsers store them.
  */
-export function isSessionCookieName(name: string, sessionCookie: string): boolean {
-  return name === sessionCookie || name.replace(/^__(Host|Secure)-/, "") === "gatehouse_session";
+export function isGatehouseCookieName(name: string, sessionCookie: string): boolean {
+  return name === sessionCookie || GATEHOUSE_COOKIES.has(name.replace(/^__(Host|Secure)-/, ""));
 }
 
-/** The `Cookie` header without the Gatehouse session cookies: the protected app never sees a token. */
-export function withoutSessionCookie(cookie: string | string[] | undefined, sessionCookie: string): string | undefined {
+/**
+ * The `Cookie` header without Gatehouse's cookies, for the protected app:
+ * the app (or its logs) never sees a session token, an SSO cookie or a CSRF
+ * pre-session. The app's own cookies are kept byte for byte and in their
+ * order; a header with no Gatehouse cookie is passed on unchanged; undefined
+ * when nothing is left (the header is then not sent at all).
+ */
+export function withoutGatehouseCookies(cookie: string | string[] | undefined, sessionCookie: string): string | undefined {
   if (cookie === undefined) return undefined;
-  const kept = (Array.isArray(cookie) ? cookie.join("; ") : cookie)
-    .split(";")
-    .filter((part) => {
-      const eq = part.indexOf("=");
-      return !isSessionCookieName((eq === -1 ? part : part.slice(0, eq)).trim(), sessionCookie);
-    })
+  const header = Array.isArray(cookie) ? cookie.join("; ") : cookie;
+  const parts = header.split(";");
+  const isOurs = (part: string): boolean => {
+    const eq = part.indexOf("=");
+    return isGatehouseCookieName((eq === -1 ? part : part.slice(0, eq)).trim(), sessionCookie);
+  };
+  if (!parts.some(isOurs)) return header.trim().length > 0 ? header : undefined;
+  const kept = parts
+    .filter((part) => !isOurs(part))
     .map((part) => part.trim())
     .filter((part) => part.length > 0);
   return kept.length > 0 ? kept.join("; ") : undefined;
@@ -56,14 +70,14 @@ export interface ForwardContext {
   proto: string;
   /** The Host the client asked for. */
   host: string;
-  /** Name of the session cookie, removed from the forwarded `Cookie`. */
+  /** Name of the session cookie in use (removed from the forwarded `Cookie`, with every other Gatehouse cookie). */
   sessionCookie: string;
 }
 
 /**
  * The headers sent to the upstream: the client's, minus hop-by-hop headers
  * (and any named in `Connection`), minus every client copy of an identity
- * or forwarding header, minus the session cookie; then the identity headers
+ * or forwarding header, minus Gatehouse's cookies; then the identity headers
  * of the decision (always all four, empty when anonymous) and fresh
  * `X-Forwarded-*` set by Gatehouse.
  */
@@ -84,7 +98,7 @@ export function forwardHeaders(incoming: IncomingHttpHeaders | OutgoingHttpHeade
     if (name === "cookie") continue;
     out[name] = Array.isArray(value) ? value.map(String) : String(value);
   }
-  const cookie = withoutSessionCookie(incoming.cookie as string | string[] | undefined, ctx.sessionCookie);
+  const cookie = withoutGatehouseCookies(incoming.cookie as string | string[] | undefined, ctx.sessionCookie);
   if (cookie !== undefined) out.cookie = cookie;
   for (const [name, value] of Object.entries(ctx.identity)) out[name.toLowerCase()] = value;
   out["x-forwarded-for"] = ctx.ip;
@@ -95,8 +109,8 @@ export function forwardHeaders(incoming: IncomingHttpHeaders | OutgoingHttpHeade
 
 /**
  * The upstream's response headers as passed to the client: hop-by-hop headers
- * dropped, and any `Set-Cookie` for the Gatehouse session cookie removed (an
- * app can neither plant nor clear a Gatehouse session).
+ * dropped, and any `Set-Cookie` for a Gatehouse cookie removed (an app can
+ * neither plant nor clear a Gatehouse session or CSRF pre-session).
  */
 export function responseHeaders(headers: Record<string, string | string[] | number | undefined>, sessionCookie: string): Record<string, string | string[] | number> {
   const connection = headers.connection;
@@ -111,7 +125,7 @@ export function responseHeaders(headers: Record<string, string | string[] | numb
     const name = rawName.toLowerCase();
     if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
     if (name === "set-cookie") {
-      const kept = (Array.isArray(value) ? value : [String(value)]).filter((c) => !isSessionCookieName(c.split("=")[0]?.trim() ?? "", sessionCookie));
+      const kept = (Array.isArray(value) ? value : [String(value)]).filter((c) => !isGatehouseCookieName(c.split("=")[0]?.trim() ?? "", sessionCookie));
       if (kept.length > 0) out[name] = kept;
       continue;
     }

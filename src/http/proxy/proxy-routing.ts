@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { AccessGate } from "../../core/gateway/access-decision.js";
 import { canonicalHost } from "../../core/gateway/canonical-request.js";
+import { createLoopbackRedirect, isHealthPath, isMachineHost } from "./loopback-host.js";
 
 /** The internal path every forwarded request is routed to (after {@link ProxyRouting.rewriteUrl}). */
 export const FORWARD_ROUTE = "/_gatehouse/forward";
@@ -15,7 +16,9 @@ const MEMO_HOSTS = 1024;
 export type ProxyTarget =
   | { kind: "upstream"; upstream: URL; uri: string; host: string }
   | { kind: "demo"; uri: string; host: string }
-  | { kind: "demo-home" };
+  | { kind: "demo-home" }
+  /** Development: a page opened on another loopback spelling of PUBLIC_URL, sent to PUBLIC_URL (see loopback-host.ts). */
+  | { kind: "redirect"; location: string };
 
 const kTarget = Symbol("gatehouse.proxyTarget");
 const kBasePath = Symbol("gatehouse.basePath");
@@ -24,12 +27,14 @@ type MarkedRequest = IncomingMessage & { [kTarget]?: ProxyTarget; [kBasePath]?: 
 
 /** What the router needs: the rules (for per-host upstreams) and the single-upstream shorthand. */
 export interface ProxyRoutingOptions {
-  gate: Pick<AccessGate, "upstreamFor" | "rules">;
+  gate: Pick<AccessGate, "upstreamFor" | "rules" | "isProtectedHost">;
   publicUrl: string;
   /** `UPSTREAM_URL`, or null. */
   upstreamUrl: string | null;
   /** Gatehouse's own prefix on proxied hosts, e.g. `/.gatehouse`. */
   pathPrefix: string;
+  /** Outside production: send page loads on another loopback spelling of a loopback PUBLIC_URL there. */
+  loopbackRedirect?: boolean;
 }
 
 /** Host-aware routing of raw requests between Gatehouse's routes and the upstream. */
@@ -63,6 +68,7 @@ export function createProxyRouting(options: ProxyRoutingOptions): ProxyRouting {
   const portalHost = canonicalHost(portal.host, proto);
   const single = options.upstreamUrl === null ? null : new URL(options.upstreamUrl);
   const prefix = options.pathPrefix;
+  const loopbackRedirect = options.loopbackRedirect === true ? createLoopbackRedirect(portal) : null;
 
   // The portal is recognized by host name alone: cookies are not isolated by port, so neither is the portal.
   function isPortal(host: string): boolean {
@@ -101,7 +107,18 @@ export function createProxyRouting(options: ProxyRoutingOptions): ProxyRouting {
       const marked = req as MarkedRequest;
       const url = req.url ?? "/";
       const host = typeof req.headers.host === "string" ? req.headers.host : "";
+      if (loopbackRedirect !== null) {
+        const location = loopbackRedirect(req);
+        // A loopback host the access rules name is theirs: never redirected away.
+        if (location !== null && !options.gate.isProtectedHost(host)) {
+          marked[kTarget] = { kind: "redirect", location };
+          return FORWARD_ROUTE;
+        }
+      }
       const upstream = upstreamOf(host);
+      // Health checks by address (or `localhost`) are Gatehouse's even when every other host is proxied;
+      // on an app's own host they are under the prefix, and the app keeps its /healthz.
+      if (upstream !== null && isHealthPath(url) && isMachineHost(host, proto)) return url;
       if (upstream !== null) {
         if (url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`)) {
           marked[kBasePath] = prefix;

@@ -158,6 +158,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       const target = opts.routing.targetOf(request.raw);
       if (target === undefined) throw new GatehouseError("not_found");
       if (target.kind === "demo-home") return reply.header("Cache-Control", "no-store").redirect(`${DEMO_PREFIX}/`, 302);
+      if (target.kind === "redirect") return reply.header("Cache-Control", "no-store").redirect(target.location, 302);
 
       const upgrade = upgrades.get(request.raw);
       const proto = request.protocol;

@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const HTML = "text/html,application/xhtml+xml";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function waitForOutput(child: ChildProcess, needle: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${needle}"; output:\n${out}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+      if (out.includes(needle)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before "${needle}"; output:\n${out}`));
+    });
+  });
+}
+
+/** The cookies a response sets, as a `Cookie` header (name=value pairs only). */
+function cookieHeader(res: Response, previous = ""): string {
+  const jar = new Map(previous.split("; ").filter((p) => p.includes("=")).map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)] as [string, string]));
+  for (const line of res.headers.getSetCookie()) {
+    const pair = line.split(";")[0] ?? "";
+    jar.set(pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
+  }
+  return [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+}
+
+/**
+ * The fresh-clone quickstart exactly as the README gives it: `npm start`, no
+ * configuration at all (SQLite, a generated development secret, PUBLIC_URL
+ * defaulting to http://localhost:$PORT). A person may type either
+ * http://localhost:$PORT or http://127.0.0.1:$PORT; both must lead to a
+ * working sign-in.
+ */
+describe("npm start with no configuration: works on http://localhost:PORT and http://127.0.0.1:PORT", () => {
+  let child: ChildProcess;
+  let dataDir: string;
+  let port: number;
+  let localhost: string;
+  let loopback: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-loopback-"));
+    port = await freePort();
+    localhost = `http://localhost:${port}`;
+    loopback = `http://127.0.0.1:${port}`;
+    const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_DATA_DIR: dataDir, PORT: String(port) };
+    for (const name of ["SECRET_KEY", "DATABASE_URL", "PUBLIC_URL", "NODE_ENV", "HOST", "UPSTREAM_URL", "GATEHOUSE_CONFIG", "SMTP_URL", "REDIS_URL"]) delete env[name];
+    child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    await waitForOutput(child, "Gatehouse is running", 30_000);
+  });
+
+  afterAll(async () => {
+    if (child?.pid && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once("close", r));
+      process.kill(-child.pid, "SIGTERM");
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("the sign-in page opened on 127.0.0.1 leads to the same page on localhost (PUBLIC_URL), which answers", async () => {
+    const first = await fetch(`${loopback}/login?return=%2Faccount`, { headers: { accept: HTML }, redirect: "manual" });
+    expect(first.status).toBe(302);
+    expect(first.headers.get("location")).toBe(`${localhost}/login?return=%2Faccount`);
+    const page = await fetch(first.headers.get("location")!, { headers: { accept: HTML }, redirect: "manual" });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('name="password"');
+  });
+
+  it("a person who typed 127.0.0.1 registers and signs in with the form, then sees the account page", async () => {
+    const password = "quartz-meadow-lantern-58";
+    const reg = await fetch(`${localhost}/api/auth/register`, { method: "POST", headers: { "content-type": "application/json", origin: localhost }, body: JSON.stringify({ username: "loopback-e2e", password }) });
+    expect(reg.status).toBe(201);
+
+    // What a browser does: follow the redirect from 127.0.0.1, load the form (pre-session cookie + CSRF field), post it.
+    const redirected = await fetch(`${loopback}/login`, { headers: { accept: HTML }, redirect: "manual" });
+    const formUrl = redirected.headers.get("location")!;
+    const form = await fetch(formUrl, { headers: { accept: HTML } });
+    let cookies = cookieHeader(form);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
+    expect(csrf).toBeDefined();
+    const signIn = await fetch(formUrl, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: new URL(formUrl).origin, cookie: cookies, accept: HTML },
+      body: new URLSearchParams({ _csrf: csrf!, return: "", username: "loopback-e2e", password }).toString(),
+    });
+    expect(signIn.status).toBe(303);
+    cookies = cookieHeader(signIn, cookies);
+    expect(cookies).toMatch(/gatehouse_session=/);
+    const account = await fetch(`${localhost}/account`, { headers: { accept: HTML, cookie: cookies }, redirect: "manual" });
+    expect(account.status).toBe(200);
+    expect(await account.text()).toContain("loopback-e2e");
+  });
+
+  it("health checks answer on the address too, without a redirect", async () => {
+    for (const base of [loopback, localhost]) {
+      const res = await fetch(`${base}/healthz`, { redirect: "manual" });
+      expect(res.status, base).toBe(200);
+      expect(await res.json()).toEqual({ status: "ok" });
+    }
+  });
+});
