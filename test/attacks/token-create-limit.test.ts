@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { backendNames, limiterBackendNames, type Backend, type LimiterBackend } from "../helpers/backends.js";
-import { startHarness, type Harness } from "../helpers/harness.js";
+import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
+import { WebClient } from "../helpers/web-client.js";
 import { protectionEnv, retryAfter } from "../helpers/protection.js";
 import { expectErrorBody, uname } from "./_helpers.js";
 
@@ -45,6 +46,25 @@ describe.each(combos)("attack: minting API tokens in bulk from one account (%s, 
     // (The hour also ended the session: signing in again gives a fresh one.)
     const again = await h.login(name);
     expect((await create(h, again.cookie, "next hour")).statusCode).toBe(201);
+  });
+
+  it("the account page's token form shares the counter: 3 through the API, 2 through the form, then both refuse", async () => {
+    const h = await start();
+    const name = uname("webminter");
+    await h.register(name);
+    const b = new WebClient(h);
+    expect((await b.signIn(name, GOOD_PASSWORD)).statusCode).toBe(303);
+    for (let i = 0; i < 3; i++) expect((await create(h, b.session!, `api${i}`)).statusCode).toBe(201);
+    for (let i = 0; i < 2; i++) {
+      await b.get("/account");
+      expect((await b.post("/account/tokens", { name: `form${i}`, scopes: ["read:account"], expiresInDays: "30" })).statusCode).toBe(200);
+    }
+    await b.get("/account");
+    const form = await b.post("/account/tokens", { name: "form-extra", scopes: ["read:account"], expiresInDays: "30" });
+    expect(form.statusCode).toBe(429);
+    expect(retryAfter(form)).toBeGreaterThanOrEqual(1);
+    expect(form.body).not.toMatch(/gth_[A-Za-z0-9_-]{43}/);
+    expectErrorBody(await create(h, b.session!, "api-extra"), 429, "rate_limited");
   });
 
   it("RATE_LIMIT_TOKEN_CREATE sets the limit (2/10m): the 3rd is refused, Retry-After within the window", async () => {
