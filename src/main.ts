@@ -1,6 +1,8 @@
 import pino from "pino";
 import { createGatehouse } from "./compose.js";
+import { EnvFileError, loadEnvironment } from "./config/env-file.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
+import { didYouMean, unknownVariables } from "./config/unknown-variables.js";
 import { loggerOptions } from "./logging/logger-options.js";
 
 const PURGE_INTERVAL_MS = 10 * 60_000;
@@ -8,10 +10,13 @@ const AUDIT_PRUNE_INTERVAL_MS = 24 * 3_600_000;
 
 async function main(): Promise<void> {
   let config;
+  let loaded;
   try {
-    config = loadConfig(process.env);
+    // `.env` in the working directory (or GATEHOUSE_ENV_FILE) under the real environment, which always wins.
+    loaded = loadEnvironment(process.env, process.cwd());
+    config = loadConfig(loaded.env);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof EnvFileError) {
       process.stderr.write(`gatehouse: ${err.message}\n`);
       process.exit(1);
     }
@@ -19,6 +24,11 @@ async function main(): Promise<void> {
   }
 
   const logger = pino(loggerOptions(config.logLevel));
+  // Names only, never values: the file holds secrets.
+  if (loaded.path !== null) logger.info({ file: loaded.path, variables: loaded.fromFile.size }, "read settings from the .env file");
+  for (const unknown of unknownVariables(loaded.env)) {
+    logger.warn({ variable: unknown.name, suggestion: unknown.suggestion }, `${unknown.name} is not a Gatehouse setting and is ignored${didYouMean(unknown)}`);
+  }
   if (config.secretKeySource === "generated") {
     logger.warn({ dataDir: config.dataDir }, "no SECRET_KEY set: generated one into the data dir (development only)");
   }

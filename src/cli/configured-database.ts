@@ -2,12 +2,14 @@ import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { ConfigError, loadConfig } from "../config/load-config.js";
 import { isPostgresUrl, openDatabase, type OpenDatabase } from "../storage/sql/open-database.js";
+import { cliEnvironment } from "./cli-environment.js";
 import { CliError } from "./cli-io.js";
 
-/** Loads the configuration exactly as `main.ts` does; problems become one readable CliError. */
+/** Loads the configuration exactly as `main.ts` does (`.env` included); problems become one readable CliError. */
 export function loadCliConfig(env: NodeJS.ProcessEnv): Config {
+  const loaded = cliEnvironment(env);
   try {
-    return loadConfig(env);
+    return loadConfig(loaded.env);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(`${err.message}\n(run "gatehouse doctor" for advice)`);
     throw err;

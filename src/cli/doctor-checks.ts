@@ -7,7 +7,8 @@ import { isPostgresUrl } from "../storage/sql/open-database.js";
 
 /** One finding of `gatehouse doctor`: never contains a secret value. */
 export interface Finding {
-  level: "error" | "warn" | "info";
+  /** `ok`: a live check that passed (database reachable, SMTP accepted the login…). */
+  level: "error" | "warn" | "info" | "ok";
   message: string;
   fix: string;
 }

@@ -7,11 +7,15 @@ Commands:
   serve                 start the server (same as npm start)
   backup                write a portable, checksummed (optionally encrypted) backup
   restore <file>        validate a backup, then replace the database with it (--yes)
-  doctor                check the configuration for insecure settings
+  doctor                check the configuration, database, mail, Redis and rules file
+  config print          show the effective configuration and where each value came from
+  config example        print the .env.example text generated from the schema
+  secret generate       print a fresh SECRET_KEY
   user                  create, list, set-role, block, unblock, reset-mfa
 
 Run "gatehouse <command> --help" for a command's options. Configuration comes
-from the environment (the same variables as the server).`;
+from the environment and from .env in the working directory (or the file named
+by GATEHOUSE_ENV_FILE), the environment winning: the same as the server.`;
 
 /** Commands load lazily, so help and usage errors answer without opening drivers. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -20,6 +24,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   restore: async () => (await import("./commands/restore.js")).restoreCommand,
   doctor: async () => (await import("./commands/doctor.js")).doctorCommand,
   user: async () => (await import("./commands/user.js")).userCommand,
+  config: async () => (await import("./commands/config.js")).configCommand,
+  secret: async () => (await import("./commands/secret.js")).secretCommand,
 };
 
 /** Explains an error without secrets: the public message, where it is, and the (value-free) details. */

@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { defaultHashingCapacity, QUEUE_PER_SLOT } from "../core/passwords/bounded-hasher.js";
 import { resolve } from "node:path";
 import type { Config } from "./config.js";
+import { describeFsError } from "./env-file.js";
 import { settings, type Setting } from "./schema.js";
 import { loadOrCreateDevSecret, secretKeyProblem } from "./secret-key.js";
 
@@ -118,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         register: v.rateLimitRegister,
         forgotPassword: v.rateLimitForgotPassword,
         accountDelete: v.rateLimitAccountDelete,
+        tokenCreate: v.rateLimitTokenCreate,
         api: v.rateLimitApi,
       },
       ipFailures: { max: v.ipFailureLimit, blockMs: v.ipBlock },
@@ -154,10 +156,12 @@ function readSetting(setting: Setting<unknown>, env: NodeJS.ProcessEnv, problems
       problems.push(`set either ${setting.env} or ${fileVar}, not both`);
       return setting.default;
     }
+    const path = env[fileVar] as string;
     try {
-      raw = readFileSync(env[fileVar] as string, "utf8").trim();
-    } catch {
-      problems.push(`${fileVar}: cannot read the file it names`);
+      raw = readFileSync(path, "utf8").trim();
+    } catch (err) {
+      // The path is not secret (it is in the environment); the reason in words, never a stack.
+      problems.push(`${fileVar}: cannot read ${path}: ${describeFsError(err)}`);
       return setting.default;
     }
   }

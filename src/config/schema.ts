@@ -1,15 +1,34 @@
 import { parseSmtpUrl } from "../mail/smtp-url.js";
 import { parseBoolean, parseCidrList, parseDuration, parseHttpUrl, parseIntInRange, parsePathPrefix, parsePublicUrl, parseUpstreamUrl, parseWindowLimit } from "./parse-values.js";
 
+/**
+ * The sections of docs/configuration.md ("### Runtime", …), in their order;
+ * `.env.example` is grouped the same way.
+ */
+export const SETTING_GROUPS = ["Runtime", "Secrets and storage", "First superadmin", "Network", "Mail", "Passwords", "Sessions", "HTTP", "Abuse protection"] as const;
+
+/** One section of the configuration reference. */
+export type SettingGroup = (typeof SETTING_GROUPS)[number];
+
 /** One configuration variable: its default, its meaning, and how to read it. */
 export interface Setting<T> {
   env: string;
+  /** The section of docs/configuration.md and `.env.example` it belongs to. */
+  group: SettingGroup;
   default: T;
   description: string;
-  /** May a `<NAME>_FILE` variable supply the value (for secrets)? */
+  /** May a `<NAME>_FILE` variable supply the value (for secrets)? Such a setting is treated as secret too. */
   fromFile?: boolean;
+  /**
+   * The value is (or may carry) a secret: `gatehouse config print` and doctor
+   * redact it (URL credentials, webhook paths), and it is never logged.
+   */
+  secret?: boolean;
   parse(raw: string): T;
 }
+
+/** True when a setting's value must be redacted wherever it is shown. */
+export const isSecretSetting = (setting: Pick<Setting<unknown>, "secret" | "fromFile">): boolean => setting.secret === true || setting.fromFile === true;
 
 const text = (raw: string): string => raw.trim();
 
@@ -42,51 +61,57 @@ const optional = (raw: string): string | null => (raw.trim() === "" ? null : raw
 
 /**
  * Every environment variable Gatehouse reads, with its default and meaning.
- * README.md and docs/configuration.md document each of them (checked by test/unit/docs-config.test.ts).
+ * docs/configuration.md documents each of them and `.env.example` is generated
+ * from this list (`npm run gen:env-example`); test/unit/docs-config.test.ts
+ * fails when either disagrees.
  */
 export const settings = {
-  nodeEnv: { env: "NODE_ENV", default: "development", description: "`production` enforces a strong SECRET_KEY and safe settings", parse: text },
-  port: { env: "PORT", default: 8080, description: "TCP port to listen on", parse: (r: string) => parseIntInRange(r, 0, 65535) },
-  host: { env: "HOST", default: "127.0.0.1", description: "address to listen on", parse: text },
-  publicUrl: { env: "PUBLIC_URL", default: null as string | null, description: "the origin users see (default `http://localhost:$PORT`); used for cookies, CSRF origin checks and emailed links", parse: parsePublicUrl },
-  secretKey: { env: "SECRET_KEY", default: null as string | null, fromFile: true, description: "master secret, at least 32 bytes; required in production, generated into the data dir otherwise", parse: text },
-  dataDir: { env: "GATEHOUSE_DATA_DIR", default: "./.data", description: "SQLite file, generated development secret", parse: text },
-  databaseUrl: { env: "DATABASE_URL", default: null as string | null, fromFile: true, description: "`postgres://…` switches to PostgreSQL; `sqlite:<path>` picks another SQLite file; default SQLite in the data dir", parse: optional },
-  redisUrl: { env: "REDIS_URL", default: null as string | null, fromFile: true, description: "Redis for rate limits and cache invalidation shared by all instances", parse: optional },
-  adminUsername: { env: "GATEHOUSE_ADMIN_USERNAME", default: null as string | null, description: "seed the first superadmin on first start", parse: optional },
-  adminPassword: { env: "GATEHOUSE_ADMIN_PASSWORD", default: null as string | null, fromFile: true, description: "its password (never logged)", parse: optional },
-  adminEmail: { env: "GATEHOUSE_ADMIN_EMAIL", default: null as string | null, description: "its email", parse: optional },
-  trustedProxies: { env: "TRUSTED_PROXIES", default: [] as string[], description: "comma-separated IPs/CIDRs whose `X-Forwarded-*` headers are believed", parse: parseCidrList },
-  upstreamUrl: { env: "UPSTREAM_URL", default: null as string | null, description: "reverse-proxy mode: the app to protect (an origin such as `http://127.0.0.1:3000`); every host but the portal's is forwarded to it", parse: parseUpstreamUrl },
-  proxyPathPrefix: { env: "GATEHOUSE_PATH_PREFIX", default: "/.gatehouse", description: "on a proxied host, where Gatehouse's own pages and API live (`/.gatehouse/api/auth/login`)", parse: parsePathPrefix },
-  proxyBodyLimit: { env: "PROXY_BODY_LIMIT", default: 10 * 1024 * 1024, description: "largest request body forwarded to a proxied app, in bytes (default 10 MiB); a larger one gets 413 before reaching the app", parse: (r: string) => parseIntInRange(r, 0, 999_999_999) },
-  configFile: { env: "GATEHOUSE_CONFIG", default: null as string | null, description: "YAML file with access rules (re-read on SIGHUP)", parse: optional },
-  cookieDomain: { env: "COOKIE_DOMAIN", default: null as string | null, description: "parent domain (`.example.com`) for single sign-on across its subdomains through forward-auth; adds a `__Secure-` cookie with that Domain (https only)", parse: optional },
-  smtpUrl: { env: "SMTP_URL", default: null as string | null, fromFile: true, description: "outgoing mail: `smtps://user:pass@host:465`, or `smtp://host:587` with STARTTLS required (`?ignoreTLS=true` allows plaintext); unset: mails are written to `<data dir>/outbox/` outside production", parse: parseSmtpUrlValue },
-  mailFrom: { env: "MAIL_FROM", default: null as string | null, description: "sender of outgoing mail (default `<product name> <no-reply@<PUBLIC_URL host>>`)", parse: parseMailFrom },
-  mailProductName: { env: "MAIL_PRODUCT_NAME", default: "Gatehouse", description: "product name shown in mail subjects and bodies", parse: parseProductName },
-  logLevel: { env: "LOG_LEVEL", default: "info", description: "fatal, error, warn, info, debug, trace or silent", parse: text },
-  accessLog: { env: "ACCESS_LOG", default: false, description: "one JSON line per request at info (method, path without the query, status, duration, IP, request id); off by default, as the proxy in front usually keeps the access log", parse: parseBoolean },
-  passwordMinLength: { env: "PASSWORD_MIN_LENGTH", default: 12, description: "minimum password length in characters (8–64)", parse: (r: string) => parseIntInRange(r, 8, 64) },
-  sessionIdle: { env: "SESSION_IDLE_TIMEOUT", default: 30 * 60_000, description: "a session ends after this long without requests (`30m`)", parse: parseDuration },
-  sessionAbsolute: { env: "SESSION_ABSOLUTE_LIFETIME", default: 12 * 3_600_000, description: "a session ends this long after sign-in, whatever the activity (`12h`)", parse: parseDuration },
-  sessionRemember: { env: "SESSION_REMEMBER_LIFETIME", default: 30 * 86_400_000, description: "lifetime of a \"remember me\" session (`30d`, at most 30 days)", parse: parseDuration },
-  sessionMaxPerUser: { env: "SESSION_MAX_PER_USER", default: 10, description: "concurrent sessions per user; the oldest is signed out beyond it", parse: (r: string) => parseIntInRange(r, 1, 1000) },
-  bodyLimit: { env: "BODY_LIMIT", default: 65_536, description: "largest JSON request body in bytes", parse: (r: string) => parseIntInRange(r, 1024, 10 * 1024 * 1024) },
-  rateLimitLogin: { env: "RATE_LIMIT_LOGIN", default: { limit: 10, windowMs: 60_000 }, description: "login requests per IP (`10/1m`)", parse: parseWindowLimit },
-  rateLimitRegister: { env: "RATE_LIMIT_REGISTER", default: { limit: 5, windowMs: 60_000 }, description: "registrations per IP (`5/1m`)", parse: parseWindowLimit },
-  rateLimitForgotPassword: { env: "RATE_LIMIT_FORGOT_PASSWORD", default: { limit: 3, windowMs: 60_000 }, description: "forgot-password requests per IP (`3/1m`)", parse: parseWindowLimit },
-  rateLimitAccountDelete: { env: "RATE_LIMIT_ACCOUNT_DELETE", default: { limit: 2, windowMs: 60_000 }, description: "account deletions per user (`2/1m`)", parse: parseWindowLimit },
-  rateLimitApi: { env: "RATE_LIMIT_API", default: { limit: 120, windowMs: 60_000 }, description: "every other `/api/` request, per user when signed in, else per IP (`120/1m`)", parse: parseWindowLimit },
-  ipFailureLimit: { env: "BRUTE_FORCE_IP_FAILURES", default: 10, description: "consecutive failed secret checks from one IP before its logins are blocked", parse: (r: string) => parseIntInRange(r, 3, 1000) },
-  ipBlock: { env: "BRUTE_FORCE_IP_BLOCK", default: 10 * 60_000, description: "how long such an IP is blocked (`10m`)", parse: parseDuration },
-  accountLockAt: { env: "BRUTE_FORCE_ACCOUNT_LOCK", default: 100, description: "consecutive failures that lock an account's password until a reset or an admin unlock (at most 100)", parse: (r: string) => parseIntInRange(r, 10, 100) },
-  autoBanTrips: { env: "AUTO_BAN_TRIPS", default: 5, description: "limit trips within `AUTO_BAN_WINDOW` that ban an IP; `0` turns automated bans off", parse: (r: string) => parseIntInRange(r, 0, 1000) },
-  autoBanWindow: { env: "AUTO_BAN_WINDOW", default: 10 * 60_000, description: "window for counting trips (`10m`)", parse: parseDuration },
-  autoBanDuration: { env: "AUTO_BAN_DURATION", default: 60 * 60_000, description: "length of an automated ban (`1h`)", parse: parseDuration },
-  hashConcurrency: { env: "HASH_CONCURRENCY", default: null as number | null, description: "password hashes computed at once (default: the libuv pool size, `UV_THREADPOOL_SIZE` or 4, but at most the CPU count minus one)", parse: (r: string) => parseIntInRange(r, 1, 256) },
-  hashQueue: { env: "HASH_QUEUE", default: null as number | null, description: "hashes waiting for a slot before 503 (default: 16 per slot, about half a second)", parse: (r: string) => parseIntInRange(r, 0, 10_000) },
-  auditRetention: { env: "AUDIT_RETENTION", default: 90 * 86_400_000, description: "how long audit events are kept (`90d`)", parse: parseDuration },
-  alertWebhookUrl: { env: "ALERT_WEBHOOK_URL", default: null as string | null, fromFile: true, description: "receives `account_locked`, `ip_banned` and `suspicious_activity` events as JSON", parse: parseHttpUrl },
-  allowInsecureHttp: { env: "GATEHOUSE_ALLOW_INSECURE_HTTP", default: false, description: "production only: allow a plain-http PUBLIC_URL, for a trusted private network", parse: parseBoolean },
+  nodeEnv: { env: "NODE_ENV", group: "Runtime", default: "development", description: "`production` enforces a strong SECRET_KEY and safe settings", parse: text },
+  port: { env: "PORT", group: "Runtime", default: 8080, description: "TCP port to listen on", parse: (r: string) => parseIntInRange(r, 0, 65535) },
+  host: { env: "HOST", group: "Runtime", default: "127.0.0.1", description: "address to listen on", parse: text },
+  publicUrl: { env: "PUBLIC_URL", group: "Runtime", default: null as string | null, description: "the origin users see (default `http://localhost:$PORT`); used for cookies, CSRF origin checks and emailed links", parse: parsePublicUrl },
+  secretKey: { env: "SECRET_KEY", group: "Secrets and storage", secret: true, default: null as string | null, fromFile: true, description: "master secret, at least 32 bytes; required in production, generated into the data dir otherwise", parse: text },
+  dataDir: { env: "GATEHOUSE_DATA_DIR", group: "Secrets and storage", default: "./.data", description: "SQLite file, generated development secret", parse: text },
+  databaseUrl: { env: "DATABASE_URL", group: "Secrets and storage", secret: true, default: null as string | null, fromFile: true, description: "`postgres://…` switches to PostgreSQL; `sqlite:<path>` picks another SQLite file; default SQLite in the data dir", parse: optional },
+  redisUrl: { env: "REDIS_URL", group: "Secrets and storage", secret: true, default: null as string | null, fromFile: true, description: "Redis for rate limits and cache invalidation shared by all instances", parse: optional },
+  adminUsername: { env: "GATEHOUSE_ADMIN_USERNAME", group: "First superadmin", default: null as string | null, description: "seed the first superadmin on first start", parse: optional },
+  adminPassword: { env: "GATEHOUSE_ADMIN_PASSWORD", group: "First superadmin", secret: true, default: null as string | null, fromFile: true, description: "its password (never logged)", parse: optional },
+  adminEmail: { env: "GATEHOUSE_ADMIN_EMAIL", group: "First superadmin", default: null as string | null, description: "its email", parse: optional },
+  trustedProxies: { env: "TRUSTED_PROXIES", group: "Network", default: [] as string[], description: "comma-separated IPs/CIDRs whose `X-Forwarded-*` headers are believed", parse: parseCidrList },
+  upstreamUrl: { env: "UPSTREAM_URL", group: "Network", default: null as string | null, description: "reverse-proxy mode: the app to protect (an origin such as `http://127.0.0.1:3000`); every host but the portal's is forwarded to it", parse: parseUpstreamUrl },
+  proxyPathPrefix: { env: "GATEHOUSE_PATH_PREFIX", group: "Network", default: "/.gatehouse", description: "on a proxied host, where Gatehouse's own pages and API live (`/.gatehouse/api/auth/login`)", parse: parsePathPrefix },
+  proxyBodyLimit: { env: "PROXY_BODY_LIMIT", group: "Network", default: 10 * 1024 * 1024, description: "largest request body forwarded to a proxied app, in bytes (default 10 MiB); a larger one gets 413 before reaching the app", parse: (r: string) => parseIntInRange(r, 0, 999_999_999) },
+  configFile: { env: "GATEHOUSE_CONFIG", group: "Network", default: null as string | null, description: "YAML file with access rules (re-read on SIGHUP)", parse: optional },
+  cookieDomain: { env: "COOKIE_DOMAIN", group: "Network", default: null as string | null, description: "parent domain (`.example.com`) for single sign-on across its subdomains through forward-auth; adds a `__Secure-` cookie with that Domain (https only)", parse: optional },
+  smtpUrl: { env: "SMTP_URL", group: "Mail", secret: true, default: null as string | null, fromFile: true, description: "outgoing mail: `smtps://user:pass@host:465`, or `smtp://host:587` with STARTTLS required (`?ignoreTLS=true` allows plaintext); unset: mails are written to `<data dir>/outbox/` outside production", parse: parseSmtpUrlValue },
+  mailFrom: { env: "MAIL_FROM", group: "Mail", default: null as string | null, description: "sender of outgoing mail (default `<product name> <no-reply@<PUBLIC_URL host>>`)", parse: parseMailFrom },
+  mailProductName: { env: "MAIL_PRODUCT_NAME", group: "Mail", default: "Gatehouse", description: "product name shown in mail subjects and bodies", parse: parseProductName },
+  logLevel: { env: "LOG_LEVEL", group: "Runtime", default: "info", description: "fatal, error, warn, info, debug, trace or silent", parse: text },
+  accessLog: { env: "ACCESS_LOG", group: "Runtime", default: false, description: "one JSON line per request at info (method, path without the query, status, duration, IP, request id); off by default, as the proxy in front usually keeps the access log", parse: parseBoolean },
+  passwordMinLength: { env: "PASSWORD_MIN_LENGTH", group: "Passwords", default: 12, description: "minimum password length in characters (8–64)", parse: (r: string) => parseIntInRange(r, 8, 64) },
+  sessionIdle: { env: "SESSION_IDLE_TIMEOUT", group: "Sessions", default: 30 * 60_000, description: "a session ends after this long without requests (`30m`)", parse: parseDuration },
+  sessionAbsolute: { env: "SESSION_ABSOLUTE_LIFETIME", group: "Sessions", default: 12 * 3_600_000, description: "a session ends this long after sign-in, whatever the activity (`12h`)", parse: parseDuration },
+  sessionRemember: { env: "SESSION_REMEMBER_LIFETIME", group: "Sessions", default: 30 * 86_400_000, description: "lifetime of a \"remember me\" session (`30d`, at most 30 days)", parse: parseDuration },
+  sessionMaxPerUser: { env: "SESSION_MAX_PER_USER", group: "Sessions", default: 10, description: "concurrent sessions per user; the oldest is signed out beyond it", parse: (r: string) => parseIntInRange(r, 1, 1000) },
+  bodyLimit: { env: "BODY_LIMIT", group: "HTTP", default: 65_536, description: "largest JSON request body in bytes", parse: (r: string) => parseIntInRange(r, 1024, 10 * 1024 * 1024) },
+  rateLimitLogin: { env: "RATE_LIMIT_LOGIN", group: "Abuse protection", default: { limit: 10, windowMs: 60_000 }, description: "login requests per IP (`10/1m`)", parse: parseWindowLimit },
+  rateLimitRegister: { env: "RATE_LIMIT_REGISTER", group: "Abuse protection", default: { limit: 5, windowMs: 60_000 }, description: "registrations per IP (`5/1m`)", parse: parseWindowLimit },
+  rateLimitForgotPassword: { env: "RATE_LIMIT_FORGOT_PASSWORD", group: "Abuse protection", default: { limit: 3, windowMs: 60_000 }, description: "forgot-password requests per IP (`3/1m`)", parse: parseWindowLimit },
+  rateLimitAccountDelete: { env: "RATE_LIMIT_ACCOUNT_DELETE", group: "Abuse protection", default: { limit: 2, windowMs: 60_000 }, description: "account deletions per user (`2/1m`)", parse: parseWindowLimit },
+  rateLimitTokenCreate: { env: "RATE_LIMIT_TOKEN_CREATE", group: "Abuse protection", default: { limit: 5, windowMs: 3_600_000 }, description: "API tokens created per user, through the API or the account page (`5/1h`)", parse: parseWindowLimit },
+  rateLimitApi: { env: "RATE_LIMIT_API", group: "Abuse protection", default: { limit: 120, windowMs: 60_000 }, description: "every other `/api/` request, per user when signed in, else per IP (`120/1m`)", parse: parseWindowLimit },
+  ipFailureLimit: { env: "BRUTE_FORCE_IP_FAILURES", group: "Abuse protection", default: 10, description: "consecutive failed secret checks from one IP before its logins are blocked", parse: (r: string) => parseIntInRange(r, 3, 1000) },
+  ipBlock: { env: "BRUTE_FORCE_IP_BLOCK", group: "Abuse protection", default: 10 * 60_000, description: "how long such an IP is blocked (`10m`)", parse: parseDuration },
+  accountLockAt: { env: "BRUTE_FORCE_ACCOUNT_LOCK", group: "Abuse protection", default: 100, description: "consecutive failures that lock an account's password until a reset or an admin unlock (at most 100)", parse: (r: string) => parseIntInRange(r, 10, 100) },
+  autoBanTrips: { env: "AUTO_BAN_TRIPS", group: "Abuse protection", default: 5, description: "limit trips within `AUTO_BAN_WINDOW` that ban an IP; `0` turns automated bans off", parse: (r: string) => parseIntInRange(r, 0, 1000) },
+  autoBanWindow: { env: "AUTO_BAN_WINDOW", group: "Abuse protection", default: 10 * 60_000, description: "window for counting trips (`10m`)", parse: parseDuration },
+  autoBanDuration: { env: "AUTO_BAN_DURATION", group: "Abuse protection", default: 60 * 60_000, description: "length of an automated ban (`1h`)", parse: parseDuration },
+  hashConcurrency: { env: "HASH_CONCURRENCY", group: "Abuse protection", default: null as number | null, description: "password hashes computed at once (default: the libuv pool size, `UV_THREADPOOL_SIZE` or 4, but at most the CPU count minus one)", parse: (r: string) => parseIntInRange(r, 1, 256) },
+  hashQueue: { env: "HASH_QUEUE", group: "Abuse protection", default: null as number | null, description: "hashes waiting for a slot before 503 (default: 16 per slot, about half a second)", parse: (r: string) => parseIntInRange(r, 0, 10_000) },
+  auditRetention: { env: "AUDIT_RETENTION", group: "Abuse protection", default: 90 * 86_400_000, description: "how long audit events are kept (`90d`)", parse: parseDuration },
+  alertWebhookUrl: { env: "ALERT_WEBHOOK_URL", group: "Abuse protection", secret: true, default: null as string | null, fromFile: true, description: "receives `account_locked`, `ip_banned` and `suspicious_activity` events as JSON", parse: parseHttpUrl },
+  allowInsecureHttp: { env: "GATEHOUSE_ALLOW_INSECURE_HTTP", group: "HTTP", default: false, description: "production only: allow a plain-http PUBLIC_URL, for a trusted private network", parse: parseBoolean },
 } satisfies Record<string, Setting<unknown>>;
+
+/** Every setting, in schema order. */
+export const allSettings = (): Setting<unknown>[] => Object.values(settings) as Setting<unknown>[];

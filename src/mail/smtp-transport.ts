@@ -1,5 +1,6 @@
 import type { Transporter } from "nodemailer";
 import type { MailTransport } from "../core/mail/mail-transport.js";
+import { smtpTransportOptions } from "./smtp-options.js";
 import { parseSmtpUrl } from "./smtp-url.js";
 
 /**
@@ -12,21 +13,7 @@ export function createSmtpTransport(options: { url: string; from: string }): Mai
   const smtp = parseSmtpUrl(options.url);
   // nodemailer is loaded on the first mail, not at start.
   let transporter: Promise<Transporter> | null = null;
-  const connect = async (): Promise<Transporter> => (await import("nodemailer")).default.createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.secure,
-    requireTLS: !smtp.secure && !smtp.ignoreTLS,
-    ignoreTLS: smtp.ignoreTLS,
-    ...(smtp.user !== null ? { auth: { user: smtp.user, pass: smtp.pass ?? "" } } : {}),
-    tls: { rejectUnauthorized: true, minVersion: "TLSv1.2", servername: smtp.host },
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
-    disableFileAccess: true,
-    disableUrlAccess: true,
-    logger: false,
-  });
+  const connect = async (): Promise<Transporter> => (await import("nodemailer")).default.createTransport(smtpTransportOptions(smtp));
   return {
     description: smtp.description,
     async send(mail) {

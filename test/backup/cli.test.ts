@@ -152,7 +152,7 @@ describe("gatehouse CLI (SQLite data dir)", () => {
   });
 
   it("doctor on a sound production setup: exit 0 and the secret is never printed", async () => {
-    const r = await gatehouse(["doctor"], { ...env, NODE_ENV: "production", PUBLIC_URL: "https://auth.example.com", GATEHOUSE_ADMIN_PASSWORD: "s3cret-admin-pass", GATEHOUSE_ADMIN_USERNAME: "root" }, dir);
+    const r = await gatehouse(["doctor"], { ...env, NODE_ENV: "production", PUBLIC_URL: "https://auth.example.com", TRUSTED_PROXIES: "127.0.0.1", GATEHOUSE_ADMIN_PASSWORD: "s3cret-admin-pass", GATEHOUSE_ADMIN_USERNAME: "root" }, dir);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain("GATEHOUSE_ADMIN_PASSWORD is set in the environment");
     expect(r.stdout + r.stderr).not.toContain(secret);

@@ -14,6 +14,8 @@ export interface RouteLimits {
   forgotPassword: WindowLimit;
   /** DELETE /api/account, per user (default 2/min). */
   accountDelete: WindowLimit;
+  /** POST /api/account/tokens and the account page's token form, per user (default 5/hour). */
+  tokenCreate: WindowLimit;
   /** Every other /api/ route, per user when signed in, else per IP (default 120/min). */
   api: WindowLimit;
 }
@@ -47,6 +49,7 @@ export const defaultProtectionPolicy: ProtectionPolicy = {
     register: { limit: 5, windowMs: MINUTE },
     forgotPassword: { limit: 3, windowMs: MINUTE },
     accountDelete: { limit: 2, windowMs: MINUTE },
+    tokenCreate: { limit: 5, windowMs: 60 * MINUTE },
     api: { limit: 120, windowMs: MINUTE },
   },
   ipFailures: { max: 10, blockMs: 10 * MINUTE },

@@ -96,7 +96,8 @@ export async function tokenRoutes(app: FastifyInstance, deps: Pick<AppDeps, "tok
   app.post<{ Body: { name: string; scopes: string[]; expiresInDays?: number } }>(
     "/tokens",
     {
-      config: { access: "user", token: false },
+      // Per user (RATE_LIMIT_TOKEN_CREATE, default 5/hour), shared with the account page's form.
+      config: { access: "user", token: false, rateLimit: "tokenCreate" },
       schema: {
         body: createBody,
         response: {

@@ -101,7 +101,7 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
     return seeOther(reply, `${request.basePath}/account?notice=sessions_revoked`);
   });
 
-  app.post<{ Body: FormBody }>("/account/tokens", { config: signedIn }, async (request, reply) => {
+  app.post<{ Body: FormBody }>("/account/tokens", { config: { ...signedIn, rateLimit: "tokenCreate" } }, async (request, reply) => {
     const { user, session } = auth(request);
     const name = formValue(request.body, "name", 256);
     const scopes = formValues(request.body, "scopes");
