@@ -1,3 +1,4 @@
+import { parseEmailDomains, parseRegistrationMode, type RegistrationMode } from "../core/registration/registration-mode.js";
 import { parseSmtpUrl } from "../mail/smtp-url.js";
 import { parseBoolean, parseCidrList, parseDuration, parseHttpUrl, parseIntInRange, parsePathPrefix, parsePublicUrl, parseUpstreamUrl, parseWindowLimit } from "./parse-values.js";
 
@@ -89,4 +90,6 @@ export const settings = {
   auditRetention: { env: "AUDIT_RETENTION", default: 90 * 86_400_000, description: "how long audit events are kept (`90d`)", parse: parseDuration },
   alertWebhookUrl: { env: "ALERT_WEBHOOK_URL", default: null as string | null, fromFile: true, description: "receives `account_locked`, `ip_banned` and `suspicious_activity` events as JSON", parse: parseHttpUrl },
   allowInsecureHttp: { env: "GATEHOUSE_ALLOW_INSECURE_HTTP", default: false, description: "production only: allow a plain-http PUBLIC_URL, for a trusted private network", parse: parseBoolean },
+  registration: { env: "REGISTRATION", default: "closed" as RegistrationMode, description: "who may create an account: `closed` (default: admins invite or create accounts), `invite` (only with an invitation) or `open` (anyone); the admin settings can override it", parse: parseRegistrationMode },
+  registrationEmailDomains: { env: "REGISTRATION_EMAIL_DOMAINS", default: [] as string[], description: "comma-separated email domains open registration accepts (`example.com,example.org`); when set, an address in one of them is required", parse: parseEmailDomains },
 } satisfies Record<string, Setting<unknown>>;
