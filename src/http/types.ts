@@ -101,6 +101,8 @@ declare module "fastify" {
      * upstream. Build every internal link as `request.basePath + path`.
      */
     basePath: string;
+    /** Set on web pages for anonymous visitors: whether the registration mode is `open` (pages then link to /register). */
+    registrationOpen?: boolean;
   }
   interface FastifyContextConfig {
     access?: Access;

@@ -44,6 +44,10 @@ export async function webRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     web.addHook("preValidation", async (request) => {
       if (request.method === "POST") web.webCsrf.check(request, request.body as FormBody | undefined);
     });
+    // Pages link to /register only while anyone may create an account (the mode is cached by the settings service).
+    web.addHook("preHandler", async (request) => {
+      if (!request.auth) request.registrationOpen = (await deps.registration.mode()) === "open";
+    });
     for (const pages of PAGE_MODULES) await web.register(pages, deps);
   });
 }
