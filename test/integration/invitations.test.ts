@@ -76,6 +76,8 @@ describe.each(backendNames())("invitations: admin API and invited registration (
     expect(list.statusCode).toBe(200);
     expect(list.json().invitations.find((i: { id: string }) => i.id === inv.id)).toMatchObject({ status: "used", usedBy: reg.json().user.id });
     expect(list.body).not.toContain(token);
+    const reads = (await auditOf("admin_access")).filter((e) => e.actor_id === sup.id && JSON.parse(e.details).what === "invitations");
+    expect(reads).toHaveLength(1);
   });
 
   it("attack: invitation replay — a used link is refused, and of two concurrent uses exactly one creates an account", async () => {

@@ -49,8 +49,8 @@ export interface InvitationService {
    * when mail is off and `requireMail`; 429 `rate_limited` beyond the mail quota.
    */
   create(inviter: Inviter, input: { email: string; role?: Role }, options?: { requireMail?: boolean }): Promise<CreatedInvitation>;
-  /** The newest invitations (at most `limit`). */
-  list(limit: number): Promise<Invitation[]>;
+  /** The newest invitations (at most `limit`); an admin's read is audited as `admin_access`, like every admin read. */
+  list(reader: Inviter, limit: number): Promise<Invitation[]>;
   /** Revokes a pending invitation: 404 `not_found` when unknown or no longer pending; 403 beyond the actor's rights. */
   revoke(inviter: Inviter, id: string): Promise<Invitation>;
   /**
@@ -117,7 +117,8 @@ export function createInvitationService(deps: {
       return { invitation, link: mailer.link("invitation", token), mailed: mail };
     },
 
-    list(limit) {
+    async list(reader, limit) {
+      if (reader.user !== null) await audit.record({ type: "admin_access", actorId: reader.user.id, details: { what: "invitations" }, ...reader.origin });
       return store.list(limit);
     },
 

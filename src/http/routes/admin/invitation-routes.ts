@@ -77,9 +77,10 @@ export async function invitationRoutes(
   app.get(
     "/invitations",
     { config: adminRead, schema: { response: { 200: { type: "object", additionalProperties: false, properties: { invitations: { type: "array", items: invitationSchema } } } } } },
-    async () => {
+    async (request) => {
+      const list = await invitations.list(inviterOf(request), 200);
       const now = clock.now();
-      return { invitations: (await invitations.list(200)).map((i) => publicInvitation(i, now)) };
+      return { invitations: list.map((i) => publicInvitation(i, now)) };
     },
   );
 

@@ -37,7 +37,7 @@ export async function adminInvitationPages(app: FastifyInstance, deps: AppDeps):
 
   async function render(request: FastifyRequest, reply: FastifyReply, extra: Partial<InvitationsPageData> = {}, status = 200) {
     const actor = actorOf(request);
-    const list = await invitations.list(200);
+    const list = await invitations.list(actor, 200);
     const names = await deps.adminDashboard.userNames(list.map((i) => i.createdBy));
     const data: InvitationsPageData = {
       invitations: list,
