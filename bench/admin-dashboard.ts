@@ -45,6 +45,8 @@ const config = loadConfig({
   NODE_ENV: "test",
   SECRET_KEY: randomBytes(32).toString("hex"),
   GATEHOUSE_DATA_DIR: dataDir,
+  // The bench signs its admin up through the API.
+  REGISTRATION: "open",
   ...(schema ? { DATABASE_URL: values["pg-url"] } : {}),
 });
 const gh = await createGatehouse({ config, logger: pino({ level: "silent" }), ...(schema ? { schema } : {}) });

@@ -50,6 +50,8 @@ const config = loadConfig({
   GATEHOUSE_DATA_DIR: dataDir,
   PUBLIC_URL,
   SMTP_URL: sink.url,
+  // Measures register-with-verification through the API.
+  REGISTRATION: "open",
   TRUSTED_PROXIES: "127.0.0.1",
   RATE_LIMIT_FORGOT_PASSWORD: "100000/1m",
   RATE_LIMIT_API: "100000/1m",

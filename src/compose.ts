@@ -5,6 +5,9 @@ import { createAdminService, type AdminService } from "./core/admin/admin-servic
 import { createAdminDashboard } from "./core/admin/admin-dashboard.js";
 import { createFirstSuperadmin, type FirstSuperadmin } from "./core/setup/first-superadmin.js";
 import { createSettingsService, type SettingsService } from "./core/settings/settings-service.js";
+import { createAdminAccounts, type AdminAccounts } from "./core/admin/admin-accounts.js";
+import { createInvitationService, type InvitationService } from "./core/invitations/invitation-service.js";
+import { createRegistrationService, type RegistrationService } from "./core/registration/registration-service.js";
 import { createSqlSettingsStore } from "./storage/sql/sql-settings-store.js";
 import { createBackupService } from "./backup/backup-service.js";
 import { DEFAULT_MAX_BACKUP_BYTES } from "./backup/backup-format.js";
@@ -74,6 +77,12 @@ export interface Gatehouse {
   passwordReset: PasswordReset;
   emailVerification: EmailVerification;
   emailChange: EmailChange;
+  /** Invitations by email (admin API, dashboard, CLI). */
+  invitations: InvitationService;
+  /** Admin-made accounts and admin-sent reset links. */
+  adminAccounts: AdminAccounts;
+  /** Self-registration under the registration mode. */
+  registration: RegistrationService;
   /** The gateway's access rules and decisions. */
   gate: AccessGate;
   /** Re-reads `GATEHOUSE_CONFIG` (on SIGHUP): true when the new rules are in force; a bad file keeps the old ones and logs why. */
@@ -171,7 +180,13 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     lock: { at: config.protection.accountFailures.lockAt, ttlMs: config.protection.accountFailures.ttlMs },
   });
   // The session service reads config.sessions; settings changes are written into that same object.
-  const settings = createSettingsService({ store: createSqlSettingsStore(database.db), audit, clock, lifetimes: config.sessions });
+  const settings = createSettingsService({
+    store: createSqlSettingsStore(database.db),
+    audit,
+    clock,
+    lifetimes: config.sessions,
+    registration: config.registration.mode,
+  });
   await settings.current();
   const firstSuperadmin = createFirstSuperadmin({
     users: stores.users,
@@ -217,9 +232,21 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     policy: { ...defaultPasswordPolicy, minLength: config.passwordMinLength },
   });
   const emailChange = createEmailChange({ users: stores.users, mailer: mail.mailer, requireRecentAuth: (session) => accounts.requireRecentAuth(session) });
+  const invitations = createInvitationService({
+    store: stores.invitations,
+    users: stores.users,
+    accounts,
+    mailer: mail.mailer,
+    regulator,
+    audit,
+    clock,
+    random,
+  });
+  const adminAccounts = createAdminAccounts({ users: stores.users, accounts, mailer: mail.mailer, audit });
+  const registration = createRegistrationService({ settings, accounts, invitations, emailVerification, emailDomains: config.registration.emailDomains });
   const gate = createAccessGate({ publicUrl: config.publicUrl, rules: rulesFile.initial });
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
-  const app = await buildApp({ config, accounts, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange }, logger);
+  const app = await buildApp({ config, accounts, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
   return {
     app,
     database,
@@ -238,6 +265,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     passwordReset,
     emailVerification,
     emailChange,
+    invitations,
+    adminAccounts,
+    registration,
     gate,
     reloadRules: () => rulesFile.reload(gate),
     alertsIdle: () => alerts?.idle() ?? Promise.resolve(),

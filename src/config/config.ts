@@ -1,3 +1,4 @@
+import type { RegistrationMode } from "../core/registration/registration-mode.js";
 import type { HashingCapacity } from "../core/passwords/bounded-hasher.js";
 import type { ProtectionPolicy } from "../core/rate-limit/protection-policy.js";
 import type { SessionLifetimes } from "../core/sessions/session.js";
@@ -47,4 +48,6 @@ export interface Config {
   auditRetentionMs: number;
   /** Where alerts are POSTed, if anywhere. */
   alertWebhookUrl: string | null;
+  /** Self-registration: the mode from `REGISTRATION` (the admin settings may override it) and the email-domain allow-list of `open`. */
+  registration: { mode: RegistrationMode; emailDomains: string[] };
 }

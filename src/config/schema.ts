@@ -1,3 +1,4 @@
+import { parseEmailDomains, parseRegistrationMode, type RegistrationMode } from "../core/registration/registration-mode.js";
 import { parseSmtpUrl } from "../mail/smtp-url.js";
 import { parseBoolean, parseCidrList, parseDuration, parseHttpUrl, parseIntInRange, parsePathPrefix, parsePublicUrl, parseUpstreamUrl, parseWindowLimit } from "./parse-values.js";
 
@@ -5,7 +6,7 @@ import { parseBoolean, parseCidrList, parseDuration, parseHttpUrl, parseIntInRan
  * The sections of docs/configuration.md ("### Runtime", …), in their order;
  * `.env.example` is grouped the same way.
  */
-export const SETTING_GROUPS = ["Runtime", "Secrets and storage", "First superadmin", "Network", "Mail", "Passwords", "Sessions", "HTTP", "Abuse protection"] as const;
+export const SETTING_GROUPS = ["Runtime", "Secrets and storage", "First superadmin", "Network", "Mail", "Passwords", "Sessions", "HTTP", "Abuse protection", "Registration"] as const;
 
 /** One section of the configuration reference. */
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
@@ -111,6 +112,8 @@ export const settings = {
   auditRetention: { env: "AUDIT_RETENTION", group: "Abuse protection", default: 90 * 86_400_000, description: "how long audit events are kept (`90d`)", parse: parseDuration },
   alertWebhookUrl: { env: "ALERT_WEBHOOK_URL", group: "Abuse protection", secret: true, default: null as string | null, fromFile: true, description: "receives `account_locked`, `ip_banned` and `suspicious_activity` events as JSON", parse: parseHttpUrl },
   allowInsecureHttp: { env: "GATEHOUSE_ALLOW_INSECURE_HTTP", group: "HTTP", default: false, description: "production only: allow a plain-http PUBLIC_URL, for a trusted private network", parse: parseBoolean },
+  registration: { env: "REGISTRATION", group: "Registration", default: "closed" as RegistrationMode, description: "who may create an account: `closed` (default: admins invite or create accounts), `invite` (only with an invitation) or `open` (anyone); the admin settings can override it", parse: parseRegistrationMode },
+  registrationEmailDomains: { env: "REGISTRATION_EMAIL_DOMAINS", group: "Registration", default: [] as string[], description: "comma-separated email domains open registration accepts (`example.com,example.org`); when set, an address in one of them is required", parse: parseEmailDomains },
 } satisfies Record<string, Setting<unknown>>;
 
 /** Every setting, in schema order. */

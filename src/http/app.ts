@@ -25,6 +25,7 @@ import { cspReportRoutes } from "./routes/csp-report-routes.js";
 import { setupRoutes } from "./routes/setup-routes.js";
 import { forwardAuthRoutes } from "./routes/authz/forward-auth-routes.js";
 import { settingsRoutes } from "./routes/admin/settings-routes.js";
+import { invitationRoutes } from "./routes/admin/invitation-routes.js";
 import { backupRoutes } from "./routes/admin/backup-routes.js";
 import { webRoutes } from "./routes/web/web-routes.js";
 import { createProxyRouting, FORWARD_ROUTE } from "./proxy/proxy-routing.js";
@@ -106,6 +107,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   await app.register(adminRoutes, { admin: deps.admin, prefix: "/api/admin" });
   await app.register(backupRoutes, { backups: deps.backups, accounts: deps.accounts, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, prefix: "/api/admin" });
   await app.register(settingsRoutes, { settings: deps.settings, accounts: deps.accounts, prefix: "/api/admin" });
+  await app.register(invitationRoutes, { invitations: deps.invitations, adminAccounts: deps.adminAccounts, accounts: deps.accounts, clock: deps.clock, prefix: "/api/admin" });
   await app.register(setupRoutes, { firstSuperadmin: deps.firstSuperadmin, config, prefix: "/api/setup" });
   await app.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, config });
   await app.register(webRoutes, deps);

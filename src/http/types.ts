@@ -17,6 +17,9 @@ import type { ApiToken, TokenScope } from "../core/tokens/api-token.js";
 import type { ApiTokenService } from "../core/tokens/api-token-service.js";
 import type { Config } from "../config/config.js";
 import type { AccessGate } from "../core/gateway/access-decision.js";
+import type { AdminAccounts } from "../core/admin/admin-accounts.js";
+import type { InvitationService } from "../core/invitations/invitation-service.js";
+import type { RegistrationService } from "../core/registration/registration-service.js";
 
 /**
  * Who may call a route (AZ-01): every route declares one; undeclared routes
@@ -64,6 +67,14 @@ export interface AppDeps {
   emailVerification?: EmailVerification;
   /** Email change requests (mail). */
   emailChange?: EmailChange;
+  /** Whether outgoing mail is configured (invitations and admin-sent links need it). */
+  mailEnabled: boolean;
+  /** Invitations by email. */
+  invitations: InvitationService;
+  /** Admin-made accounts and admin-sent reset links. */
+  adminAccounts: AdminAccounts;
+  /** Self-registration under the registration mode (and invited registration). */
+  registration: RegistrationService;
   /** The gateway's access rules: decisions for forward-auth and the reverse proxy, and safe return URLs. */
   gate: AccessGate;
 }
@@ -90,6 +101,8 @@ declare module "fastify" {
      * upstream. Build every internal link as `request.basePath + path`.
      */
     basePath: string;
+    /** Set on web pages for anonymous visitors: whether the registration mode is `open` (pages then link to /register). */
+    registrationOpen?: boolean;
   }
   interface FastifyContextConfig {
     access?: Access;

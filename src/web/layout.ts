@@ -21,7 +21,7 @@ function navLink(ctx: PageContext, path: string, label: string): SafeHtml {
 function nav(ctx: PageContext): SafeHtml {
   const user = ctx.user;
   if (user === null) {
-    return html`<nav class="nav" aria-label="Main">${navLink(ctx, "/login", "Sign in")}${navLink(ctx, "/register", "Create account")}</nav>`;
+    return html`<nav class="nav" aria-label="Main">${navLink(ctx, "/login", "Sign in")}${ctx.registrationOpen ? navLink(ctx, "/register", "Create account") : ""}</nav>`;
   }
   return html`<nav class="nav" aria-label="Main">
 ${navLink(ctx, "/account", "Account")}

@@ -16,6 +16,8 @@ export interface PageContext {
   path: string;
   /** A one-line notice chosen by key from {@link NOTICES} (never request text). */
   notice: string | null;
+  /** Whether anyone may create an account (registration mode `open`): only then do pages link to /register. */
+  registrationOpen?: boolean;
 }
 
 /**

@@ -254,7 +254,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
     // Signed in 11 minutes ago: past the sudo window, so saving asks for the password.
     gh.h.clock.advance(11 * MIN);
     await page.goto(gh.url("/admin/settings"));
-    await page.getByLabel("Anyone may create an account").uncheck();
+    await page.getByLabel("Who may create an account").selectOption("closed");
     const sudo = page.getByLabel("Your password");
     expect(await sudo.count()).toBe(1);
     await sudo.fill(GOOD_PASSWORD);
@@ -267,7 +267,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
     expect(closed?.status()).toBe(403);
     expect(await visitor.getByRole("heading", { level: 1 }).textContent()).toContain("Registration is closed");
     // Back on, for the tests that follow.
-    await page.getByLabel("Anyone may create an account").check();
+    await page.getByLabel("Who may create an account").selectOption("open");
     if ((await sudo.count()) > 0) await sudo.fill(GOOD_PASSWORD);
     await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Save settings" }).click()]);
     expect((await visitor.goto(gh.url("/register")))?.status()).toBe(200);

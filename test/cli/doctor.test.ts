@@ -217,6 +217,16 @@ describe("gatehouse doctor: proxy headers and production", () => {
   });
 });
 
+describe("gatehouse doctor: registration mode", () => {
+  it("closed by default; invite reported as it is; open without an email-domain list is a warning (anyone passes one_factor rules)", async () => {
+    expect(about(await doctor({}), "registration mode")).toEqual([expect.objectContaining({ level: "info", message: "registration mode: closed" })]);
+    expect(about(await doctor({ REGISTRATION: "invite" }), "registration mode")).toEqual([expect.objectContaining({ level: "info", message: "registration mode: invite" })]);
+    expect(about(await doctor({ REGISTRATION: "open" }), "REGISTRATION=open")).toEqual([expect.objectContaining({ level: "warn" })]);
+    const narrowed = about(await doctor({ REGISTRATION: "open", REGISTRATION_EMAIL_DOMAINS: "example.com" }), "registration mode");
+    expect(narrowed).toEqual([expect.objectContaining({ level: "info", message: "registration mode: open (email domains: example.com)" })]);
+  });
+});
+
 describe("gatehouse doctor: variables that look like settings", () => {
   it("reports near misses from the environment and .env with the setting meant; ignores PATH, HOME, NODE_OPTIONS, npm_*, CI", async () => {
     const { cwd } = workDir();

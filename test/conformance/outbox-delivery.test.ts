@@ -37,7 +37,7 @@ function cluster() {
         backends.push(backend);
       }
       const logs = captureLogger();
-      const config = loadConfig({ NODE_ENV: "test", SECRET_KEY: secret, LOG_LEVEL: "debug", PUBLIC_URL, ...RELAXED_LIMITS, ...backend.env, ...env });
+      const config = loadConfig({ NODE_ENV: "test", SECRET_KEY: secret, LOG_LEVEL: "debug", PUBLIC_URL, ...RELAXED_LIMITS, REGISTRATION: "open", ...backend.env, ...env });
       const gh = await createGatehouse({ config, logger: logs.logger, clock, mail, ...(backend.schema ? { schema: backend.schema } : {}) });
       await gh.app.ready();
       opened.push(gh);

@@ -47,7 +47,7 @@ describe("npm start: the real server process on a fresh data dir", () => {
     dataDir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: base, NODE_ENV: "development" };
+    const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: base, NODE_ENV: "development", REGISTRATION: "open" };
     delete env.SECRET_KEY;
     delete env.DATABASE_URL;
     child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });

@@ -73,7 +73,12 @@ export function sessionCookieFrom(res: LightMyRequestResponse): string | null {
   return c && c.value !== "" ? `${c.name}=${c.value}` : null;
 }
 
-/** Starts Gatehouse on `backendName` with extra environment. */
+/**
+ * Starts Gatehouse on `backendName` with extra environment. The harness opens
+ * self-registration (`REGISTRATION=open`, the shipped default is `closed`)
+ * because most suites sign up through `POST /api/auth/register`; pass
+ * `REGISTRATION: ""` to run with the default.
+ */
 export async function startHarness(
   backendName: Backend["name"],
   env: Record<string, string> = {},
@@ -94,6 +99,8 @@ export async function startHarness(
       // IP within one (frozen) minute; they get generous limits. The protection
       // suites pass the production defaults explicitly (PRODUCTION_LIMITS).
       ...RELAXED_LIMITS,
+      // Most suites self-register; the closed default is tested with REGISTRATION: "" (test/integration/registration-mode.test.ts).
+      REGISTRATION: "open",
       ...backend.env,
       ...env,
     });

@@ -302,7 +302,7 @@ describe.each(backendNames())("admin dashboard pages (%s)", (backend) => {
   it("a superadmin changes settings behind sudo, with per-field errors", async () => {
     const { b } = await browser("superadmin");
     await b.get("/admin/settings");
-    const fields = { form: "settings", sessionIdleMinutes: "20", sessionAbsoluteMinutes: "600", sessionRememberDays: "14", loginMethods: "password" };
+    const fields = { form: "settings", registration: "closed", sessionIdleMinutes: "20", sessionAbsoluteMinutes: "600", sessionRememberDays: "14", loginMethods: "password" };
     const bad = await b.post("/admin/settings", { ...fields, sessionIdleMinutes: "lots" });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('id="f-sessionIdleMinutes-error"');
@@ -312,16 +312,16 @@ describe.each(backendNames())("admin dashboard pages (%s)", (backend) => {
     const saved = await b.post("/admin/settings", fields);
     expect(saved.statusCode).toBe(303);
     const current = await h.gh.settings.current();
-    expect(current).toMatchObject({ registrationEnabled: false, sessionIdleMinutes: 20, sessionAbsoluteMinutes: 600, sessionRememberDays: 14 });
+    expect(current).toMatchObject({ registration: "closed", sessionIdleMinutes: 20, sessionAbsoluteMinutes: 600, sessionRememberDays: 14 });
     h.clock.advance(11 * 60_000);
     await b.get("/admin/settings");
-    const stale = await b.post("/admin/settings", { ...fields, registrationEnabled: "on" });
+    const stale = await b.post("/admin/settings", { ...fields, registration: "open" });
     expect(stale.statusCode).toBe(403);
     expect(stale.body).toContain("Please confirm your password to continue.");
-    expect((await h.gh.settings.current()).registrationEnabled).toBe(false);
-    const ok = await b.post("/admin/settings", { ...fields, registrationEnabled: "on", password: GOOD_PASSWORD });
+    expect((await h.gh.settings.current()).registration).toBe("closed");
+    const ok = await b.post("/admin/settings", { ...fields, registration: "open", password: GOOD_PASSWORD });
     expect(ok.statusCode).toBe(303);
-    expect((await h.gh.settings.current()).registrationEnabled).toBe(true);
+    expect((await h.gh.settings.current()).registration).toBe("open");
   });
 
   it("BKP-01: a superadmin downloads a backup (POST, sudo, audited) and restores it after checking what it holds", async () => {

@@ -310,7 +310,7 @@ describe.each(backendNames())("API tokens (%s)", (backend) => {
     const attempts: [method: "GET" | "POST" | "PATCH" | "DELETE", url: string, json?: unknown][] = [
       ["GET", "/api/admin/backup"],
       ["POST", "/api/admin/import", {}],
-      ["PATCH", "/api/admin/settings", { registrationEnabled: false }],
+      ["PATCH", "/api/admin/settings", { registration: "closed" }],
       ["PATCH", `/api/admin/users/${target.id}`, { role: "admin" }],
       ["PATCH", `/api/admin/users/${target.id}`, { role: "user", blocked: true }],
       ["DELETE", `/api/admin/users/${target.id}`],

@@ -22,6 +22,7 @@ describe("npm start with no configuration shows the demo flow in the browser", (
   let child: ChildProcess;
   let dataDir: string;
   let base: string;
+  let output = "";
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "gatehouse-demo-e2e-"));
@@ -35,6 +36,7 @@ describe("npm start with no configuration shows the demo flow in the browser", (
       const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${out}`)), 60_000);
       const onData = (c: Buffer): void => {
         out += c.toString();
+        output = out;
         if (out.includes("Gatehouse is running")) {
           clearTimeout(timer);
           resolve();
@@ -54,7 +56,7 @@ describe("npm start with no configuration shows the demo flow in the browser", (
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("/ → /demo/ → sign-in → the demo shows who you are; /demo/admin is for admins", async () => {
+  it("/ → /demo/ → sign-in → setup link (registration closed by default) → the demo shows who you are; /demo/admin lets the superadmin in", async () => {
     const home = await fetch(`${base}/`, { headers: HTML, redirect: "manual" });
     expect(home.status).toBe(302);
     expect(home.headers.get("location")).toBe("/demo/");
@@ -63,10 +65,20 @@ describe("npm start with no configuration shows the demo flow in the browser", (
     expect(new URL(demo.headers.get("location") ?? "", base).pathname).toBe("/login");
     expect((await fetch(`${base}/login`, { headers: HTML })).status).toBe(200);
 
-    const reg = await fetch(`${base}/api/auth/register`, {
+    // Registration is closed by default: the quickstart's first account comes from the one-time setup link in the log.
+    const closed = await fetch(`${base}/api/auth/register`, {
       method: "POST",
       headers: { "content-type": "application/json", origin: base },
       body: JSON.stringify({ username: "demo-visitor", password: "tulip-orbit-lantern-42" }),
+    });
+    expect(closed.status).toBe(403);
+    expect(((await closed.json()) as { code: string }).code).toBe("registration_closed");
+    const token = /\/setup#token=([A-Za-z0-9_-]{43})/.exec(output)?.[1];
+    expect(token, output).toBeDefined();
+    const reg = await fetch(`${base}/api/setup`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: base },
+      body: JSON.stringify({ token, username: "demo-visitor", password: "tulip-orbit-lantern-42" }),
     });
     expect(reg.status).toBe(201);
     const cookie = (reg.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
@@ -75,6 +87,7 @@ describe("npm start with no configuration shows the demo flow in the browser", (
     const text = await page.text();
     expect(text).toContain("Remote-User");
     expect(text).toContain("demo-visitor");
-    expect((await fetch(`${base}/demo/admin`, { headers: { ...HTML, cookie } })).status).toBe(403);
+    // The setup link made a superadmin, whom the demo's admin page lets in.
+    expect((await fetch(`${base}/demo/admin`, { headers: { ...HTML, cookie } })).status).toBe(200);
   });
 });

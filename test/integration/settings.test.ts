@@ -13,13 +13,13 @@ describe.each(backendNames())("admin settings: superadmin only, sudo to change, 
   });
   afterAll(async () => h?.close());
 
-  it("only a superadmin reads the settings; defaults follow the environment", async () => {
+  it("only a superadmin reads the settings; defaults follow the environment (the harness sets REGISTRATION=open)", async () => {
     const admin = await account("admin");
     const sup = await account("superadmin");
     expect((await h.request({ method: "GET", url: "/api/admin/settings", cookie: admin.cookie })).statusCode).toBe(403);
     const res = await h.request({ method: "GET", url: "/api/admin/settings", cookie: sup.cookie });
     expect(res.json()).toEqual({
-      registrationEnabled: true,
+      registration: "open",
       emailVerificationRequired: false,
       sessionIdleMinutes: 30,
       sessionAbsoluteMinutes: 720,
@@ -30,17 +30,17 @@ describe.each(backendNames())("admin settings: superadmin only, sudo to change, 
 
   it("closing registration answers 403 registration_closed at once, and is audited", async () => {
     const sup = await account("superadmin");
-    const res = await patch({ registrationEnabled: false }, sup.cookie);
+    const res = await patch({ registration: "closed" }, sup.cookie);
     expect(res.statusCode).toBe(200);
     const reg = await h.request({ method: "POST", url: "/api/auth/register", json: { username: "latecomer", password: GOOD_PASSWORD } });
     expect(reg.statusCode).toBe(403);
     expect(reg.json().code).toBe("registration_closed");
     const events = await h.gh.stores.audit.list({ type: "settings_changed", limit: 5 });
-    expect(events[0]?.details).toEqual({ keys: "registrationEnabled" });
+    expect(events[0]?.details).toEqual({ keys: "registration" });
     expect(events[0]?.actorId).toBe(sup.id);
-    expect((await patch({ registrationEnabled: true }, sup.cookie)).statusCode).toBe(200);
+    expect((await patch({ registration: "open" }, sup.cookie)).statusCode).toBe(200);
     const stored = await h.gh.database.db.selectFrom("settings").selectAll().execute();
-    expect(stored.map((r) => r.key)).toContain("registrationEnabled");
+    expect(stored.map((r) => r.key)).toContain("registration");
   });
 
   it("a shorter idle timeout applies to existing sessions on their next request", async () => {

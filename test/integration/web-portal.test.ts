@@ -155,7 +155,7 @@ describe.each(backendNames())("web portal (%s)", (backend) => {
 
   it("registration closed in the settings: the page says so (403) and the form creates nothing", async () => {
     const sup = await h.account("superadmin");
-    const off = await h.request({ method: "PATCH", url: "/api/admin/settings", cookie: sup.cookie, json: { registrationEnabled: false } });
+    const off = await h.request({ method: "PATCH", url: "/api/admin/settings", cookie: sup.cookie, json: { registration: "closed" } });
     expect(off.statusCode, off.body).toBe(200);
     try {
       const b = new WebClient(h);
@@ -168,7 +168,7 @@ describe.each(backendNames())("web portal (%s)", (backend) => {
       expect(post.statusCode).toBe(403);
       expect((await h.request({ method: "POST", url: "/api/auth/login", json: { username: name, password: GOOD_PASSWORD } })).statusCode).toBe(401);
     } finally {
-      await h.request({ method: "PATCH", url: "/api/admin/settings", cookie: sup.cookie, json: { registrationEnabled: true } });
+      await h.request({ method: "PATCH", url: "/api/admin/settings", cookie: sup.cookie, json: { registration: "open" } });
     }
   });
 

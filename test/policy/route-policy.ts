@@ -110,4 +110,18 @@ export const ROUTE_POLICY: Record<string, string> = {
   "PATCH /_gatehouse/forward": PUBLIC,
   "DELETE /_gatehouse/forward": PUBLIC,
   "OPTIONS /_gatehouse/forward": PUBLIC,
+  // Invitations and admin-made accounts (issue 12): the invitation page is public (the token is the credential);
+  // the admin API takes admin tokens (creating with a role above `user` is refused to tokens); the dashboard is session-only.
+  "GET /invite": PUBLIC,
+  "POST /invite": PUBLIC,
+  "GET /api/admin/invitations": ADMIN_READ,
+  "POST /api/admin/invitations": ADMIN_WRITE,
+  "DELETE /api/admin/invitations/:id": ADMIN_WRITE,
+  "POST /api/admin/users": ADMIN_WRITE,
+  "POST /api/admin/users/:id/reset-link": ADMIN_WRITE,
+  "GET /admin/invitations": ADMIN,
+  "POST /admin/invitations": ADMIN,
+  "POST /admin/invitations/:id/revoke": ADMIN,
+  "POST /admin/users": ADMIN,
+  "POST /admin/users/:id/reset-link": ADMIN,
 };

@@ -11,11 +11,15 @@ import { loadCliConfig } from "../configured-database.js";
 export const USER_USAGE = `Usage: gatehouse user <command>
 
   create <username> --password-file <f> [--email <e>] [--role user|admin|superadmin]
+  invite <email> [--role user|admin|superadmin]
   list [--q <prefix>] [--role <role>] [--limit <n>]
   set-role <username> <user|admin|superadmin>
   block <username>
   unblock <username>
   reset-mfa <username>
+
+An invitation prints its single-use link (valid 7 days) for you to pass on,
+and mails it to the address when mail is configured.
 
 A role change or a block ends all of that user's sessions at once and is
 audited (actor: the CLI). The last superadmin cannot be demoted or blocked.`;
@@ -89,6 +93,14 @@ export const userCommand: Command = async (args: string[], io: CliIo) => {
         const role = roleOf(values.role, "user");
         const { user } = await gh.accounts.register({ username: name, password, email: values.email }, CLI_ORIGIN, { role, signIn: false });
         io.out(`created ${user.username} (${user.role}) ${user.id}\n`);
+        return EXIT.ok;
+      }
+      case "invite": {
+        if (!name) throw new CliError(`invite needs an email address\n\n${USER_USAGE}`, EXIT.usage);
+        const role = roleOf(values.role, "user");
+        const { invitation, link, mailed } = await gh.invitations.create({ user: null, origin: CLI_ORIGIN }, { email: name, role });
+        io.out(`invited ${invitation.email} (${invitation.role}); the link works once, until ${new Date(invitation.expiresAt).toISOString()}\n`);
+        io.out(`${mailed ? "mailed to the address; " : "not mailed (no mail transport); "}the link:\n${link}\n`);
         return EXIT.ok;
       }
       case "list": {

@@ -3,6 +3,7 @@ import { databaseCheck } from "./database-check.js";
 import { doctorContext, type DoctorContext } from "./doctor-context.js";
 import { proxyHeadersCheck } from "./proxy-check.js";
 import { redisCheck } from "./redis-check.js";
+import { registrationCheck } from "./registration-check.js";
 import { rulesFileCheck } from "./rules-file-check.js";
 import { smtpCheck } from "./smtp-check.js";
 import { unknownVariablesCheck } from "./unknown-variables-check.js";
@@ -14,8 +15,8 @@ export interface DoctorCheck {
 }
 
 /**
- * Every check `gatehouse doctor` runs, in order. A new check (for example a
- * line about the registration mode) is one more entry here.
+ * Every check `gatehouse doctor` runs, in order. A new check is one more
+ * entry here.
  */
 export function doctorChecks(): DoctorCheck[] {
   return [
@@ -23,6 +24,7 @@ export function doctorChecks(): DoctorCheck[] {
     { name: "settings", run: (ctx) => diagnose(ctx.env) },
     { name: "unknown variables", run: unknownVariablesCheck },
     { name: "proxy headers", run: proxyHeadersCheck },
+    { name: "registration", run: registrationCheck },
     { name: "rules file", run: rulesFileCheck },
     { name: "database", run: databaseCheck },
     { name: "redis", run: redisCheck },

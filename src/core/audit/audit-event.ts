@@ -7,6 +7,7 @@ export const AUDIT_EVENT_TYPES = [
   "api_token_revoked", "admin_access", "rate_limited", "account_locked",
   "ip_banned", "settings_changed", "backup_exported", "database_imported",
   "suspicious_activity",
+  "invitation_created", "invitation_used", "invitation_revoked",
 ] as const;
 
 /** One of the audit event types. */

@@ -1,7 +1,7 @@
 import type { NewOutboxMail } from "./outbox-store.js";
 
 /** What a mailed token is for. */
-export type EmailTokenPurpose = "password_reset" | "verify_email" | "email_change";
+export type EmailTokenPurpose = "password_reset" | "verify_email" | "email_change" | "set_password";
 
 /** A mailed token as stored: only its SHA-256, bound to one user and one address. */
 export interface EmailTokenRecord {

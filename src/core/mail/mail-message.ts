@@ -6,6 +6,8 @@ export const MAIL_KINDS = [
   "already_registered",
   "email_change_verify",
   "email_change_notice",
+  "invitation",
+  "set_password",
 ] as const;
 
 /** One kind of mail. */

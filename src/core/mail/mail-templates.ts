@@ -13,6 +13,9 @@ export const LINK_PATHS = {
   password_reset: "/reset-password",
   verify_email: "/verify-email",
   email_change_verify: "/verify-email",
+  // An account an admin created: the reset page sets its first password.
+  set_password: "/reset-password",
+  invitation: "/invite",
 } as const satisfies Partial<Record<MailKind, string>>;
 
 /** Builds the link of a token-carrying mail from `PUBLIC_URL` alone (never from a request's Host). */
@@ -66,6 +69,20 @@ function copyOf(kind: MailKind, product: string): Copy {
         intro: `Someone asked to use this address for a ${product} account. If it was you, confirm with the link below; until then the account keeps its old address. The link expires in 24 hours.`,
         action: "Confirm my new address",
         outro: "If you did not ask for this, ignore this mail.",
+      };
+    case "invitation":
+      return {
+        subject: `You are invited to ${product}`,
+        intro: `An administrator invited you to create a ${product} account with this address. Choose a username and a password with the link below. The link works once and expires in 7 days.`,
+        action: "Create my account",
+        outro: "If you do not want an account, ignore this mail: nothing is created without you.",
+      };
+    case "set_password":
+      return {
+        subject: `Your ${product} account is ready`,
+        intro: `An administrator created a ${product} account for this address. Choose its password with the link below. The link works once and expires in 7 days.`,
+        action: "Choose my password",
+        outro: "If you did not expect this, ignore this mail and tell your administrator.",
       };
     case "email_change_notice":
       return {

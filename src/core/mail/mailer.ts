@@ -21,9 +21,10 @@ export const defaultMailQuota: MailQuota = {
   perIp: { limit: 20, windowMs: 60 * 60_000 },
 };
 
-/** Token lifetimes: 60 min for a reset (RST-02), 24 h for a verification (RST-07). */
+/** Token lifetimes: 60 min for a reset (RST-02), 24 h for a verification (RST-07), 7 days for the first password of an admin-made account. */
 export const TOKEN_LIFETIMES: Record<EmailTokenPurpose, number> = {
   password_reset: 60 * 60_000,
+  set_password: 7 * 86_400_000,
   verify_email: 24 * 3_600_000,
   email_change: 24 * 3_600_000,
 };
@@ -32,6 +33,7 @@ const KIND_OF: Record<EmailTokenPurpose, keyof typeof LINK_PATHS> = {
   password_reset: "password_reset",
   verify_email: "verify_email",
   email_change: "email_change_verify",
+  set_password: "set_password",
 };
 
 /**
@@ -53,6 +55,16 @@ export interface Mailer {
    * outbox ids.
    */
   issueToken(purpose: EmailTokenPurpose, user: { id: string }, to: { email: string; emailNormalized: string }, extra?: { kind: MailKind; to: string }[]): Promise<string[]>;
+  /**
+   * Renders (and seals) a mail whose link carries `token` in its fragment,
+   * without writing it: the caller stores it in the same transaction as the
+   * token's record, then calls {@link queued}.
+   */
+  linkMail(kind: keyof typeof LINK_PATHS, to: string, token: string): NewOutboxMail;
+  /** The link of `kind` carrying `token` (built from `PUBLIC_URL` alone, the token in the fragment). */
+  link(kind: keyof typeof LINK_PATHS, token: string): string;
+  /** Tells the worker that mails were written. */
+  queued(): void;
   /** Writes a mail that carries no token. */
   notify(kind: MailKind, to: string): Promise<string>;
   /**
@@ -111,6 +123,18 @@ export function createMailer(deps: {
       );
       deps.onQueued?.();
       return [main.id, ...others.map((m) => m.id)];
+    },
+
+    linkMail(kind, to, token) {
+      return compose(kind, to, buildLink(branding.publicUrl, LINK_PATHS[kind], token));
+    },
+
+    link(kind, token) {
+      return buildLink(branding.publicUrl, LINK_PATHS[kind], token);
+    },
+
+    queued() {
+      deps.onQueued?.();
     },
 
     async notify(kind, to) {

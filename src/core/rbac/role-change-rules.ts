@@ -35,6 +35,20 @@ export function checkUserDeletion(actor: User, target: User, superadminCount: nu
   checkLastSuperadmin(target, superadminCount, true);
 }
 
+/**
+ * Giving a role to a new account (an invitation, an admin-made account): the
+ * same grant rule as a role change from `user` — an admin may give `user`
+ * only; `admin` and `superadmin` need a superadmin.
+ */
+export function checkRoleGrant(actor: User, role: Role): void {
+  checkGrant(actor, "user", role);
+}
+
+/** Acting on an existing account (a reset link): an admin cannot act on a superadmin. */
+export function checkCanActOn(actor: User, target: User): void {
+  checkNotTouchingHigher(actor, target);
+}
+
 function checkNotTouchingHigher(actor: User, target: User): void {
   if (target.role === "superadmin" && actor.role !== "superadmin") throw new GatehouseError("forbidden");
 }

@@ -3,6 +3,7 @@ import type { Clock } from "../clock.js";
 import { GatehouseError } from "../errors.js";
 import type { SessionOrigin } from "../sessions/session-service.js";
 import type { SessionLifetimes } from "../sessions/session.js";
+import { isRegistrationMode, type RegistrationMode } from "../registration/registration-mode.js";
 import { LOGIN_METHODS, SETTING_BOUNDS, settingsFromLifetimes, type Settings } from "./settings.js";
 import type { SettingsStore } from "./settings-store.js";
 
@@ -24,10 +25,12 @@ export function createSettingsService(deps: {
   audit: AuditLog;
   clock: Clock;
   lifetimes: SessionLifetimes;
+  /** The registration mode of the environment (`REGISTRATION`), until a superadmin changes it. */
+  registration?: RegistrationMode;
   refreshMs?: number;
 }): SettingsService {
   const { store, audit, clock, lifetimes } = deps;
-  const defaults = settingsFromLifetimes(lifetimes);
+  const defaults = settingsFromLifetimes(lifetimes, deps.registration ?? "closed");
   const refreshMs = deps.refreshMs ?? 5_000;
   let cached: { settings: Settings; at: number } | null = null;
 
@@ -46,6 +49,11 @@ export function createSettingsService(deps: {
     for (const [key, text] of Object.entries(stored)) {
       if (key in defaults) merged[key] = JSON.parse(text) as unknown;
     }
+    // The former boolean setting, stored by earlier versions: read as a mode unless the mode itself was stored since.
+    if (!("registration" in stored) && "registrationEnabled" in stored) {
+      merged.registration = JSON.parse(stored.registrationEnabled as string) === true ? "open" : "closed";
+    }
+    if (!isRegistrationMode(merged.registration)) merged.registration = defaults.registration;
     return apply(merged as unknown as Settings);
   }
 
@@ -57,6 +65,7 @@ export function createSettingsService(deps: {
     }
     if (next.sessionIdleMinutes > next.sessionAbsoluteMinutes) bad.push("sessionIdleMinutes");
     if (next.sessionRememberDays * 1440 < next.sessionAbsoluteMinutes) bad.push("sessionRememberDays");
+    if (!isRegistrationMode(next.registration)) bad.push("registration");
     if (next.loginMethods.length === 0 || next.loginMethods.some((m) => !(LOGIN_METHODS as readonly string[]).includes(m))) bad.push("loginMethods");
     if (bad.length > 0) throw new GatehouseError("invalid_request", { fields: [...new Set(bad)] });
   }

@@ -1,9 +1,14 @@
+import type { RegistrationMode } from "../registration/registration-mode.js";
 import type { SessionLifetimes } from "../sessions/session.js";
 
 /** Runtime settings a superadmin changes from the admin API, applied without a restart. */
 export interface Settings {
-  /** Whether `POST /api/auth/register` accepts new accounts. */
-  registrationEnabled: boolean;
+  /**
+   * Who may create an account (`closed`, `invite` or `open`); defaults to
+   * `REGISTRATION`. Replaces the former boolean `registrationEnabled`, whose
+   * stored value is still read (true → `open`, false → `closed`).
+   */
+  registration: RegistrationMode;
   /** Whether new accounts must verify their email before signing in (enforced once email lands). */
   emailVerificationRequired: boolean;
   /** Session idle timeout, minutes. */
@@ -28,9 +33,9 @@ export const SETTING_BOUNDS = {
 } as const;
 
 /** Settings as they follow from the environment, before any change from the admin API. */
-export function settingsFromLifetimes(lifetimes: SessionLifetimes): Settings {
+export function settingsFromLifetimes(lifetimes: SessionLifetimes, registration: RegistrationMode = "closed"): Settings {
   return {
-    registrationEnabled: true,
+    registration,
     emailVerificationRequired: false,
     sessionIdleMinutes: Math.round(lifetimes.idleMs / 60_000),
     sessionAbsoluteMinutes: Math.round(lifetimes.absoluteMs / 60_000),

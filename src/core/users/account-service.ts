@@ -57,7 +57,12 @@ export interface AccountService {
    * Creates an account (role `user` unless told otherwise, for the first
    * superadmin) and, unless `signIn` is false, its first session.
    */
-  register(input: Registration, origin: SessionOrigin, options?: { role?: Role; signIn?: boolean }): Promise<Registered>;
+  register(input: Registration, origin: SessionOrigin, options?: { role?: Role; signIn?: boolean; emailVerified?: boolean; audit?: { actorId: string | null; details: Record<string, string> } }): Promise<Registered>;
+  /**
+   * Creates an account without a password (an admin-made account: its owner
+   * chooses the password with a mailed link). Validates like {@link register}; signs nobody in.
+   */
+  createWithoutPassword(input: { username: string; email: string }, role: Role, origin: SessionOrigin, actorId: string | null): Promise<User>;
   /**
    * Password login. Unknown users and wrong passwords fail identically and
    * take the same time; a blocked user is told so only after the right password.
@@ -145,14 +150,37 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
         passwordHash: await hasher.hash(input.password),
         role: options.role ?? "user",
         createdAt: now,
+        ...(options.emailVerified === true && email !== null ? { emailVerified: true } : {}),
       });
       if (!result.ok) throw new GatehouseError(result.conflict, { fields: [result.conflict === "email_taken" ? "email" : "username"] });
       await users.recordLogin(id, now);
       const user = await users.findById(id);
       if (!user) throw new Error("registered user vanished");
-      await audit.record({ type: "register", userId: id, actorId: id, ...origin });
+      await audit.record({ type: "register", userId: id, actorId: options.audit ? options.audit.actorId : id, ...(options.audit ? { details: options.audit.details } : {}), ...origin });
       if (options.signIn === false) return { user, issued: null };
       return { user, issued: await sessions.create(id, origin, false) };
+    },
+
+    async createWithoutPassword(input, role, origin, actorId) {
+      if (usernameProblem(input.username) !== null) throw invalid("username");
+      if (emailProblem(input.email) !== null) throw invalid("email");
+      const username = cleanUsername(input.username);
+      const id = random.uuid();
+      const result = await users.insert({
+        id,
+        username,
+        usernameNormalized: normalizeUsername(username),
+        email: cleanEmail(input.email),
+        emailNormalized: normalizeEmail(input.email),
+        passwordHash: null,
+        role,
+        createdAt: clock.now(),
+      });
+      if (!result.ok) throw new GatehouseError(result.conflict, { fields: [result.conflict === "email_taken" ? "email" : "username"] });
+      const user = await users.findById(id);
+      if (!user) throw new Error("created user vanished");
+      await audit.record({ type: "register", userId: id, actorId, details: { via: "admin", role }, ...origin });
+      return user;
     },
 
     async login(input, origin) {

@@ -44,7 +44,8 @@ export function createPasswordReset(deps: {
   clock: Clock;
 }): PasswordReset {
   const { users, tokens, mailer, sessions, apiTokens, hasher, policy, regulator, audit, clock } = deps;
-  const PURPOSES = ["password_reset"] as const;
+  // A set-password link (an admin-made account's first password) is a reset link with a longer life.
+  const PURPOSES = ["password_reset", "set_password"] as const;
 
   return {
     request(email, origin) {

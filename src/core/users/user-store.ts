@@ -8,9 +8,12 @@ export interface NewUser {
   usernameNormalized: string;
   email: string | null;
   emailNormalized: string | null;
-  passwordHash: string;
+  /** Null for an account an admin created, until its owner sets a password with the mailed link. */
+  passwordHash: string | null;
   role: Role;
   createdAt: number;
+  /** True when the address is known to reach the owner (an invitation was mailed to it); false by default. */
+  emailVerified?: boolean;
 }
 
 /** Why an insert was refused. */

@@ -90,6 +90,20 @@ export interface MailOutboxTable {
   last_error: string | null;
 }
 
+export interface InvitationsTable {
+  id: string;
+  token_hash: string;
+  email: string;
+  email_normalized: string;
+  role: string;
+  created_by: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  used_by: string | null;
+  revoked_at: number | null;
+}
+
 /** The whole schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -100,4 +114,5 @@ export interface Database {
   one_time_tokens: OneTimeTokensTable;
   email_tokens: EmailTokensTable;
   mail_outbox: MailOutboxTable;
+  invitations: InvitationsTable;
 }

@@ -69,7 +69,7 @@ export function createSqlUserStore(db: Kysely<Database>): UserStore {
             username_normalized: user.usernameNormalized,
             email: user.email,
             email_normalized: user.emailNormalized,
-            email_verified: 0,
+            email_verified: user.emailVerified === true ? 1 : 0,
             password_hash: user.passwordHash,
             role: user.role,
             blocked: 0,

@@ -5,6 +5,7 @@ import { href, type PageContext } from "../page-context.js";
 const SECTIONS: { path: string; label: string; superadmin?: boolean }[] = [
   { path: "/admin", label: "Overview" },
   { path: "/admin/users", label: "Users" },
+  { path: "/admin/invitations", label: "Invitations" },
   { path: "/admin/audit", label: "Audit log" },
   { path: "/admin/bans", label: "Banned IPs" },
   { path: "/admin/settings", label: "Settings", superadmin: true },

@@ -1,4 +1,5 @@
 import type { BackupSummary } from "../../backup/read-backup.js";
+import { REGISTRATION_MODES, type RegistrationMode } from "../../core/registration/registration-mode.js";
 import { LOGIN_METHODS, SETTING_BOUNDS, type Settings } from "../../core/settings/settings.js";
 import { checkbox, csrfField, field, formError, type FormErrors } from "../components.js";
 import { html, type SafeHtml } from "../html.js";
@@ -12,6 +13,21 @@ export interface SettingsPageData {
   errors?: FormErrors;
   backupError?: string;
   restoreError?: string;
+}
+
+const REGISTRATION_LABELS: Record<RegistrationMode, string> = {
+  closed: "Closed: only admins create accounts or invite people",
+  invite: "By invitation: only people an admin invited",
+  open: "Open: anyone may create an account",
+};
+
+/** The registration mode as a select (closed, invite, open). */
+function registrationSelect(mode: RegistrationMode, error?: string): SafeHtml {
+  return html`<div class="field"><label for="f-registration">Who may create an account</label>
+<select id="f-registration" name="registration"${error ? html` aria-invalid="true" aria-describedby="f-registration-error"` : ""}>${REGISTRATION_MODES.map(
+    (m) => html`<option value="${m}"${m === mode ? html` selected` : ""}>${REGISTRATION_LABELS[m]}</option>`,
+  )}</select>
+${error ? html`<div class="field-error" id="f-registration-error">${error}</div>` : ""}</div>`;
 }
 
 /** The largest backup the restore form accepts, for the hint. */
@@ -30,7 +46,7 @@ ${formError(d.errors)}
 <form class="stack settings-form" method="post" action="${href(ctx, "/admin/settings")}">
 ${csrfField(ctx)}
 <input type="hidden" name="form" value="settings">
-${checkbox({ name: "registrationEnabled", label: "Anyone may create an account", checked: s.registrationEnabled })}
+${registrationSelect(s.registration, d.errors?.fields?.registration)}
 ${checkbox({ name: "emailVerificationRequired", label: "New accounts must verify their email before signing in", checked: s.emailVerificationRequired })}
 ${field({ name: "sessionIdleMinutes", label: "Idle timeout (minutes)", type: "number", value: String(s.sessionIdleMinutes), required: true, ...bound("sessionIdleMinutes"), errors: d.errors })}
 ${field({ name: "sessionAbsoluteMinutes", label: "Longest session (minutes)", type: "number", value: String(s.sessionAbsoluteMinutes), required: true, ...bound("sessionAbsoluteMinutes"), errors: d.errors })}

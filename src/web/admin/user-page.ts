@@ -74,6 +74,7 @@ ${u.blocked
   ? postButton(ctx, `${base}/block`, "Unblock", { hidden: { blocked: "false" }, className: "secondary" })
   : postButton(ctx, `${base}/block`, "Block", { hidden: { blocked: "true" }, className: "danger", confirm: `Block ${u.username}? Every session of this user ends at once.` })}
 ${postButton(ctx, `${base}/unlock`, "Unlock sign-in", { className: "secondary" })}
+${u.email ? postButton(ctx, `${base}/reset-link`, "Send password-reset link", { className: "secondary", confirm: `Mail ${u.username} a link to choose a new password?` }) : ""}
 </div>`
     : ""
 }

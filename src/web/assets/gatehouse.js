@@ -51,6 +51,9 @@
     }
     var note = document.querySelector("[data-token-note]");
     if (note && tokenInput.value) note.hidden = true;
+    // An invitation page: the code field is for browsers without JavaScript; hide it once filled.
+    var box = document.querySelector("[data-token-box]");
+    if (box && tokenInput.value && !box.querySelector("[aria-invalid=true]")) box.hidden = true;
   } else if (store) {
     store.removeItem(KEY);
   }

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { GatehouseError } from "../../../core/errors.js";
+import { REGISTRATION_MODES } from "../../../core/registration/registration-mode.js";
 import { LOGIN_METHODS, SETTING_BOUNDS, type Settings } from "../../../core/settings/settings.js";
 import type { SettingsService } from "../../../core/settings/settings-service.js";
 import type { AccountService } from "../../../core/users/account-service.js";
 import { originOf } from "../../origin.js";
 
 const settingsProperties = {
-  registrationEnabled: { type: "boolean" },
+  registration: { type: "string", enum: [...REGISTRATION_MODES] },
   emailVerificationRequired: { type: "boolean" },
   sessionIdleMinutes: { type: "integer", minimum: SETTING_BOUNDS.sessionIdleMinutes[0], maximum: SETTING_BOUNDS.sessionIdleMinutes[1] },
   sessionAbsoluteMinutes: { type: "integer", minimum: SETTING_BOUNDS.sessionAbsoluteMinutes[0], maximum: SETTING_BOUNDS.sessionAbsoluteMinutes[1] },

@@ -10,8 +10,11 @@ const registerBody = {
   type: "object",
   additionalProperties: false,
   required: ["username", "password"],
-  properties: { username: str(256), password: passwordField, email: str(1024) },
+  properties: { username: str(256), password: passwordField, email: str(1024), invitation: str(256) },
 } as const;
+
+/** No query parameters at all: an invitation token is accepted only in the body, never from a URL (logs, Referer). */
+const noQuery = { type: "object", additionalProperties: false, maxProperties: 0 } as const;
 
 const loginBody = {
   type: "object",
@@ -20,7 +23,7 @@ const loginBody = {
   properties: { username: str(1024), password: passwordField, remember: { type: "boolean" } },
 } as const;
 
-/** `/api/auth`: register, login, logout, me. */
+/** `/api/auth`: register (self-service or with an invitation), login, logout, me. */
 export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { accounts, sessions, config } = deps;
   const cookieName = sessionCookieName(config);
@@ -29,19 +32,20 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     if (deps.hashing.saturated()) throw new GatehouseError("overloaded", { retryAfter: 1 });
   };
 
-  app.post<{ Body: { username: string; password: string; email?: string } }>(
+  app.post<{ Body: { username: string; password: string; email?: string; invitation?: string } }>(
     "/register",
-    { config: { access: "public", rateLimit: "register" }, onRequest: shedWhenSaturated, schema: { body: registerBody, response: { 201: userResponse } } },
+    {
+      config: { access: "public", rateLimit: "register" },
+      onRequest: shedWhenSaturated,
+      schema: { querystring: noQuery, body: registerBody, response: { 201: userResponse } },
+    },
     async (request, reply) => {
-      if (!(await deps.settings.current()).registrationEnabled) throw new GatehouseError("registration_closed");
+      // The registration mode, the invitation, the email allow-list and verification (src/core/registration).
+      const outcome = await deps.registration.register(request.body, originOf(request));
       // Email verification required: the same 202 for new and registered addresses, no session (RST-07).
-      if (deps.emailVerification && (await deps.emailVerification.required())) {
-        await deps.emailVerification.register(request.body, originOf(request));
-        return reply.code(202).send({ status: "verification_sent" });
-      }
-      const { user, issued } = await accounts.register(request.body, originOf(request));
-      if (issued) setSessionCookie(reply, config, issued);
-      return reply.code(201).send({ user: toPublicUser(user) });
+      if (outcome.status === "verification_sent") return reply.code(202).send({ status: "verification_sent" });
+      if (outcome.issued) setSessionCookie(reply, config, outcome.issued);
+      return reply.code(201).send({ user: toPublicUser(outcome.user) });
     },
   );
 

@@ -52,7 +52,7 @@ export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<v
     const settings = await deps.settings.current();
     const page = loginPage(pageContext(request, reply), {
       returnTo: raw ?? "",
-      registration: settings.registrationEnabled,
+      registration: settings.registration === "open",
       rememberDays: settings.sessionRememberDays,
       forgotPassword: hasForgotPage(),
     });
@@ -74,7 +74,7 @@ export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<v
           remember,
           returnTo: raw,
           errors,
-          registration: settings.registrationEnabled,
+          registration: settings.registration === "open",
           rememberDays: settings.sessionRememberDays,
           forgotPassword: hasForgotPage(),
         });

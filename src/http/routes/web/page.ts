@@ -42,6 +42,7 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply): PageC
     user: user === null ? null : { id: user.id, username: user.username, role: user.role },
     path: pathOf(request),
     notice: Object.hasOwn(NOTICES, key) ? (NOTICES[key] ?? null) : null,
+    registrationOpen: request.registrationOpen === true,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { GatehouseError, isGatehouseError } from "../../../core/errors.js";
+import type { RegistrationMode } from "../../../core/registration/registration-mode.js";
 import { USERNAME_MAX, USERNAME_MIN } from "../../../core/users/username.js";
 import { csrfField, field, formError, type FormErrors } from "../../../web/components.js";
 import { formValue, type FormBody } from "../../../web/form.js";
@@ -32,6 +33,8 @@ export function fieldMessage(err: GatehouseError, field: string, minLength: numb
       return "This username is already taken.";
     case "email_taken":
       return "This email address is already registered.";
+    case "email_domain_not_allowed":
+      return "Use an address of one of the domains this site accepts.";
     default:
       if (field === "username") return `Use ${USERNAME_MIN} to ${USERNAME_MAX} letters, digits, '.', '_' or '-', starting and ending with a letter or digit.`;
       if (field === "email") return "Enter a valid email address.";
@@ -76,19 +79,25 @@ function checkEmailPage(ctx: PageContext) {
   });
 }
 
-function closedPage(ctx: PageContext) {
+function closedPage(ctx: PageContext, mode: RegistrationMode) {
   return layout(ctx, {
     title: "Registration is closed",
     narrow: true,
     body: html`<div class="card" data-error="registration_closed"><h1>Registration is closed</h1>
-<p>New accounts cannot be created here at the moment. Ask an administrator for an account.</p>
+<p>${
+      mode === "invite"
+        ? "Accounts here are by invitation only. If an administrator invited you, open the link in their email."
+        : "New accounts cannot be created here. Ask an administrator for an account or an invitation."
+    }</p>
 <p><a href="${href(ctx, "/login")}">Sign in</a></p></div>`,
   });
 }
 
-/** `/register`: the sign-up form, when registration is enabled in the settings. */
+
+
+/** `/register`: the sign-up form, when the registration mode is `open`. */
 export async function registerPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const { accounts, sessions, config } = deps;
+  const { sessions, config } = deps;
   const minLength = config.passwordMinLength;
   const cookieName = sessionCookieName(config);
   const shedWhenSaturated = async () => {
@@ -100,7 +109,8 @@ export async function registerPages(app: FastifyInstance, deps: AppDeps): Promis
   app.get("/register", { config: { access: "public" } }, async (request, reply) => {
     if (request.auth?.via === "session") return seeOther(reply, `${request.basePath}/account`);
     const ctx = pageContext(request, reply);
-    if (!(await deps.settings.current()).registrationEnabled) return sendPage(reply, closedPage(ctx), 403);
+    const mode = await deps.registration.mode();
+    if (mode !== "open") return sendPage(reply, closedPage(ctx, mode), 403);
     return sendPage(reply, registerPage(ctx, { minLength, emailRequired: await emailRequired() }));
   });
 
@@ -108,23 +118,21 @@ export async function registerPages(app: FastifyInstance, deps: AppDeps): Promis
     "/register",
     { config: { access: "public", rateLimit: "register" }, onRequest: shedWhenSaturated },
     async (request, reply) => {
-      if (!(await deps.settings.current()).registrationEnabled) return sendPage(reply, closedPage(pageContext(request, reply)), 403);
       const username = formValue(request.body, "username", 256);
       const email = formValue(request.body, "email", 1024);
       const password = formValue(request.body, "password", 65_536);
       try {
+        const outcome = await deps.registration.register({ username, password, email }, originOf(request));
         // Email verification required: the same answer for new and registered addresses, and no session (RST-07).
-        if (deps.emailVerification && (await deps.emailVerification.required())) {
-          await deps.emailVerification.register({ username, password, email }, originOf(request));
-          return sendPage(reply, checkEmailPage(pageContext(request, reply)), 202);
-        }
-        const { issued } = await accounts.register({ username, password, email }, originOf(request));
+        if (outcome.status === "verification_sent") return sendPage(reply, checkEmailPage(pageContext(request, reply)), 202);
+        const { issued } = outcome;
         const previous = readSessionToken(request, cookieName);
         if (previous !== null) await sessions.revokeToken(previous);
         if (issued) setSessionCookie(reply, config, issued);
         return seeOther(reply, `${request.basePath}/account`);
       } catch (err) {
         if (!isGatehouseError(err) || err.status >= 500 || err.status === 429) throw err;
+        if (err.code === "registration_closed") return sendPage(reply, closedPage(pageContext(request, reply), await deps.registration.mode()), 403);
         const page = registerPage(pageContext(request, reply), { username, email, errors: errorsFor(err, minLength), minLength, emailRequired: await emailRequired() });
         return sendPage(reply, page, err.status);
       }

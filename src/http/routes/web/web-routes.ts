@@ -5,6 +5,7 @@ import type { AppDeps } from "../../types.js";
 import { accountPages } from "./account-pages.js";
 import { adminPages } from "./admin/admin-pages.js";
 import { assetRoutes } from "./asset-routes.js";
+import { invitePages } from "./invite-pages.js";
 import { loginPages } from "./login-pages.js";
 import { mailPages } from "./mail/mail-pages.js";
 import { registerPages } from "./register-pages.js";
@@ -18,7 +19,7 @@ import { webErrorHandler } from "./web-errors.js";
  * the form parser, the CSRF check, HTML errors and the sign-in redirect.
  * Add yours here (one line; see src/web/README.md).
  */
-const PAGE_MODULES: ((app: FastifyInstance, deps: AppDeps) => Promise<void>)[] = [loginPages, registerPages, accountPages, setupPages, adminPages, mailPages];
+const PAGE_MODULES: ((app: FastifyInstance, deps: AppDeps) => Promise<void>)[] = [loginPages, registerPages, accountPages, setupPages, adminPages, mailPages, invitePages];
 
 /**
  * The server-rendered web pages: one encapsulated context where bodies are
@@ -42,6 +43,10 @@ export async function webRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     });
     web.addHook("preValidation", async (request) => {
       if (request.method === "POST") web.webCsrf.check(request, request.body as FormBody | undefined);
+    });
+    // Pages link to /register only while anyone may create an account (the mode is cached by the settings service).
+    web.addHook("preHandler", async (request) => {
+      if (!request.auth) request.registrationOpen = (await deps.registration.mode()) === "open";
     });
     for (const pages of PAGE_MODULES) await web.register(pages, deps);
   });

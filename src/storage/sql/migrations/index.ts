@@ -4,6 +4,7 @@ import * as m0002 from "./0002_audit_request_id.js";
 import * as m0003 from "./0003_admin_tokens_settings.js";
 import * as m0004 from "./0004_admin_dashboard_indexes.js";
 import * as m0005 from "./0005_mail_outbox.js";
+import * as m0006 from "./0006_invitations.js";
 
 /** Every migration, in order. Names are frozen once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   "0003_admin_tokens_settings": m0003,
   "0004_admin_dashboard_indexes": m0004,
   "0005_mail_outbox": m0005,
+  "0006_invitations": m0006,
 };

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { AppDeps } from "../../../types.js";
 import { adminAuditPages } from "./admin-audit-pages.js";
+import { adminInvitationPages } from "./admin-invitation-pages.js";
 import { adminOverviewPages } from "./admin-overview-pages.js";
 import { adminSettingsPages } from "./admin-settings-pages.js";
 import { adminUserPages } from "./admin-user-pages.js";
@@ -13,6 +14,7 @@ import { adminUserPages } from "./admin-user-pages.js";
 export async function adminPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
   await adminOverviewPages(app, deps);
   await adminUserPages(app, deps);
+  await adminInvitationPages(app, deps);
   await adminAuditPages(app, deps);
   await adminSettingsPages(app, deps);
 }

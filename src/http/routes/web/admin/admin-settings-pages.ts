@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { GatehouseError, isGatehouseError } from "../../../../core/errors.js";
+import { isRegistrationMode, type RegistrationMode } from "../../../../core/registration/registration-mode.js";
 import { LOGIN_METHODS, type LoginMethod, type Settings } from "../../../../core/settings/settings.js";
 import type { FormErrors } from "../../../../web/components.js";
 import { formChecked, formValue, formValues, type FormBody } from "../../../../web/form.js";
@@ -18,11 +19,15 @@ const NUMBERS = ["sessionIdleMinutes", "sessionAbsoluteMinutes", "sessionRemembe
 /** The settings form as a change, or the fields that are not whole numbers. */
 function readSettings(form: FormBody | undefined): { change: Partial<Settings>; bad: string[] } {
   const change: Partial<Settings> = {
-    registrationEnabled: formChecked(form, "registrationEnabled"),
+    registration: formValue(form, "registration", 16) as RegistrationMode,
     emailVerificationRequired: formChecked(form, "emailVerificationRequired"),
     loginMethods: formValues(form, "loginMethods").filter((m): m is LoginMethod => (LOGIN_METHODS as readonly string[]).includes(m)),
   };
   const bad: string[] = [];
+  if (!isRegistrationMode(change.registration)) {
+    bad.push("registration");
+    delete change.registration;
+  }
   for (const key of NUMBERS) {
     const text = formValue(form, key, 16).trim();
     if (!/^[0-9]{1,9}$/.test(text)) bad.push(key);
@@ -36,7 +41,7 @@ const FIELD_MESSAGES: Record<string, string> = {
   sessionAbsoluteMinutes: "Enter a whole number of minutes within the allowed range (at least the idle timeout).",
   sessionRememberDays: "Enter a whole number of days within the allowed range.",
   loginMethods: "Keep at least one sign-in method.",
-  registrationEnabled: "Invalid value.",
+  registration: "Choose closed, by invitation or open.",
   emailVerificationRequired: "Invalid value.",
 };
 
