@@ -1,42 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, waitForOutput } from "../helpers/processes.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const HTML = "text/html,application/xhtml+xml";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
-function waitForOutput(child: ChildProcess, needle: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${needle}"; output:\n${out}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString("utf8");
-      if (out.includes(needle)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before "${needle}"; output:\n${out}`));
-    });
-  });
-}
 
 /** The cookies a response sets, as a `Cookie` header (name=value pairs only). */
 function cookieHeader(res: Response, previous = ""): string {
@@ -61,6 +33,7 @@ describe("npm start with no configuration: works on http://localhost:PORT and ht
   let port: number;
   let localhost: string;
   let loopback: string;
+  let output: string;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-loopback-"));
@@ -70,7 +43,7 @@ describe("npm start with no configuration: works on http://localhost:PORT and ht
     const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_DATA_DIR: dataDir, PORT: String(port) };
     for (const name of ["SECRET_KEY", "DATABASE_URL", "PUBLIC_URL", "NODE_ENV", "HOST", "UPSTREAM_URL", "GATEHOUSE_CONFIG", "SMTP_URL", "REDIS_URL"]) delete env[name];
     child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    await waitForOutput(child, "Gatehouse is running", 30_000);
+    output = await waitForOutput(child, "Gatehouse is running", 30_000);
   });
 
   afterAll(async () => {
@@ -91,10 +64,19 @@ describe("npm start with no configuration: works on http://localhost:PORT and ht
     expect(await page.text()).toContain('name="password"');
   });
 
-  it("a person who typed 127.0.0.1 registers and signs in with the form, then sees the account page", async () => {
+  it("a person who typed 127.0.0.1 creates the first superadmin from the printed setup link, signs in with the form, then sees the account page", async () => {
     const password = "quartz-meadow-lantern-58";
-    const reg = await fetch(`${localhost}/api/auth/register`, { method: "POST", headers: { "content-type": "application/json", origin: localhost }, body: JSON.stringify({ username: "loopback-e2e", password }) });
-    expect(reg.status).toBe(201);
+    // Registration is closed by default: the one-time setup link printed at start makes the first account.
+    const closed = await fetch(`${localhost}/api/auth/register`, { method: "POST", headers: { "content-type": "application/json", origin: localhost }, body: JSON.stringify({ username: "loopback-e2e", password }) });
+    expect(closed.status).toBe(403);
+    const token = /\/setup#token=([A-Za-z0-9_-]{43})/.exec(output)?.[1];
+    expect(token, output).toBeDefined();
+    // The link opened on 127.0.0.1 leads to the same page on localhost (the #token stays in the browser).
+    const setupPage = await fetch(`${loopback}/setup`, { headers: { accept: HTML }, redirect: "manual" });
+    expect(setupPage.status).toBe(302);
+    expect(setupPage.headers.get("location")).toBe(`${localhost}/setup`);
+    const setup = await fetch(`${localhost}/api/setup`, { method: "POST", headers: { "content-type": "application/json", origin: localhost }, body: JSON.stringify({ token, username: "loopback-e2e", password }) });
+    expect(setup.status).toBe(201);
 
     // What a browser does: follow the redirect from 127.0.0.1, load the form (pre-session cookie + CSRF field), post it.
     const redirected = await fetch(`${loopback}/login`, { headers: { accept: HTML }, redirect: "manual" });
