@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
 import type { SmtpSink } from "../helpers/smtp-sink.js";
-import { inbox, lastLink, MAIL_PUBLIC_URL, startMailHarness, uname } from "./mail-support.js";
+import { inbox, lastLink, MAIL_PUBLIC_URL, signedInAccount, startMailHarness, uname } from "./mail-support.js";
 
 const DAY = 86_400_000;
 const NEW_PASSWORD = "harbor-velvet-quartz-77";
@@ -16,16 +16,7 @@ describe.each(backendNames())("admin-made accounts and admin-sent reset links (%
   });
   afterAll(async () => close());
 
-  async function account(role: "user" | "admin" | "superadmin", withEmail = true) {
-    const name = uname(role.slice(0, 3));
-    const { user } = await h.gh.accounts.register(
-      { username: name, password: GOOD_PASSWORD, ...(withEmail ? { email: `${name}@example.test` } : {}) },
-      { ip: "127.0.0.1", userAgent: "test" },
-      { role, signIn: false },
-    );
-    const { cookie } = await h.login(name);
-    return { cookie, id: user.id, name };
-  }
+  const account = (role: "user" | "admin" | "superadmin", withEmail = true) => signedInAccount(h, role, withEmail);
   const create = (cookie: string, json: unknown) => h.request({ method: "POST", url: "/api/admin/users", cookie, json });
   const resetLink = (cookie: string, id: string) => h.request({ method: "POST", url: `/api/admin/users/${id}/reset-link`, cookie });
   const login = (username: string, password: string) => h.request({ method: "POST", url: "/api/auth/login", json: { username, password } });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
 import type { SmtpSink } from "../helpers/smtp-sink.js";
-import { inbox, lastLink, MAIL_PUBLIC_URL, startMailHarness, uname } from "./mail-support.js";
+import { inbox, lastLink, MAIL_PUBLIC_URL, signedInAccount, startMailHarness, uname } from "./mail-support.js";
 
 const DAY = 86_400_000;
 
@@ -17,17 +17,7 @@ describe.each(backendNames())("invitations: admin API and invited registration (
   });
   afterAll(async () => close());
 
-  /** An account of `role` made directly in the database (registration is closed here). */
-  async function account(role: "user" | "admin" | "superadmin", withEmail = true) {
-    const name = uname(role.slice(0, 3));
-    const { user } = await h.gh.accounts.register(
-      { username: name, password: GOOD_PASSWORD, ...(withEmail ? { email: `${name}@example.test` } : {}) },
-      { ip: "127.0.0.1", userAgent: "test" },
-      { role, signIn: false },
-    );
-    const { cookie } = await h.login(name);
-    return { cookie, id: user.id, name };
-  }
+  const account = (role: "user" | "admin" | "superadmin", withEmail = true) => signedInAccount(h, role, withEmail);
   const invite = (cookie: string, json: unknown, extra: Record<string, string> = {}) =>
     h.request({ method: "POST", url: "/api/admin/invitations", cookie, json, headers: extra });
   const register = (json: Record<string, unknown>, url = "/api/auth/register") => h.request({ method: "POST", url, json });

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import type { Backend } from "../helpers/backends.js";
-import { startHarness, type Harness } from "../helpers/harness.js";
+import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from "../helpers/smtp-sink.js";
 
 let seq = 0;
@@ -47,4 +47,19 @@ export async function startMailHarness(backend: Backend["name"], env: Record<str
     await sink.stop();
     throw err;
   }
+}
+
+/**
+ * A signed-in account of `role` made directly through the account service
+ * (registration may be closed in the suite), with an email unless told not to.
+ */
+export async function signedInAccount(h: Harness, role: "user" | "admin" | "superadmin", withEmail = true): Promise<{ cookie: string; id: string; name: string }> {
+  const name = uname(role.slice(0, 3));
+  const { user } = await h.gh.accounts.register(
+    { username: name, password: GOOD_PASSWORD, ...(withEmail ? { email: `${name}@example.test` } : {}) },
+    { ip: "127.0.0.1", userAgent: "test" },
+    { role, signIn: false },
+  );
+  const { cookie } = await h.login(name);
+  return { cookie, id: user.id, name };
 }

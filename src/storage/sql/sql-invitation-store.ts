@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import type { ExpressionBuilder, Kysely } from "kysely";
 import type { Invitation } from "../../core/invitations/invitation.js";
 import type { InvitationStore } from "../../core/invitations/invitation-store.js";
 import type { Role } from "../../core/users/user.js";
@@ -21,6 +21,10 @@ function toInvitation(row: InvitationsTable): Invitation {
     revokedAt: num(row.revoked_at),
   };
 }
+
+/** Not used, not revoked and not expired at `now`: the only state in which an invitation can be redeemed or revoked. */
+const pendingAt = (now: number) => (eb: ExpressionBuilder<Database, "invitations">) =>
+  eb.and([eb("used_at", "is", null), eb("revoked_at", "is", null), eb("expires_at", ">", now)]);
 
 /** The {@link InvitationStore} over Kysely: an invitation and its mail are written in one transaction. */
 export function createSqlInvitationStore(db: Kysely<Database>): InvitationStore {
@@ -52,9 +56,7 @@ export function createSqlInvitationStore(db: Kysely<Database>): InvitationStore 
         .selectFrom("invitations")
         .selectAll()
         .where("token_hash", "=", tokenHash)
-        .where("used_at", "is", null)
-        .where("revoked_at", "is", null)
-        .where("expires_at", ">", now)
+        .where(pendingAt(now))
         .executeTakeFirst();
       return row ? toInvitation(row) : null;
     },
@@ -65,9 +67,7 @@ export function createSqlInvitationStore(db: Kysely<Database>): InvitationStore 
         .updateTable("invitations")
         .set({ used_at: now })
         .where("token_hash", "=", tokenHash)
-        .where("used_at", "is", null)
-        .where("revoked_at", "is", null)
-        .where("expires_at", ">", now)
+        .where(pendingAt(now))
         .returningAll()
         .executeTakeFirst();
       return row ? toInvitation(row) : null;
@@ -96,9 +96,7 @@ export function createSqlInvitationStore(db: Kysely<Database>): InvitationStore 
         .updateTable("invitations")
         .set({ revoked_at: now })
         .where("id", "=", id)
-        .where("used_at", "is", null)
-        .where("revoked_at", "is", null)
-        .where("expires_at", ">", now)
+        .where(pendingAt(now))
         .returningAll()
         .executeTakeFirst();
       return row ? toInvitation(row) : null;
