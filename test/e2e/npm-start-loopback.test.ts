@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, waitForOutput } from "../helpers/processes.js";
+import { freePort, waitForOutput, stopProcessGroup } from "../helpers/processes.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const HTML = "text/html,application/xhtml+xml";
@@ -43,15 +43,12 @@ describe("npm start with no configuration: works on http://localhost:PORT and ht
     const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_DATA_DIR: dataDir, PORT: String(port) };
     for (const name of ["SECRET_KEY", "DATABASE_URL", "PUBLIC_URL", "NODE_ENV", "HOST", "UPSTREAM_URL", "GATEHOUSE_CONFIG", "SMTP_URL", "REDIS_URL"]) delete env[name];
     child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    output = await waitForOutput(child, "Gatehouse is running", 30_000);
+    // The setup link goes to stderr, the "running" line to stdout: wait for both.
+    output = await waitForOutput(child, ["Gatehouse is running", "/setup#token="], 30_000);
   });
 
   afterAll(async () => {
-    if (child?.pid && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once("close", r));
-      process.kill(-child.pid, "SIGTERM");
-      await exited;
-    }
+    await stopProcessGroup(child);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, waitForOutput } from "../helpers/processes.js";
+import { freePort, waitForOutput, stopProcessGroup } from "../helpers/processes.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -29,12 +29,7 @@ describe("npm start: the real server process on a fresh data dir", () => {
   });
 
   afterAll(async () => {
-    if (child?.pid && child.exitCode === null && child.signalCode === null) {
-      // "close" waits until every process holding the pipes (npm, tsx, node) has exited.
-      const exited = new Promise((r) => child.once("close", r));
-      process.kill(-child.pid, "SIGTERM");
-      await exited;
-    }
+    await stopProcessGroup(child);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

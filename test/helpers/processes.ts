@@ -13,17 +13,20 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Resolves with everything `child` wrote to stdout and stderr once `needle`
- * appears there; rejects with that output when it exits first or when
- * `timeoutMs` passes.
+ * Resolves with everything `child` wrote to stdout and stderr once every one
+ * of `needles` has appeared there (in any order: the two streams interleave
+ * freely); rejects with that output when it exits first or when `timeoutMs`
+ * passes.
  */
-export function waitForOutput(child: ChildProcess, needle: string, timeoutMs: number): Promise<string> {
+export function waitForOutput(child: ChildProcess, needles: string | string[], timeoutMs: number): Promise<string> {
+  const wanted = typeof needles === "string" ? [needles] : needles;
+  const what = wanted.map((n) => `"${n}"`).join(" and ");
   return new Promise((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${needle}"; output:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; output:\n${out}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString("utf8");
-      if (out.includes(needle)) {
+      if (wanted.every((n) => out.includes(n))) {
         clearTimeout(timer);
         resolve(out);
       }
@@ -32,7 +35,19 @@ export function waitForOutput(child: ChildProcess, needle: string, timeoutMs: nu
     child.stderr?.on("data", onData);
     child.on("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`exited with ${code} before "${needle}"; output:\n${out}`));
+      reject(new Error(`exited with ${code} before ${what}; output:\n${out}`));
     });
   });
+}
+
+/**
+ * Ends a child started with `detached: true` (npm, tsx and node share its
+ * process group) with SIGTERM, and waits for "close": until every process
+ * holding its pipes has exited.
+ */
+export async function stopProcessGroup(child: ChildProcess | undefined): Promise<void> {
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("close", r));
+  process.kill(-child.pid, "SIGTERM");
+  await exited;
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../helpers/processes.js";
+import { freePort, stopProcessGroup, waitForOutput } from "../helpers/processes.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const HTML = { accept: "text/html" };
@@ -22,28 +22,12 @@ describe("npm start with no configuration shows the demo flow in the browser", (
     const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), NODE_ENV: "development" };
     for (const name of ["SECRET_KEY", "DATABASE_URL", "PUBLIC_URL", "UPSTREAM_URL", "GATEHOUSE_CONFIG"]) delete env[name];
     child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    await new Promise<void>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${out}`)), 60_000);
-      const onData = (c: Buffer): void => {
-        out += c.toString();
-        output = out;
-        if (out.includes("Gatehouse is running")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout?.on("data", onData);
-      child.stderr?.on("data", onData);
-    });
+    // The setup link goes to stderr, the "running" line to stdout: wait for both.
+    output = await waitForOutput(child, ["Gatehouse is running", "/setup#token="], 60_000);
   }, 70_000);
 
   afterAll(async () => {
-    if (child?.pid && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once("close", r));
-      process.kill(-child.pid, "SIGTERM");
-      await exited;
-    }
+    await stopProcessGroup(child);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
