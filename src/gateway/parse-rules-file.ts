@@ -2,16 +2,17 @@ import { createRequire } from "node:module";
 import type * as Yaml from "yaml";
 import type { Node, Pair, YAMLMap } from "yaml";
 
-// The YAML parser and the ReDoS check are loaded with the first rules file, not at start:
+// The YAML parser (and re2js, in linear-pattern.ts) are loaded with the first rules file, not at start:
 // most deployments of the embedded default have no rules file, and they cost memory (docs/performance.md).
 const require = createRequire(import.meta.url);
-let loaded: { yaml: typeof Yaml; safeRegex: (re: RegExp | string) => boolean } | null = null;
-const lib = () => (loaded ??= { yaml: require("yaml") as typeof Yaml, safeRegex: require("safe-regex2") as (re: RegExp | string) => boolean });
+let loaded: { yaml: typeof Yaml } | null = null;
+const lib = () => (loaded ??= { yaml: require("yaml") as typeof Yaml });
 const isMap = (node: unknown): node is YAMLMap => lib().yaml.isMap(node);
 const isScalar = (node: unknown): node is Yaml.Scalar => lib().yaml.isScalar(node);
 const isSeq = (node: unknown): node is Yaml.YAMLSeq => lib().yaml.isSeq(node);
 import type { AccessRule, AccessRules, DomainPattern, Policy, ResourcePattern, Subject } from "../core/gateway/access-rules.js";
 import { ROLES, type Role } from "../core/users/user.js";
+import { compileLinearPattern } from "./linear-pattern.js";
 import { createNetworkSet, networkProblem } from "./network-set.js";
 
 /** Every problem found in a rules file, each with its line number; the file is refused as a whole. */
@@ -227,19 +228,13 @@ function compileResource(source: string, node: Node, problems: Problems, at: At)
     problems.push(`${at(node)}: resource pattern longer than ${MAX_REGEX} characters`);
     return null;
   }
-  let re: RegExp;
-  try {
-    // Case-insensitive, so `/Admin` cannot slip past a rule written for `/admin`.
-    re = new RegExp(source, "i");
-  } catch {
-    problems.push(`${at(node)}: resource \`${source.slice(0, 80)}\` is not a valid regular expression`);
+  // RE2 semantics on a linear-time engine (docs/adr/0007): no request can make a rule backtrack.
+  const compiled = compileLinearPattern(source);
+  if (!compiled.ok) {
+    problems.push(`${at(node)}: resource \`${source.slice(0, 80)}\` ${compiled.problem}`);
     return null;
   }
-  if (!lib().safeRegex(re)) {
-    problems.push(`${at(node)}: resource \`${source.slice(0, 80)}\` may backtrack catastrophically (nested repetition); rewrite it`);
-    return null;
-  }
-  return re;
+  return compiled.pattern;
 }
 
 function subject(raw: string, node: Node, problems: Problems, at: At): Subject | null {

@@ -15,10 +15,21 @@ export interface NetworkSet {
   contains(ip: string): boolean;
 }
 
-/** A test on the canonical path plus query: a regular expression checked at load time for catastrophic backtracking. */
-export interface ResourcePattern {
+/**
+ * A compiled `resources` pattern: a test on the canonical path plus query.
+ * The loader builds it on a linear-time engine (RE2 semantics, docs/adr/0007),
+ * so one test costs time proportional to the input, whatever the pattern;
+ * the core only sees this interface, never the engine.
+ */
+export interface PathPattern {
+  /** True when the pattern matches somewhere in `pathAndQuery` (unanchored, like `RegExp.prototype.test`). */
   test(pathAndQuery: string): boolean;
+  /** The pattern as written in the rules file. */
+  readonly source: string;
 }
+
+/** A rule's `resources` entry (see {@link PathPattern}). */
+export type ResourcePattern = PathPattern;
 
 /**
  * One access rule. Every present condition must hold for the rule to match;
