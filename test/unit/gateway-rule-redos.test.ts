@@ -70,16 +70,18 @@ describe("ReDoS through an access rule (issue 13, finding 2)", () => {
   });
 
   it.each(attacks)(
-    "attack: ReDoS through an access rule — %s decides a hostile path of up to the URL limit in well under a millisecond",
+    "attack: ReDoS through an access rule — %s decides a hostile path of up to the URL limit in milliseconds, never seconds",
     (_pattern, hostile) => {
       // Growing lengths, so a backtracking engine fails here within a second instead of hanging the run.
       for (const n of [16, 24, 28, 32, 40, 64, 256, 1024, 4096, URL_LIMIT]) {
         const uri = hostile(n);
         expect(uri.length).toBeLessThanOrEqual(URL_LIMIT);
         const runs = Array.from({ length: 7 }, () => timed(uri)).sort((a, b) => a - b);
-        // The worst run allows for a garbage collection; the median is the steady cost of a request.
-        expect(runs.at(-1), `worst of 7 decisions on ${uri.length} characters`).toBeLessThan(50);
-        expect(runs[3], `median of 7 decisions on ${uri.length} characters`).toBeLessThan(1);
+        // The worst run allows for a garbage collection; the median is the steady cost of a request
+        // (measured 0.1–0.3 ms; the bounds leave room for a loaded CI host, while a backtracking
+        // engine takes seconds from a few dozen characters on: bench/rule-match.ts has the figures).
+        expect(runs.at(-1), `worst of 7 decisions on ${uri.length} characters`).toBeLessThan(200);
+        expect(runs[3], `median of 7 decisions on ${uri.length} characters`).toBeLessThan(5);
       }
     },
   );
