@@ -16,6 +16,7 @@ import { computeApiSecurityHeaders } from "../plugins/security-headers.js";
 import { clearSessionCookie, readSessionToken, readSsoToken, sessionCookieName } from "../plugins/session-cookie.js";
 import type { AppDeps } from "../types.js";
 import { forwardHeaders, responseHeaders } from "./forward-headers.js";
+import { createStrippedHeaderFilter } from "./stripped-headers.js";
 import { createOpenSockets, type OpenSockets } from "./open-sockets.js";
 import { DEMO_PREFIX, FORWARD_ROUTE, type ProxyRouting } from "./proxy-routing.js";
 import { createWebSocketProxy, isWebSocketHandshake, refuseUpgrade } from "./websocket-proxy.js";
@@ -87,6 +88,8 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
   const cookieName = sessionCookieName(config);
   const prefix = config.proxy.pathPrefix;
   const browserHeaders = computeApiSecurityHeaders(config.secure);
+  // Client headers never forwarded: the identity/forwarding families of docs/reverse-proxy.md plus PROXY_STRIP_HEADERS.
+  const stripped = createStrippedHeaderFilter(config.proxy.stripHeaders);
   // Demo mode without a rules file: the demo's own rules (/demo/admin for admins, /demo/ for anyone signed in).
   if (config.configFile === null && config.upstreamUrl === null) gate.replaceRules(demoAccessRules(config.publicUrl));
   if (config.upstreamUrl !== null && config.configFile === null) {
@@ -206,7 +209,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
 
       const upstream = target.kind === "demo" ? (await demoApp()).origin : target.upstream;
       const headers = (incoming: Record<string, string | string[] | number | undefined>, websocket: boolean): Record<string, string | string[]> => {
-        const out = forwardHeaders(incoming, { identity: decision.headers, ip: request.ip, proto, host: target.host, sessionCookie: cookieName }, { websocket });
+        const out = forwardHeaders(incoming, { identity: decision.headers, ip: request.ip, proto, host: target.host, sessionCookie: cookieName, stripped }, { websocket });
         if (target.kind === "demo" && demo !== null) out[DEMO_KEY_HEADER] = demoKey;
         return out;
       };
