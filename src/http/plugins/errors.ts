@@ -58,6 +58,35 @@ export function toPublicError(err: unknown, request: FastifyRequest): GatehouseE
 }
 
 /**
+ * Fastify's `frameworkErrors`: a URL the router cannot decode (`/%`,
+ * `/api/auth/me%`) or a path parameter over `maxParamLength`. These fail
+ * before any hook runs, so the contract's headers (`X-Request-Id`,
+ * `Cache-Control: no-store`, the security headers) are set here, and the
+ * answer is the `{error, code}` body of docs/api.md (400 `invalid_request`),
+ * never Fastify's own `FST_ERR_*` body.
+ */
+export function frameworkErrorHandler(browserHeaders: Readonly<Record<string, string>>) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    request.log.debug({ code: err.code }, "malformed request refused");
+    reply.headers(browserHeaders).header("X-Request-Id", request.id).header("Cache-Control", "no-store");
+    void sendError(reply, new GatehouseError("invalid_request"));
+  };
+}
+
+/**
+ * The raw answer to a request Node's HTTP parser refused (malformed request
+ * line, headers over the size limit, a request that timed out): no request
+ * object exists, so the same `{error, code}` body and headers are written to
+ * the socket by hand, with a fresh request id.
+ */
+export function clientErrorAnswer(browserHeaders: Readonly<Record<string, string>>, requestId: string): string {
+  const body = JSON.stringify({ error: errorCodes.invalid_request.message, code: "invalid_request" });
+  const headers = { ...browserHeaders, "Cache-Control": "no-store", "X-Request-Id": requestId, "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(body)), Connection: "close" };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `HTTP/1.1 400 Bad Request\r\n${lines.join("")}\r\n${body}`;
+}
+
+/**
  * The one error handler, the 404/405 handler and a JSON client-error answer.
  * `browserHeaders` go on every error that does not carry them yet (the
  * forward-auth routes set them only on the answers a proxy may relay).

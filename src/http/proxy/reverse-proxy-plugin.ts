@@ -155,7 +155,8 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       // A person in a browser gets the portal's error page (403 "Not allowed"…), an API client the JSON body,
       // with the full browser header set (a forwarded answer gets only the proxied defaults, see security-headers.ts).
       if (upgrades.get(request.raw) === undefined && isBrowserNavigation(request)) return sendErrorPage(request, reply, refusal);
-      return sendError(reply.headers(browserHeaders), refusal);
+      // Gatehouse's own refusal, never a cacheable copy of the app's answer.
+      return sendError(reply.headers(browserHeaders).header("Cache-Control", "no-store"), refusal);
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const target = opts.routing.targetOf(request.raw);
@@ -253,7 +254,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
         onError: (errorReply, { error }) => {
           const out = errorReply as unknown as FastifyReply;
           // The rest of an oversized body is not read: the connection closes after the answer.
-          out.headers(browserHeaders);
+          out.headers(browserHeaders).header("Cache-Control", "no-store");
           if (tooLarge) return void sendError(out.header("Connection", "close"), new GatehouseError("payload_too_large"));
           request.log.warn({ err: error }, "reverse proxy: upstream failed");
           const status = (error as { statusCode?: number }).statusCode;
