@@ -80,7 +80,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   // Where Gatehouse's own paths live for this request: "" at the root, or the reserved prefix on a proxied host (src/http/proxy).
   app.decorateRequest("basePath", "");
   await app.register(proxyBasePathPlugin, { routing: proxyRouting });
-  await app.register(errorsPlugin, { browserHeaders });
+  await app.register(errorsPlugin, { browserHeaders, ...(deps.databaseOutage ? { databaseOutage: deps.databaseOutage } : {}) });
   if (config.accessLog) await app.register(accessLogPlugin);
   await app.register(requestContextPlugin);
   await app.register(securityHeadersPlugin, { secure: config.secure, proxiedRoute: FORWARD_ROUTE, formTargets: () => deps.gate.returnTargetSources() });

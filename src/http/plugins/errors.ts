@@ -2,6 +2,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from "fastify-plugin";
 import { isBrowserNavigation, sendErrorPage } from "../error-page.js";
 import { errorCodes, GatehouseError, isGatehouseError, type ErrorCode } from "../../core/errors.js";
+import type { OutageMonitor } from "../../core/outage/outage-monitor.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The database's outage episodes (src/core/outage): set when the app is built from a composed Gatehouse. */
+    databaseOutage: OutageMonitor | null;
+  }
+}
 
 /** Methods Gatehouse answers at all; anything else (TRACE, PROPFIND…) is 405. */
 export const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -53,6 +61,9 @@ export function toPublicError(err: unknown, request: FastifyRequest): GatehouseE
     const byStatus = (Object.keys(errorCodes) as ErrorCode[]).find((c) => errorCodes[c].status === fe.statusCode);
     return new GatehouseError(byStatus ?? "invalid_request");
   }
+  // The database unreachable is an outage, not a bug: 503 with Retry-After, logged once per episode (not per request).
+  const outage = request.server.databaseOutage;
+  if (outage?.absorb(err)) return new GatehouseError("unavailable", { retryAfter: outage.retryAfterSeconds });
   request.log.error({ err }, "unhandled error");
   return new GatehouseError("internal");
 }
@@ -92,7 +103,12 @@ export function clientErrorAnswer(browserHeaders: Readonly<Record<string, string
  * forward-auth routes set them only on the answers a proxy may relay).
  */
 export const errorsPlugin = fp(
-  async (app: FastifyInstance, opts: { browserHeaders: Readonly<Record<string, string>> }) => {
+  async (app: FastifyInstance, opts: { browserHeaders: Readonly<Record<string, string>>; databaseOutage?: OutageMonitor }) => {
+    app.decorate("databaseOutage", opts.databaseOutage ?? null);
+    app.addHook("onClose", (_instance, done) => {
+      opts.databaseOutage?.stop();
+      done();
+    });
     const guard = Object.keys(opts.browserHeaders)[0] ?? "";
     const hardened = (reply: FastifyReply) => (reply.hasHeader(guard) ? reply : reply.headers(opts.browserHeaders));
     app.setErrorHandler((err, request, reply) => sendError(hardened(reply), toPublicError(err, request)));

@@ -38,6 +38,16 @@ const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 
+/** True when every `%` escape of a raw path and query decodes (the forwarding library decodes the whole URL). */
+function decodes(uri: string): boolean {
+  try {
+    decodeURIComponent(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 interface Upgrade {
   socket: Duplex;
   head: Buffer;
@@ -147,9 +157,11 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       let refusal: GatehouseError;
       const status = (err as { statusCode?: number }).statusCode;
       if (isGatehouseError(err)) refusal = err;
+      else if (err instanceof URIError) refusal = new GatehouseError("invalid_request");
       else if (typeof status === "number" && status >= 400 && status < 500) refusal = toPublicError(err, request);
       else {
-        request.log.error({ err }, "reverse proxy: cannot decide; refusing");
+        // A database outage is logged once per episode by the monitor; anything else here is logged as it happens.
+        if (!app.databaseOutage?.absorb(err)) request.log.error({ err }, "reverse proxy: cannot decide; refusing");
         refusal = new GatehouseError("unavailable", { retryAfter: 5 });
       }
       // A person in a browser gets the portal's error page (403 "Not allowed"…), an API client the JSON body,
@@ -163,6 +175,8 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       if (target === undefined) throw new GatehouseError("not_found");
       if (target.kind === "demo-home") return reply.header("Cache-Control", "no-store").redirect(`${DEMO_PREFIX}/`, 302);
       if (target.kind === "redirect") return reply.header("Cache-Control", "no-store").redirect(target.location, 302);
+      // A URL that does not decode (`?q=%`, `/a%2`) is malformed, whoever asks: 400, before any decision or lookup.
+      if (!decodes(target.uri)) throw new GatehouseError("invalid_request");
 
       const upgrade = upgrades.get(request.raw);
       const proto = request.protocol;
