@@ -37,6 +37,8 @@ import type { Config } from "./config/config.js";
 import { buildApp } from "./http/app.js";
 import { createSqlStores, type Stores } from "./storage/sql/create-sql-stores.js";
 import { openDatabase, type OpenDatabase } from "./storage/sql/open-database.js";
+import { isDatabaseUnavailable } from "./storage/sql/database-unavailable.js";
+import { createOutageMonitor } from "./core/outage/outage-monitor.js";
 import { createMemoryLimiterStore } from "./storage/memory/memory-limiter-store.js";
 import { createRedisLimiterStore } from "./storage/redis/redis-limiter-store.js";
 
@@ -128,10 +130,15 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const redisApi = config.redisUrl === null ? null : await import("./storage/redis/open-redis.js");
   const redis = config.redisUrl === null || redisApi === null ? null : redisApi.openRedis(config.redisUrl);
   if (redis && redisApi) await redisApi.waitUntilReady(redis, 5_000).catch((err: unknown) => logger.error({ err }, "Redis is not reachable; auth endpoints answer 503 until it is"));
-  const limiter = failClosed(
-    redis ? createRedisLimiterStore(redis, options.redisPrefix) : createMemoryLimiterStore(),
-    (err) => logger.error({ err }, "rate-limit store failed; refusing (fail closed)"),
-  );
+  // Redis down: every decision that needs it is 503 (fail closed); the outage is logged once, and once more when it ends.
+  const redisOutage =
+    redis === null
+      ? null
+      : createOutageMonitor({ what: "Redis (rate limits and bans)", isOutage: () => true, probe: () => redis.ping().then(() => true, () => false), log: logger, now: () => clock.now() });
+  const limiter = failClosed(redis ? createRedisLimiterStore(redis, options.redisPrefix) : createMemoryLimiterStore(), (err) => {
+    if (redisOutage === null) logger.error({ err }, "rate-limit store failed; refusing (fail closed)");
+    else redisOutage.absorb(err);
+  });
   const bans = createBanPolicy({ store: limiter, clock, audit, policy: config.protection });
   const regulator = createSecretRegulator({ store: limiter, clock, audit, bans, policy: config.protection });
   const sessions = createSessionService({
@@ -246,7 +253,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const registration = createRegistrationService({ settings, accounts, invitations, emailVerification, emailDomains: config.registration.emailDomains });
   const gate = createAccessGate({ publicUrl: config.publicUrl, rules: rulesFile.initial });
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
-  const app = await buildApp({ config, accounts, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
+  // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
+  const databaseOutage = createOutageMonitor({ what: "database", isOutage: isDatabaseUnavailable, probe: () => database.ping(), log: logger, now: () => clock.now() });
+  const app = await buildApp({ databaseOutage, config, accounts, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
   return {
     app,
     database,
@@ -276,6 +285,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       await mail.close();
       await argon2?.close();
       await database.close();
+      redisOutage?.stop();
       redis?.disconnect();
     },
   };

@@ -23,8 +23,8 @@ export interface Config {
   trustedProxies: string[];
   /** Reverse-proxy mode: the origin every non-portal host is forwarded to (per-host upstreams come from the rules file). */
   upstreamUrl: string | null;
-  /** Reverse-proxy settings: Gatehouse's path prefix on proxied hosts, and the largest forwarded body (bytes). */
-  proxy: { pathPrefix: string; bodyLimit: number };
+  /** Reverse-proxy settings: Gatehouse's path prefix on proxied hosts, the largest forwarded body (bytes), and the operator's extra stripped client headers (names, or `prefix*`). */
+  proxy: { pathPrefix: string; bodyLimit: number; stripHeaders: string[] };
   configFile: string | null;
   /** Parent domain of the forward-auth SSO cookie (lower-case, no leading dot), or null for host-only cookies. */
   cookieDomain: string | null;

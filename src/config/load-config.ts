@@ -94,7 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     admin: v.adminUsername !== null && v.adminPassword !== null ? { username: v.adminUsername, password: v.adminPassword, email: v.adminEmail } : null,
     trustedProxies: v.trustedProxies,
     upstreamUrl: v.upstreamUrl,
-    proxy: { pathPrefix: v.proxyPathPrefix, bodyLimit: v.proxyBodyLimit },
+    proxy: { pathPrefix: v.proxyPathPrefix, bodyLimit: v.proxyBodyLimit, stripHeaders: v.proxyStripHeaders },
     configFile: v.configFile,
     cookieDomain: v.cookieDomain === null ? null : v.cookieDomain.replace(/^\./, "").toLowerCase(),
     smtpUrl: v.smtpUrl,

@@ -103,3 +103,19 @@ export function parsePathPrefix(raw: string): string {
   }
   return text;
 }
+
+/** Headers a proxied request cannot do without; an operator cannot strip them (PROXY_STRIP_HEADERS). */
+const NEEDED_HEADERS = new Set(["host", "content-length", "content-type", "transfer-encoding"]);
+
+/**
+ * Parses PROXY_STRIP_HEADERS: comma-separated header names, each optionally
+ * ending in `*` for a whole family (`X-Corp-User, X-Corp-Auth-*`).
+ */
+export function parseHeaderNameList(raw: string): string[] {
+  const items = raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const item of items) {
+    if (!/^[A-Za-z0-9!#$%&'+.^_`|~-]+\*?$/.test(item)) throw new Error(`"${item}" is not a header name (or a name prefix ending in *)`);
+    if (NEEDED_HEADERS.has(item.toLowerCase().replaceAll("_", "-"))) throw new Error(`"${item}" cannot be stripped: every forwarded request needs it`);
+  }
+  return items;
+}

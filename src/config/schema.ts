@@ -1,6 +1,6 @@
 import { parseEmailDomains, parseRegistrationMode, type RegistrationMode } from "../core/registration/registration-mode.js";
 import { parseSmtpUrl } from "../mail/smtp-url.js";
-import { parseBoolean, parseCidrList, parseDuration, parseHttpUrl, parseIntInRange, parsePathPrefix, parsePublicUrl, parseUpstreamUrl, parseWindowLimit } from "./parse-values.js";
+import { parseBoolean, parseCidrList, parseDuration, parseHeaderNameList, parseHttpUrl, parseIntInRange, parsePathPrefix, parsePublicUrl, parseUpstreamUrl, parseWindowLimit } from "./parse-values.js";
 
 /**
  * The sections of docs/configuration.md ("### Runtime", …), in their order;
@@ -82,6 +82,7 @@ export const settings = {
   upstreamUrl: { env: "UPSTREAM_URL", group: "Network", default: null as string | null, description: "reverse-proxy mode: the app to protect (an origin such as `http://127.0.0.1:3000`); every host but the portal's is forwarded to it", parse: parseUpstreamUrl },
   proxyPathPrefix: { env: "GATEHOUSE_PATH_PREFIX", group: "Network", default: "/.gatehouse", description: "on a proxied host, where Gatehouse's own pages and API live (`/.gatehouse/api/auth/login`)", parse: parsePathPrefix },
   proxyBodyLimit: { env: "PROXY_BODY_LIMIT", group: "Network", default: 10 * 1024 * 1024, description: "largest request body forwarded to a proxied app, in bytes (default 10 MiB); a larger one gets 413 before reaching the app", parse: (r: string) => parseIntInRange(r, 0, 999_999_999) },
+  proxyStripHeaders: { env: "PROXY_STRIP_HEADERS", group: "Network", default: [] as string[], description: "reverse-proxy mode: more client headers never forwarded to the app, beyond the built-in identity/forwarding families (comma-separated; `X-Corp-*` for a family; `_` and `-` are the same)", parse: parseHeaderNameList },
   configFile: { env: "GATEHOUSE_CONFIG", group: "Network", default: null as string | null, description: "YAML file with access rules (re-read on SIGHUP)", parse: optional },
   cookieDomain: { env: "COOKIE_DOMAIN", group: "Network", default: null as string | null, description: "parent domain (`.example.com`) for single sign-on across its subdomains through forward-auth; adds a `__Secure-` cookie with that Domain (https only)", parse: optional },
   smtpUrl: { env: "SMTP_URL", group: "Mail", secret: true, default: null as string | null, fromFile: true, description: "outgoing mail: `smtps://user:pass@host:465`, or `smtp://host:587` with STARTTLS required (`?ignoreTLS=true` allows plaintext); unset: mails are written to `<data dir>/outbox/` outside production", parse: parseSmtpUrlValue },

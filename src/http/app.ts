@@ -6,7 +6,7 @@ import { createTrustedPeers } from "../gateway/network-set.js";
 import { accessLogPlugin } from "../logging/access-log.js";
 import { lazyChildLoggerFactory } from "../logging/lazy-child-logger.js";
 import { GatehouseLogController } from "../logging/log-controller.js";
-import { addMethodNotAllowedRoutes, errorsPlugin } from "./plugins/errors.js";
+import { addMethodNotAllowedRoutes, clientErrorAnswer, errorsPlugin, frameworkErrorHandler } from "./plugins/errors.js";
 import { csrfPlugin } from "./plugins/csrf.js";
 import { jsonBodyPlugin } from "./plugins/json-body.js";
 import { banFastPathPlugin, routeLimitsPlugin } from "./plugins/rate-limit.js";
@@ -40,6 +40,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   const { config } = deps;
   // Host-aware routing of reverse-proxy mode and the demo (src/http/proxy): decided before Fastify routes a request.
   const proxyRouting = createProxyRouting({ gate: deps.gate, publicUrl: config.publicUrl, upstreamUrl: config.upstreamUrl, pathPrefix: config.proxy.pathPrefix, loopbackRedirect: config.env !== "production" });
+  // The hardening headers of every API answer, errors included (also on the errors Fastify and Node raise before any hook).
+  const browserHeaders = computeApiSecurityHeaders(config.secure);
   const app = Fastify({
     rewriteUrl: (req) => proxyRouting.rewriteUrl(req),
     loggerInstance: logger,
@@ -55,13 +57,12 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     // A request (headers and body) must arrive within 30 s: slow-body attacks time out (INP-04).
     requestTimeout: 30_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    // A URL the router cannot decode, a parameter over maxParamLength: the one error contract, not Fastify's FST_ERR_* body.
+    frameworkErrors: frameworkErrorHandler(browserHeaders),
+    // What Node's parser refuses (malformed request line, oversized headers, timeouts): the same body and headers, by hand.
     clientErrorHandler: (_err, socket) => {
-      const body = JSON.stringify({ error: "Bad request", code: "invalid_request" });
-      if (socket.writable) {
-        socket.end(
-          `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-        );
-      }
+      if (socket.writable) socket.end(clientErrorAnswer(browserHeaders, randomUUID()));
+      else socket.destroy();
     },
   });
 
@@ -79,7 +80,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   // Where Gatehouse's own paths live for this request: "" at the root, or the reserved prefix on a proxied host (src/http/proxy).
   app.decorateRequest("basePath", "");
   await app.register(proxyBasePathPlugin, { routing: proxyRouting });
-  await app.register(errorsPlugin, { browserHeaders: computeApiSecurityHeaders(config.secure) });
+  await app.register(errorsPlugin, { browserHeaders, ...(deps.databaseOutage ? { databaseOutage: deps.databaseOutage } : {}) });
   if (config.accessLog) await app.register(accessLogPlugin);
   await app.register(requestContextPlugin);
   await app.register(securityHeadersPlugin, { secure: config.secure, proxiedRoute: FORWARD_ROUTE, formTargets: () => deps.gate.returnTargetSources() });

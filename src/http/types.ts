@@ -1,3 +1,4 @@
+import type { OutageMonitor } from "../core/outage/outage-monitor.js";
 import type { AccountService } from "../core/users/account-service.js";
 import type { EmailChange } from "../core/users/email-change.js";
 import type { EmailVerification } from "../core/users/email-verification.js";
@@ -61,6 +62,8 @@ export interface AppDeps {
   hashing: Pick<BoundedHasher, "saturated">;
   /** True when the database (and Redis, when configured) answer (for /readyz). */
   ping(): Promise<boolean>;
+  /** The database's outage episodes: errors meaning "unreachable" become 503 `unavailable`, logged once per outage. */
+  databaseOutage?: OutageMonitor;
   /** Forgot/reset password (mail); absent in apps built without mail. */
   passwordReset?: PasswordReset;
   /** Email verification and confirmation of email changes (mail). */

@@ -2,6 +2,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from "fastify-plugin";
 import { isBrowserNavigation, sendErrorPage } from "../error-page.js";
 import { errorCodes, GatehouseError, isGatehouseError, type ErrorCode } from "../../core/errors.js";
+import type { OutageMonitor } from "../../core/outage/outage-monitor.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The database's outage episodes (src/core/outage): set when the app is built from a composed Gatehouse. */
+    databaseOutage: OutageMonitor | null;
+  }
+}
 
 /** Methods Gatehouse answers at all; anything else (TRACE, PROPFIND…) is 405. */
 export const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -53,8 +61,40 @@ export function toPublicError(err: unknown, request: FastifyRequest): GatehouseE
     const byStatus = (Object.keys(errorCodes) as ErrorCode[]).find((c) => errorCodes[c].status === fe.statusCode);
     return new GatehouseError(byStatus ?? "invalid_request");
   }
+  // The database unreachable is an outage, not a bug: 503 with Retry-After, logged once per episode (not per request).
+  const outage = request.server.databaseOutage;
+  if (outage?.absorb(err)) return new GatehouseError("unavailable", { retryAfter: outage.retryAfterSeconds });
   request.log.error({ err }, "unhandled error");
   return new GatehouseError("internal");
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL the router cannot decode (`/%`,
+ * `/api/auth/me%`) or a path parameter over `maxParamLength`. These fail
+ * before any hook runs, so the contract's headers (`X-Request-Id`,
+ * `Cache-Control: no-store`, the security headers) are set here, and the
+ * answer is the `{error, code}` body of docs/api.md (400 `invalid_request`),
+ * never Fastify's own `FST_ERR_*` body.
+ */
+export function frameworkErrorHandler(browserHeaders: Readonly<Record<string, string>>) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    request.log.debug({ code: err.code }, "malformed request refused");
+    reply.headers(browserHeaders).header("X-Request-Id", request.id).header("Cache-Control", "no-store");
+    void sendError(reply, new GatehouseError("invalid_request"));
+  };
+}
+
+/**
+ * The raw answer to a request Node's HTTP parser refused (malformed request
+ * line, headers over the size limit, a request that timed out): no request
+ * object exists, so the same `{error, code}` body and headers are written to
+ * the socket by hand, with a fresh request id.
+ */
+export function clientErrorAnswer(browserHeaders: Readonly<Record<string, string>>, requestId: string): string {
+  const body = JSON.stringify({ error: errorCodes.invalid_request.message, code: "invalid_request" });
+  const headers = { ...browserHeaders, "Cache-Control": "no-store", "X-Request-Id": requestId, "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(body)), Connection: "close" };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `HTTP/1.1 400 Bad Request\r\n${lines.join("")}\r\n${body}`;
 }
 
 /**
@@ -63,7 +103,12 @@ export function toPublicError(err: unknown, request: FastifyRequest): GatehouseE
  * forward-auth routes set them only on the answers a proxy may relay).
  */
 export const errorsPlugin = fp(
-  async (app: FastifyInstance, opts: { browserHeaders: Readonly<Record<string, string>> }) => {
+  async (app: FastifyInstance, opts: { browserHeaders: Readonly<Record<string, string>>; databaseOutage?: OutageMonitor }) => {
+    app.decorate("databaseOutage", opts.databaseOutage ?? null);
+    app.addHook("onClose", (_instance, done) => {
+      opts.databaseOutage?.stop();
+      done();
+    });
     const guard = Object.keys(opts.browserHeaders)[0] ?? "";
     const hardened = (reply: FastifyReply) => (reply.hasHeader(guard) ? reply : reply.headers(opts.browserHeaders));
     app.setErrorHandler((err, request, reply) => sendError(hardened(reply), toPublicError(err, request)));

@@ -10,6 +10,12 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** The named limit of this route; `/api/` routes default to `api`. */
     rateLimit?: RouteLimitName | false;
+    /**
+     * The route grants nothing (health probes, static assets): it stays
+     * answerable when the ban store is down. Every other route, forward-auth
+     * included, fails closed (503) when bans cannot be checked.
+     */
+    grantsNothing?: true;
   }
 }
 
@@ -39,8 +45,9 @@ export const banFastPathPlugin = fp(
       opts.bans.banRemainingMs(request.ip).then(
         (remaining) => done(remaining > 0 ? banned(remaining) : undefined),
         (err: unknown) => {
-          // Health probes grant nothing, so they stay answerable when the ban store is down; everything else fails closed.
-          if (request.routeOptions.config.rateLimit === false && isGatehouseError(err, "unavailable")) return done();
+          // Health probes and assets grant nothing, so they stay answerable when the ban store is down; everything else
+          // (forward-auth too: a banned client must not reach the protected apps) fails closed.
+          if (request.routeOptions.config.grantsNothing === true && isGatehouseError(err, "unavailable")) return done();
           done(err as Error);
         },
       );

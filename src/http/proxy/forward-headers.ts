@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
-import { IDENTITY_HEADER_NAMES, type IdentityHeaders } from "../../core/gateway/access-decision.js";
+import type { IdentityHeaders } from "../../core/gateway/access-decision.js";
+import { isStrippedHeaderName, type HeaderFilter } from "./stripped-headers.js";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): meaningful for one connection only, never forwarded. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
@@ -7,23 +8,8 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "pro
 /** `Expect: 100-continue` is answered by Gatehouse's own server (Node) and is not repeated to the upstream. */
 const ANSWERED_HERE = new Set(["expect"]);
 
-/** Headers only Gatehouse may set on a forwarded request: client copies are dropped first. */
-const GATEWAY_SET = new Set(["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-forwarded-prefix", "x-real-ip"]);
-
 /** Headers the WebSocket client library negotiates itself with the upstream. */
 const WEBSOCKET_HANDSHAKE = new Set(["sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol", "sec-websocket-accept", "host"]);
-
-const IDENTITY = new Set<string>(IDENTITY_HEADER_NAMES);
-
-/**
- * True for a header that is, or could be read as, an identity header: the
- * name compared case-insensitively with `_` taken as `-`, because CGI-style
- * stacks (WSGI, Rack, PHP) map `Remote_User` and `Remote-User` onto the same
- * `HTTP_REMOTE_USER` variable.
- */
-export function isIdentityHeaderName(name: string): boolean {
-  return IDENTITY.has(name.toLowerCase().replaceAll("_", "-"));
-}
 
 /** Gatehouse's own cookie names, without a `__Host-`/`__Secure-` prefix: the session (host-only and SSO) and the pre-session CSRF cookie. */
 const GATEHOUSE_COOKIES = new Set(["gatehouse_session", "gatehouse_csrf"]);
@@ -72,12 +58,15 @@ export interface ForwardContext {
   host: string;
   /** Name of the session cookie in use (removed from the forwarded `Cookie`, with every other Gatehouse cookie). */
   sessionCookie: string;
+  /** Client headers never forwarded (the built-in families plus PROXY_STRIP_HEADERS); default: the built-in families. */
+  stripped?: HeaderFilter;
 }
 
 /**
  * The headers sent to the upstream: the client's, minus hop-by-hop headers
  * (and any named in `Connection`), minus every client copy of an identity
- * or forwarding header, minus Gatehouse's cookies; then the identity headers
+ * forwarding, path or method header (of Gatehouse, another proxy or a
+ * framework; see stripped-headers.ts), minus Gatehouse's cookies; then the identity headers
  * of the decision (always all four, empty when anonymous) and fresh
  * `X-Forwarded-*` set by Gatehouse.
  */
@@ -89,11 +78,12 @@ export function forwardHeaders(incoming: IncomingHttpHeaders | OutgoingHttpHeade
       .map((s) => s.trim().toLowerCase())
       .filter((s) => s.length > 0),
   );
+  const stripped = ctx.stripped ?? isStrippedHeaderName;
   const out: Record<string, string | string[]> = {};
   for (const [rawName, value] of Object.entries(incoming)) {
     const name = rawName.toLowerCase();
     if (value === undefined || name.startsWith(":")) continue;
-    if (HOP_BY_HOP.has(name) || listed.has(name) || GATEWAY_SET.has(name) || ANSWERED_HERE.has(name) || isIdentityHeaderName(name)) continue;
+    if (HOP_BY_HOP.has(name) || listed.has(name) || ANSWERED_HERE.has(name) || stripped(name)) continue;
     if (options.websocket && WEBSOCKET_HANDSHAKE.has(name)) continue;
     if (name === "cookie") continue;
     out[name] = Array.isArray(value) ? value.map(String) : String(value);

@@ -16,6 +16,7 @@ import { computeApiSecurityHeaders } from "../plugins/security-headers.js";
 import { clearSessionCookie, readSessionToken, readSsoToken, sessionCookieName } from "../plugins/session-cookie.js";
 import type { AppDeps } from "../types.js";
 import { forwardHeaders, responseHeaders } from "./forward-headers.js";
+import { createStrippedHeaderFilter } from "./stripped-headers.js";
 import { createOpenSockets, type OpenSockets } from "./open-sockets.js";
 import { DEMO_PREFIX, FORWARD_ROUTE, type ProxyRouting } from "./proxy-routing.js";
 import { createWebSocketProxy, isWebSocketHandshake, refuseUpgrade } from "./websocket-proxy.js";
@@ -36,6 +37,16 @@ declare module "fastify" {
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
+
+/** True when every `%` escape of a raw path and query decodes (the forwarding library decodes the whole URL). */
+function decodes(uri: string): boolean {
+  try {
+    decodeURIComponent(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 interface Upgrade {
   socket: Duplex;
@@ -87,6 +98,8 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
   const cookieName = sessionCookieName(config);
   const prefix = config.proxy.pathPrefix;
   const browserHeaders = computeApiSecurityHeaders(config.secure);
+  // Client headers never forwarded: the identity/forwarding families of docs/reverse-proxy.md plus PROXY_STRIP_HEADERS.
+  const stripped = createStrippedHeaderFilter(config.proxy.stripHeaders);
   // Demo mode without a rules file: the demo's own rules (/demo/admin for admins, /demo/ for anyone signed in).
   if (config.configFile === null && config.upstreamUrl === null) gate.replaceRules(demoAccessRules(config.publicUrl));
   if (config.upstreamUrl !== null && config.configFile === null) {
@@ -144,21 +157,26 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       let refusal: GatehouseError;
       const status = (err as { statusCode?: number }).statusCode;
       if (isGatehouseError(err)) refusal = err;
+      else if (err instanceof URIError) refusal = new GatehouseError("invalid_request");
       else if (typeof status === "number" && status >= 400 && status < 500) refusal = toPublicError(err, request);
       else {
-        request.log.error({ err }, "reverse proxy: cannot decide; refusing");
+        // A database outage is logged once per episode by the monitor; anything else here is logged as it happens.
+        if (!app.databaseOutage?.absorb(err)) request.log.error({ err }, "reverse proxy: cannot decide; refusing");
         refusal = new GatehouseError("unavailable", { retryAfter: 5 });
       }
       // A person in a browser gets the portal's error page (403 "Not allowed"…), an API client the JSON body,
       // with the full browser header set (a forwarded answer gets only the proxied defaults, see security-headers.ts).
       if (upgrades.get(request.raw) === undefined && isBrowserNavigation(request)) return sendErrorPage(request, reply, refusal);
-      return sendError(reply.headers(browserHeaders), refusal);
+      // Gatehouse's own refusal, never a cacheable copy of the app's answer.
+      return sendError(reply.headers(browserHeaders).header("Cache-Control", "no-store"), refusal);
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const target = opts.routing.targetOf(request.raw);
       if (target === undefined) throw new GatehouseError("not_found");
       if (target.kind === "demo-home") return reply.header("Cache-Control", "no-store").redirect(`${DEMO_PREFIX}/`, 302);
       if (target.kind === "redirect") return reply.header("Cache-Control", "no-store").redirect(target.location, 302);
+      // A URL that does not decode (`?q=%`, `/a%2`) is malformed, whoever asks: 400, before any decision or lookup.
+      if (!decodes(target.uri)) throw new GatehouseError("invalid_request");
 
       const upgrade = upgrades.get(request.raw);
       const proto = request.protocol;
@@ -206,7 +224,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
 
       const upstream = target.kind === "demo" ? (await demoApp()).origin : target.upstream;
       const headers = (incoming: Record<string, string | string[] | number | undefined>, websocket: boolean): Record<string, string | string[]> => {
-        const out = forwardHeaders(incoming, { identity: decision.headers, ip: request.ip, proto, host: target.host, sessionCookie: cookieName }, { websocket });
+        const out = forwardHeaders(incoming, { identity: decision.headers, ip: request.ip, proto, host: target.host, sessionCookie: cookieName, stripped }, { websocket });
         if (target.kind === "demo" && demo !== null) out[DEMO_KEY_HEADER] = demoKey;
         return out;
       };
@@ -250,7 +268,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
         onError: (errorReply, { error }) => {
           const out = errorReply as unknown as FastifyReply;
           // The rest of an oversized body is not read: the connection closes after the answer.
-          out.headers(browserHeaders);
+          out.headers(browserHeaders).header("Cache-Control", "no-store");
           if (tooLarge) return void sendError(out.header("Connection", "close"), new GatehouseError("payload_too_large"));
           request.log.warn({ err: error }, "reverse proxy: upstream failed");
           const status = (error as { statusCode?: number }).statusCode;

@@ -23,5 +23,10 @@ export function openPostgres(url: string, schema?: string): Kysely<Database> {
   pool.on("error", () => {
     // An idle client lost its connection; the pool replaces it. Queries report their own errors.
   });
+  // A client checked out of the pool has no error listener: its connection dropping (PostgreSQL stopped or restarting)
+  // would be an uncaught exception that ends the process. The query in flight reports the error itself (503).
+  pool.on("connect", (client) => {
+    client.on("error", () => undefined);
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
