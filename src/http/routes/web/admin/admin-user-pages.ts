@@ -81,7 +81,9 @@ export async function adminUserPages(app: FastifyInstance, deps: AppDeps): Promi
     try {
       await admin.updateUser(actorOf(request), request.params.id, { blocked });
     } catch (err) {
-      if (err instanceof GatehouseError && (err.code === "forbidden" || err.code === "last_superadmin")) return renderUser(request, reply, err.status, `${err.message}.`);
+      // A refusal by the role rules is the 403 page (data-error="forbidden") like every denial; keeping the last
+      // superadmin is a conflict shown on the user's page.
+      if (err instanceof GatehouseError && err.code === "last_superadmin") return renderUser(request, reply, err.status, `${err.message}.`);
       throw err;
     }
     return seeOther(reply, back(request, request.params.id, blocked ? "user_blocked" : "user_unblocked"));
