@@ -114,6 +114,15 @@ describe.each(backendNames())("attack: concurrent removals leave no superadmin (
     expect(res.json().code).toBe("last_superadmin");
     expect(await h.gh.stores.users.findById(a.id)).not.toBeNull();
     expect((await h.request({ method: "GET", url: "/api/auth/me", cookie: a.cookie })).statusCode).toBe(200);
+    // The Delete account form says why, and deletes nothing.
+    const browser = new WebClient(h);
+    const [k, v] = a.cookie.split("=") as [string, string];
+    browser.jar.set(k, v);
+    await browser.get("/account");
+    const form = await browser.post("/account/delete", { password: GOOD_PASSWORD });
+    expect(form.statusCode).toBe(409);
+    expect(form.body).toContain("The last superadmin cannot be demoted, blocked or deleted");
+    expect(await h.gh.stores.users.findById(a.id)).not.toBeNull();
     expect((await h.request({ method: "GET", url: "/api/setup" })).statusCode).toBe(404);
   });
 
