@@ -125,3 +125,42 @@ export const ROUTE_POLICY: Record<string, string> = {
   "POST /admin/users": ADMIN,
   "POST /admin/users/:id/reset-link": ADMIN,
 };
+
+/**
+ * Acting on an account (AZ-02, issue 13 finding 8): every route that changes
+ * the account named by `:id`, with one row per kind of target, over the same
+ * principal columns. A route acting in two ways (PATCH: a role change, a
+ * block) has one entry per way, the body field in braces. The target is a
+ * fresh account of that kind: a plain `user`, `another admin`, a
+ * `superadmin`, or the principal's own account (`self`; for a token, its
+ * owner's). "Y" = past every authorization rule (the action ran, or stopped
+ * at a later check that is not about who acts on whom, such as 409
+ * `mail_unavailable`); "N" = 401/403 `forbidden`, and the target unchanged.
+ * The rule is `canActOn` (src/core/rbac/role-change-rules.ts): an admin acts
+ * on plain users and on their own account; another admin or a superadmin
+ * only a superadmin touches; nobody blocks themself; only a superadmin
+ * changes roles of admins (and their own).
+ */
+export const TARGET_KINDS = ["user", "another admin", "superadmin", "self"] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+const ONLY_SUPERADMIN = "NNNYNNN";
+/** Admin-token routes: an admin (and their `admin:write` token) on a plain user or themself. */
+const ON_USERS_AND_SELF = { user: ADMIN_WRITE, "another admin": ONLY_SUPERADMIN, superadmin: ONLY_SUPERADMIN, self: ADMIN_WRITE };
+/** Session-only routes (the admin API's DELETE and the dashboard). */
+const ON_USERS_AND_SELF_SESSION = { user: ADMIN, "another admin": ONLY_SUPERADMIN, superadmin: ONLY_SUPERADMIN, self: ADMIN };
+const ROLE_CHANGE = { user: ONLY_SUPERADMIN, "another admin": ONLY_SUPERADMIN, superadmin: ONLY_SUPERADMIN, self: ONLY_SUPERADMIN };
+
+export const TARGET_POLICY: Record<string, Record<TargetKind, string>> = {
+  "PATCH /api/admin/users/:id {role}": ROLE_CHANGE,
+  "PATCH /api/admin/users/:id {blocked}": { ...ON_USERS_AND_SELF, self: "NNNNNNN" },
+  "DELETE /api/admin/users/:id": ON_USERS_AND_SELF_SESSION,
+  "DELETE /api/admin/users/:id/sessions": ON_USERS_AND_SELF,
+  "POST /api/admin/users/:id/unlock": ON_USERS_AND_SELF,
+  "POST /api/admin/users/:id/reset-link": ON_USERS_AND_SELF,
+  "POST /admin/users/:id/role": ROLE_CHANGE,
+  "POST /admin/users/:id/block": { ...ON_USERS_AND_SELF_SESSION, self: "NNNNNNN" },
+  "POST /admin/users/:id/sessions/revoke": ON_USERS_AND_SELF_SESSION,
+  "POST /admin/users/:id/unlock": ON_USERS_AND_SELF_SESSION,
+  "POST /admin/users/:id/reset-link": ON_USERS_AND_SELF_SESSION,
+};

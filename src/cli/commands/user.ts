@@ -22,7 +22,7 @@ An invitation prints its single-use link (valid 7 days) for you to pass on,
 and mails it to the address when mail is configured.
 
 A role change or a block ends all of that user's sessions at once and is
-audited (actor: the CLI). The last superadmin cannot be demoted or blocked.`;
+audited (actor: the CLI). The last active superadmin cannot be demoted or blocked.`;
 
 const CLI_ORIGIN = { ip: "local", userAgent: "gatehouse-cli" };
 
@@ -61,11 +61,10 @@ async function findUser(gh: Gatehouse, username: string | undefined): Promise<Us
 
 /** Applies a role or block change as an operator: the last superadmin stays, sessions end, the change is audited. */
 async function change(gh: Gatehouse, user: User, next: { role?: Role; blocked?: boolean }): Promise<void> {
-  const removesSuperadmin = user.role === "superadmin" && ((next.role !== undefined && next.role !== "superadmin") || next.blocked === true);
-  if (removesSuperadmin && (await gh.stores.users.count("superadmin")) <= 1) {
-    throw new CliError("the last superadmin cannot be demoted or blocked");
-  }
-  await gh.stores.users.update(user.id, next, Date.now());
+  // The same atomic guard as the admin API: a change racing a removal elsewhere cannot leave no active superadmin.
+  const result = await gh.stores.users.changeGuardingLastSuperadmin(user.id, { kind: "update", ...next }, Date.now());
+  if (result === "last_superadmin") throw new CliError("the last superadmin cannot be demoted or blocked: no other active superadmin remains");
+  if (result === "not_found") throw new CliError(`no user named "${user.username}"`);
   await gh.sessions.revokeAllForUser(user.id);
   if (next.role !== undefined && next.role !== user.role) {
     await gh.audit.record({ type: "role_change", userId: user.id, details: { from: user.role, to: next.role, via: "cli" }, ...CLI_ORIGIN });

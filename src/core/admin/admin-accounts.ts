@@ -28,7 +28,7 @@ export interface AdminAccounts {
   createUser(actor: AccountActor, input: { username: string; email: string; role?: Role }): Promise<User>;
   /**
    * Mails user `id` a password-reset link (60 minutes, single use; earlier
-   * links die). 404 unknown user; 403 for an admin acting on a superadmin;
+   * links die). 404 unknown user; 403 for an admin acting on another admin or a superadmin;
    * 409 `user_has_no_email`; 409 `mail_unavailable`; 429 beyond the mail quota.
    */
   sendResetLink(actor: AccountActor, id: string): Promise<void>;
@@ -58,7 +58,7 @@ export function createAdminAccounts(deps: { users: UserStore; accounts: AccountS
     async sendResetLink(actor, id) {
       const target = await users.findById(id);
       if (!target) throw new GatehouseError("not_found");
-      if (actor.user !== null) checkCanActOn(actor.user, target);
+      if (actor.user !== null) checkCanActOn(actor.user, target, "send-reset-link");
       if (target.email === null) throw new GatehouseError("user_has_no_email");
       if (!mailer.enabled) throw new GatehouseError("mail_unavailable");
       if (!(await mailer.allow(`user:${target.id}`, actor.origin.ip))) throw new GatehouseError("rate_limited", { retryAfter: 60 });

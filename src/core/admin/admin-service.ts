@@ -4,12 +4,12 @@ import type { Clock } from "../clock.js";
 import { GatehouseError } from "../errors.js";
 import type { Ban } from "../rate-limit/limiter-store.js";
 import type { SecretRegulator } from "../rate-limit/secret-regulator.js";
-import { checkUserChange, checkUserDeletion, type UserChange } from "../rbac/role-change-rules.js";
+import { checkCanActOn, checkUserChange, checkUserDeletion, type UserChange } from "../rbac/role-change-rules.js";
 import type { Session, SessionLifetimes } from "../sessions/session.js";
 import type { SessionOrigin, SessionService } from "../sessions/session-service.js";
 import type { SessionStore } from "../sessions/session-store.js";
 import type { User } from "../users/user.js";
-import type { UserSearch, UserStore } from "../users/user-store.js";
+import type { GuardedChangeResult, UserSearch, UserStore } from "../users/user-store.js";
 
 /** The signed-in admin acting, with the session that carries their sudo state. */
 export interface Actor {
@@ -41,7 +41,13 @@ export interface AdminServiceDeps {
   requireRecentAuth(session: Session): void;
 }
 
-/** The admin API's logic: every action checked, applied and audited with actor and target. */
+/**
+ * The admin API's logic: every action checked, applied and audited with actor
+ * and target. Who may act on whom is `canActOn` (role-change-rules): an admin
+ * acts on plain users and on themself, a superadmin on anyone (403
+ * `forbidden` otherwise); removing the last active superadmin is 409
+ * `last_superadmin`.
+ */
 export interface AdminService {
   searchUsers(actor: Actor, search: UserSearch): Promise<{ users: User[]; total: number }>;
   getUser(actor: Actor, id: string): Promise<User>;
@@ -70,6 +76,12 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
     return user;
   }
 
+  /** Turns the store's answer to a guarded change into the API's errors. */
+  function applied(result: GuardedChangeResult): void {
+    if (result === "not_found") throw new GatehouseError("not_found");
+    if (result === "last_superadmin") throw new GatehouseError("last_superadmin");
+  }
+
   /** Admin reads are audited too (`admin_access`). */
   async function access(actor: Actor, what: string, userId: string | null = null): Promise<void> {
     await audit.record({ type: "admin_access", actorId: actor.user.id, userId, details: { what }, ...actor.origin });
@@ -89,10 +101,11 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
       const user = await target(id);
       const roleChanges = change.role !== undefined && change.role !== user.role;
       if (roleChanges) deps.requireRecentAuth(actor.session);
-      checkUserChange(actor.user, user, change, await users.count("superadmin"));
+      checkUserChange(actor.user, user, change);
       const blockChanges = change.blocked !== undefined && change.blocked !== user.blocked;
       if (!roleChanges && !blockChanges) return user;
-      await users.update(id, change, clock.now());
+      // Applied only if an active superadmin remains, atomically (two removals sent at once cannot both pass).
+      applied(await users.changeGuardingLastSuperadmin(id, { kind: "update", ...change }, clock.now()));
       // A role change or a block ends every session of that user at once (SESS-11).
       await sessions.revokeAllForUser(id);
       const base = { actorId: actor.user.id, userId: id, ...actor.origin };
@@ -103,9 +116,10 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
     async deleteUser(actor, id) {
       const user = await target(id);
       deps.requireRecentAuth(actor.session);
-      checkUserDeletion(actor.user, user, await users.count("superadmin"));
+      checkUserDeletion(actor.user, user);
+      applied(await users.changeGuardingLastSuperadmin(id, { kind: "delete" }, clock.now()));
+      // The session rows went with the user (foreign key); this empties the session cache.
       await sessions.revokeAllForUser(id);
-      await users.delete(id);
       await audit.record({ type: "user_deleted", actorId: actor.user.id, userId: id, details: { username: user.username }, ...actor.origin });
     },
     async listSessions(actor, id, limit, offset) {
@@ -115,20 +129,20 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
     },
     async revokeSessions(actor, id) {
       const user = await target(id);
-      if (user.role === "superadmin" && actor.user.role !== "superadmin") throw new GatehouseError("forbidden");
+      checkCanActOn(actor.user, user, "revoke-sessions");
       const count = await sessions.revokeAllForUser(id);
       await audit.record({ type: "session_revoked", actorId: actor.user.id, userId: id, details: { count, scope: "all" }, ...actor.origin });
       return count;
     },
     async revokeSession(actor, id, sessionId) {
       const user = await target(id);
-      if (user.role === "superadmin" && actor.user.role !== "superadmin") throw new GatehouseError("forbidden");
+      checkCanActOn(actor.user, user, "revoke-sessions");
       const revoked = await sessions.revokeById(id, sessionId);
       if (revoked) await audit.record({ type: "session_revoked", actorId: actor.user.id, userId: id, details: { count: 1, scope: "one" }, ...actor.origin });
       return revoked;
     },
     async unlock(actor, id) {
-      await target(id);
+      checkCanActOn(actor.user, await target(id), "unlock");
       await deps.regulator.unlock(`user:${id}`);
       await audit.record({ type: "admin_access", actorId: actor.user.id, userId: id, details: { what: "unlock" }, ...actor.origin });
     },

@@ -12,6 +12,8 @@ export const PERMISSIONS = [
   "user:block",
   "user:delete",
   "user:set-role",
+  "user:unlock",
+  "user:send-reset-link",
   "session:list-any",
   "session:revoke-any",
   "audit:read",
@@ -20,6 +22,7 @@ export const PERMISSIONS = [
   "settings:read",
   "settings:write",
   "admin:grant",
+  "admin:manage",
   "backup:export",
   "backup:import",
 ] as const;
@@ -35,13 +38,16 @@ const ADMIN: readonly Permission[] = [
   "user:block",
   "user:delete",
   "user:set-role",
+  "user:unlock",
+  "user:send-reset-link",
   "session:list-any",
   "session:revoke-any",
   "audit:read",
   "stats:read",
   "ban:manage",
 ];
-const SUPERADMIN: readonly Permission[] = [...ADMIN, "settings:read", "settings:write", "admin:grant", "backup:export", "backup:import"];
+/** `admin:manage`: acting on another admin's or a superadmin's account (see role-change-rules' `canActOn`). */
+const SUPERADMIN: readonly Permission[] = [...ADMIN, "settings:read", "settings:write", "admin:grant", "admin:manage", "backup:export", "backup:import"];
 
 const GRANTS: Record<Role, ReadonlySet<Permission>> = {
   user: new Set(USER),

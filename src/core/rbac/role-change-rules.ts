@@ -1,6 +1,6 @@
 import { GatehouseError } from "../errors.js";
 import type { Role, User } from "../users/user.js";
-import { can } from "./permissions.js";
+import { can, type Permission } from "./permissions.js";
 
 /** A requested change to a user by an admin. */
 export interface UserChange {
@@ -9,30 +9,77 @@ export interface UserChange {
 }
 
 /**
- * The vertical-privilege rules of docs/api.md and AZ-02, as a pipeline of named
- * checks that throw the first violation:
- * - only a superadmin grants or removes `admin`/`superadmin`;
- * - an admin cannot touch a superadmin, nor change their own role;
- * - nobody blocks themselves;
- * - the last superadmin cannot be demoted, blocked or deleted (409).
+ * Everything an admin can do to an existing account through the admin API or
+ * the dashboard. Reading an account (its profile, sessions and audit trail)
+ * is not an action: every admin may read every account.
  */
-export function checkUserChange(actor: User, target: User, change: UserChange, superadminCount: number): void {
-  checkNotTouchingHigher(actor, target);
-  if (change.role !== undefined && change.role !== target.role) {
-    checkOwnRole(actor, target);
-    checkGrant(actor, target.role, change.role);
-    checkLastSuperadmin(target, superadminCount, change.role !== "superadmin");
+export const TARGET_ACTIONS = ["set-role", "block", "unblock", "delete", "revoke-sessions", "unlock", "send-reset-link"] as const;
+
+/** An action on an existing account, checked by {@link canActOn}. */
+export type TargetAction = (typeof TARGET_ACTIONS)[number];
+
+const ACTION_PERMISSION: Record<TargetAction, Permission> = {
+  "set-role": "user:set-role",
+  block: "user:block",
+  unblock: "user:block",
+  delete: "user:delete",
+  "revoke-sessions": "session:revoke-any",
+  unlock: "user:unlock",
+  "send-reset-link": "user:send-reset-link",
+};
+
+/** The id and role of an account, all {@link canActOn} looks at. */
+export type Party = Pick<User, "id" | "role">;
+
+/**
+ * The one rule for who may act on whose account (AZ-02), for the admin API,
+ * the dashboard and the services behind them:
+ * - the actor's role must hold the action's permission (an `admin` or higher);
+ * - on their own account: nobody blocks themselves, and only a superadmin
+ *   changes their own role; everything else is allowed;
+ * - on someone else's: an admin acts on plain users only; acting on another
+ *   admin or on a superadmin needs `admin:manage`, which only a superadmin holds.
+ *
+ * Which role change is allowed (granting `admin`, `superadmin`) is
+ * {@link checkUserChange}'s grant rule; keeping one superadmin is the store's
+ * guarded change. The operator's CLI is not an actor here: it acts with the
+ * database's own rights, bound only by the last-superadmin guard.
+ */
+export function canActOn(actor: Party, target: Party, action: TargetAction): boolean {
+  if (!can(actor.role, ACTION_PERMISSION[action])) return false;
+  if (actor.id === target.id) {
+    if (action === "block") return false;
+    if (action === "set-role") return can(actor.role, "admin:grant");
+    return true;
   }
-  if (change.blocked === true) {
-    if (actor.id === target.id) throw new GatehouseError("forbidden");
-    checkLastSuperadmin(target, superadminCount, true);
-  }
+  return target.role === "user" || can(actor.role, "admin:manage");
 }
 
-/** Deleting a user: the same rules as blocking them. */
-export function checkUserDeletion(actor: User, target: User, superadminCount: number): void {
-  checkNotTouchingHigher(actor, target);
-  checkLastSuperadmin(target, superadminCount, true);
+/** Throws 403 `forbidden` unless {@link canActOn} allows it. */
+export function checkCanActOn(actor: Party, target: Party, action: TargetAction): void {
+  if (!canActOn(actor, target, action)) throw new GatehouseError("forbidden");
+}
+
+/**
+ * The vertical-privilege rules of a role or block change (docs/api.md, AZ-02),
+ * throwing the first violation: {@link canActOn} for each requested field
+ * (asked even when the value would not change, so an admin learns nothing
+ * about an account they may not touch), then the grant rule — only a
+ * superadmin grants or removes `admin`/`superadmin`. That the last active
+ * superadmin stays is checked where the change is applied, atomically
+ * (`UserStore.changeGuardingLastSuperadmin`, 409 `last_superadmin`).
+ */
+export function checkUserChange(actor: User, target: User, change: UserChange): void {
+  if (change.role !== undefined) {
+    checkCanActOn(actor, target, "set-role");
+    if (change.role !== target.role) checkGrant(actor, target.role, change.role);
+  }
+  if (change.blocked !== undefined) checkCanActOn(actor, target, change.blocked ? "block" : "unblock");
+}
+
+/** Deleting a user: {@link canActOn} with `delete` (the last superadmin is guarded by the store). */
+export function checkUserDeletion(actor: User, target: User): void {
+  checkCanActOn(actor, target, "delete");
 }
 
 /**
@@ -44,24 +91,7 @@ export function checkRoleGrant(actor: User, role: Role): void {
   checkGrant(actor, "user", role);
 }
 
-/** Acting on an existing account (a reset link): an admin cannot act on a superadmin. */
-export function checkCanActOn(actor: User, target: User): void {
-  checkNotTouchingHigher(actor, target);
-}
-
-function checkNotTouchingHigher(actor: User, target: User): void {
-  if (target.role === "superadmin" && actor.role !== "superadmin") throw new GatehouseError("forbidden");
-}
-
-function checkOwnRole(actor: User, target: User): void {
-  if (actor.id === target.id && actor.role !== "superadmin") throw new GatehouseError("forbidden");
-}
-
 function checkGrant(actor: User, from: Role, to: Role): void {
   const touchesPrivilege = from !== "user" || to !== "user";
   if (touchesPrivilege && !can(actor.role, "admin:grant")) throw new GatehouseError("forbidden");
-}
-
-function checkLastSuperadmin(target: User, superadminCount: number, removes: boolean): void {
-  if (removes && target.role === "superadmin" && superadminCount <= 1) throw new GatehouseError("last_superadmin");
 }

@@ -75,7 +75,10 @@ export interface AccountService {
     input: { currentPassword: string; newPassword: string },
     origin: SessionOrigin,
   ): Promise<IssuedSession>;
-  /** Deletes the account after checking its password (and a recent re-authentication). */
+  /**
+   * Deletes the account after checking its password (and a recent
+   * re-authentication); 409 `last_superadmin` for the last active superadmin.
+   */
   deleteAccount(user: User, session: Session, password: string, origin: SessionOrigin): Promise<void>;
   /**
    * Re-authentication ("sudo"): checks the password under the shared
@@ -250,8 +253,12 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
         await audit.record({ type: "login_failure", userId: user.id, details: { reason: "wrong_current_password" }, ...origin });
         throw new GatehouseError("invalid_password", { fields: ["password"] });
       }
+      // The last active superadmin cannot delete their account (409 `last_superadmin`), even racing another removal.
+      const result = await users.changeGuardingLastSuperadmin(user.id, { kind: "delete" }, clock.now());
+      if (result === "last_superadmin") throw new GatehouseError("last_superadmin");
+      // The session rows went with the user (foreign key); this empties the session cache.
       await sessions.revokeAllForUser(user.id);
-      await users.delete(user.id);
+      if (result === "not_found") return;
       await audit.record({ type: "user_deleted", userId: user.id, actorId: user.id, ...origin });
     },
 

@@ -29,6 +29,15 @@ export interface UserSearch {
   offset: number;
 }
 
+/**
+ * A change that can take an active superadmin away: a role change, a block
+ * (or unblock), or the deletion of the account.
+ */
+export type GuardedUserChange = { kind: "update"; role?: Role; blocked?: boolean } | { kind: "delete" };
+
+/** What {@link UserStore.changeGuardingLastSuperadmin} did: applied it, found no such user, or refused it. */
+export type GuardedChangeResult = "done" | "not_found" | "last_superadmin";
+
 /** Persistence port for users, shaped by what the services need. */
 export interface UserStore {
   /** Inserts a user; answers the conflict instead of throwing when the username or email is taken. */
@@ -40,11 +49,19 @@ export interface UserStore {
   recordLogin(id: string, at: number): Promise<void>;
   /** Deletes the user; their sessions go with them. Returns false if there was no such user. */
   delete(id: string): Promise<boolean>;
-  /** Sets the role and/or the blocked flag. */
+  /** Sets the role and/or the blocked flag, unconditionally (operator tooling and tests; services use {@link changeGuardingLastSuperadmin}). */
   update(id: string, change: { role?: Role; blocked?: boolean }, at: number): Promise<void>;
+  /**
+   * Applies `change` to user `id` unless it would leave no active (unblocked)
+   * superadmin: the check and the change are one transaction that holds the
+   * lock on every active superadmin, so two removals sent at once cannot both
+   * pass (AZ-02). A change that removes no active superadmin is applied as is.
+   * Answers `last_superadmin` (nothing changed) when `id` is the only one left.
+   */
+  changeGuardingLastSuperadmin(id: string, change: GuardedUserChange, at: number): Promise<GuardedChangeResult>;
   /** Newest first, with the total matching count. */
   search(search: UserSearch): Promise<{ users: User[]; total: number }>;
-  /** How many users hold `role` (or all users). */
+  /** How many users hold `role` (or all users), blocked ones included. */
   count(role?: Role): Promise<number>;
   /** The admin dashboard's keyset-paginated list (newest first); see {@link UserListQuery}. */
   list(query: UserListQuery): Promise<User[]>;

@@ -4,6 +4,7 @@ import type { UserStore } from "../../core/users/user-store.js";
 import type { Database, UsersTable } from "./database.js";
 import { uniqueViolation } from "./dialects/unique-violation.js";
 import { countUsers, listUsers } from "./sql-user-list.js";
+import { isPostgres, writeTransaction } from "./write-transaction.js";
 
 /** Escapes LIKE wildcards so `%` and `_` in a search match themselves (INP-01). */
 function escapeLike(value: string): string {
@@ -58,6 +59,7 @@ export function joinedRowToUser(row: JoinedUserRow): User {
 
 /** The {@link UserStore} over Kysely, for SQLite and PostgreSQL alike. */
 export function createSqlUserStore(db: Kysely<Database>): UserStore {
+  const postgres = isPostgres(db);
   return {
     async insert(user) {
       try {
@@ -113,6 +115,30 @@ export function createSqlUserStore(db: Kysely<Database>): UserStore {
       if (change.role !== undefined) set.role = change.role;
       if (change.blocked !== undefined) set.blocked = change.blocked ? 1 : 0;
       await db.updateTable("users").set(set).where("id", "=", id).execute();
+    },
+    changeGuardingLastSuperadmin(id, change, at) {
+      return writeTransaction(db, async (trx) => {
+        // Lock every active superadmin, in id order (two guarded changes never deadlock). On PostgreSQL a
+        // concurrent guarded change waits here until this one commits, then re-reads the rows it waits on:
+        // a superadmin this one demoted, blocked or deleted is no longer in its list.
+        const activeQuery = trx.selectFrom("users").select("id").where("role", "=", "superadmin").where("blocked", "=", 0).orderBy("id");
+        const active = await (postgres ? activeQuery.forUpdate() : activeQuery).execute();
+        const targetQuery = trx.selectFrom("users").select(["role", "blocked"]).where("id", "=", id);
+        const row = await (postgres ? targetQuery.forUpdate() : targetQuery).executeTakeFirst();
+        if (!row) return "not_found";
+        const isActiveSuperadmin = row.role === "superadmin" && row.blocked === 0;
+        const staysActiveSuperadmin = change.kind === "update" && (change.role ?? row.role) === "superadmin" && !(change.blocked ?? row.blocked === 1);
+        if (isActiveSuperadmin && !staysActiveSuperadmin && !active.some((r) => r.id !== id)) return "last_superadmin";
+        if (change.kind === "delete") {
+          await trx.deleteFrom("users").where("id", "=", id).execute();
+          return "done";
+        }
+        const set: { role?: string; blocked?: number; updated_at: number } = { updated_at: at };
+        if (change.role !== undefined) set.role = change.role;
+        if (change.blocked !== undefined) set.blocked = change.blocked ? 1 : 0;
+        await trx.updateTable("users").set(set).where("id", "=", id).execute();
+        return "done";
+      });
     },
     async search({ q, role, blocked, limit, offset }) {
       let query = db.selectFrom("users");

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { GatehouseError } from "../../../../core/errors.js";
+import { canActOn } from "../../../../core/rbac/role-change-rules.js";
 import { ROLES, type Role, type User } from "../../../../core/users/user.js";
 import { formValue, type FormBody } from "../../../../web/form.js";
 import { roleConfirmPage, userPage } from "../../../../web/admin/user-page.js";
@@ -28,7 +29,8 @@ export async function adminUserPages(app: FastifyInstance, deps: AppDeps): Promi
     const [sessions, audit] = await Promise.all([admin.listSessions(actor, id, 50, 0), admin.searchAudit(actor, { userId: id, limit: 20 })]);
     const names = await deps.adminDashboard.userNames(audit.events.flatMap((e) => [e.userId, e.actorId]));
     const viewer = actor.user;
-    const canManage = !(user.role === "superadmin" && viewer.role !== "superadmin");
+    // The buttons follow the same rule the actions enforce (an admin manages plain users and themself only).
+    const canManage = canActOn(viewer, user, "revoke-sessions");
     return sendPage(
       reply,
       userPage(pageContext(request, reply), {
@@ -79,7 +81,9 @@ export async function adminUserPages(app: FastifyInstance, deps: AppDeps): Promi
     try {
       await admin.updateUser(actorOf(request), request.params.id, { blocked });
     } catch (err) {
-      if (err instanceof GatehouseError && (err.code === "forbidden" || err.code === "last_superadmin")) return renderUser(request, reply, err.status, `${err.message}.`);
+      // A refusal by the role rules is the 403 page (data-error="forbidden") like every denial; keeping the last
+      // superadmin is a conflict shown on the user's page.
+      if (err instanceof GatehouseError && err.code === "last_superadmin") return renderUser(request, reply, err.status, `${err.message}.`);
       throw err;
     }
     return seeOther(reply, back(request, request.params.id, blocked ? "user_blocked" : "user_unblocked"));
