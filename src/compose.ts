@@ -53,6 +53,8 @@ export interface ComposeOptions {
   redisPrefix?: string;
   /** Mail overrides for tests: a transport, the retry policy, the worker's polling (0 = only on demand). */
   mail?: Pick<MailSystemOptions, "transport" | "policy" | "quota" | "pollMs">;
+  /** Keys per room of the in-memory limiter (default 100,000; tests fill it with fewer). */
+  memoryLimiterKeys?: number;
   /** Entries of the in-process session cache (default 10,000; 0 = every lookup reads the store, as bench/ measures). */
   sessionCacheSize?: number;
 }
@@ -129,7 +131,12 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const redis = config.redisUrl === null || redisApi === null ? null : redisApi.openRedis(config.redisUrl);
   if (redis && redisApi) await redisApi.waitUntilReady(redis, 5_000).catch((err: unknown) => logger.error({ err }, "Redis is not reachable; auth endpoints answer 503 until it is"));
   const limiter = failClosed(
-    redis ? createRedisLimiterStore(redis, options.redisPrefix) : createMemoryLimiterStore(),
+    redis
+      ? createRedisLimiterStore(redis, options.redisPrefix)
+      : createMemoryLimiterStore({
+          ...(options.memoryLimiterKeys ? { maxKeys: options.memoryLimiterKeys } : {}),
+          onFull: (kind) => logger.warn({ kind }, "in-memory rate-limit store is full; new clients get 503 until keys expire (nothing is forgotten)"),
+        }),
     (err) => logger.error({ err }, "rate-limit store failed; refusing (fail closed)"),
   );
   const bans = createBanPolicy({ store: limiter, clock, audit, policy: config.protection });
