@@ -18,11 +18,11 @@ export interface PrivateRedis {
  * this test's alone: the shared server is never reconfigured). A missing
  * binary fails the test, like a missing shared Redis (test/helpers/backends.ts).
  */
-export async function startPrivateRedis(maxmemoryPolicy: string): Promise<PrivateRedis> {
+export async function startPrivateRedis(maxmemoryPolicy: string, extraArgs: string[] = []): Promise<PrivateRedis> {
   const bin = findBinary("redis-server");
   if (!bin) throw new Error("redis-server is not installed (apt-get install -y redis-server); the Redis limiter suites need it");
   const port = await freePort();
-  const child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", maxmemoryPolicy], { stdio: "ignore" });
+  const child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", maxmemoryPolicy, ...extraArgs], { stdio: "ignore" });
   const url = `redis://127.0.0.1:${port}`;
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   // Refused connections while the server starts are retried below; failures surface as rejected commands.
