@@ -87,6 +87,10 @@ describe.each(backendNames().flatMap((db) => limiterBackendNames().map((limiter)
     const list = await h.request({ method: "GET", url: "/api/admin/bans", cookie: admin.cookie });
     expect(list.statusCode).toBe(200);
     expect((list.json() as { bans: { ip: string }[] }).bans.map((b) => b.ip)).toEqual([prefix]);
+    const page = await h.request({ method: "GET", url: "/admin/bans", cookie: admin.cookie });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(prefix);
+    expect(page.body).not.toContain(addresses[14]);
     const banned = await h.gh.stores.audit.list({ type: "ip_banned", limit: 10 });
     expect(banned).toHaveLength(1);
     expect(banned[0]!.ip).toBe(addresses[14]);
