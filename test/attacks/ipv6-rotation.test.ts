@@ -83,6 +83,13 @@ describe.each(backendNames().flatMap((db) => limiterBackendNames().map((limiter)
       expect(retryAfter(res)).toBeGreaterThan(3_590);
     }
     expect((await h.request({ method: "GET", url: "/healthz", headers: fromIp(freshNetwork(1).addresses[0]!) })).statusCode).toBe(200);
+    // Forward-auth asks about the client of the proxied request: the same ban answers it.
+    const forwardAuth = await h.request({
+      method: "GET",
+      url: "/api/authz/forward-auth",
+      headers: { ...fromIp(addresses[33]!), "x-forwarded-method": "GET", "x-forwarded-proto": "https", "x-forwarded-host": "app.example.test", "x-forwarded-uri": "/" },
+    });
+    expectErrorBody(forwardAuth, 429, "rate_limited");
     // The admin list names the prefix; the audit row keeps the address that tripped, and says what the ban covers.
     const list = await h.request({ method: "GET", url: "/api/admin/bans", cookie: admin.cookie });
     expect(list.statusCode).toBe(200);
