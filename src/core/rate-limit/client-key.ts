@@ -29,15 +29,27 @@ export function createClientKey(prefixLength: number = DEFAULT_IPV6_PREFIX_LENGT
   if (!Number.isInteger(prefixLength) || prefixLength < IPV6_PREFIX_RANGE.min || prefixLength > IPV6_PREFIX_RANGE.max) {
     throw new RangeError(`IPv6 prefix length must be an integer from ${IPV6_PREFIX_RANGE.min} to ${IPV6_PREFIX_RANGE.max}`);
   }
-  return (ip) => {
-    // The common case first: a plain IPv4 address has no colon.
-    if (!ip.includes(":")) return ip;
+  const keyOf = (ip: string): string => {
     const words = parseIpv6(ip);
     if (words === null) return ip;
     const v4 = mappedIpv4(words);
     if (v4 !== null) return v4;
     if (prefixLength === 128) return formatIpv6(words);
     return `${formatIpv6(maskIpv6(words, prefixLength))}/${prefixLength}`;
+  };
+  // One request asks up to three times (ban, route limit, regulator), and clients come back: a small memo, emptied
+  // when full, so a flood of fresh addresses costs only the parse (about a microsecond) and never memory.
+  const memo = new Map<string, string>();
+  return (ip) => {
+    // The common case first: a plain IPv4 address has no colon; anything longer than an address is none (kept as is).
+    if (!ip.includes(":") || ip.length > 45) return ip;
+    let key = memo.get(ip);
+    if (key === undefined) {
+      key = keyOf(ip);
+      if (memo.size >= 4096) memo.clear();
+      memo.set(ip, key);
+    }
+    return key;
   };
 }
 
@@ -62,32 +74,64 @@ export function banKeysFor(input: string, clientKey: ClientKey): string[] {
   return [...keys];
 }
 
-/** The eight 16-bit words of an IPv6 address, or null when `text` is not one. */
+/** The eight 16-bit words of an IPv6 address, or null when `text` is not one (a hand-written parser: `net.isIP` costs microseconds per call). */
 export function parseIpv6(text: string): number[] | null {
-  const ip = text.split("%")[0] ?? "";
-  if (isIP(ip) !== 6) return null;
-  let head = ip;
+  const zone = text.indexOf("%");
+  const ip = zone === -1 ? text : text.slice(0, zone);
+  if (ip.length < 2 || ip.length > 45) return null;
   const tail: number[] = [];
+  let head = ip;
   // A trailing dotted quad (`::ffff:1.2.3.4`, `64:ff9b::1.2.3.4`) is two words.
   const lastColon = ip.lastIndexOf(":");
-  const last = ip.slice(lastColon + 1);
-  if (last.includes(".")) {
-    const [a = 0, b = 0, c = 0, d = 0] = last.split(".").map(Number);
-    tail.push((a << 8) | b, (c << 8) | d);
+  if (ip.indexOf(".", lastColon) !== -1) {
+    const quad = ipv4Words(ip.slice(lastColon + 1));
+    if (quad === null) return null;
+    tail.push(quad[0], quad[1]);
     head = ip.slice(0, lastColon + 1);
-    if (head.endsWith(":") && !head.endsWith("::")) head = head.slice(0, -1);
+    if (!head.endsWith("::")) head = head.slice(0, -1);
   }
-  const hex = (part: string) => (part === "" ? [] : part.split(":").map((w) => parseInt(w, 16)));
   const gap = head.indexOf("::");
-  let words: number[];
-  if (gap === -1) {
-    words = [...hex(head), ...tail];
-  } else {
-    const left = hex(head.slice(0, gap));
-    const right = [...hex(head.slice(gap + 2)), ...tail];
-    words = [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+  if (gap !== -1 && head.indexOf("::", gap + 1) !== -1) return null;
+  const left = hexWords(gap === -1 ? head : head.slice(0, gap));
+  const right = gap === -1 ? [] : hexWords(head.slice(gap + 2));
+  if (left === null || right === null) return null;
+  const given = left.length + right.length + tail.length;
+  if (gap === -1 ? given !== 8 : given > 7) return null;
+  return [...left, ...Array<number>(8 - given).fill(0), ...right, ...tail];
+}
+
+/** `a:b:c` as words of 1–4 hex digits each ("" is none), or null. */
+function hexWords(part: string): number[] | null {
+  if (part === "") return [];
+  const words: number[] = [];
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= part.length; i++) {
+    const c = i === part.length ? 58 : part.charCodeAt(i);
+    if (c === 58) {
+      if (digits === 0) return null;
+      words.push(value);
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0 || ++digits > 4) return null;
+    value = value * 16 + d;
   }
-  return words.length === 8 && words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffff) ? words : null;
+  return words;
+}
+
+/** `a.b.c.d` (decimal, no leading zeros) as two 16-bit words, or null. */
+function ipv4Words(text: string): [number, number] | null {
+  const parts = text.split(".");
+  if (parts.length !== 4) return null;
+  const bytes: number[] = [];
+  for (const p of parts) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return null;
+    bytes.push(Number(p));
+  }
+  return [(bytes[0]! << 8) | bytes[1]!, (bytes[2]! << 8) | bytes[3]!];
 }
 
 /** `::ffff:a.b.c.d` (IPv4-mapped) as `a.b.c.d`, else null. */
