@@ -43,6 +43,11 @@ describe("createClientKey: who is one client for limits, regulation and bans", (
     expect(parseIpv6("1:2:3:4:5:6:7:8")).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(parseIpv6("1.2.3.4")).toBeNull();
     expect(parseIpv6("1:2:3:4:5:6:7:8:9")).toBeNull();
+    for (const bad of ["1::2::3", "12345::", "::1.2.3", "::256.1.1.1", "::01.2.3.4", "g::", ":", "1:2:3:4:5:6:7::8:9", "1:2:3:4:5:6:7", ":1::", "1::2:"]) {
+      expect(parseIpv6(bad), bad).toBeNull();
+    }
+    expect(parseIpv6("1:2:3:4:5:6:7::")).toEqual([1, 2, 3, 4, 5, 6, 7, 0]);
+    expect(parseIpv6("::2:3:4:5:6:7:8")).toEqual([0, 2, 3, 4, 5, 6, 7, 8]);
   });
 });
 
