@@ -55,6 +55,8 @@ export interface ComposeOptions {
   redisPrefix?: string;
   /** Mail overrides for tests: a transport, the retry policy, the worker's polling (0 = only on demand). */
   mail?: Pick<MailSystemOptions, "transport" | "policy" | "quota" | "pollMs">;
+  /** Keys per room of the in-memory limiter (default 100,000; tests fill it with fewer). */
+  memoryLimiterKeys?: number;
   /** Entries of the in-process session cache (default 10,000; 0 = every lookup reads the store, as bench/ measures). */
   sessionCacheSize?: number;
 }
@@ -135,10 +137,18 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     redis === null
       ? null
       : createOutageMonitor({ what: "Redis (rate limits and bans)", isOutage: () => true, probe: () => redis.ping().then(() => true, () => false), log: logger, now: () => clock.now() });
-  const limiter = failClosed(redis ? createRedisLimiterStore(redis, options.redisPrefix) : createMemoryLimiterStore(), (err) => {
-    if (redisOutage === null) logger.error({ err }, "rate-limit store failed; refusing (fail closed)");
-    else redisOutage.absorb(err);
-  });
+  const limiter = failClosed(
+    redis
+      ? createRedisLimiterStore(redis, options.redisPrefix)
+      : createMemoryLimiterStore({
+          ...(options.memoryLimiterKeys ? { maxKeys: options.memoryLimiterKeys } : {}),
+          onFull: (kind) => logger.warn({ kind }, "in-memory rate-limit store is full; new clients get 503 until keys expire (nothing is forgotten)"),
+        }),
+    (err) => {
+      if (redisOutage === null) logger.error({ err }, "rate-limit store failed; refusing (fail closed)");
+      else redisOutage.absorb(err);
+    },
+  );
   const bans = createBanPolicy({ store: limiter, clock, audit, policy: config.protection });
   const regulator = createSecretRegulator({ store: limiter, clock, audit, bans, policy: config.protection });
   const sessions = createSessionService({

@@ -126,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       accountFailures: { delayFrom: 6, capMs: 15 * 60_000, lockAt: v.accountLockAt, ttlMs: 30 * 86_400_000 },
       bans: { trips: v.autoBanTrips === 0 ? Number.POSITIVE_INFINITY : v.autoBanTrips, windowMs: v.autoBanWindow, banMs: v.autoBanDuration },
       failureTtlMs: 24 * 3_600_000,
+      ipv6PrefixLength: v.ipv6PrefixLength,
     },
     hashing: (() => {
       const defaults = defaultHashingCapacity(Number(env.UV_THREADPOOL_SIZE ?? 4) || 4, availableParallelism());

@@ -3,6 +3,7 @@ import cookie from "@fastify/cookie";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { deriveKey } from "../core/crypto/derive-key.js";
 import { createTrustedPeers } from "../gateway/network-set.js";
+import { createClientKey } from "../core/rate-limit/client-key.js";
 import { accessLogPlugin } from "../logging/access-log.js";
 import { lazyChildLoggerFactory } from "../logging/lazy-child-logger.js";
 import { GatehouseLogController } from "../logging/log-controller.js";
@@ -93,7 +94,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     csrfKey: deriveKey(config.secretKey, "csrf"),
   });
   await app.register(sessionPlugin, { sessions: deps.sessions, tokens: deps.tokens, config });
-  await app.register(routeLimitsPlugin, { store: deps.limiter, bans: deps.bans, limits: config.protection.routes, clock: deps.clock });
+  await app.register(routeLimitsPlugin, { store: deps.limiter, bans: deps.bans, limits: config.protection.routes, clock: deps.clock, clientKey: createClientKey(config.protection.ipv6PrefixLength) });
   await app.register(accessRefusalPlugin, { config });
 
   await app.register(healthRoutes, deps);

@@ -10,6 +10,7 @@ import { createMailer, type Mailer, type MailQuota } from "../core/mail/mailer.j
 import type { OutboxStore } from "../core/mail/outbox-store.js";
 import { createOutboxWorker, type MailLog, type OutboxPolicy, type OutboxWorker } from "../core/mail/outbox-worker.js";
 import type { Random } from "../core/random.js";
+import { createClientKey } from "../core/rate-limit/client-key.js";
 import type { LimiterStore } from "../core/rate-limit/limiter-store.js";
 import type { Database } from "../storage/sql/database.js";
 import { createSqlEmailTokenStore } from "../storage/sql/sql-email-token-store.js";
@@ -96,6 +97,7 @@ export function createMailSystem(options: MailSystemOptions): MailSystem {
     random,
     log,
     ...(options.quota ? { quota: options.quota } : {}),
+    clientKey: createClientKey(config.protection.ipv6PrefixLength),
     onQueued: () => worker?.kick(),
   });
   const pollMs = options.pollMs ?? 5_000;

@@ -11,6 +11,7 @@ import { runDoctor } from "../../src/cli/doctor/doctor-check-list.js";
 import type { Finding } from "../../src/cli/doctor-checks.js";
 import { openDatabase } from "../../src/storage/sql/open-database.js";
 import { backendNames, createBackend, limiterBackendNames, PG_URL, REDIS_URL, type Backend } from "../helpers/backends.js";
+import { startPrivateRedis } from "../helpers/private-redis.js";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
 import { freePort, gatehouse } from "./run-gatehouse.js";
 
@@ -189,6 +190,34 @@ describe.skipIf(!limiterBackendNames().includes("redis"))("gatehouse doctor: Red
     const found = await redis(`redis://:${password}@127.0.0.1:${await freePort()}`);
     expect(found).toEqual([expect.objectContaining({ level: "error", message: expect.stringContaining("ECONNREFUSED") })]);
     expect(JSON.stringify(found)).not.toContain(password);
+  });
+
+  it("the real Redis: maxmemory-policy noeviction is part of the OK", async () => {
+    expect(await redis(REDIS_URL)).toEqual([expect.objectContaining({ level: "ok", message: expect.stringContaining("maxmemory-policy noeviction") })]);
+  });
+
+  it("attack: a lock wiped by key churn — a Redis that evicts keys (allkeys-lru, volatile-lru) is an error: locks and bans could be evicted", async () => {
+    for (const policy of ["allkeys-lru", "volatile-lru"]) {
+      const server = await startPrivateRedis(policy);
+      try {
+        const found = await redis(server.url);
+        expect(found).toHaveLength(2);
+        expect(found[0]).toMatchObject({ level: "ok", message: expect.stringContaining("is reachable") });
+        expect(found[1]).toMatchObject({ level: "error", message: expect.stringContaining(`maxmemory-policy is ${policy}`), fix: expect.stringContaining("noeviction") });
+      } finally {
+        await server.stop();
+      }
+    }
+  });
+
+  it("CONFIG disabled (as on managed Redis): a warning that the policy could not be checked", async () => {
+    const server = await startPrivateRedis("noeviction", ["--rename-command", "CONFIG", ""]);
+    try {
+      const found = await redis(server.url);
+      expect(found[1]).toMatchObject({ level: "warn", message: expect.stringContaining("CONFIG GET is disabled"), fix: expect.stringContaining("noeviction") });
+    } finally {
+      await server.stop();
+    }
   });
 
   it("a REDIS_URL that is not a redis:// URL is an error", async () => {

@@ -1,10 +1,13 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GatehouseError, isGatehouseError } from "../../src/core/errors.js";
+import { failClosed } from "../../src/core/rate-limit/fail-closed-store.js";
 import { delayAfter, type LimiterStore } from "../../src/core/rate-limit/limiter-store.js";
 import { accountDelays, defaultProtectionPolicy, ipDelays } from "../../src/core/rate-limit/protection-policy.js";
 import { createMemoryLimiterStore } from "../../src/storage/memory/memory-limiter-store.js";
 import { createRedisLimiterStore } from "../../src/storage/redis/redis-limiter-store.js";
 import { limiterBackendNames, REDIS_URL, redisTestPrefix } from "../helpers/backends.js";
+import { startPrivateRedis, type PrivateRedis } from "../helpers/private-redis.js";
 
 /** A minute boundary, so fixed windows start exactly here. */
 const T0 = 1_767_225_600_000;
@@ -224,5 +227,100 @@ describe.each(limiterBackendNames())("LimiterStore conformance (%s)", (backendNa
       await store.ban(ip, T0 + 5_000);
       expect(await store.bannedUntil(ip, T0 + 2_000)).toBe(T0 + 5_000);
     });
+  });
+});
+
+/**
+ * Attacker-driven key churn (fresh IPv6 networks, made-up usernames) must
+ * never forget security state, and a full store refuses what is new instead
+ * (docs/security-model.md "Bounded limiter state"). Memory: a small room
+ * (the default is 100,000 keys per room). Redis: a private server with the
+ * required `maxmemory-policy noeviction` and a small `maxmemory`.
+ */
+describe.each(limiterBackendNames())("LimiterStore under key churn (%s)", (backendName) => {
+  let privateRedis: PrivateRedis | null = null;
+  const ROOM = 500;
+
+  beforeAll(async () => {
+    if (backendName === "redis") privateRedis = await startPrivateRedis("noeviction");
+  });
+  afterAll(async () => {
+    await privateRedis?.stop();
+  });
+
+  /** A fresh store with a lock, a throttled counter and a ban in it; `fill` then makes it full. */
+  async function storeWithSecurityState() {
+    let store: LimiterStore;
+    if (privateRedis) {
+      await privateRedis.client.config("SET", "maxmemory", "0");
+      await privateRedis.client.flushall();
+      store = createRedisLimiterStore(privateRedis.client, "gh_churn:");
+    } else {
+      store = createMemoryLimiterStore({ maxKeys: ROOM });
+    }
+    const locking = [0, -1];
+    await store.attempt("fail:acct:user:victim", locking, T0, 30 * 86_400_000);
+    await store.attempt("fail:acct:user:victim", locking, T0, 30 * 86_400_000);
+    for (let i = 0; i < 3; i++) await store.attempt("fail:ip:203.0.113.5", [0, 0, 600_000], T0, TTL);
+    await store.ban("2001:db8:bad::/64", T0 + 3_600_000);
+    if (privateRedis) await privateRedis.limitTo(256 * 1024);
+    return store;
+  }
+
+  /** Fresh keys of `kind` until the store refuses one (at most `max`); returns how many were taken. */
+  async function churn(store: LimiterStore, kind: "hit" | "attempt", max: number): Promise<number> {
+    for (let i = 0; i < max; i++) {
+      const ip = `2001:db8:${(i >> 16) & 0xffff}:${i & 0xffff}::/64`;
+      try {
+        if (kind === "hit") await store.hit(`route:login:ip:${ip}`, MINUTE, T0 + 1_000);
+        else await store.attempt(`fail:ip:${ip}`, ipDelays(defaultProtectionPolicy), T0 + 1_000, TTL);
+      } catch {
+        return i;
+      }
+    }
+    return max;
+  }
+
+  async function expectSecurityStateKept(store: LimiterStore) {
+    const later = T0 + 2_000;
+    expect(await store.attempt("fail:acct:user:victim", [0, -1], later, 30 * 86_400_000)).toEqual({ allowed: false, count: 2, retryAfterMs: 0, locked: true });
+    expect(await store.attempt("fail:ip:203.0.113.5", [0, 0, 600_000], later, TTL)).toMatchObject({ allowed: false, count: 3 });
+    expect(await store.bannedUntil("2001:db8:bad::/64", later)).toBe(T0 + 3_600_000);
+    expect(await store.listBans(later)).toEqual([{ ip: "2001:db8:bad::/64", until: T0 + 3_600_000 }]);
+  }
+
+  it("locks, throttles and bans survive counter and regulation churn", async () => {
+    const store = await storeWithSecurityState();
+    const limit = backendName === "memory" ? Math.ceil(ROOM * 1.05) : 200_000;
+    const hits = await churn(store, "hit", limit);
+    const attempts = await churn(store, "attempt", limit);
+    // The churn really filled the store (it was refused before its end) …
+    expect(hits).toBeLessThan(limit);
+    expect(attempts).toBeLessThan(limit);
+    expect(hits + attempts).toBeGreaterThan(backendName === "memory" ? ROOM : 100);
+    // … and forgot nothing.
+    await expectSecurityStateKept(store);
+  });
+
+  it("a full store fails closed for new keys: 503 unavailable, never a fresh budget", async () => {
+    const store = await storeWithSecurityState();
+    await churn(store, "hit", 200_000);
+    await churn(store, "attempt", 200_000);
+    const guarded = failClosed(store);
+    for (const op of [() => guarded.hit("route:login:ip:198.51.100.77", MINUTE, T0 + 1_000), () => guarded.attempt("fail:ip:198.51.100.77", [0, -1], T0 + 1_000, TTL)]) {
+      const err: unknown = await op().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isGatehouseError(err, "unavailable")).toBe(true);
+      expect((err as GatehouseError).retryAfter).toBeGreaterThanOrEqual(1);
+    }
+    // Reads of what is kept still answer: a banned client stays banned, a locked account locked.
+    await expectSecurityStateKept(store);
+    if (backendName === "memory") {
+      // In memory a key already present keeps counting; expired ones make room again.
+      expect(await store.hit(`route:login:ip:2001:db8:0:0::/64`, MINUTE, T0 + 1_000)).toBe(2);
+      expect(await store.hit("route:login:ip:198.51.100.77", MINUTE, T0 + MINUTE + 1_000)).toBe(1);
+    }
   });
 });

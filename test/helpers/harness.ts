@@ -83,7 +83,7 @@ export async function startHarness(
   backendName: Backend["name"],
   env: Record<string, string> = {},
   clock?: Clock,
-  options: { hasher?: PasswordHasher } = {},
+  options: { hasher?: PasswordHasher; memoryLimiterKeys?: number } = {},
 ): Promise<Harness> {
   const backend = await createBackend(backendName);
   const manual = (clock as ManualClock | undefined) ?? createManualClock(Date.now());
@@ -109,6 +109,7 @@ export async function startHarness(
       logger: logs.logger,
       clock: manual,
       ...(options.hasher ? { hasher: options.hasher } : {}),
+      ...(options.memoryLimiterKeys ? { memoryLimiterKeys: options.memoryLimiterKeys } : {}),
       ...(backend.schema ? { schema: backend.schema } : {}),
       ...(config.redisUrl ? { redisPrefix: env.REDIS_PREFIX ?? redisTestPrefix() } : {}),
     });

@@ -1,3 +1,4 @@
+import type { ClientKey } from "../rate-limit/client-key.js";
 import type { Clock } from "../clock.js";
 import { generateToken, hashToken } from "../crypto/tokens.js";
 import type { Random } from "../random.js";
@@ -89,6 +90,8 @@ export function createMailer(deps: {
   random: Random;
   log: MailLog;
   quota?: MailQuota;
+  /** Who is one client for the per-IP quota (an IPv6 network, by default its /64); the address itself when absent. */
+  clientKey?: ClientKey;
   onQueued?: () => void;
 }): Mailer {
   const { tokens, outbox, sealer, limiter, branding, clock, random, log } = deps;
@@ -105,7 +108,7 @@ export function createMailer(deps: {
 
     async allow(accountKey, ip) {
       const now = clock.now();
-      const byIp = await limiter.hit(`mail:ip:${ip}`, quota.perIp.windowMs, now);
+      const byIp = await limiter.hit(`mail:ip:${deps.clientKey ? deps.clientKey(ip) : ip}`, quota.perIp.windowMs, now);
       if (byIp > quota.perIp.limit) return false;
       const byAccount = await limiter.hit(`mail:acct:${accountKey}`, quota.perAccount.windowMs, now);
       return byAccount <= quota.perAccount.limit;

@@ -1,3 +1,5 @@
+import { DEFAULT_IPV6_PREFIX_LENGTH } from "./client-key.js";
+
 /** A fixed-window limit: at most `limit` requests per `windowMs`. */
 export interface WindowLimit {
   limit: number;
@@ -38,6 +40,12 @@ export interface ProtectionPolicy {
   bans: { trips: number; windowMs: number; banMs: number };
   /** How long an IP's failure counter is kept after its last failure. */
   failureTtlMs: number;
+  /**
+   * IPv6 clients are keyed by their network of this many bits (default 64,
+   * 32–128): per-client limits, regulation and bans cover the whole prefix
+   * (see `createClientKey` in client-key.ts).
+   */
+  ipv6PrefixLength: number;
 }
 
 const MINUTE = 60_000;
@@ -56,6 +64,7 @@ export const defaultProtectionPolicy: ProtectionPolicy = {
   accountFailures: { delayFrom: 6, capMs: 15 * MINUTE, lockAt: 100, ttlMs: 30 * 24 * 60 * MINUTE },
   bans: { trips: 5, windowMs: 10 * MINUTE, banMs: 60 * MINUTE },
   failureTtlMs: 24 * 60 * MINUTE,
+  ipv6PrefixLength: DEFAULT_IPV6_PREFIX_LENGTH,
 };
 
 /** Delays (ms) after n = 1, 2, … failures from one IP: none, then `blockMs` from the `max`th. */

@@ -2,6 +2,7 @@ import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { GatehouseError } from "../errors.js";
 import type { BanPolicy } from "./ban-policy.js";
+import { createClientKey } from "./client-key.js";
 import type { LimiterStore } from "./limiter-store.js";
 import { accountDelays, ipDelays, type ProtectionPolicy } from "./protection-policy.js";
 
@@ -60,7 +61,9 @@ export function createSecretRegulator(deps: {
   const forIp = ipDelays(policy);
   const forAccount = accountDelays(policy);
   const lockAt = policy.accountFailures.lockAt;
-  const ipKey = (ip: string) => `fail:ip:${ip}`;
+  // Per client, not per address: one IPv6 /64 (by default) shares one failure counter.
+  const clientKey = createClientKey(policy.ipv6PrefixLength);
+  const ipKey = (ip: string) => `fail:ip:${clientKey(ip)}`;
   const accountKey = (key: string) => `fail:acct:${key}`;
 
   async function refuse(ctx: CheckContext, limit: string, retryAfterMs: number): Promise<never> {

@@ -3,6 +3,7 @@ import fp from "fastify-plugin";
 import type { Clock } from "../../core/clock.js";
 import { GatehouseError, isGatehouseError } from "../../core/errors.js";
 import type { BanPolicy } from "../../core/rate-limit/ban-policy.js";
+import type { ClientKey } from "../../core/rate-limit/client-key.js";
 import type { LimiterStore } from "../../core/rate-limit/limiter-store.js";
 import type { RouteLimitName, RouteLimits } from "../../core/rate-limit/protection-policy.js";
 
@@ -58,7 +59,7 @@ export const banFastPathPlugin = fp(
 
 /** Per-route limits; registered after the session plugin. */
 export const routeLimitsPlugin = fp(
-  async (app: FastifyInstance, opts: { store: LimiterStore; bans: BanPolicy; limits: RouteLimits; clock: Clock }) => {
+  async (app: FastifyInstance, opts: { store: LimiterStore; bans: BanPolicy; limits: RouteLimits; clock: Clock; clientKey: ClientKey }) => {
     const { inProcess } = opts.store;
 
     async function refuse(request: FastifyRequest, name: RouteLimitName, windowMs: number, now: number): Promise<never> {
@@ -73,11 +74,19 @@ export const routeLimitsPlugin = fp(
       const name = limitOf(request);
       if (name === null) return done();
       const { limit, windowMs } = opts.limits[name];
-      const who = !PER_IP.has(name) && request.auth ? `user:${request.auth.user.id}` : `ip:${request.ip}`;
+      // Per client: an IPv4 address or an IPv6 network (createClientKey), never a rotating IPv6 address.
+      const who = !PER_IP.has(name) && request.auth ? `user:${request.auth.user.id}` : `ip:${opts.clientKey(request.ip)}`;
       const key = `route:${name}:${who}`;
       const now = opts.clock.now();
       if (inProcess !== undefined) {
-        if (inProcess.hit(key, windowMs, now) <= limit) return done();
+        let count: number;
+        try {
+          count = inProcess.hit(key, windowMs, now);
+        } catch (err) {
+          // A full in-process store refuses new keys (503 unavailable) rather than forget old ones.
+          return done(err as Error);
+        }
+        if (count <= limit) return done();
         refuse(request, name, windowMs, now).catch((err: unknown) => done(err as Error));
         return;
       }

@@ -10,7 +10,10 @@ export function bansPage(ctx: PageContext, bans: readonly Ban[]): SafeHtml {
     .sort((a, b) => b.until - a.until)
     .map(
       (b) => html`<tr>
-<td class="mono"><a href="${href(ctx, `/admin/audit?ip=${encodeURIComponent(b.ip)}`)}">${b.ip}</a></td>
+<td class="mono">${
+        // An IPv6 network (`2001:db8:1:2::/64`) is no single audit `ip`: only an address links to its events.
+        b.ip.includes("/") ? b.ip : html`<a href="${href(ctx, `/admin/audit?ip=${encodeURIComponent(b.ip)}`)}">${b.ip}</a>`
+      }</td>
 <td>${formatTime(b.until)}</td>
 <td>${postButton(ctx, "/admin/bans/lift", "Lift ban", { hidden: { ip: b.ip }, confirm: `Lift the ban of ${b.ip}?` })}</td>
 </tr>`,
@@ -18,7 +21,7 @@ export function bansPage(ctx: PageContext, bans: readonly Ban[]): SafeHtml {
   return adminPage(ctx, {
     title: "Banned IPs",
     body: html`<h1>Banned IPs</h1>
-<p class="muted">Clients that tripped the rate limits too often are banned for a while. Lifting a ban lets the IP in again at once.</p>
+<p class="muted">Clients that tripped the rate limits too often are banned for a while. An IPv6 client is banned by its network (for example <span class="mono">2001:db8:1:2::/64</span>): every address in it is refused. Lifting a ban lets the client in again at once.</p>
 <div class="card">${
       bans.length === 0
         ? html`<p>No IP is banned.</p>`

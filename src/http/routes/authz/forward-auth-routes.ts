@@ -3,6 +3,7 @@ import type { AccessGate } from "../../../core/gateway/access-decision.js";
 import type { AuditLog } from "../../../core/audit/audit-log.js";
 import type { Clock } from "../../../core/clock.js";
 import { createDenialSampler } from "../../../core/gateway/denial-sampler.js";
+import { createClientKey } from "../../../core/rate-limit/client-key.js";
 import { createTrustedPeers } from "../../../gateway/network-set.js";
 import type { Config } from "../../../config/config.js";
 import type { SessionService } from "../../../core/sessions/session-service.js";
@@ -45,6 +46,8 @@ function isBrowserNavigation(method: string, accept: string | undefined): boolea
 export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthDeps): Promise<void> {
   const trusted = createTrustedPeers(deps.config.trustedProxies);
   const sampler = createDenialSampler({ clock: deps.clock });
+  // Denials are sampled per client (an IPv6 network, not each of its addresses); the audit row keeps the address.
+  const clientKey = createClientKey(deps.config.protection.ipv6PrefixLength);
 
   const audit = (request: FastifyRequest, what: string, key: string, details: Record<string, string | number>, userId: string | null = null) => {
     const { record, suppressed } = sampler.sample(key);
@@ -107,7 +110,7 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
         if (wantsHtml(request.headers.accept)) return page(reply, 403, forwardAuthPage("forbidden", portal));
         return deny(reply);
       case "invalid":
-        audit(request, "forward_auth_invalid", `invalid:${request.ip}`, { reason: decision.reason, host: original.host.slice(0, 253) });
+        audit(request, "forward_auth_invalid", `invalid:${clientKey(request.ip)}`, { reason: decision.reason, host: original.host.slice(0, 253) });
         if (wantsHtml(request.headers.accept)) return page(reply, 403, forwardAuthPage("forbidden", portal));
         return deny(reply);
     }
