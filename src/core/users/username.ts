@@ -1,3 +1,5 @@
+import { hasUnsafeCharacter } from "../text/unsafe-characters.js";
+
 /** Shortest and longest allowed username, in characters (after trimming). */
 export const USERNAME_MIN = 3;
 export const USERNAME_MAX = 64;
@@ -6,8 +8,12 @@ export const USERNAME_MAX = 64;
  * The username charset: ASCII letters and digits, `.`, `_` and `-`; it must
  * start and end with a letter or digit. No `@`, so a login name containing
  * `@` is always an email address. Checked without a regular expression.
+ * Control, format, bidi and zero-width characters are refused by name
+ * (finding: a name that hides text on a terminal, or impersonates another).
  */
 export function usernameProblem(raw: string): string | null {
+  // Before trimming: trim() would silently drop U+FEFF and keep a name that was typed with it.
+  if (hasUnsafeCharacter(raw)) return "must not contain control, format, bidi or zero-width characters";
   const name = raw.trim();
   if (name.length < USERNAME_MIN) return `must be at least ${USERNAME_MIN} characters`;
   if (name.length > USERNAME_MAX) return `must be at most ${USERNAME_MAX} characters`;
