@@ -17,9 +17,9 @@ export function hasUnsafeCharacter(value: string): boolean {
 
 /**
  * `value` with every character of {@link hasUnsafeCharacter} shown as a
- * visible `\u{…}` escape (and `\` as `\\`, so an escape cannot be forged):
- * safe to print on a terminal or in a log line.
+ * visible `\u{…}` escape: safe to print on a terminal or in a log line.
+ * Idempotent (escaping twice changes nothing), so layers may each escape.
  */
 export function escapeUnsafeCharacters(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(UNSAFE_ALL, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return value.replace(UNSAFE_ALL, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
