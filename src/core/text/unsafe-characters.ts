@@ -23,3 +23,18 @@ export function hasUnsafeCharacter(value: string): boolean {
 export function escapeUnsafeCharacters(value: string): string {
   return value.replace(UNSAFE_ALL, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
+
+const isAsciiSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
+
+/**
+ * `value` without leading and trailing ASCII spaces, tabs, CR and LF (what a
+ * paste or a form adds), and nothing else: unlike `String.prototype.trim`, a
+ * U+FEFF or U+2028 at either end stays, for {@link hasUnsafeCharacter} to see.
+ */
+export function trimAsciiSpace(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && isAsciiSpace(value.charCodeAt(start))) start++;
+  while (end > start && isAsciiSpace(value.charCodeAt(end - 1))) end--;
+  return value.slice(start, end);
+}

@@ -1,4 +1,4 @@
-import { hasUnsafeCharacter } from "../text/unsafe-characters.js";
+import { hasUnsafeCharacter, trimAsciiSpace } from "../text/unsafe-characters.js";
 
 /** Longest allowed email address (RST-10). */
 export const EMAIL_MAX = 255;
@@ -11,7 +11,7 @@ export const EMAIL_MAX = 255;
  * CLI). Returns the problem or null.
  */
 export function emailProblem(raw: string): string | null {
-  if (hasUnsafeCharacter(raw)) return "must not contain control, format, bidi or zero-width characters";
+  if (hasUnsafeCharacter(trimAsciiSpace(raw))) return "must not contain spaces or control characters (nor format, bidi or zero-width ones)";
   const email = raw.trim();
   if (email.length === 0) return "must not be empty";
   if (email.length > EMAIL_MAX) return `must be at most ${EMAIL_MAX} characters`;

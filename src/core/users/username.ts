@@ -1,4 +1,4 @@
-import { hasUnsafeCharacter } from "../text/unsafe-characters.js";
+import { hasUnsafeCharacter, trimAsciiSpace } from "../text/unsafe-characters.js";
 
 /** Shortest and longest allowed username, in characters (after trimming). */
 export const USERNAME_MIN = 3;
@@ -12,8 +12,8 @@ export const USERNAME_MAX = 64;
  * (finding: a name that hides text on a terminal, or impersonates another).
  */
 export function usernameProblem(raw: string): string | null {
-  // Before trimming: trim() would silently drop U+FEFF and keep a name that was typed with it.
-  if (hasUnsafeCharacter(raw)) return "must not contain control, format, bidi or zero-width characters";
+  // Before trim(), which would silently drop a U+FEFF or U+2028 at either end and keep the name typed with it.
+  if (hasUnsafeCharacter(trimAsciiSpace(raw))) return "may contain only letters, digits, '.', '_' and '-' (no control, format, bidi or zero-width characters)";
   const name = raw.trim();
   if (name.length < USERNAME_MIN) return `must be at least ${USERNAME_MIN} characters`;
   if (name.length > USERNAME_MAX) return `must be at most ${USERNAME_MAX} characters`;
