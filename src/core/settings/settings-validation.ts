@@ -11,6 +11,11 @@ export const SETTING_KEYS = [
   "loginMethods",
 ] as const satisfies readonly (keyof Settings)[];
 
+/** Compile-time guard: a key added to {@link Settings} must be listed above (and validated below). */
+type UnlistedSettingKey = Exclude<keyof Settings, (typeof SETTING_KEYS)[number]>;
+const EVERY_KEY_LISTED: [UnlistedSettingKey] extends [never] ? true : never = true;
+void EVERY_KEY_LISTED;
+
 /** The former boolean setting earlier versions stored (read as a registration mode). */
 export const LEGACY_SETTING_KEYS = ["registrationEnabled"] as const;
 
