@@ -82,6 +82,21 @@ describe.each(backendNames())("attack: invisible or bidi characters in a usernam
     expect(await users()).toBe(before);
   });
 
+  it("an invited registration refuses such a username; the invitation is not used up", async () => {
+    const email = "invitee@example.test";
+    const { link } = await h.gh.invitations.create({ user: null, origin: { ip: "127.0.0.1", userAgent: "test" } }, { email, role: "admin" });
+    const invitation = new URL(link).hash.replace(/^#token=/, "");
+    const before = await users();
+    for (const [name, username] of IMPERSONATIONS) {
+      const res = await h.request({ method: "POST", url: "/api/auth/register", json: { username, password: GOOD_PASSWORD, email, invitation } });
+      expect(res.statusCode, name).toBe(400);
+      invalid(res, "username");
+    }
+    expect(await users()).toBe(before);
+    const ok = await h.request({ method: "POST", url: "/api/auth/register", json: { username: "invitee", password: GOOD_PASSWORD, email, invitation } });
+    expect(ok.statusCode, ok.body).toBe(201);
+  });
+
   it("an admin-made account (POST /api/admin/users) refuses such a username or email", async () => {
     const admin = await signedInAccount(h, "admin", true);
     const before = await users();
