@@ -203,6 +203,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     clock,
     lifetimes: config.sessions,
     registration: config.registration.mode,
+    onInvalidStored: (keys) => logger.error({ keys }, "stored settings are invalid; their defaults apply until a superadmin saves them again"),
   });
   await settings.current();
   const firstSuperadmin = createFirstSuperadmin({

@@ -1,3 +1,5 @@
+import { hasUnsafeCharacter } from "../core/text/unsafe-characters.js";
+
 /**
  * Small named checks for one column value each. A check returns the
  * problem (never the value, which may be a secret) or null.
@@ -16,6 +18,16 @@ export function text(min: number, max: number): ColumnCheck {
     if (v.includes("\u0000")) return "must not contain NUL";
     return null;
   };
+}
+
+/**
+ * {@link text}, and no control, format, bidi or zero-width character: for
+ * names and addresses that the CLI and the admin pages show (a username with
+ * `ESC[8m` or U+200B could hide or disguise an account in a restore summary).
+ */
+export function visibleText(min: number, max: number): ColumnCheck {
+  const base = text(min, max);
+  return (v) => base(v) ?? (hasUnsafeCharacter(v as string) ? "must not contain control, format, bidi or zero-width characters" : null);
 }
 
 /** An epoch-millisecond integer between 0 and the year 9999. */

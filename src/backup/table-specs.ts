@@ -2,7 +2,7 @@ import { AUDIT_EVENT_TYPES } from "../core/audit/audit-event.js";
 import { ROLES } from "../core/users/user.js";
 import type { BackupTable } from "./backup-format.js";
 import {
-  argon2idPhc, both, epochMs, flag, isJsonObject, jsonText, nullable, oneOf, sha256Hex, text, type ColumnCheck,
+  argon2idPhc, both, epochMs, flag, isJsonObject, jsonText, nullable, oneOf, sha256Hex, text, visibleText, type ColumnCheck,
 } from "./column-checks.js";
 import { parseSafeJson } from "./safe-json.js";
 
@@ -39,10 +39,10 @@ const anyJson = (): boolean => true;
 export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
   users: [
     ["id", id],
-    ["username", text(1, 64)],
-    ["username_normalized", text(1, 64)],
-    ["email", nullable(text(1, 255))],
-    ["email_normalized", nullable(text(1, 255))],
+    ["username", visibleText(1, 64)],
+    ["username_normalized", visibleText(1, 64)],
+    ["email", nullable(visibleText(1, 255))],
+    ["email_normalized", nullable(visibleText(1, 255))],
     ["email_verified", flag],
     ["password_hash", nullable(argon2idPhc)],
     ["role", oneOf(ROLES)],

@@ -1,10 +1,12 @@
 import { GatehouseError, type ErrorCode } from "../core/errors.js";
 import { normalizeEmail } from "../core/users/email.js";
+import { isStoredSettingKey, settingsProblems } from "../core/settings/settings-validation.js";
 import { normalizeUsername } from "../core/users/username.js";
 import {
   BACKUP_FORMAT, BACKUP_TABLES, BACKUP_VERSION, LATEST_SCHEMA, type BackupRow, type BackupTable,
 } from "./backup-format.js";
 import { isJsonObject } from "./column-checks.js";
+import { parseSafeJson } from "./safe-json.js";
 import { TABLE_SPECS } from "./table-specs.js";
 
 /** Problems reported at most (the first ones are enough to fix a file). */
@@ -71,6 +73,22 @@ function checkUnique(rows: BackupRow[], table: string, column: string, add: (p: 
   return seen;
 }
 
+/**
+ * The settings rows hold exactly what `PATCH /api/admin/settings` accepts
+ * (the same validator): a known key, a value of its type within its bounds,
+ * session lifetimes consistent with each other. A problem names the key
+ * (`settings.<key>`), which the row check already limited to a safe charset.
+ */
+function checkSettings(rows: BackupRow[], add: (p: string, m: string) => void): void {
+  const values: Record<string, unknown> = {};
+  rows.forEach((row, i) => {
+    const key = row.key as string;
+    if (!isStoredSettingKey(key)) return add(`settings.${key}`, `(settings[${i}]) is not a setting of this version`);
+    values[key] = parseSafeJson(row.value as string);
+  });
+  for (const key of settingsProblems(values)) add(`settings.${key}`, "is not a value PATCH /api/admin/settings accepts");
+}
+
 /** Consistency across rows: unique keys, normalized forms, tokens owned by a user in the backup. */
 function checkRelations(tables: Record<BackupTable, BackupRow[]>, add: (p: string, m: string) => void): void {
   const userIds = checkUnique(tables.users, "users", "id", add);
@@ -82,6 +100,7 @@ function checkRelations(tables: Record<BackupTable, BackupRow[]>, add: (p: strin
     if (u.email_normalized !== email) add(`users[${i}].email_normalized`, "does not match email");
   });
   checkUnique(tables.settings, "settings", "key", add);
+  checkSettings(tables.settings, add);
   checkUnique(tables.api_tokens, "api_tokens", "id", add);
   checkUnique(tables.api_tokens, "api_tokens", "token_hash", add);
   tables.api_tokens.forEach((t, i) => {

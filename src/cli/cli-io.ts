@@ -1,3 +1,5 @@
+import { escapeUnsafeCharacters } from "../core/text/unsafe-characters.js";
+
 /** Where a command writes and what it reads; the real process in production, captured in tests. */
 export interface CliIo {
   /** Text for the user (results). */
@@ -27,3 +29,18 @@ export class CliError extends Error {
 
 /** A command: takes its own arguments, returns the exit code. */
 export type Command = (args: string[], io: CliIo) => Promise<number>;
+
+/**
+ * Untrusted text (from the database, a backup, a file, the command line) made
+ * safe to print: control, format, bidi and zero-width characters appear as
+ * visible `\u{…}` escapes, so `ESC[2K` or U+200B can neither erase a line nor
+ * hide a name. Every command prints such data only through this.
+ */
+export function printable(value: string): string {
+  return escapeUnsafeCharacters(value);
+}
+
+/** {@link printable} line by line: keeps the line breaks of a multi-line message, escapes the rest. */
+export function printableLines(value: string): string {
+  return value.split("\n").map(printable).join("\n");
+}

@@ -1,5 +1,5 @@
 import { isGatehouseError } from "../core/errors.js";
-import { CliError, EXIT, type CliIo, type Command } from "./cli-io.js";
+import { CliError, EXIT, printable, printableLines, type CliIo, type Command } from "./cli-io.js";
 
 export const USAGE = `Usage: gatehouse <command> [options]
 
@@ -48,13 +48,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    io.err(`gatehouse: unknown command "${name.slice(0, 40)}"\n\n${USAGE}\n`);
+    io.err(`gatehouse: unknown command "${printable(name.slice(0, 40))}"\n\n${USAGE}\n`);
     return EXIT.usage;
   }
   try {
     return await (await load())(args, io);
   } catch (err) {
-    io.err(`gatehouse ${name}: ${explain(err)}\n`);
+    io.err(`gatehouse ${name}: ${printableLines(explain(err))}\n`);
     return err instanceof CliError ? err.exitCode : EXIT.failure;
   }
 }

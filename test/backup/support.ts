@@ -40,8 +40,8 @@ export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; au
   for (let i = 0; i < users.length; i += 200) await db.insertInto("users").values(users.slice(i, i + 200)).execute();
 
   await db.insertInto("settings").values([
-    { key: "registration", value: JSON.stringify({ enabled: false }), updated_at: T0, updated_by: superadminId },
-    { key: "session.idle_ms", value: "1800000", updated_at: T0 + 1, updated_by: null },
+    { key: "registration", value: JSON.stringify("invite"), updated_at: T0, updated_by: superadminId },
+    { key: "sessionIdleMinutes", value: "45", updated_at: T0 + 1, updated_by: null },
   ]).execute();
   await db.insertInto("api_tokens").values([
     { id: randomUUID(), user_id: adminId, name: "Déploiement ✓ \"ci\"", token_hash: sha("t1"), prefix: "gth_abcd", scopes: JSON.stringify(["read:account", "admin:read"]), created_at: T0, expires_at: T0 + 90 * 86_400_000, last_used_at: null },

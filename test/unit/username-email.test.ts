@@ -41,6 +41,15 @@ describe("usernameProblem", () => {
   it("handles a 50,000-character input", () => {
     expect(usernameProblem("a".repeat(50_000))).toMatch(/at most 64/);
   });
+
+  it("refuses invisible characters that trim() would drop silently (U+FEFF, U+2028 at either end), not pasted spaces", () => {
+    for (const name of ["\ufeffalice", "alice\ufeff", "alice\u2028", "\u2029alice", " \ufeffalice\t"]) {
+      expect(usernameProblem(name), JSON.stringify(name)).toMatch(/no control, format, bidi or zero-width/);
+    }
+    expect(usernameProblem("\talice \r\n")).toBeNull();
+    expect(emailProblem("alice@example.test\ufeff")).toMatch(/format, bidi or zero-width/);
+    expect(emailProblem(" alice@example.test\n")).toBeNull();
+  });
 });
 
 describe("username forms", () => {

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { effectiveSettings } from "../../config/effective-settings.js";
 import { renderEnvExample } from "../../config/env-example.js";
 import { ConfigError, loadConfig } from "../../config/load-config.js";
-import { CliError, EXIT, type CliIo, type Command } from "../cli-io.js";
+import { CliError, EXIT, printable, type CliIo, type Command } from "../cli-io.js";
 import { cliEnvironment } from "../cli-environment.js";
 
 export const CONFIG_USAGE = `Usage: gatehouse config <command>
@@ -45,13 +45,13 @@ function print(io: CliIo): number {
   const width = Math.min(48, Math.max(...rows.map((r) => r.env.length + 1 + r.shown.length)));
   io.out(`# Effective configuration${loaded.path === null ? " (no .env file)" : ` (.env: ${loaded.path})`}; secrets are shown as ***\n`);
   for (const r of rows) {
-    const line = `${r.env}=${r.shown}`;
-    const source = r.file === undefined ? r.source : `${r.source} ${r.file}`;
+    const line = printable(`${r.env}=${r.shown}`);
+    const source = printable(r.file === undefined ? r.source : `${r.source} ${r.file}`);
     io.out(`${line.padEnd(width)}  # ${source}\n`);
   }
   const problems = problemsOf(loaded.env);
   if (problems.length === 0) return EXIT.ok;
-  io.err(`\nThe server would refuse this configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}\n(run "gatehouse doctor" for advice)\n`);
+  io.err(`\nThe server would refuse this configuration:\n${problems.map((p) => `  - ${printable(p)}`).join("\n")}\n(run "gatehouse doctor" for advice)\n`);
   return EXIT.failure;
 }
 

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { CliError, EXIT, type CliIo, type Command } from "../cli-io.js";
+import { CliError, EXIT, printableLines, type CliIo, type Command } from "../cli-io.js";
 import { runDoctor } from "../doctor/doctor-check-list.js";
 
 export const DOCTOR_USAGE = `Usage: gatehouse doctor
@@ -31,7 +31,7 @@ export const doctorCommand: Command = async (args: string[], io: CliIo) => {
   findings.sort((a, b) => order[a.level] - order[b.level]);
   const errors = findings.filter((f) => f.level === "error").length;
   const warnings = findings.filter((f) => f.level === "warn").length;
-  for (const f of findings) io.out(`${LABEL[f.level]}  ${f.message}\n${f.fix === "" ? "" : `       fix: ${f.fix}\n`}`);
+  for (const f of findings) io.out(`${LABEL[f.level]}  ${printableLines(f.message)}\n${f.fix === "" ? "" : `       fix: ${printableLines(f.fix)}\n`}`);
   io.out(errors + warnings === 0 ? "No problems found.\n" : `\n${errors} error(s), ${warnings} warning(s).\n`);
   return errors > 0 ? EXIT.failure : EXIT.ok;
 };

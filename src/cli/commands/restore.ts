@@ -4,7 +4,7 @@ import { applyBackup } from "../../backup/import-backup.js";
 import { readBackup, summarizeBackup, type BackupSummary } from "../../backup/read-backup.js";
 import { exportSqliteFile, SQLITE_HEADER } from "../../backup/sqlite-snapshot.js";
 import { systemClock } from "../../core/clock.js";
-import { CliError, EXIT, type CliIo, type Command } from "../cli-io.js";
+import { CliError, EXIT, printable, type CliIo, type Command } from "../cli-io.js";
 import { describeDatabase, loadCliConfig, openConfiguredDatabase } from "../configured-database.js";
 import { readLimited, readPassphraseFile } from "../files.js";
 
@@ -37,9 +37,9 @@ function options(args: string[]) {
 
 function describe(summary: BackupSummary): string {
   const c = summary.counts;
-  const privileged = summary.privileged.map((p) => `${p.username} (${p.role})`).join(", ");
+  const privileged = summary.privileged.map((p) => `${printable(p.username)} (${printable(p.role)})`).join(", ");
   const lines = [
-    `  taken ${summary.createdAt}, schema ${summary.schema}, ${summary.bytes} bytes, ${summary.encrypted ? "encrypted" : "not encrypted"}`,
+    `  taken ${printable(summary.createdAt)}, schema ${printable(summary.schema)}, ${summary.bytes} bytes, ${summary.encrypted ? "encrypted" : "not encrypted"}`,
     `  sha256 ${summary.fileSha256}`,
     `  users ${c.users}, settings ${c.settings}, api_tokens ${c.api_tokens}, audit_events ${c.audit_events}`,
     `  admins and superadmins it grants: ${privileged === "" ? "none" : privileged}`,
@@ -62,12 +62,12 @@ export const restoreCommand: Command = async (args: string[], io: CliIo) => {
 
   let bytes = readLimited(file, DEFAULT_MAX_BACKUP_BYTES);
   if (bytes.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER)) {
-    io.err(`${file} is a raw SQLite database: checking its header, integrity and schema version…\n`);
+    io.err(`${printable(file)} is a raw SQLite database: checking its header, integrity and schema version…\n`);
     bytes = (await exportSqliteFile(file, systemClock.now())).bytes;
   }
   const backup = await readBackup(bytes, passphrase === undefined ? {} : { passphrase });
   const summary = summarizeBackup(backup);
-  io.err(`${file} is a valid backup:\n${describe(summary)}`);
+  io.err(`${printable(file)} is a valid backup:\n${describe(summary)}`);
   if (!opts.yes) {
     io.err(`Nothing was changed. Re-run with --yes to replace everything in ${describeDatabase(config)} with it.\n`);
     return EXIT.usage;

@@ -5,7 +5,7 @@ import { createGatehouse, type Gatehouse } from "../../compose.js";
 import { isGatehouseError } from "../../core/errors.js";
 import { ROLES, type Role, type User } from "../../core/users/user.js";
 import { normalizeUsername } from "../../core/users/username.js";
-import { CliError, EXIT, type CliIo, type Command } from "../cli-io.js";
+import { CliError, EXIT, printable, type CliIo, type Command } from "../cli-io.js";
 import { loadCliConfig } from "../configured-database.js";
 
 export const USER_USAGE = `Usage: gatehouse user <command>
@@ -55,7 +55,7 @@ function roleOf(value: string | undefined, fallback?: Role): Role {
 async function findUser(gh: Gatehouse, username: string | undefined): Promise<User> {
   if (!username) throw new CliError(`a username is required\n\n${USER_USAGE}`, EXIT.usage);
   const user = await gh.stores.users.findByLogin({ username: normalizeUsername(username) });
-  if (!user) throw new CliError(`no user named "${username}"`);
+  if (!user) throw new CliError(`no user named "${printable(username)}"`);
   return user;
 }
 
@@ -91,14 +91,14 @@ export const userCommand: Command = async (args: string[], io: CliIo) => {
         const password = readFileSync(values["password-file"], "utf8").replace(/\r?\n$/, "");
         const role = roleOf(values.role, "user");
         const { user } = await gh.accounts.register({ username: name, password, email: values.email }, CLI_ORIGIN, { role, signIn: false });
-        io.out(`created ${user.username} (${user.role}) ${user.id}\n`);
+        io.out(`created ${printable(user.username)} (${user.role}) ${user.id}\n`);
         return EXIT.ok;
       }
       case "invite": {
         if (!name) throw new CliError(`invite needs an email address\n\n${USER_USAGE}`, EXIT.usage);
         const role = roleOf(values.role, "user");
         const { invitation, link, mailed } = await gh.invitations.create({ user: null, origin: CLI_ORIGIN }, { email: name, role });
-        io.out(`invited ${invitation.email} (${invitation.role}); the link works once, until ${new Date(invitation.expiresAt).toISOString()}\n`);
+        io.out(`invited ${printable(invitation.email)} (${invitation.role}); the link works once, until ${new Date(invitation.expiresAt).toISOString()}\n`);
         io.out(`${mailed ? "mailed to the address; " : "not mailed (no mail transport); "}the link:\n${link}\n`);
         return EXIT.ok;
       }
@@ -111,7 +111,7 @@ export const userCommand: Command = async (args: string[], io: CliIo) => {
           ...(values.role ? { role: roleOf(values.role) } : {}),
         });
         for (const u of users) {
-          io.out(`${u.id}  ${u.username.padEnd(24)} ${(u.email ?? "-").padEnd(32)} ${u.role.padEnd(10)} ${u.blocked ? "blocked" : "active"}\n`);
+          io.out(`${printable(u.id)}  ${printable(u.username).padEnd(24)} ${printable(u.email ?? "-").padEnd(32)} ${printable(u.role).padEnd(10)} ${u.blocked ? "blocked" : "active"}\n`);
         }
         io.out(`${users.length} of ${total} user(s)\n`);
         return EXIT.ok;
@@ -120,23 +120,23 @@ export const userCommand: Command = async (args: string[], io: CliIo) => {
         const role = roleOf(extra);
         const user = await findUser(gh, name);
         await change(gh, user, { role });
-        io.out(`${user.username} is now ${extra}; their sessions were ended\n`);
+        io.out(`${printable(user.username)} is now ${printable(extra ?? "")}; their sessions were ended\n`);
         return EXIT.ok;
       }
       case "block":
       case "unblock": {
         const user = await findUser(gh, name);
         await change(gh, user, { blocked: sub === "block" });
-        io.out(`${user.username} is ${sub}ed${sub === "block" ? "; their sessions were ended" : ""}\n`);
+        io.out(`${printable(user.username)} is ${sub}ed${sub === "block" ? "; their sessions were ended" : ""}\n`);
         return EXIT.ok;
       }
       case "reset-mfa": {
         const user = await findUser(gh, name);
-        io.out(`${user.username} has no second factor to reset: MFA is not available in this version\n`);
+        io.out(`${printable(user.username)} has no second factor to reset: MFA is not available in this version\n`);
         return EXIT.ok;
       }
       default:
-        throw new CliError(`unknown user command "${sub}"\n\n${USER_USAGE}`, EXIT.usage);
+        throw new CliError(`unknown user command "${printable(sub)}"\n\n${USER_USAGE}`, EXIT.usage);
     }
   } catch (err) {
     if (isGatehouseError(err)) {

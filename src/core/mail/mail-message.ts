@@ -4,6 +4,7 @@ export const MAIL_KINDS = [
   "password_changed",
   "verify_email",
   "already_registered",
+  "username_unavailable",
   "email_change_verify",
   "email_change_notice",
   "invitation",

@@ -63,6 +63,12 @@ function copyOf(kind: MailKind, product: string): Copy {
         intro: `Someone tried to register a new ${product} account with this address, but it already belongs to an account. Nothing was changed.`,
         outro: "If it was you, sign in instead, or use \"Forgot password\" on the sign-in page. If not, you can ignore this mail.",
       };
+    case "username_unavailable":
+      return {
+        subject: `Choose another username for ${product}`,
+        intro: `Someone tried to register a new ${product} account with this address, but the username they chose is already taken. No account was created.`,
+        outro: "If it was you, register again with another username. If not, you can ignore this mail.",
+      };
     case "email_change_verify":
       return {
         subject: `Confirm your new email address for ${product}`,

@@ -3,8 +3,9 @@ import type { Clock } from "../clock.js";
 import { GatehouseError } from "../errors.js";
 import type { SessionOrigin } from "../sessions/session-service.js";
 import type { SessionLifetimes } from "../sessions/session.js";
-import { isRegistrationMode, type RegistrationMode } from "../registration/registration-mode.js";
-import { LOGIN_METHODS, SETTING_BOUNDS, settingsFromLifetimes, type Settings } from "./settings.js";
+import type { RegistrationMode } from "../registration/registration-mode.js";
+import { settingsFromLifetimes, type Settings } from "./settings.js";
+import { settingsFromStored, settingsProblems } from "./settings-validation.js";
 import type { SettingsStore } from "./settings-store.js";
 
 /** Reads and changes the runtime settings. */
@@ -28,11 +29,14 @@ export function createSettingsService(deps: {
   /** The registration mode of the environment (`REGISTRATION`), until a superadmin changes it. */
   registration?: RegistrationMode;
   refreshMs?: number;
+  /** Told once per distinct set of stored settings that are invalid and fell back to their defaults. */
+  onInvalidStored?: (keys: string[]) => void;
 }): SettingsService {
   const { store, audit, clock, lifetimes } = deps;
   const defaults = settingsFromLifetimes(lifetimes, deps.registration ?? "closed");
   const refreshMs = deps.refreshMs ?? 5_000;
   let cached: { settings: Settings; at: number } | null = null;
+  let reported = "";
 
   function apply(settings: Settings): Settings {
     lifetimes.idleMs = settings.sessionIdleMinutes * 60_000;
@@ -44,30 +48,19 @@ export function createSettingsService(deps: {
   }
 
   async function load(): Promise<Settings> {
-    const stored = await store.all();
-    const merged: Record<string, unknown> = { ...defaults };
-    for (const [key, text] of Object.entries(stored)) {
-      if (key in defaults) merged[key] = JSON.parse(text) as unknown;
+    // A stored value that is not valid (written by SQL, or by an older restore) falls back to its default.
+    const { settings, fellBack } = settingsFromStored(await store.all(), defaults);
+    const signature = fellBack.sort().join(",");
+    if (signature !== reported) {
+      reported = signature;
+      if (signature !== "") deps.onInvalidStored?.(fellBack);
     }
-    // The former boolean setting, stored by earlier versions: read as a mode unless the mode itself was stored since.
-    if (!("registration" in stored) && "registrationEnabled" in stored) {
-      merged.registration = JSON.parse(stored.registrationEnabled as string) === true ? "open" : "closed";
-    }
-    if (!isRegistrationMode(merged.registration)) merged.registration = defaults.registration;
-    return apply(merged as unknown as Settings);
+    return apply(settings);
   }
 
   function validate(next: Settings): void {
-    const bad: string[] = [];
-    for (const [key, [min, max]] of Object.entries(SETTING_BOUNDS)) {
-      const value = next[key as keyof typeof SETTING_BOUNDS];
-      if (!Number.isInteger(value) || value < min || value > max) bad.push(key);
-    }
-    if (next.sessionIdleMinutes > next.sessionAbsoluteMinutes) bad.push("sessionIdleMinutes");
-    if (next.sessionRememberDays * 1440 < next.sessionAbsoluteMinutes) bad.push("sessionRememberDays");
-    if (!isRegistrationMode(next.registration)) bad.push("registration");
-    if (next.loginMethods.length === 0 || next.loginMethods.some((m) => !(LOGIN_METHODS as readonly string[]).includes(m))) bad.push("loginMethods");
-    if (bad.length > 0) throw new GatehouseError("invalid_request", { fields: [...new Set(bad)] });
+    const bad = settingsProblems(next as unknown as Record<string, unknown>);
+    if (bad.length > 0) throw new GatehouseError("invalid_request", { fields: bad });
   }
 
   return {

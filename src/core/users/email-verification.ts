@@ -12,7 +12,7 @@ import type { AccountService, Registration } from "./account-service.js";
 import { cleanEmail, emailProblem, normalizeEmail } from "./email.js";
 import type { User } from "./user.js";
 import type { UserStore } from "./user-store.js";
-import { cleanUsername, normalizeUsername, usernameProblem } from "./username.js";
+import { cleanUsername, usernameProblem } from "./username.js";
 
 /** Email verification (RST-07) and the confirmation of an email change (RST-08). */
 export interface EmailVerification {
@@ -26,10 +26,11 @@ export interface EmailVerification {
   canSignIn(user: User): Promise<boolean>;
   /**
    * Registration while verification is required: the same outcome, in the
-   * same time, whether or not the address is registered. The input is
-   * checked first (invalid input and a taken username throw); the account is
-   * then created in the background and gets a verification link, or the
-   * owner of the address a "you already have an account" mail. Never signs in.
+   * same time, whether or not the address or the username is registered.
+   * Only the input is checked before answering (invalid input throws); the
+   * account is then created in the background and gets a verification link,
+   * or the owner of a taken address a "you already have an account" mail, or
+   * the address a "choose another username" mail. Never signs in.
    */
   register(input: Registration, origin: SessionOrigin): Promise<void>;
   /** Mails a fresh verification link if `email` belongs to an unverified account; returns at once. */
@@ -71,16 +72,16 @@ export function createEmailVerification(deps: {
     },
 
     async register(input, origin) {
-      // The answer depends only on the input (and on the username, which is public):
-      // hashing, the insert and the mail happen after it, so a new and a registered
-      // address take the same time (an insert's commit alone would tell them apart).
+      // The answer depends only on the input: whether the username or the address
+      // is taken is told by mail to the address, never in the answer (no account
+      // oracle). Hashing, the insert and the mail happen after it, so a new and a
+      // registered username or address take the same time.
       if (usernameProblem(input.username) !== null) throw new GatehouseError("invalid_request", { fields: ["username"] });
       if (input.email === undefined || emailProblem(input.email) !== null) throw new GatehouseError("invalid_request", { fields: ["email"] });
       const username = cleanUsername(input.username);
       const email = cleanEmail(input.email);
       const weak = checkNewPassword(input.password, { username, email }, deps.policy);
       if (weak !== null) throw new GatehouseError(weak, { fields: ["password"] });
-      if ((await users.findByLogin({ username: normalizeUsername(username) })) !== null) throw new GatehouseError("username_taken", { fields: ["username"] });
       mailer.background("register", async () => {
         try {
           const { user } = await accounts.register({ username, password: input.password, email }, origin, { signIn: false });
@@ -88,13 +89,15 @@ export function createEmailVerification(deps: {
             await mailer.issueToken("verify_email", user, { email, emailNormalized: normalizeEmail(email) });
           }
         } catch (err) {
-          // The username was taken in the meantime (a race): nothing to tell anyone.
-          if (isGatehouseError(err, "username_taken")) return;
-          if (!isGatehouseError(err, "email_taken")) throw err;
+          if (!isGatehouseError(err, "email_taken") && !isGatehouseError(err, "username_taken")) throw err;
+          if (!mailer.enabled) return;
+          // A registered address: its owner is told. Else the username was taken: the address is told to choose another.
           const owner = await users.findByLogin({ email: normalizeEmail(email) });
-          if (!mailer.enabled || !owner || owner.email === null) return;
-          if (!(await mailer.allow(`user:${owner.id}`, origin.ip))) return;
-          await mailer.notify("already_registered", owner.email);
+          if (owner && owner.email !== null) {
+            if (await mailer.allow(`user:${owner.id}`, origin.ip)) await mailer.notify("already_registered", owner.email);
+            return;
+          }
+          if (await mailer.allow(`email:${normalizeEmail(email)}`, origin.ip)) await mailer.notify("username_unavailable", email);
         }
       });
     },

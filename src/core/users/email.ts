@@ -1,12 +1,17 @@
+import { hasUnsafeCharacter, trimAsciiSpace } from "../text/unsafe-characters.js";
+
 /** Longest allowed email address (RST-10). */
 export const EMAIL_MAX = 255;
 
 /**
  * A linear, regex-free plausibility check of an email address (RST-10):
  * one `@`, a non-empty local part, a `.` inside the domain, no whitespace or
- * control characters (so no CR/LF header injection). Returns the problem or null.
+ * control characters (so no CR/LF header injection), no format, bidi or
+ * zero-width character (an address is shown to admins and printed by the
+ * CLI). Returns the problem or null.
  */
 export function emailProblem(raw: string): string | null {
+  if (hasUnsafeCharacter(trimAsciiSpace(raw))) return "must not contain spaces or control characters (nor format, bidi or zero-width ones)";
   const email = raw.trim();
   if (email.length === 0) return "must not be empty";
   if (email.length > EMAIL_MAX) return `must be at most ${EMAIL_MAX} characters`;

@@ -1,3 +1,5 @@
+import { hasUnsafeCharacter, trimAsciiSpace } from "../text/unsafe-characters.js";
+
 /** Shortest and longest allowed username, in characters (after trimming). */
 export const USERNAME_MIN = 3;
 export const USERNAME_MAX = 64;
@@ -6,8 +8,12 @@ export const USERNAME_MAX = 64;
  * The username charset: ASCII letters and digits, `.`, `_` and `-`; it must
  * start and end with a letter or digit. No `@`, so a login name containing
  * `@` is always an email address. Checked without a regular expression.
+ * Control, format, bidi and zero-width characters are refused by name
+ * (finding: a name that hides text on a terminal, or impersonates another).
  */
 export function usernameProblem(raw: string): string | null {
+  // Before trim(), which would silently drop a U+FEFF or U+2028 at either end and keep the name typed with it.
+  if (hasUnsafeCharacter(trimAsciiSpace(raw))) return "may contain only letters, digits, '.', '_' and '-' (no control, format, bidi or zero-width characters)";
   const name = raw.trim();
   if (name.length < USERNAME_MIN) return `must be at least ${USERNAME_MIN} characters`;
   if (name.length > USERNAME_MAX) return `must be at most ${USERNAME_MAX} characters`;
