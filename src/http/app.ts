@@ -61,8 +61,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     // A URL the router cannot decode, a parameter over maxParamLength: the one error contract, not Fastify's FST_ERR_* body.
     frameworkErrors: frameworkErrorHandler(browserHeaders),
     // What Node's parser refuses (malformed request line, oversized headers, timeouts): the same body and headers, by hand.
-    clientErrorHandler: (_err, socket) => {
-      if (socket.writable) socket.end(clientErrorAnswer(browserHeaders, randomUUID()));
+    clientErrorHandler: (err, socket) => {
+      if (socket.writable) socket.end(clientErrorAnswer(browserHeaders, randomUUID(), (err as NodeJS.ErrnoException).code));
       else socket.destroy();
     },
   });

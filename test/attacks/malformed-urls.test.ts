@@ -67,9 +67,13 @@ describe.each(backendNames())("attack: malformed URLs and over-long parameters g
     }
   });
 
-  it("what Node's HTTP parser refuses (oversized headers, garbage request line) gets the same body and headers", async () => {
+  it("what Node's HTTP parser refuses (oversized headers 431, garbage request line 400) gets the same body and headers", async () => {
     const base = new URL(await listen(p.h));
-    for (const raw of [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(20_000)}\r\n\r\n`, "NOT A REQUEST\r\n\r\n"]) {
+    const cases: [string, number, string][] = [
+      [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(20_000)}\r\n\r\n`, 431, "headers_too_large"],
+      ["NOT A REQUEST\r\n\r\n", 400, "invalid_request"],
+    ];
+    for (const [raw, status, code] of cases) {
       const answer = await new Promise<string>((resolve, reject) => {
         const socket = connect(Number(base.port), base.hostname, () => socket.write(raw));
         let text = "";
@@ -81,6 +85,8 @@ describe.each(backendNames())("attack: malformed URLs and over-long parameters g
       const [statusLine = "", ...lines] = head.split("\r\n");
       const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
       assertContract(Number(statusLine.split(" ")[1]), headers, body);
+      expect(Number(statusLine.split(" ")[1])).toBe(status);
+      expect((JSON.parse(body) as { code: string }).code).toBe(code);
     }
   });
 });

@@ -84,17 +84,28 @@ export function frameworkErrorHandler(browserHeaders: Readonly<Record<string, st
   };
 }
 
+const CLIENT_ERROR_REASONS = { invalid_request: "Bad Request", request_timeout: "Request Timeout", headers_too_large: "Request Header Fields Too Large" } as const;
+
+/** The registered code for an error of Node's HTTP parser: headers over the limit 431, a request too slow to arrive 408, anything else 400. */
+function clientErrorCode(parserCode: string | undefined): keyof typeof CLIENT_ERROR_REASONS {
+  if (parserCode === "HPE_HEADER_OVERFLOW") return "headers_too_large";
+  if (parserCode === "ERR_HTTP_REQUEST_TIMEOUT" || parserCode === "ERR_HTTP_HEADERS_TIMEOUT") return "request_timeout";
+  return "invalid_request";
+}
+
 /**
  * The raw answer to a request Node's HTTP parser refused (malformed request
  * line, headers over the size limit, a request that timed out): no request
  * object exists, so the same `{error, code}` body and headers are written to
  * the socket by hand, with a fresh request id.
  */
-export function clientErrorAnswer(browserHeaders: Readonly<Record<string, string>>, requestId: string): string {
-  const body = JSON.stringify({ error: errorCodes.invalid_request.message, code: "invalid_request" });
+export function clientErrorAnswer(browserHeaders: Readonly<Record<string, string>>, requestId: string, parserCode?: string): string {
+  const code = clientErrorCode(parserCode);
+  const { status, message } = errorCodes[code];
+  const body = JSON.stringify({ error: message, code });
   const headers = { ...browserHeaders, "Cache-Control": "no-store", "X-Request-Id": requestId, "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(body)), Connection: "close" };
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
-  return `HTTP/1.1 400 Bad Request\r\n${lines.join("")}\r\n${body}`;
+  return `HTTP/1.1 ${status} ${CLIENT_ERROR_REASONS[code]}\r\n${lines.join("")}\r\n${body}`;
 }
 
 /**
