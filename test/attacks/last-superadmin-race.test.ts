@@ -53,8 +53,9 @@ describe.each(backendNames())("attack: concurrent removals leave no superadmin (
    * Fires both removals together ROUNDS times. Each time exactly one wins, the
    * other is refused with 409 `last_superadmin`, one active superadmin remains
    * and the setup link stays closed. When the two requests come from the two
-   * superadmins (`cross`), the loser may also be stopped earlier, because the
-   * winner already took its role or session (401/403): that is counted apart.
+   * superadmins, or one of them demotes its own sender (`cross`), the loser
+   * may also be stopped earlier, because the winner already took its role or
+   * session (401/403): that is counted apart.
    */
   async function race(fire: (a: Boss, b: Boss) => Promise<LightMyRequestResponse>[] | Promise<Promise<LightMyRequestResponse>[]>, cross = false) {
     const tally = { conflict: 0, deniedEarlier: 0 };
@@ -74,7 +75,10 @@ describe.each(backendNames())("attack: concurrent removals leave no superadmin (
   }
 
   it("attack: a superadmin demotes the other superadmin and themself at once (admin API)", async () => {
-    await race((a, b) => [patch(a, b.id, { role: "admin" }), patch(a, a.id, { role: "admin" })]);
+    // When the self-demotion lands first, the other request is checked against the sender's new role (admin),
+    // and an admin may not touch a superadmin: 403 is then the right refusal, as in the cross races.
+    const tally = await race((a, b) => [patch(a, b.id, { role: "admin" }), patch(a, a.id, { role: "admin" })], true);
+    console.info(`[${backend}] demote other ‖ demote self: ${tally.conflict} refused 409 last_superadmin, ${tally.deniedEarlier} stopped earlier (rights already taken)`);
   });
 
   it("attack: two superadmins demote and block each other at once (admin API)", async () => {
@@ -87,7 +91,9 @@ describe.each(backendNames())("attack: concurrent removals leave no superadmin (
   });
 
   it("attack: a superadmin deletes the other and their own account at once (admin API + DELETE /api/account)", async () => {
-    await race((a, b) => [remove(a, b.id), deleteOwn(a)]);
+    // When the self-deletion lands first, the sender's session is gone: 401 is then the right refusal.
+    const tally = await race((a, b) => [remove(a, b.id), deleteOwn(a)], true);
+    console.info(`[${backend}] delete other ‖ delete self: ${tally.conflict} refused 409 last_superadmin, ${tally.deniedEarlier} stopped earlier (rights already taken)`);
   });
 
   it("attack: two superadmins block each other at once from the dashboard forms", async () => {
