@@ -6,6 +6,8 @@ import { build } from "esbuild";
 export const ROOT = join(import.meta.dirname, "..", "..");
 // One build per run (removed when the run exits), so concurrent runs never share one.
 const OUT = join(ROOT, "bench", ".build", String(process.pid));
+/** `BENCH_CPU_PROF=<dir>`: every bench server writes a V8 CPU profile there when it stops (read it with bench/profile-summary.ts). */
+const PROFILE_ARGS = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
 // Servers still running when the run ends or is interrupted are stopped with it.
 const children = new Set<ChildProcess>();
 process.on("exit", () => {
@@ -72,7 +74,7 @@ export function rssMbOf(pid: number): number {
 
 /** Runs a bundled script to completion and returns the lines it printed. */
 export async function runScript(name: ServerName, env: Record<string, string>, timeoutMs = 600_000): Promise<string[]> {
-  const child = spawn(process.execPath, [join(OUT, "bench", "servers", `${name}.js`)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...PROFILE_ARGS, join(OUT, "bench", "servers", `${name}.js`)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   child.once("exit", () => children.delete(child));
   let out = "";
@@ -88,7 +90,7 @@ export async function runScript(name: ServerName, env: Record<string, string>, t
 
 /** Starts a bundled server in its own process and waits for its READY line. */
 export async function startServer(name: ServerName, env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Running> {
-  const child = spawn(process.execPath, [join(OUT, "bench", "servers", `${name}.js`)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...PROFILE_ARGS, join(OUT, "bench", "servers", `${name}.js`)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   child.once("exit", () => children.delete(child));
   let err = "";
