@@ -8,10 +8,8 @@ import { createSettingsService, type SettingsService } from "./core/settings/set
 import { createAdminAccounts, type AdminAccounts } from "./core/admin/admin-accounts.js";
 import { createInvitationService, type InvitationService } from "./core/invitations/invitation-service.js";
 import { createRegistrationService, type RegistrationService } from "./core/registration/registration-service.js";
-import { createSqlSettingsStore } from "./storage/sql/sql-settings-store.js";
 import { createBackupService } from "./backup/backup-service.js";
 import { DEFAULT_MAX_BACKUP_BYTES } from "./backup/backup-format.js";
-import { createSqlOneTimeTokenStore } from "./storage/sql/sql-one-time-token-store.js";
 import { systemClock, type Clock } from "./core/clock.js";
 import { createArgon2Hasher } from "./core/passwords/argon2-hasher.js";
 import { createBoundedHasher } from "./core/passwords/bounded-hasher.js";
@@ -93,8 +91,18 @@ export interface Gatehouse {
   reloadRules(): boolean;
   /** Resolves when no alert webhook call is in flight. */
   alertsIdle(): Promise<void>;
+  /**
+   * Starts the periodic housekeeping of a serving process: the purge of expired
+   * sessions and the audit pruning (`main.ts` calls it; tests that only inject
+   * do not). Stopped by {@link close}. The outbox worker polls from the app's
+   * `onReady` to its `onClose`.
+   */
+  start(): void;
   close(): Promise<void>;
 }
+
+const PURGE_INTERVAL_MS = 10 * 60_000;
+const AUDIT_PRUNE_INTERVAL_MS = 24 * 3_600_000;
 
 /**
  * The one composition root: config → database → stores → services → app.
@@ -151,12 +159,23 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   );
   const bans = createBanPolicy({ store: limiter, clock, audit, policy: config.protection });
   const regulator = createSecretRegulator({ store: limiter, clock, audit, bans, policy: config.protection });
+  // The config is frozen: the session lifetimes in force are the settings service's own, which a superadmin may change at runtime.
+  const settings = createSettingsService({
+    store: stores.settings,
+    audit,
+    clock,
+    lifetimes: config.sessions,
+    registration: config.registration.mode,
+    onInvalidStored: (keys) => logger.error({ keys }, "stored settings are invalid; their defaults apply until a superadmin saves them again"),
+  });
+  await settings.current();
+  const lifetimes = settings.lifetimes;
   const sessions = createSessionService({
     store: stores.sessions,
     cache: createSessionCache(options.sessionCacheSize),
     clock,
     random,
-    lifetimes: config.sessions,
+    lifetimes,
   });
   // Argon2id on its own low-priority threads, one per hashing slot (src/core/passwords/argon2-threads.ts).
   const argon2 = options.hasher ? null : createArgon2Hasher(undefined, { threads: config.hashing.maxInFlight });
@@ -170,7 +189,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     clock,
     random,
     policy: { ...defaultPasswordPolicy, minLength: config.passwordMinLength },
-    lifetimes: config.sessions,
+    lifetimes,
     // Declared below; called only once requests arrive.
     canSignIn: (user) => emailVerification.canSignIn(user),
   });
@@ -183,7 +202,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     regulator,
     bans,
     clock,
-    lifetimes: config.sessions,
+    lifetimes,
     requireRecentAuth: (session) => accounts.requireRecentAuth(session),
   });
   const adminDashboard = createAdminDashboard({
@@ -196,20 +215,10 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     clock,
     lock: { at: config.protection.accountFailures.lockAt, ttlMs: config.protection.accountFailures.ttlMs },
   });
-  // The session service reads config.sessions; settings changes are written into that same object.
-  const settings = createSettingsService({
-    store: createSqlSettingsStore(database.db),
-    audit,
-    clock,
-    lifetimes: config.sessions,
-    registration: config.registration.mode,
-    onInvalidStored: (keys) => logger.error({ keys }, "stored settings are invalid; their defaults apply until a superadmin saves them again"),
-  });
-  await settings.current();
   const firstSuperadmin = createFirstSuperadmin({
     users: stores.users,
     accounts,
-    tokens: createSqlOneTimeTokenStore(database.db),
+    tokens: stores.oneTimeTokens,
     regulator,
     audit,
     clock,
@@ -223,7 +232,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     regulator,
     requireRecentAuth: (session) => accounts.requireRecentAuth(session),
   });
-  const mail = createMailSystem({ config, db: database.db, limiter, clock, random, log: logger, ...options.mail });
+  const mail = createMailSystem({ config, stores, limiter, clock, random, log: logger, ...options.mail });
   const passwordReset = createPasswordReset({
     users: stores.users,
     tokens: mail.tokens,
@@ -267,6 +276,14 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
   const databaseOutage = createOutageMonitor({ what: "database", isOutage: isDatabaseUnavailable, probe: () => database.ping(), log: logger, now: () => clock.now() });
   const app = await buildApp({ databaseOutage, config, accounts, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
+  // The outbox worker polls while the app runs: from ready (listen, or the first inject) to close.
+  app.addHook("onReady", async () => mail.start());
+  app.addHook("onClose", async () => mail.worker?.stop());
+  let housekeeping: NodeJS.Timeout[] = [];
+  const stopHousekeeping = () => {
+    for (const timer of housekeeping) clearInterval(timer);
+    housekeeping = [];
+  };
   return {
     app,
     database,
@@ -291,11 +308,25 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     gate,
     reloadRules: () => rulesFile.reload(gate),
     alertsIdle: () => alerts?.idle() ?? Promise.resolve(),
+    start() {
+      if (housekeeping.length > 0) return;
+      const purge = () => sessions.purgeExpired().catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
+      const pruneAudit = () =>
+        audit.prune().then(
+          (count) => count > 0 && logger.info({ count }, "pruned audit events past retention"),
+          (err: unknown) => logger.error({ err }, "pruning audit events failed"),
+        );
+      void pruneAudit();
+      housekeeping = [setInterval(() => void purge(), PURGE_INTERVAL_MS), setInterval(() => void pruneAudit(), AUDIT_PRUNE_INTERVAL_MS)];
+      for (const timer of housekeeping) timer.unref();
+    },
     async close() {
+      stopHousekeeping();
       await app.close();
       await mail.close();
       await argon2?.close();
       await database.close();
+      databaseOutage.stop();
       redisOutage?.stop();
       redis?.disconnect();
     },

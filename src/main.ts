@@ -5,9 +5,6 @@ import { ConfigError, loadConfig } from "./config/load-config.js";
 import { didYouMean, unknownVariables } from "./config/unknown-variables.js";
 import { loggerOptions } from "./logging/logger-options.js";
 
-const PURGE_INTERVAL_MS = 10 * 60_000;
-const AUDIT_PRUNE_INTERVAL_MS = 24 * 3_600_000;
-
 async function main(): Promise<void> {
   let config;
   let loaded;
@@ -33,26 +30,14 @@ async function main(): Promise<void> {
     logger.warn({ dataDir: config.dataDir }, "no SECRET_KEY set: generated one into the data dir (development only)");
   }
   const gatehouse = await createGatehouse({ config, logger });
-  const purge = setInterval(() => {
-    gatehouse.sessions.purgeExpired().catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
-  }, PURGE_INTERVAL_MS);
-  purge.unref();
-  const pruneAudit = () =>
-    gatehouse.audit.prune().then(
-      (count) => count > 0 && logger.info({ count }, "pruned audit events past retention"),
-      (err: unknown) => logger.error({ err }, "pruning audit events failed"),
-    );
-  void pruneAudit();
-  const prune = setInterval(pruneAudit, AUDIT_PRUNE_INTERVAL_MS);
-  prune.unref();
+  // Session purge and audit pruning; stopped by close().
+  gatehouse.start();
 
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     logger.info({ signal }, "shutting down");
-    clearInterval(purge);
-    clearInterval(prune);
     gatehouse.close().then(
       () => process.exit(0),
       (err: unknown) => {

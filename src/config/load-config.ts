@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { defaultHashingCapacity, QUEUE_PER_SLOT } from "../core/passwords/bounded-hasher.js";
 import { resolve } from "node:path";
 import type { Config } from "./config.js";
+import { deepFreeze } from "./deep-freeze.js";
 import { describeFsError } from "./env-file.js";
 import { settings, type Setting } from "./schema.js";
 import { loadOrCreateDevSecret, secretKeyProblem } from "./secret-key.js";
@@ -26,7 +27,7 @@ const MAX_REMEMBER_MS = 30 * 86_400_000;
  * Reads and validates the whole configuration from `env` in one pass. Throws
  * a {@link ConfigError} listing every problem; never includes a secret value
  * in a message. Outside production a missing SECRET_KEY is generated into the
- * data dir and reused on the next start.
+ * data dir and reused on the next start. The result is deeply frozen.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
@@ -80,7 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKeySource = generated.created ? "generated" : "file";
   }
 
-  return {
+  // Frozen at every depth: nothing writes into the config (runtime-changeable values are the settings service's).
+  return deepFreeze<Config>({
     env: v.nodeEnv as Config["env"],
     port: v.port,
     host: v.host,
@@ -136,7 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRetentionMs: v.auditRetention,
     alertWebhookUrl: v.alertWebhookUrl,
     registration: { mode: v.registration, emailDomains: v.registrationEmailDomains },
-  };
+  });
 }
 
 /** Why a COOKIE_DOMAIN cannot carry the SSO cookie for this PUBLIC_URL, or null. */

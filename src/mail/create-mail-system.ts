@@ -1,5 +1,4 @@
 import { join, relative } from "node:path";
-import type { Kysely } from "kysely";
 import type { Config } from "../config/config.js";
 import type { Clock } from "../core/clock.js";
 import { deriveKey } from "../core/crypto/derive-key.js";
@@ -12,9 +11,6 @@ import { createOutboxWorker, type MailLog, type OutboxPolicy, type OutboxWorker 
 import type { Random } from "../core/random.js";
 import { createClientKey } from "../core/rate-limit/client-key.js";
 import type { LimiterStore } from "../core/rate-limit/limiter-store.js";
-import type { Database } from "../storage/sql/database.js";
-import { createSqlEmailTokenStore } from "../storage/sql/sql-email-token-store.js";
-import { createSqlOutboxStore } from "../storage/sql/sql-outbox-store.js";
 import { createFileTransport } from "./file-transport.js";
 import { createSmtpTransport } from "./smtp-transport.js";
 
@@ -25,6 +21,8 @@ export interface MailSystem {
   outbox: OutboxStore;
   /** Null when mail is disabled (production without SMTP_URL). */
   worker: OutboxWorker | null;
+  /** Starts the worker's polling (the composition calls it when the app starts; a built-but-never-started app polls nothing). */
+  start(): void;
   /** Waits for background mail tasks, then sends everything due; resolves with how many were delivered. */
   flush(): Promise<number>;
   close(): Promise<void>;
@@ -33,7 +31,8 @@ export interface MailSystem {
 /** Options of {@link createMailSystem}; tests may pass a transport and a policy. */
 export interface MailSystemOptions {
   config: Config;
-  db: Kysely<Database>;
+  /** The email-token and outbox stores (from the composition's `Stores`). */
+  stores: { emailTokens: EmailTokenStore; outbox: OutboxStore };
   limiter: LimiterStore;
   clock: Clock;
   random: Random;
@@ -52,9 +51,8 @@ export interface MailSystemOptions {
  * live reset links to disk would be worse than sending none.
  */
 export function createMailSystem(options: MailSystemOptions): MailSystem {
-  const { config, db, limiter, clock, random, log } = options;
-  const tokens = createSqlEmailTokenStore(db);
-  const outbox = createSqlOutboxStore(db);
+  const { config, limiter, clock, random, log } = options;
+  const { emailTokens: tokens, outbox } = options.stores;
   const from = config.mailFrom ?? `Gatehouse <no-reply@${new URL(config.publicUrl).hostname}>`;
   let transport: MailTransport | null = options.transport ?? null;
   if (transport === null && config.smtpUrl !== null) transport = createSmtpTransport({ url: config.smtpUrl, from });
@@ -101,12 +99,14 @@ export function createMailSystem(options: MailSystemOptions): MailSystem {
     onQueued: () => worker?.kick(),
   });
   const pollMs = options.pollMs ?? 5_000;
-  if (worker && pollMs > 0) worker.start(pollMs);
   return {
     mailer,
     tokens,
     outbox,
     worker,
+    start() {
+      if (worker && pollMs > 0) worker.start(pollMs);
+    },
     async flush() {
       await mailer.idle();
       return worker ? worker.runOnce() : 0;

@@ -219,3 +219,19 @@ describe("value parsing", () => {
     expect(problemsOf({ ...base, PUBLIC_URL: "ftp://auth.example.test" }).problems).toHaveLength(1);
   });
 });
+
+describe("the loaded config is frozen", () => {
+  it("no module can write into it, at any depth (assignment throws in strict mode)", () => {
+    const config = load({ NODE_ENV: "test" });
+    expect(Object.isFrozen(config)).toBe(true);
+    const writable = config as unknown as { port: number; sessions: { idleMs: number }; registration: { emailDomains: string[] } };
+    expect(() => {
+      writable.port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      writable.sessions.idleMs = 1;
+    }).toThrow(TypeError);
+    expect(() => writable.registration.emailDomains.push("evil.test")).toThrow(TypeError);
+    expect(config.sessions.idleMs).toBe(30 * 60_000);
+  });
+});

@@ -14,26 +14,34 @@ export interface SettingsService {
   current(): Promise<Settings>;
   /** Validates and applies a partial change at once; audited as `settings_changed` with the changed keys. */
   update(actorId: string, change: Partial<Settings>, origin: SessionOrigin): Promise<Settings>;
+  /**
+   * The session lifetimes in force, owned by this service: the session,
+   * account and admin services read this object, and a settings change
+   * updates it, so it applies to the very next request without a restart.
+   * Read-only to everyone else; the configuration is never written.
+   */
+  readonly lifetimes: Readonly<SessionLifetimes>;
 }
 
 /**
- * Creates the {@link SettingsService}. `lifetimes` is the object the session
- * service reads: changes to session lifetimes are written into it, so they
- * apply to the very next request without a restart.
+ * Creates the {@link SettingsService}. `lifetimes` are the environment's
+ * defaults (never written); the lifetimes in force are a copy of them,
+ * exposed as {@link SettingsService.lifetimes}.
  */
 export function createSettingsService(deps: {
   store: SettingsStore;
   audit: AuditLog;
   clock: Clock;
-  lifetimes: SessionLifetimes;
+  lifetimes: Readonly<SessionLifetimes>;
   /** The registration mode of the environment (`REGISTRATION`), until a superadmin changes it. */
   registration?: RegistrationMode;
   refreshMs?: number;
   /** Told once per distinct set of stored settings that are invalid and fell back to their defaults. */
   onInvalidStored?: (keys: string[]) => void;
 }): SettingsService {
-  const { store, audit, clock, lifetimes } = deps;
-  const defaults = settingsFromLifetimes(lifetimes, deps.registration ?? "closed");
+  const { store, audit, clock } = deps;
+  const defaults = settingsFromLifetimes(deps.lifetimes, deps.registration ?? "closed");
+  const lifetimes: SessionLifetimes = { ...deps.lifetimes };
   const refreshMs = deps.refreshMs ?? 5_000;
   let cached: { settings: Settings; at: number } | null = null;
   let reported = "";
@@ -64,6 +72,7 @@ export function createSettingsService(deps: {
   }
 
   return {
+    lifetimes,
     async current() {
       if (cached && clock.now() - cached.at < refreshMs) return cached.settings;
       return load();

@@ -1,26 +1,57 @@
 import type { Kysely } from "kysely";
 import type { InvitationStore } from "../../core/invitations/invitation-store.js";
 import type { AuditStore } from "../../core/audit/audit-store.js";
+import type { EmailTokenStore } from "../../core/mail/email-token-store.js";
+import type { OutboxStore } from "../../core/mail/outbox-store.js";
 import type { SessionStore } from "../../core/sessions/session-store.js";
+import type { SettingsStore } from "../../core/settings/settings-store.js";
+import type { OneTimeTokenStore } from "../../core/setup/one-time-token-store.js";
 import type { ApiTokenStore } from "../../core/tokens/api-token-store.js";
 import type { UserStore } from "../../core/users/user-store.js";
 import type { Database } from "./database.js";
 import { createSqlApiTokenStore } from "./sql-api-token-store.js";
 import { createSqlAuditStore } from "./sql-audit-store.js";
+import { createSqlEmailTokenStore } from "./sql-email-token-store.js";
 import { createSqlInvitationStore } from "./sql-invitation-store.js";
+import { createSqlOneTimeTokenStore } from "./sql-one-time-token-store.js";
+import { createSqlOutboxStore } from "./sql-outbox-store.js";
 import { createSqlSessionStore } from "./sql-session-store.js";
+import { createSqlSettingsStore } from "./sql-settings-store.js";
 import { createSqlUserStore } from "./sql-user-store.js";
 
-/** Every store port, backed by one Kysely database. */
+/**
+ * Every store port, backed by one Kysely database. Built once by the
+ * composition root (`src/compose.ts`) and handed to every service, so no
+ * other module opens a store over the database itself.
+ */
 export interface Stores {
+  /** Accounts, including the admin list (`sql-user-list.ts` behind it). */
   users: UserStore;
   sessions: SessionStore;
   audit: AuditStore;
   apiTokens: ApiTokenStore;
   invitations: InvitationStore;
+  /** Runtime settings changed by a superadmin. */
+  settings: SettingsStore;
+  /** The first-superadmin setup link. */
+  oneTimeTokens: OneTimeTokenStore;
+  /** Reset, verification and email-change links. */
+  emailTokens: EmailTokenStore;
+  /** Mails waiting for the outbox worker. */
+  outbox: OutboxStore;
 }
 
 /** Creates all SQL stores over `db`. */
 export function createSqlStores(db: Kysely<Database>): Stores {
-  return { users: createSqlUserStore(db), sessions: createSqlSessionStore(db), audit: createSqlAuditStore(db), apiTokens: createSqlApiTokenStore(db), invitations: createSqlInvitationStore(db) };
+  return {
+    users: createSqlUserStore(db),
+    sessions: createSqlSessionStore(db),
+    audit: createSqlAuditStore(db),
+    apiTokens: createSqlApiTokenStore(db),
+    invitations: createSqlInvitationStore(db),
+    settings: createSqlSettingsStore(db),
+    oneTimeTokens: createSqlOneTimeTokenStore(db),
+    emailTokens: createSqlEmailTokenStore(db),
+    outbox: createSqlOutboxStore(db),
+  };
 }
