@@ -84,6 +84,8 @@ export const userCommand: Command = async (args: string[], io: CliIo) => {
   }
   const config = loadCliConfig(io.env);
   const gh = await createGatehouse({ config, logger: pino({ level: "silent" }) });
+  // This process sends the mails it queues (an invitation) before it exits; close() stops the worker.
+  gh.mail.start();
   try {
     switch (sub) {
       case "create": {
