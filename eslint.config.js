@@ -1,11 +1,22 @@
 // @ts-check
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { importX } from "eslint-plugin-import-x";
+import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
 
 export default tseslint.config(
   { ignores: ["node_modules/", "dist/", ".data/", "bench/results/", "bench/.build/", "coverage/"] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  // Type-aware rules (floating/misused promises, unsafe any, ...) for all TypeScript.
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+  },
+  {
+    // Plain JavaScript (browser assets, bin/, this file) is not in the TypeScript project.
+    files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
+    ...tseslint.configs.disableTypeChecked,
+  },
   {
     languageOptions: { globals: { process: "readonly", Buffer: "readonly", console: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", URL: "readonly", NodeJS: "readonly" } },
     rules: {
@@ -60,5 +71,16 @@ export default tseslint.config(
   {
     files: ["test/**/*.ts", "bench/**/*.ts"],
     rules: { "@typescript-eslint/no-non-null-assertion": "off" },
+  },
+  {
+    // No import cycles in src/ (layering stays a tree; resolves the `.js` specifiers to the `.ts` sources).
+    files: ["src/**/*.ts"],
+    plugins: { "import-x": importX },
+    settings: {
+      "import-x/extensions": [".ts", ".js"],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
+      "import-x/resolver-next": [createTypeScriptImportResolver({ project: "tsconfig.json" })],
+    },
+    rules: { "import-x/no-cycle": "error" },
   },
 );
