@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       (err: unknown) => logger.error({ err }, "pruning audit events failed"),
     );
   void pruneAudit();
-  const prune = setInterval(pruneAudit, AUDIT_PRUNE_INTERVAL_MS);
+  const prune = setInterval(() => void pruneAudit(), AUDIT_PRUNE_INTERVAL_MS);
   prune.unref();
 
   let closing = false;

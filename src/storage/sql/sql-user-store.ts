@@ -1,5 +1,4 @@
 import { sql, type Kysely } from "kysely";
-import type { User } from "../../core/users/user.js";
 import type { UserStore } from "../../core/users/user-store.js";
 import type { Database } from "./database.js";
 import { uniqueViolation } from "./dialects/unique-violation.js";
