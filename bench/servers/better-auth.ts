@@ -52,7 +52,9 @@ app.route({
       });
       const response = await auth.handler(req);
       reply.status(response.status);
-      response.headers.forEach((value, key) => reply.header(key, value));
+      response.headers.forEach((value, key) => {
+        reply.header(key, value);
+      });
       return reply.send(response.body ? await response.text() : null);
     } catch {
       return reply.status(500).send({ error: "Internal authentication error", code: "AUTH_FAILURE" });

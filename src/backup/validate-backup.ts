@@ -31,7 +31,7 @@ function collector() {
   const fields: string[] = [];
   const problems: string[] = [];
   return {
-    add(path: string, problem: string) {
+    add: (path: string, problem: string) => {
       if (fields.length < MAX_PROBLEMS) {
         fields.push(where(path));
         problems.push(`${where(path)}: ${problem}`);

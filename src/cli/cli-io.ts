@@ -3,9 +3,9 @@ import { escapeUnsafeCharacters } from "../core/text/unsafe-characters.js";
 /** Where a command writes and what it reads; the real process in production, captured in tests. */
 export interface CliIo {
   /** Text for the user (results). */
-  out(text: string): void;
+  out: (text: string) => void;
   /** Diagnostics, warnings and errors. */
-  err(text: string): void;
+  err: (text: string) => void;
   /** Raw bytes to standard output (a backup written with `--out -`). */
   outBytes(bytes: Buffer): Promise<void>;
   env: NodeJS.ProcessEnv;

@@ -26,7 +26,9 @@ export function formatValue(setting: Setting<unknown>, value: unknown): string {
     return `${limit}/${formatDuration(windowMs)}`;
   }
   if (setting.parse === parseCidrList) return (value as string[]).join(",");
-  return String(value);
+  // The remaining settings hold a string, number or boolean.
+  const primitive = value as string | number | boolean;
+  return String(primitive);
 }
 
 /** The default of a setting as it would be written in `.env` ("" when it has none). */

@@ -160,7 +160,7 @@ function readSetting(setting: Setting<unknown>, env: NodeJS.ProcessEnv, problems
       problems.push(`set either ${setting.env} or ${fileVar}, not both`);
       return setting.default;
     }
-    const path = env[fileVar] as string;
+    const path = env[fileVar];
     try {
       raw = readFileSync(path, "utf8").trim();
     } catch (err) {

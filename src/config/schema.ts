@@ -60,6 +60,9 @@ const parseProductName = (raw: string): string => {
 };
 const optional = (raw: string): string | null => (raw.trim() === "" ? null : raw.trim());
 
+/** The registration default, typed as the mode (not the string literal) so the setting holds any mode. */
+const CLOSED_REGISTRATION: RegistrationMode = "closed";
+
 /**
  * Every environment variable Gatehouse reads, with its default and meaning.
  * docs/configuration.md documents each of them and `.env.example` is generated
@@ -114,9 +117,9 @@ export const settings = {
   auditRetention: { env: "AUDIT_RETENTION", group: "Abuse protection", default: 90 * 86_400_000, description: "how long audit events are kept (`90d`)", parse: parseDuration },
   alertWebhookUrl: { env: "ALERT_WEBHOOK_URL", group: "Abuse protection", secret: true, default: null as string | null, fromFile: true, description: "receives `account_locked`, `ip_banned` and `suspicious_activity` events as JSON", parse: parseHttpUrl },
   allowInsecureHttp: { env: "GATEHOUSE_ALLOW_INSECURE_HTTP", group: "HTTP", default: false, description: "production only: allow a plain-http PUBLIC_URL, for a trusted private network", parse: parseBoolean },
-  registration: { env: "REGISTRATION", group: "Registration", default: "closed" as RegistrationMode, description: "who may create an account: `closed` (default: admins invite or create accounts), `invite` (only with an invitation) or `open` (anyone); the admin settings can override it", parse: parseRegistrationMode },
+  registration: { env: "REGISTRATION", group: "Registration", default: CLOSED_REGISTRATION, description: "who may create an account: `closed` (default: admins invite or create accounts), `invite` (only with an invitation) or `open` (anyone); the admin settings can override it", parse: parseRegistrationMode },
   registrationEmailDomains: { env: "REGISTRATION_EMAIL_DOMAINS", group: "Registration", default: [] as string[], description: "comma-separated email domains open registration accepts (`example.com,example.org`); when set, an address in one of them is required", parse: parseEmailDomains },
 } satisfies Record<string, Setting<unknown>>;
 
 /** Every setting, in schema order. */
-export const allSettings = (): Setting<unknown>[] => Object.values(settings) as Setting<unknown>[];
+export const allSettings = (): Setting<unknown>[] => Object.values(settings);

@@ -61,6 +61,6 @@ function unsupported(source: string): string | null {
 
 /** RE2's own reason, without the pattern text it quotes. */
 function syntaxError(err: unknown): string {
-  const desc = err instanceof Error && "getDescription" in err && typeof err.getDescription === "function" ? String(err.getDescription()) : "syntax error";
+  const desc = err instanceof Error && "getDescription" in err && typeof err.getDescription === "function" ? String((err.getDescription as (this: unknown) => unknown).call(err)) : "syntax error";
   return desc.slice(0, 80);
 }

@@ -19,7 +19,7 @@ function pathOnly(url: string): string {
  */
 export const accessLogPlugin = fp(
   async (app: FastifyInstance) => {
-    const log = app.log.child({}, { redact: { paths: [] } } as Parameters<FastifyInstance["log"]["child"]>[1]);
+    const log = app.log.child({}, { redact: { paths: [] } });
     app.addHook("onResponse", (request, reply, done) => {
       // A route that lowers its own logging (`logLevel: "warn"`, e.g. forward-auth) gets no access line either.
       if (QUIET.has(request.routeOptions.logLevel)) return done();

@@ -38,7 +38,8 @@ export function createFileTransport(options: { dir: string; from: string; onWrit
       // `raw` replaces the whole text node (headers and body); nodemailer's types list it for attachments only.
       const text = raw === null ? mail.text : ({ raw } as unknown as string);
       const at = now();
-      const info: { message: Buffer } = await (await builder).sendMail({
+      // The stream transport (`buffer: true`) answers with the message bytes; its typings say `any`.
+      const info = (await (await builder).sendMail({
         from: options.from,
         to: mail.to,
         subject: mail.subject,
@@ -46,7 +47,7 @@ export function createFileTransport(options: { dir: string; from: string; onWrit
         html: mail.html,
         messageId: mail.messageId,
         date: new Date(at),
-      });
+      })) as { message: Buffer };
       mkdirSync(options.dir, { recursive: true, mode: 0o700 });
       // Never overwrite: two mails of one kind in the same second with the same short id get the full id.
       for (const idLength of [8, 64]) {

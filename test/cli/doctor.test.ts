@@ -282,7 +282,7 @@ describe("gatehouse doctor as a process (exit status, messages)", () => {
 
   it("a sound production setup with every live check passing: exit 0, OK lines, no secret printed", async () => {
     const { cwd, data } = workDir();
-    (await openDatabase({ databaseUrl: null, dataDir: data })).close();
+    await (await openDatabase({ databaseUrl: null, dataDir: data })).close();
     const env = { ...PROD, GATEHOUSE_DATA_DIR: data, SMTP_URL: sink.url, ...(limiterBackendNames().includes("redis") ? { REDIS_URL } : {}) };
     const r = await gatehouse(["doctor"], env, cwd);
     expect(r.code, r.stdout + r.stderr).toBe(0);

@@ -11,7 +11,7 @@ export function failClosed(store: LimiterStore, onError: (err: unknown) => void 
   const wrapped = (store.inProcess ? { inProcess: store.inProcess } : {}) as LimiterStore;
   for (const name of Object.keys(store) as (keyof LimiterStore)[]) {
     if (name === "inProcess") continue;
-    const fn = store[name] as (...args: unknown[]) => Promise<unknown>;
+    const fn = (store[name] as (...args: unknown[]) => Promise<unknown>).bind(store);
     (wrapped as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
       try {
         return await fn(...args);

@@ -38,7 +38,7 @@ export function sendError(reply: FastifyReply, err: GatehouseError): FastifyRepl
 function validationFields(err: FastifyError): string[] {
   const fields = new Set<string>();
   for (const v of err.validation ?? []) {
-    const params = v.params as Record<string, unknown>;
+    const params = v.params;
     const name =
       (typeof params.missingProperty === "string" && params.missingProperty) ||
       (typeof params.additionalProperty === "string" && params.additionalProperty) ||

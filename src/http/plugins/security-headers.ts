@@ -89,7 +89,7 @@ export function computeSecurityHeaders(secure: boolean, csp: CspDirectives = DEF
   helmet(helmetOptions(secure, csp))({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
     error = err ?? null;
   });
-  if (error !== null) throw error;
+  if (error !== null) throw error instanceof Error ? error : new Error("helmet refused its options", { cause: error });
   headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()";
   return headers;
 }

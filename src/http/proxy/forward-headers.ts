@@ -88,9 +88,11 @@ export function forwardHeaders(incoming: IncomingHttpHeaders | OutgoingHttpHeade
     if (name === "cookie") continue;
     out[name] = Array.isArray(value) ? value.map(String) : String(value);
   }
-  const cookie = withoutGatehouseCookies(incoming.cookie as string | string[] | undefined, ctx.sessionCookie);
+  // Outgoing headers type `cookie` as any; it is a string or a list of strings here as in a request.
+  const rawCookie: unknown = incoming.cookie;
+  const cookie = withoutGatehouseCookies(rawCookie as string | string[] | undefined, ctx.sessionCookie);
   if (cookie !== undefined) out.cookie = cookie;
-  for (const [name, value] of Object.entries(ctx.identity)) out[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(ctx.identity) as [string, string][]) out[name.toLowerCase()] = value;
   out["x-forwarded-for"] = ctx.ip;
   out["x-forwarded-proto"] = ctx.proto;
   out["x-forwarded-host"] = ctx.host;

@@ -166,9 +166,13 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       }
       // A person in a browser gets the portal's error page (403 "Not allowed"…), an API client the JSON body,
       // with the full browser header set (a forwarded answer gets only the proxied defaults, see security-headers.ts).
-      if (upgrades.get(request.raw) === undefined && isBrowserNavigation(request)) return sendErrorPage(request, reply, refusal);
+      // Both send at once; nothing is returned (the reply is thenable, and the handler's type is void).
+      if (upgrades.get(request.raw) === undefined && isBrowserNavigation(request)) {
+        sendErrorPage(request, reply, refusal);
+        return;
+      }
       // Gatehouse's own refusal, never a cacheable copy of the app's answer.
-      return sendError(reply.headers(browserHeaders).header("Cache-Control", "no-store"), refusal);
+      sendError(reply.headers(browserHeaders).header("Cache-Control", "no-store"), refusal);
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const target = opts.routing.targetOf(request.raw);
@@ -263,7 +267,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       return reply.from(target.uri, {
         getUpstream: () => upstream.origin,
         retryDelay: () => null,
-        rewriteRequestHeaders: (_req, incoming) => headers(incoming, false) as IncomingHttpHeaders,
+        rewriteRequestHeaders: (_req, incoming) => headers(incoming, false),
         rewriteHeaders: (incoming) => responseHeaders(incoming, cookieName) as IncomingHttpHeaders,
         onError: (errorReply, { error }) => {
           const out = errorReply as unknown as FastifyReply;

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from "kysely";
 import { isTokenScope, type ApiToken, type TokenScope } from "../../core/tokens/api-token.js";
 import type { ApiTokenStore } from "../../core/tokens/api-token-store.js";
 import type { ApiTokensTable, Database } from "./database.js";
-import { JOINED_USER_COLUMNS, joinedRowToUser } from "./sql-user-store.js";
+import { JOINED_USER_COLUMNS, joinedRowToUser } from "./row-to-user.js";
 
 /** Reads the stored JSON list of scopes; anything unknown or malformed grants nothing. */
 function parseScopes(text: string): TokenScope[] {

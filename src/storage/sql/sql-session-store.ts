@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from "kysely";
 import type { Session } from "../../core/sessions/session.js";
 import type { SessionStore } from "../../core/sessions/session-store.js";
 import type { Database, SessionsTable } from "./database.js";
-import { JOINED_USER_COLUMNS, joinedRowToUser } from "./sql-user-store.js";
+import { JOINED_USER_COLUMNS, joinedRowToUser } from "./row-to-user.js";
 
 function rowToSession(row: Selectable<SessionsTable>): Session {
   return {

@@ -2,7 +2,7 @@ import { PostgresAdapter, sql, type Expression, type ExpressionBuilder, type Kys
 import type { User } from "../../core/users/user.js";
 import { prefixUpperBound, type UserListFilter, type UserListQuery } from "../../core/users/user-list.js";
 import type { Database } from "./database.js";
-import { rowToUser } from "./sql-user-store.js";
+import { rowToUser } from "./row-to-user.js";
 
 type UsersEb = ExpressionBuilder<Database, "users">;
 

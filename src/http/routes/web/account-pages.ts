@@ -110,7 +110,7 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
     try {
       if (!/^[0-9]{1,4}$/.test(days)) throw new GatehouseError("invalid_request", { fields: ["expiresInDays"] });
       const fresh = await recent(request, reply, user, session, password);
-      const created = await tokens.create(user, fresh, { name, scopes: scopes as never, expiresInDays: Number(days) }, originOf(request));
+      const created = await tokens.create(user, fresh, { name, scopes: scopes, expiresInDays: Number(days) }, originOf(request));
       return render(request, reply, { created }, 200, { noReferrer: true });
     } catch (err) {
       if (!isGatehouseError(err) || err.status >= 500 || err.status === 429 || err.code === "unauthenticated") throw err;
