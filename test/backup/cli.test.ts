@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/storage/sql/open-database.js";
-import { seed, type Seeded } from "./support.js";
+import { seed, type Seeded } from "../helpers/backup.js";
 
 /** A free TCP port on loopback. */
 function freePort(): Promise<number> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "../../src/core/users/user.js";
 import { backendNames } from "../helpers/backends.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
-import { ask, PROXY, RULES, rulesFile } from "./forward-auth-support.js";
+import { ask, PROXY, RULES, rulesFile } from "../helpers/forward-auth.js";
 
 type Who = "anonymous" | Role;
 const WHO: Who[] = ["anonymous", "user", "admin", "superadmin"];

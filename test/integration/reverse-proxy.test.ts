@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { sessionCookieFrom, GOOD_PASSWORD } from "../helpers/harness.js";
-import { APP_HOST, APP_ORIGIN, startEchoUpstream, startProxyHarness, type EchoUpstream, type ProxyHarness } from "./reverse-proxy-support.js";
+import { APP_HOST, APP_ORIGIN, startEchoUpstream, startProxyHarness, type EchoUpstream, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 const HTML = { accept: "text/html,application/xhtml+xml" };
 

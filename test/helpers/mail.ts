@@ -1,8 +1,8 @@
 import { expect } from "vitest";
-import type { Backend } from "../helpers/backends.js";
-import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
-import { startSmtpSink, type ReceivedMail, type SmtpSink } from "../helpers/smtp-sink.js";
-import { uname } from "../helpers/names.js";
+import type { Backend } from "./backends.js";
+import { GOOD_PASSWORD, startHarness, type Harness } from "./harness.js";
+import { startSmtpSink, type ReceivedMail, type SmtpSink } from "./smtp-sink.js";
+import { uname } from "./names.js";
 
 export { uname };
 

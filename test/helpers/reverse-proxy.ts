@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocketServer } from "ws";
 import type { Clock } from "../../src/core/clock.js";
-import type { Backend } from "../helpers/backends.js";
-import { startHarness, type Harness } from "../helpers/harness.js";
+import type { Backend } from "./backends.js";
+import { startHarness, type Harness } from "./harness.js";
 
 /** One request as the upstream saw it. */
 export interface SeenRequest {
