@@ -2,10 +2,10 @@ import type { Browser, Request } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { GOOD_PASSWORD } from "../helpers/harness.js";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
-import { describeBrowser, launchChromium } from "./helpers/chromium.js";
-import { startLiveGatehouse, type LiveGatehouse } from "./helpers/live-gatehouse.js";
-import { pathOf, uniqueName } from "./helpers/portal.js";
-import { watchedContext } from "./helpers/watched-context.js";
+import { describeBrowser, launchChromium } from "../helpers/browser/chromium.js";
+import { startLiveGatehouse, type LiveGatehouse } from "../helpers/browser/live-gatehouse.js";
+import { pathOf, uniqueName } from "../helpers/browser/portal.js";
+import { watchedContext } from "../helpers/browser/watched-context.js";
 
 describeBrowser("browser: accepting an invitation on /invite, registration closed (sqlite)", () => {
   let browser: Browser;

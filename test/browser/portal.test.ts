@@ -1,11 +1,11 @@
 import type { Browser, Route } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { GOOD_PASSWORD } from "../helpers/harness.js";
-import { describeBrowser, launchChromium } from "./helpers/chromium.js";
-import { startLiveGatehouse, type LiveGatehouse } from "./helpers/live-gatehouse.js";
-import { csrfTokenOn, fillRegister, fillSignIn, pathOf, plantCsrfToken, sessionRows, signIn, signOut, signOutButton, uniqueName } from "./helpers/portal.js";
-import { saveScreenshot } from "./helpers/screenshots.js";
-import { watchedContext } from "./helpers/watched-context.js";
+import { describeBrowser, launchChromium } from "../helpers/browser/chromium.js";
+import { startLiveGatehouse, type LiveGatehouse } from "../helpers/browser/live-gatehouse.js";
+import { csrfTokenOn, fillRegister, fillSignIn, pathOf, plantCsrfToken, sessionRows, signIn, signOut, signOutButton, uniqueName } from "../helpers/browser/portal.js";
+import { saveScreenshot } from "../helpers/browser/screenshots.js";
+import { watchedContext } from "../helpers/browser/watched-context.js";
 
 /** REDIR-01's payloads, as they appear in the URL (the server decodes once). */
 const REDIRECT_PAYLOADS = [

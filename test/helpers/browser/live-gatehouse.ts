@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import type { Clock } from "../../../src/core/clock.js";
-import { startHarness, type Harness } from "../../helpers/harness.js";
+import { startHarness, type Harness } from "../harness.js";
 
 /** A Gatehouse listening on a loopback port, for a real browser. */
 export interface LiveGatehouse {

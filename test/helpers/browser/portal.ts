@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { expect } from "vitest";
-import { GOOD_PASSWORD } from "../../helpers/harness.js";
+import { GOOD_PASSWORD } from "../harness.js";
 import type { LiveGatehouse } from "./live-gatehouse.js";
 
 /** The path of the page's current URL (no query). */
