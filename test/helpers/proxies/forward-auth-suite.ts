@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GOOD_PASSWORD } from "../helpers/harness.js";
+import { GOOD_PASSWORD } from "../harness.js";
 import { proxySuiteRuns } from "./binaries.js";
 import { browserSends, proxyRequest, sessionCookiesFrom, type ProxyRequest, type ProxyResponse } from "./client.js";
 import { freePort, startEchoUpstream, type EchoUpstream } from "./echo-upstream.js";
