@@ -52,11 +52,3 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
   };
 }
 
-/** A loopback port that was free a moment ago (the proxies need fixed ports in their configs). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
