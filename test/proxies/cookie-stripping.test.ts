@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proxySuiteRuns } from "../helpers/proxies/binaries.js";
 import { proxyRequest, type ProxyResponse } from "../helpers/proxies/client.js";
-import { startEchoUpstream, type EchoUpstream } from "../helpers/proxies/echo-upstream.js";
+import { startEchoUpstream, type EchoUpstream } from "../helpers/echo-upstream.js";
 import { APP_HOST, startListeningGatehouse, type ListeningGatehouse } from "../helpers/proxies/gatehouse-listener.js";
 import type { RunningProxy } from "../helpers/proxies/proxy-process.js";
 import { startCaddy } from "../helpers/proxies/run-caddy.js";

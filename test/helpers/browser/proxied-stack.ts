@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { GOOD_PASSWORD } from "../harness.js";
 import { requireBinary } from "../proxies/binaries.js";
 import { freePort } from "../processes.js";
-import { startEchoUpstream, type EchoUpstream } from "../proxies/echo-upstream.js";
+import { startEchoUpstream, type EchoUpstream } from "../echo-upstream.js";
 import { APP_HOST, PORTAL_HOST, startListeningGatehouse, type ListeningGatehouse } from "../proxies/gatehouse-listener.js";
 import { proxyTempDir, selfSignedCert, type RunningProxy } from "../proxies/proxy-process.js";
 import { caddyTestOptions, spawnCaddy, startCaddy } from "../proxies/run-caddy.js";
