@@ -7,7 +7,7 @@ import { ask, PROXY, RULES, rulesFile } from "../helpers/forward-auth.js";
 type Who = "anonymous" | Role;
 const WHO: Who[] = ["anonymous", "user", "admin", "superadmin"];
 
-/** The expected status per principal (anonymous, user, admin, superadmin) for the rules of forward-auth-support.ts. */
+/** The expected status per principal (anonymous, user, admin, superadmin) for the rules of test/helpers/forward-auth.ts. */
 const MATRIX: [host: string, method: string, path: string, expected: string][] = [
   ["app.example.test", "GET", "/public/logo.png", "200 200 200 200"],
   ["app.example.test", "POST", "/public/form", "200 200 200 200"],

@@ -64,12 +64,6 @@ export async function plantCsrfToken(page: Page, token: string): Promise<void> {
   await page.evaluate(`document.querySelectorAll("input[name=_csrf]").forEach((el) => { el.value = ${JSON.stringify(token)}; })`);
 }
 
-/** A unique, valid username. */
-let seq = 0;
-export function uniqueName(prefix: string): string {
-  return `${prefix}${++seq}x${process.pid % 10000}`;
-}
-
 /** Puts a session cookie header value (`name=value`, from the harness) into a browser context. */
 export async function useSessionCookie(context: import("playwright-core").BrowserContext, gh: LiveGatehouse, cookie: string): Promise<void> {
   const eq = cookie.indexOf("=");
