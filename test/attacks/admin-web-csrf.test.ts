@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { csrfOf, formBody, WebClient } from "../helpers/web-client.js";
-import { uname } from "./_helpers.js";
+import { uname } from "../helpers/attacks.js";
 
 describe.each(backendNames())("attack: forged admin actions from the dashboard's forms (CSRF-01/03, SESS-08, FILE-02) (%s)", (backend) => {
   let h: Harness;

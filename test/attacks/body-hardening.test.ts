@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
-import { countUsers, expectErrorBody, postRaw, uname, userExists } from "./_helpers.js";
+import { countUsers, expectErrorBody, postRaw, uname, userExists } from "../helpers/attacks.js";
 
 const REGISTER = "/api/auth/register";
 const LOGIN = "/api/auth/login";

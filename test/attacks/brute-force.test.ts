@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { limiterBackendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
 import { BEHIND_PROXY, DIRECT_IP, freshIp, fromIp, harnessPool, loginAs, retryAfter } from "../helpers/protection.js";
-import { expectErrorBody, uname } from "./_helpers.js";
+import { expectErrorBody, uname } from "../helpers/attacks.js";
 
 const WRONG = "wrong-guess-password-1";
 const MINUTE = 60_000;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
-import { ME, meStatus, rawSetCookies, sessionSetCookie, sha256hex, tokenOf, uname } from "./_helpers.js";
+import { ME, meStatus, rawSetCookies, sessionSetCookie, sha256hex, tokenOf, uname } from "../helpers/attacks.js";
 
 function loginRequest(h: Harness, username: string) {
   return h.request({ method: "POST", url: "/api/auth/login", json: { username, password: GOOD_PASSWORD } });

@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
-import { uname } from "./_helpers.js";
+import { uname } from "../helpers/attacks.js";
 
 /** Every CORS header a response carries (none may exist: Gatehouse has no CORS). */
 const corsHeaders = (res: LightMyRequestResponse) => Object.keys(res.headers).filter((name) => name.toLowerCase().startsWith("access-control-"));

@@ -5,7 +5,7 @@ import { csrfTokenFor } from "../../src/core/csrf/csrf-token.js";
 import { deriveKey } from "../../src/core/crypto/derive-key.js";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
-import { expectErrorBody, meStatus, rawSetCookies, sha256hex, tokenOf, uname } from "./_helpers.js";
+import { expectErrorBody, meStatus, rawSetCookies, sha256hex, tokenOf, uname } from "../helpers/attacks.js";
 
 // Known to the test so it can mint X-CSRF-Token values exactly as the server does.
 const SECRET_KEY = randomBytes(32).toString("hex");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
-import { ask, PROXY, RULES, rulesFile } from "../integration/forward-auth-support.js";
+import { ask, PROXY, RULES, rulesFile } from "../helpers/forward-auth.js";
 
 describe.each(backendNames())("attack: stale or failing sessions through forward-auth (FWD-06, LOG-06) (%s)", (backend) => {
   let h: Harness;

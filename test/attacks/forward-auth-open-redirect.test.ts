@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
-import { ask, PROXY, RULES, rulesFile } from "../integration/forward-auth-support.js";
+import { ask, PROXY, RULES, rulesFile } from "../helpers/forward-auth.js";
 
 /** The return target carried by a login redirect. */
 function returnOf(location: string): string {

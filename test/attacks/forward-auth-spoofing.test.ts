@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
-import { ask, PROXY, RULES, rulesFile } from "../integration/forward-auth-support.js";
+import { ask, PROXY, RULES, rulesFile } from "../helpers/forward-auth.js";
 
 describe.each(backendNames())("attack: forward-auth header spoofing (FWD-02, FWD-03) (%s)", (backend) => {
   let h: Harness;

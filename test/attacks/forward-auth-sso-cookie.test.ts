@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load-config.js";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
-import { ask, PROXY, RULES, rulesFile } from "../integration/forward-auth-support.js";
+import { ask, PROXY, RULES, rulesFile } from "../helpers/forward-auth.js";
 
 const SSO = "__Secure-gatehouse_session";
 const HOST = "__Host-gatehouse_session";

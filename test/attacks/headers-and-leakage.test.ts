@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
-import { expectErrorBody, ME, postRaw, uname } from "./_helpers.js";
+import { expectErrorBody, ME, postRaw, uname } from "../helpers/attacks.js";
 
 const INTERNAL = { error: "An internal error occurred", code: "internal" };
 

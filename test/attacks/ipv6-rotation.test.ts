@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { backendNames, limiterBackendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { BEHIND_PROXY, fromIp, loginAs, protectionEnv, retryAfter } from "../helpers/protection.js";
-import { expectErrorBody, uname } from "./_helpers.js";
+import { expectErrorBody, uname } from "../helpers/attacks.js";
 
 const WRONG = "wrong-guess-password-1";
 

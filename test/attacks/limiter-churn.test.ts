@@ -10,7 +10,7 @@ import { createMemoryLimiterStore, DEFAULT_MEMORY_LIMITER_KEYS } from "../../src
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { BEHIND_PROXY, fromIp, loginAs, protectionEnv, retryAfter } from "../helpers/protection.js";
-import { expectErrorBody, ME, uname } from "./_helpers.js";
+import { expectErrorBody, ME, uname } from "../helpers/attacks.js";
 
 const WRONG = "wrong-guess-password-1";
 

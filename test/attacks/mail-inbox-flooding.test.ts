@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, type Harness } from "../helpers/harness.js";
 import type { SmtpSink } from "../helpers/smtp-sink.js";
-import { inbox, MAIL_PUBLIC_URL, startMailHarness, uname } from "../integration/mail-support.js";
+import { inbox, MAIL_PUBLIC_URL, startMailHarness, uname } from "../helpers/mail.js";
 
 describe.each(backendNames())("attack: flooding a victim's inbox (%s)", (backend) => {
   let h: Harness;

@@ -2,7 +2,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCodes, type ErrorCode } from "../../src/core/errors.js";
 import { backendNames } from "../helpers/backends.js";
-import { APP_HOST, listen, startProxyHarness, type ProxyHarness } from "../integration/reverse-proxy-support.js";
+import { APP_HOST, listen, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 /** Malformed escapes, over-long parameters and odd bodies, on API paths, page paths and proxied paths. */
 const LONG = "a".repeat(400);

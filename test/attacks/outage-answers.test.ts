@@ -4,8 +4,8 @@ import { backendNames, PG_URL } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { freePort, waitForOutput } from "../helpers/processes.js";
 import { startTcpRelay, type TcpRelay } from "../helpers/tcp-relay.js";
-import { ask, PROXY, RULES, rulesFile } from "../integration/forward-auth-support.js";
-import { APP_HOST, startProxyHarness, type ProxyHarness } from "../integration/reverse-proxy-support.js";
+import { ask, PROXY, RULES, rulesFile } from "../helpers/forward-auth.js";
+import { APP_HOST, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 const UNAVAILABLE = { error: "Service temporarily unavailable; try again later", code: "unavailable" };
 const ME = "/api/auth/me";

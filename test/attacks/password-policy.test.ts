@@ -4,8 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createArgon2Hasher } from "../../src/core/passwords/argon2-hasher.js";
 import { backendNames } from "../helpers/backends.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
-import { countingHasher, resetCalls } from "./_counting-hasher.js";
-import { expectErrorBody, uname } from "./_helpers.js";
+import { countingHasher, resetCalls } from "../helpers/counting-hasher.js";
+import { expectErrorBody, uname } from "../helpers/attacks.js";
 
 // Every Gatehouse built in this file gets a counting hasher (through the harness's `hasher` option).
 const calls = { hash: 0, verify: 0, verifyDummy: 0 };

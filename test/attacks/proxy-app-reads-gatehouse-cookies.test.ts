@@ -4,7 +4,7 @@ import WebSocket from "ws";
 import { responseHeaders, withoutGatehouseCookies } from "../../src/http/proxy/forward-headers.js";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD } from "../helpers/harness.js";
-import { listen, startProxyHarness, type ProxyHarness } from "../integration/reverse-proxy-support.js";
+import { listen, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 const APP = "app.example.test";
 // Requests are injected over plain http: the proxied host's own origin is then http.

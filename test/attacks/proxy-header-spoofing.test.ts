@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom } from "../helpers/harness.js";
-import { APP_HOST, APP_ORIGIN, startProxyHarness, type ProxyHarness } from "../integration/reverse-proxy-support.js";
+import { APP_HOST, APP_ORIGIN, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 /** Every spelling of a forged identity a client might try. */
 const FORGED: Record<string, string> = {

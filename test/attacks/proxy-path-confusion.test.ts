@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GOOD_PASSWORD, sessionCookieFrom } from "../helpers/harness.js";
-import { APP_HOST, APP_ORIGIN, startProxyHarness, type ProxyHarness } from "../integration/reverse-proxy-support.js";
+import { APP_HOST, APP_ORIGIN, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 /** The FWD-04 list against the rule "deny /admin to role user" (APP_RULES). */
 const PAYLOADS = [

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom } from "../helpers/harness.js";
-import { APP_HOST, APP_ORIGIN, startProxyHarness, type ProxyHarness } from "../integration/reverse-proxy-support.js";
+import { APP_HOST, APP_ORIGIN, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 describe.each(backendNames())("revocation, blocking and demotion take effect on the very next proxied request (%s)", (backend) => {
   let p: ProxyHarness;

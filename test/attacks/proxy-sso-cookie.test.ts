@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GOOD_PASSWORD } from "../helpers/harness.js";
-import { startProxyHarness, type ProxyHarness } from "../integration/reverse-proxy-support.js";
+import { startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 const SSO = "__Secure-gatehouse_session";
 const APP = "app.example.test";

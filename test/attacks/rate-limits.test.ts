@@ -5,7 +5,7 @@ import { createArgon2Hasher } from "../../src/core/passwords/argon2-hasher.js";
 import { limiterBackendNames, REDIS_URL, redisTestPrefix } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
 import { BEHIND_PROXY, DIRECT_IP, freshIp, fromIp, harnessPool, loginAs, retryAfter } from "../helpers/protection.js";
-import { expectErrorBody, forgedToken, ME, uname } from "./_helpers.js";
+import { expectErrorBody, forgedToken, ME, uname } from "../helpers/attacks.js";
 
 const WRONG = "wrong-guess-password-1";
 const MINUTE = 60_000;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
 import type { SmtpSink } from "../helpers/smtp-sink.js";
-import { inbox, requireVerification, signedInAccount, startMailHarness, uname } from "../integration/mail-support.js";
+import { inbox, requireVerification, signedInAccount, startMailHarness, uname } from "../helpers/mail.js";
 
 const IGNORED_HEADERS = new Set(["date", "x-request-id", "content-length"]);
 

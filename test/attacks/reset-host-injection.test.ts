@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
-import { inbox, MAIL_PUBLIC_URL, uname } from "../integration/mail-support.js";
+import { inbox, MAIL_PUBLIC_URL, uname } from "../helpers/mail.js";
 
 /** Sends one raw HTTP/1.1 request and resolves with the status line. */
 function rawRequest(port: number, head: string, body: string): Promise<string> {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
-import { lastLink, MAIL_PUBLIC_URL, startMailHarness, uname } from "../integration/mail-support.js";
+import { lastLink, MAIL_PUBLIC_URL, startMailHarness, uname } from "../helpers/mail.js";
 
 const NEW_PASSWORD = "harbor-velvet-quartz-77";
 const sha256hex = (v: string) => createHash("sha256").update(v, "utf8").digest("hex");

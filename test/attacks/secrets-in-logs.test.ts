@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
-import { tokenOf, uname } from "./_helpers.js";
+import { tokenOf, uname } from "../helpers/attacks.js";
 
 /** Distinctive values that must never reach a log line. */
 const canary = (label: string) => `canary-${label}-${randomBytes(12).toString("hex")}`;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
-import { forgedToken, ME, meStatus, tokenOf, uname } from "./_helpers.js";
+import { forgedToken, ME, meStatus, tokenOf, uname } from "../helpers/attacks.js";
 
 const NEW_PASSWORD = "velvet-harbor-compass-77";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
-import { countUsers, expectErrorBody, uname } from "./_helpers.js";
+import { countUsers, expectErrorBody, uname } from "../helpers/attacks.js";
 
 const PAYLOADS = [
   "' OR '1'='1' --",

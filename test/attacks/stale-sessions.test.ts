@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
-import { clearsSessionCookie, ME, meStatus, sessionSetCookie, uname } from "./_helpers.js";
+import { clearsSessionCookie, ME, meStatus, sessionSetCookie, uname } from "../helpers/attacks.js";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

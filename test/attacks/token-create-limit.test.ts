@@ -3,7 +3,7 @@ import { backendNames, limiterBackendNames, type Backend, type LimiterBackend } 
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { WebClient } from "../helpers/web-client.js";
 import { protectionEnv, retryAfter } from "../helpers/protection.js";
-import { expectErrorBody, uname } from "./_helpers.js";
+import { expectErrorBody, uname } from "../helpers/attacks.js";
 
 const HOUR = 3_600_000;
 

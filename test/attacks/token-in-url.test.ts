@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
-import { ME, meStatus, tokenOf, uname } from "./_helpers.js";
+import { ME, meStatus, tokenOf, uname } from "../helpers/attacks.js";
 
 describe.each(backendNames())("attack: session token smuggled outside the cookie (%s)", (backend) => {
   let h: Harness;

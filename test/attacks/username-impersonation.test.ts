@@ -8,7 +8,7 @@ import { isGatehouseError } from "../../src/core/errors.js";
 import { backendNames, PG_URL } from "../helpers/backends.js";
 import { GOOD_PASSWORD, type Harness } from "../helpers/harness.js";
 import type { SmtpSink } from "../helpers/smtp-sink.js";
-import { signedInAccount, startMailHarness } from "../integration/mail-support.js";
+import { signedInAccount, startMailHarness } from "../helpers/mail.js";
 
 /**
  * Names that show as (or hide inside) "admin": zero-width, bidi, BOM, soft

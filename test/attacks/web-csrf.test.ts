@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { csrfOf, formBody, WebClient } from "../helpers/web-client.js";
-import { meStatus, uname } from "./_helpers.js";
+import { meStatus, uname } from "../helpers/attacks.js";
 
 const NEW_PASSWORD = "velvet-harbor-compass-77";
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { WebClient } from "../helpers/web-client.js";
-import { uname } from "./_helpers.js";
+import { uname } from "../helpers/attacks.js";
 
 /** The REDIR-01 payload list, as the attacker would put them in the query string (raw, not re-encoded). */
 const PAYLOADS = [

@@ -7,9 +7,9 @@ import { importBackup } from "../../src/backup/import-backup.js";
 import { sealDocument } from "../../src/backup/backup-document.js";
 import { isGatehouseError } from "../../src/core/errors.js";
 import { uniqueViolation } from "../../src/storage/sql/dialects/unique-violation.js";
-import { openStores, type StoreFixture } from "../conformance/support.js";
+import { openStores, type StoreFixture } from "../helpers/conformance.js";
 import { backendNames } from "../helpers/backends.js";
-import { dumpAll, expectCode, flipByte, seed, T0, type Seeded } from "./support.js";
+import { dumpAll, expectCode, flipByte, seed, T0, type Seeded } from "../helpers/backup.js";
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const PASSPHRASE = "correct horse battery staple";

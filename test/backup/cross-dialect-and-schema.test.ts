@@ -4,9 +4,9 @@ import { BACKUP_TABLES, CLEARED_TABLES, LATEST_SCHEMA } from "../../src/backup/b
 import { exportBackup } from "../../src/backup/export-backup.js";
 import { importBackup } from "../../src/backup/import-backup.js";
 import { columnsOf, SPEC_SCHEMA } from "../../src/backup/table-specs.js";
-import { openStores, type StoreFixture } from "../conformance/support.js";
+import { openStores, type StoreFixture } from "../helpers/conformance.js";
 import { backendNames } from "../helpers/backends.js";
-import { dumpAll, seed } from "./support.js";
+import { dumpAll, seed } from "../helpers/backup.js";
 
 const fixtures: StoreFixture[] = [];
 async function open(name: "sqlite" | "postgres"): Promise<StoreFixture> {

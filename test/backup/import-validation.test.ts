@@ -3,9 +3,9 @@ import { sealDocument } from "../../src/backup/backup-document.js";
 import { exportBackup } from "../../src/backup/export-backup.js";
 import { importBackup } from "../../src/backup/import-backup.js";
 import type { ErrorCode } from "../../src/core/errors.js";
-import { openStores, type StoreFixture } from "../conformance/support.js";
+import { openStores, type StoreFixture } from "../helpers/conformance.js";
 import { backendNames } from "../helpers/backends.js";
-import { ARGON, dumpAll, expectCode, seed } from "./support.js";
+import { ARGON, dumpAll, expectCode, seed } from "../helpers/backup.js";
 
 type Row = Record<string, unknown>;
 interface Doc {

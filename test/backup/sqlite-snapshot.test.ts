@@ -8,9 +8,9 @@ import { importBackup } from "../../src/backup/import-backup.js";
 import { checkSqliteFile, exportSqliteFile, snapshotSqlite } from "../../src/backup/sqlite-snapshot.js";
 import { LATEST_SCHEMA } from "../../src/backup/backup-format.js";
 import { openDatabase, type OpenDatabase } from "../../src/storage/sql/open-database.js";
-import { openStores } from "../conformance/support.js";
+import { openStores } from "../helpers/conformance.js";
 import { backendNames } from "../helpers/backends.js";
-import { dumpAll, expectCode, seed } from "./support.js";
+import { dumpAll, expectCode, seed } from "../helpers/backup.js";
 
 describe("SQLite raw snapshot (online backup API) and its checks", () => {
   let dir: string;

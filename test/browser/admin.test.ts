@@ -2,13 +2,14 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createManualClock } from "../../src/core/clock.js";
 import { GOOD_PASSWORD } from "../helpers/harness.js";
-import { describeBrowser, launchChromium } from "./helpers/chromium.js";
-import { startLiveGatehouse, type LiveGatehouse } from "./helpers/live-gatehouse.js";
-import { pathOf, signIn, uniqueName, useSessionCookie } from "./helpers/portal.js";
-import { saveScreenshot } from "./helpers/screenshots.js";
-import { measurePageWeight, savePageWeights, type PageWeight } from "./helpers/page-weight.js";
-import { seedDemoData } from "./helpers/seed.js";
-import { watchedContext, type WatchedContext } from "./helpers/watched-context.js";
+import { describeBrowser, launchChromium } from "../helpers/browser/chromium.js";
+import { startLiveGatehouse, type LiveGatehouse } from "../helpers/browser/live-gatehouse.js";
+import { pathOf, signIn, useSessionCookie } from "../helpers/browser/portal.js";
+import { saveScreenshot } from "../helpers/browser/screenshots.js";
+import { measurePageWeight, savePageWeights, type PageWeight } from "../helpers/browser/page-weight.js";
+import { seedDemoData } from "../helpers/browser/seed.js";
+import { watchedContext, type WatchedContext } from "../helpers/browser/watched-context.js";
+import { uname } from "../helpers/names.js";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -106,7 +107,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
   });
 
   it("an admin blocks a user: the user's open page is signed out on its next navigation, and signing in is refused", async () => {
-    const victim = await gh.h.account("user", uniqueName("blockme"));
+    const victim = await gh.h.account("user", uname("blockme"));
     const userSide = await context();
     userSide.allow(/status of 403/);
     const u = await userSide.page();
@@ -137,7 +138,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
   });
 
   it("role change with the sudo prompt: a stale superadmin session must type its password (a wrong one is refused), then the change ends the user's sessions", async () => {
-    const target = await gh.h.account("user", uniqueName("promote"));
+    const target = await gh.h.account("user", uname("promote"));
     const userSide = await context();
     const u = await userSide.page();
     await signIn(u, gh, target.name);
@@ -185,7 +186,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
     const refused = await gh.h.request({ method: "POST", url: "/api/auth/register", json: { username: IMG_PAYLOAD, password: GOOD_PASSWORD } });
     expect(refused.statusCode).toBe(400);
 
-    const names = [uniqueName("xssimg"), uniqueName("xsssvg")];
+    const names = [uname("xssimg"), uname("xsssvg")];
     const emails = [EMAIL_IMG, EMAIL_SVG];
     for (let i = 0; i < 2; i++) {
       const res = await gh.h.request({
@@ -336,7 +337,7 @@ describeBrowser("browser: the admin dashboard (sqlite)", () => {
   });
 
   it("authorization: a signed-in user who is not an admin is refused every dashboard page (403), and no admin data shows", async () => {
-    const plain = await gh.h.account("user", uniqueName("nosy"));
+    const plain = await gh.h.account("user", uname("nosy"));
     const w = await context();
     w.allow(/status of 403/);
     const page = await w.page();

@@ -1,9 +1,9 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeBrowser, launchChromium } from "./helpers/chromium.js";
-import { CONTROL_TEXT, startFramingSite, type FramingSite } from "./helpers/framing-site.js";
-import { startLiveGatehouse, type LiveGatehouse } from "./helpers/live-gatehouse.js";
-import { watchedContext } from "./helpers/watched-context.js";
+import { describeBrowser, launchChromium } from "../helpers/browser/chromium.js";
+import { CONTROL_TEXT, startFramingSite, type FramingSite } from "../helpers/browser/framing-site.js";
+import { startLiveGatehouse, type LiveGatehouse } from "../helpers/browser/live-gatehouse.js";
+import { watchedContext } from "../helpers/browser/watched-context.js";
 
 /** True when the page shows a sign-in form (a password input). */
 async function hasPasswordField(page: Pick<Page, "locator">): Promise<boolean> {

@@ -2,10 +2,11 @@ import type { Browser, Request } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { GOOD_PASSWORD } from "../helpers/harness.js";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
-import { describeBrowser, launchChromium } from "./helpers/chromium.js";
-import { startLiveGatehouse, type LiveGatehouse } from "./helpers/live-gatehouse.js";
-import { pathOf, uniqueName } from "./helpers/portal.js";
-import { watchedContext } from "./helpers/watched-context.js";
+import { describeBrowser, launchChromium } from "../helpers/browser/chromium.js";
+import { startLiveGatehouse, type LiveGatehouse } from "../helpers/browser/live-gatehouse.js";
+import { pathOf } from "../helpers/browser/portal.js";
+import { watchedContext } from "../helpers/browser/watched-context.js";
+import { uname } from "../helpers/names.js";
 
 describeBrowser("browser: accepting an invitation on /invite, registration closed (sqlite)", () => {
   let browser: Browser;
@@ -23,7 +24,7 @@ describeBrowser("browser: accepting an invitation on /invite, registration close
   });
 
   async function invite(): Promise<{ email: string; link: string; token: string }> {
-    const email = `${uniqueName("inv")}@example.test`;
+    const email = `${uname("inv")}@example.test`;
     const created = await gh.h.gh.invitations.create({ user: null, origin: { ip: "127.0.0.1", userAgent: "test" } }, { email });
     await gh.h.gh.mail.flush();
     const link = sink.to(email).at(-1)?.link;
@@ -43,7 +44,7 @@ describeBrowser("browser: accepting an invitation on /invite, registration close
     await expect.poll(() => new URL(page.url()).hash).toBe("");
     expect(await page.locator("input[name=invitation]").inputValue()).toBe(token);
     expect(await page.locator("input[name=invitation]").isVisible()).toBe(false);
-    const name = uniqueName("ivan");
+    const name = uname("ivan");
     await page.getByLabel("Username").fill(name);
     await page.getByLabel("Password", { exact: true }).fill(GOOD_PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();
@@ -65,7 +66,7 @@ describeBrowser("browser: accepting an invitation on /invite, registration close
     const code = page.getByLabel("Invitation code");
     expect(await code.isVisible()).toBe(true);
     await code.fill(token);
-    const name = uniqueName("nojs");
+    const name = uname("nojs");
     await page.getByLabel("Username").fill(name);
     await page.getByLabel("Password", { exact: true }).fill(GOOD_PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();

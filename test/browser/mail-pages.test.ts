@@ -2,10 +2,11 @@ import type { Browser, Request } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { GOOD_PASSWORD } from "../helpers/harness.js";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
-import { describeBrowser, launchChromium } from "./helpers/chromium.js";
-import { startLiveGatehouse, type LiveGatehouse } from "./helpers/live-gatehouse.js";
-import { fillSignIn, pathOf, uniqueName } from "./helpers/portal.js";
-import { watchedContext } from "./helpers/watched-context.js";
+import { describeBrowser, launchChromium } from "../helpers/browser/chromium.js";
+import { startLiveGatehouse, type LiveGatehouse } from "../helpers/browser/live-gatehouse.js";
+import { fillSignIn, pathOf } from "../helpers/browser/portal.js";
+import { watchedContext } from "../helpers/browser/watched-context.js";
+import { uname } from "../helpers/names.js";
 
 const NEW_PASSWORD = "harbor-velvet-quartz-77";
 
@@ -31,7 +32,7 @@ describeBrowser("browser: forgot password, reset and email verification pages (s
   }
 
   it("sign in → forgot → mailed link: the token leaves the address bar, no request carries it, the reset works", async () => {
-    const name = uniqueName("fern");
+    const name = uname("fern");
     const email = `${name}@example.test`;
     await gh.h.register(name, GOOD_PASSWORD, email);
     const ctx = await watchedContext(browser);
@@ -69,7 +70,7 @@ describeBrowser("browser: forgot password, reset and email verification pages (s
   });
 
   it("the verification link's landing page confirms only when the button is pressed", async () => {
-    const name = uniqueName("vale");
+    const name = uname("vale");
     const email = `${name}@example.test`;
     await gh.h.register(name, GOOD_PASSWORD, email);
     await gh.h.request({ method: "POST", url: "/api/auth/resend-verification", json: { email } });

@@ -1,11 +1,12 @@
 import type { Browser, Route } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { GOOD_PASSWORD } from "../helpers/harness.js";
-import { describeBrowser, launchChromium } from "./helpers/chromium.js";
-import { startLiveGatehouse, type LiveGatehouse } from "./helpers/live-gatehouse.js";
-import { csrfTokenOn, fillRegister, fillSignIn, pathOf, plantCsrfToken, sessionRows, signIn, signOut, signOutButton, uniqueName } from "./helpers/portal.js";
-import { saveScreenshot } from "./helpers/screenshots.js";
-import { watchedContext } from "./helpers/watched-context.js";
+import { describeBrowser, launchChromium } from "../helpers/browser/chromium.js";
+import { startLiveGatehouse, type LiveGatehouse } from "../helpers/browser/live-gatehouse.js";
+import { csrfTokenOn, fillRegister, fillSignIn, pathOf, plantCsrfToken, sessionRows, signIn, signOut, signOutButton } from "../helpers/browser/portal.js";
+import { saveScreenshot } from "../helpers/browser/screenshots.js";
+import { watchedContext } from "../helpers/browser/watched-context.js";
+import { uname } from "../helpers/names.js";
 
 /** REDIR-01's payloads, as they appear in the URL (the server decodes once). */
 const REDIRECT_PAYLOADS = [
@@ -80,7 +81,7 @@ describeBrowser("browser: the portal — sign up, sign in, account, sessions (sq
   });
 
   it("sign in with JavaScript disabled: the forms work (sign in, account, sign out) without a script", async () => {
-    const { name } = await gh.h.account("user", uniqueName("nojs"));
+    const { name } = await gh.h.account("user", uname("nojs"));
     const w = await watchedContext(browser, { javaScriptEnabled: false });
     const page = await w.page();
     await signIn(page, gh, name);
@@ -99,7 +100,7 @@ describeBrowser("browser: the portal — sign up, sign in, account, sessions (sq
   });
 
   it("a wrong password shows docs/api.md's message on the form, and the username is kept", async () => {
-    const { name } = await gh.h.account("user", uniqueName("wrongpw"));
+    const { name } = await gh.h.account("user", uname("wrongpw"));
     const w = await watchedContext(browser);
     w.allow(/status of 401/);
     const page = await w.page();
@@ -112,7 +113,7 @@ describeBrowser("browser: the portal — sign up, sign in, account, sessions (sq
   });
 
   it("open redirect: every REDIR-01 payload on ?return= keeps the browser on Gatehouse, signed in or signing in", async () => {
-    const { name } = await gh.h.account("user", uniqueName("redir"));
+    const { name } = await gh.h.account("user", uname("redir"));
     const w = await watchedContext(browser);
     const offsite: string[] = [];
     await w.context.route(
@@ -147,8 +148,8 @@ describeBrowser("browser: the portal — sign up, sign in, account, sessions (sq
   });
 
   it("CSRF: the form token of one session is refused in another (403) and nothing happens", async () => {
-    const alice = await gh.h.account("user", uniqueName("csrfa"));
-    const bob = await gh.h.account("user", uniqueName("csrfb"));
+    const alice = await gh.h.account("user", uname("csrfa"));
+    const bob = await gh.h.account("user", uname("csrfb"));
     const wa = await watchedContext(browser);
     const wb = await watchedContext(browser);
     wb.allow(/status of 403/);
@@ -183,7 +184,7 @@ describeBrowser("browser: the portal — sign up, sign in, account, sessions (sq
   });
 
   it("login CSRF: a sign-in form token from another browser's pre-session is refused (403), so an attacker cannot sign a victim into the attacker's account", async () => {
-    const { name } = await gh.h.account("user", uniqueName("logincsrf"));
+    const { name } = await gh.h.account("user", uname("logincsrf"));
     const attacker = await watchedContext(browser);
     const victim = await watchedContext(browser);
     victim.allow(/status of 403/);
@@ -203,7 +204,7 @@ describeBrowser("browser: the portal — sign up, sign in, account, sessions (sq
   });
 
   it("keyboard: the sign-in form is usable with the keyboard alone, and the focused control shows a visible focus ring", async () => {
-    const { name } = await gh.h.account("user", uniqueName("keys"));
+    const { name } = await gh.h.account("user", uname("keys"));
     const w = await watchedContext(browser);
     const page = await w.page();
     await page.goto(gh.url("/login"));
@@ -221,7 +222,7 @@ describeBrowser("browser: the portal — sign up, sign in, account, sessions (sq
   });
 
   it("remember me: only a ticked box makes the session cookie outlive the browser (a persistent, HttpOnly, SameSite=Lax cookie)", async () => {
-    const { name } = await gh.h.account("user", uniqueName("remember"));
+    const { name } = await gh.h.account("user", uname("remember"));
     const sessionCookie = async (w: Awaited<ReturnType<typeof watchedContext>>) =>
       (await w.context.cookies()).find((c) => c.name.endsWith("gatehouse_session"));
     const plain = await watchedContext(browser);
@@ -265,7 +266,7 @@ describeBrowser("browser: the portal — sign up, sign in, account, sessions (sq
   });
 
   it("API token: created with a scope and expiry, its secret shown once with a copy button, usable as Bearer, then revoked", async () => {
-    const { name } = await gh.h.account("user", uniqueName("tokens"));
+    const { name } = await gh.h.account("user", uname("tokens"));
     const w = await watchedContext(browser);
     const page = await w.page();
     await signIn(page, gh, name);
@@ -291,7 +292,7 @@ describeBrowser("browser: the portal — sign up, sign in, account, sessions (sq
   });
 
   it("password change on the account page: a wrong current password is shown at the field; the right one signs the other browsers out", async () => {
-    const { name } = await gh.h.account("user", uniqueName("chpw"));
+    const { name } = await gh.h.account("user", uname("chpw"));
     const here = await watchedContext(browser);
     const there = await watchedContext(browser);
     here.allow(/status of 403/);
@@ -346,7 +347,7 @@ describeBrowser("browser: the portal — sign up, sign in, account, sessions (sq
   });
 
   it("registration: a new account can sign in by email with the password it chose", async () => {
-    const name = uniqueName("bymail");
+    const name = uname("bymail");
     const w = await watchedContext(browser);
     const page = await w.page();
     await page.goto(gh.url("/register"));

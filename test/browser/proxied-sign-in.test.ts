@@ -1,12 +1,12 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { proxySuiteRuns } from "../proxies/binaries.js";
-import { proxyRequest } from "../proxies/client.js";
-import { APP_HOST, PORTAL_HOST } from "../proxies/gatehouse-listener.js";
-import { describeBrowser, launchChromium } from "./helpers/chromium.js";
-import { fillSignIn, signOutButton } from "./helpers/portal.js";
-import { APP2_HOST, HOST_RESOLVER_ARGS, startProxiedStack, type ProxiedStack, type StackMode } from "./helpers/proxied-stack.js";
-import { watchedContext, type WatchedContext } from "./helpers/watched-context.js";
+import { proxySuiteRuns } from "../helpers/proxies/binaries.js";
+import { proxyRequest } from "../helpers/proxies/client.js";
+import { APP_HOST, PORTAL_HOST } from "../helpers/proxies/gatehouse-listener.js";
+import { describeBrowser, launchChromium } from "../helpers/browser/chromium.js";
+import { fillSignIn, signOutButton } from "../helpers/browser/portal.js";
+import { APP2_HOST, HOST_RESOLVER_ARGS, startProxiedStack, type ProxiedStack, type StackMode } from "../helpers/browser/proxied-stack.js";
+import { watchedContext, type WatchedContext } from "../helpers/browser/watched-context.js";
 
 // Real Chromium → real nginx / Caddy with TLS (random port) → Gatehouse → the echo app,
 // in both deployments: forward-auth (docs/proxies) and Gatehouse as the reverse proxy behind a TLS terminator.

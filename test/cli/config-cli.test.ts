@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load-config.js";
 import { allSettings, isSecretSetting } from "../../src/config/schema.js";
 import { secretKeyProblem } from "../../src/config/secret-key.js";
-import { freePort, gatehouse, serve } from "./run-gatehouse.js";
+import { freePort, gatehouse, serve } from "../helpers/run-gatehouse.js";
 
 const canary = (label: string) => `cnry${label}${randomBytes(12).toString("hex")}`;
 

@@ -13,7 +13,7 @@ import { openDatabase } from "../../src/storage/sql/open-database.js";
 import { backendNames, createBackend, limiterBackendNames, PG_URL, REDIS_URL, type Backend } from "../helpers/backends.js";
 import { startPrivateRedis } from "../helpers/private-redis.js";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
-import { freePort, gatehouse } from "./run-gatehouse.js";
+import { freePort, gatehouse } from "../helpers/run-gatehouse.js";
 
 const KEY = "5d0c8a1f3e7b9264aa0d1c2b3e4f5a6978877665544332211ffeeddccbbaa09";
 const PROD = { NODE_ENV: "production", SECRET_KEY: KEY, PUBLIC_URL: "https://auth.example.test", TRUSTED_PROXIES: "127.0.0.1" };

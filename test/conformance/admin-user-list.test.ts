@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEvent } from "../../src/core/audit/audit-event.js";
 import type { User } from "../../src/core/users/user.js";
 import { backendNames } from "../helpers/backends.js";
-import { newUser, openStores, type StoreFixture } from "./support.js";
+import { newUser, openStores, type StoreFixture } from "../helpers/conformance.js";
 
 const T0 = 1_767_225_600_000;
 

@@ -4,7 +4,7 @@ import { createManualClock } from "../../src/core/clock.js";
 import { cryptoRandom } from "../../src/core/random.js";
 import { isGatehouseError } from "../../src/core/errors.js";
 import { backendNames } from "../helpers/backends.js";
-import { openStores, type StoreFixture } from "./support.js";
+import { openStores, type StoreFixture } from "../helpers/conformance.js";
 
 const T0 = Date.UTC(2026, 5, 1);
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEvent } from "../../src/core/audit/audit-event.js";
 import { backendNames } from "../helpers/backends.js";
-import { openStores, type StoreFixture } from "./support.js";
+import { openStores, type StoreFixture } from "../helpers/conformance.js";
 
 const T0 = 1_767_225_600_000;
 

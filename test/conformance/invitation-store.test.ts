@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken } from "../../src/core/crypto/tokens.js";
 import type { NewInvitation } from "../../src/core/invitations/invitation-store.js";
 import { backendNames } from "../helpers/backends.js";
-import { newUser, openStores, type StoreFixture } from "./support.js";
+import { newUser, openStores, type StoreFixture } from "../helpers/conformance.js";
 
 const T0 = 1_767_225_600_000;
 const DAY = 86_400_000;

@@ -5,7 +5,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GuardedUserChange } from "../../src/core/users/user-store.js";
 import { backendNames, PG_URL } from "../helpers/backends.js";
-import { newUser, openStores, type StoreFixture } from "./support.js";
+import { newUser, openStores, type StoreFixture } from "../helpers/conformance.js";
 
 const AT = 1_767_225_700_000;
 let seq = 0;

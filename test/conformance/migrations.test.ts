@@ -4,7 +4,7 @@ import { migrateToLatest } from "../../src/storage/sql/migrate.js";
 import { migrations } from "../../src/storage/sql/migrations/index.js";
 import { openDatabase, type DatabaseLocation, type OpenDatabase } from "../../src/storage/sql/open-database.js";
 import { backendNames, createBackend, type Backend } from "../helpers/backends.js";
-import { newUser } from "./support.js";
+import { newUser } from "../helpers/conformance.js";
 
 const ALL_MIGRATIONS = Object.keys(migrations).sort();
 

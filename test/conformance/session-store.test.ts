@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
-import { newSession, newUser, openStores, type StoreFixture } from "./support.js";
+import { newSession, newUser, openStores, type StoreFixture } from "../helpers/conformance.js";
 
 const T0 = 1_767_225_600_000;
 const MIN = 60_000;

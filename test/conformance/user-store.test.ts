@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
-import { newSession, newUser, openStores, type StoreFixture } from "./support.js";
+import { newSession, newUser, openStores, type StoreFixture } from "../helpers/conformance.js";
 
 describe.each(backendNames())("UserStore conformance (%s)", (backendName) => {
   let fx: StoreFixture;

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { Redis } from "ioredis";
-import { findBinary } from "../proxies/binaries.js";
+import { findBinary } from "./proxies/binaries.js";
 import { freePort } from "./processes.js";
 
 /** A redis-server of this test's own, on a random loopback port, with no persistence. */

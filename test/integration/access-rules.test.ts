@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
-import { ask, PROXY, rulesFile } from "./forward-auth-support.js";
+import { ask, PROXY, rulesFile } from "../helpers/forward-auth.js";
 
 const OPEN = `
 access_control:

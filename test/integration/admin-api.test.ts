@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "../../src/core/users/user.js";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
+import { uname } from "../helpers/names.js";
 
 const MIN = 60_000;
-let seq = 0;
-const uname = (p: string) => `${p}${++seq}x${Date.now() % 10000}`;
 
 describe.each(backendNames())("admin API: roles enforced on every request (%s)", (backend) => {
   let h: Harness;

@@ -2,9 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { WebClient } from "../helpers/web-client.js";
-
-let seq = 0;
-const uname = (p: string) => `${p}${++seq}x${process.pid % 1000}`;
+import { uname } from "../helpers/names.js";
 
 /** The number shown on an overview stat card. */
 function stat(body: string, label: string): number {

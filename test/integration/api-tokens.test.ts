@@ -4,12 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "../../src/core/users/user.js";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, PRODUCTION_LIMITS, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
+import { uname } from "../helpers/names.js";
 
 const MIN = 60_000;
 const DAY = 86_400_000;
 const SECRET = /^gth_[A-Za-z0-9_-]{43}$/;
-let seq = 0;
-const uname = (p: string) => `${p}${++seq}x${Date.now() % 10000}`;
 const sha256hex = (v: string) => createHash("sha256").update(v, "utf8").digest("hex");
 /** A well-formed token nobody was ever issued. */
 const forged = () => `gth_${randomBytes(32).toString("base64url")}`;

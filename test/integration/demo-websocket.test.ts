@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startHarness, type Harness } from "../helpers/harness.js";
-import { listen } from "./reverse-proxy-support.js";
+import { listen } from "../helpers/reverse-proxy.js";
 
 describe("the demo's WebSocket goes through the same rules and identity injection", () => {
   let h: Harness;

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "../../src/core/users/user.js";
 import { backendNames } from "../helpers/backends.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
-import { ask, PROXY, RULES, rulesFile } from "./forward-auth-support.js";
+import { ask, PROXY, RULES, rulesFile } from "../helpers/forward-auth.js";
 
 type Who = "anonymous" | Role;
 const WHO: Who[] = ["anonymous", "user", "admin", "superadmin"];
 
-/** The expected status per principal (anonymous, user, admin, superadmin) for the rules of forward-auth-support.ts. */
+/** The expected status per principal (anonymous, user, admin, superadmin) for the rules of test/helpers/forward-auth.ts. */
 const MATRIX: [host: string, method: string, path: string, expected: string][] = [
   ["app.example.test", "GET", "/public/logo.png", "200 200 200 200"],
   ["app.example.test", "POST", "/public/form", "200 200 200 200"],

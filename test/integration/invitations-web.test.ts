@@ -3,7 +3,7 @@ import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, type Harness } from "../helpers/harness.js";
 import type { SmtpSink } from "../helpers/smtp-sink.js";
 import { csrfOf, formBody, WebClient } from "../helpers/web-client.js";
-import { lastLink, startMailHarness, uname } from "./mail-support.js";
+import { lastLink, startMailHarness, uname } from "../helpers/mail.js";
 
 describe.each(backendNames())("invitations and admin-made accounts in the dashboard, and the /invite page (%s)", (backend) => {
   let h: Harness;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
-import { APP_HOST, APP_ORIGIN, startProxyHarness, type ProxyHarness } from "./reverse-proxy-support.js";
+import { APP_HOST, APP_ORIGIN, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 const HTML = "text/html,application/xhtml+xml";
 /** The default PUBLIC_URL of a development Gatehouse on the default PORT. */

@@ -8,7 +8,7 @@ import { createFileTransport, outboxFileName } from "../../src/mail/file-transpo
 import { MAX_LINE_OCTETS, readableTextPart } from "../../src/mail/readable-text-part.js";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
-import { startMailHarness } from "./mail-support.js";
+import { startMailHarness } from "../helpers/mail.js";
 
 /** A PUBLIC_URL as long as a host name may be: its links are far longer than a quoted-printable line (76). */
 const LONG_PUBLIC_URL = `https://${"l".repeat(63)}.${"o".repeat(63)}.${"n".repeat(63)}.example.test`;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
 import type { SmtpSink } from "../helpers/smtp-sink.js";
-import { inbox, lastLink, MAIL_PUBLIC_URL, requireVerification, startMailHarness, uname } from "./mail-support.js";
+import { inbox, lastLink, MAIL_PUBLIC_URL, requireVerification, startMailHarness, uname } from "../helpers/mail.js";
 
 const NEW_PASSWORD = "harbor-velvet-quartz-77";
 

@@ -3,7 +3,7 @@ import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, type Harness } from "../helpers/harness.js";
 import type { SmtpSink } from "../helpers/smtp-sink.js";
 import { WebClient } from "../helpers/web-client.js";
-import { lastLink, requireVerification, startMailHarness, uname } from "./mail-support.js";
+import { lastLink, requireVerification, startMailHarness, uname } from "../helpers/mail.js";
 
 const NEW_PASSWORD = "harbor-velvet-quartz-77";
 

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
 import { WebClient } from "../helpers/web-client.js";
+import { uname } from "../helpers/names.js";
 
-let seq = 0;
-const uname = (p: string) => `${p}${++seq}x${process.pid % 1000}`;
 const register = (h: Harness, body: Record<string, unknown>) => h.request({ method: "POST", url: "/api/auth/register", json: body });
 const userCount = async (h: Harness) => (await h.gh.database.db.selectFrom("users").select("id").execute()).length;
 

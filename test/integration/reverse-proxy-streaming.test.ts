@@ -1,7 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GOOD_PASSWORD, sessionCookieFrom } from "../helpers/harness.js";
-import { APP_HOST, APP_ORIGIN, listen, startProxyHarness, type ProxyHarness } from "./reverse-proxy-support.js";
+import { APP_HOST, APP_ORIGIN, listen, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 /** Streams `chunks` of `size` bytes with a pause between them; resolves with the response status and when the last byte was written. */
 function slowUpload(base: string, path: string, headers: Record<string, string>, chunks: number, size: number, pauseMs: number) {

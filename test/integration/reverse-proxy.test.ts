@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { sessionCookieFrom, GOOD_PASSWORD } from "../helpers/harness.js";
-import { APP_HOST, APP_ORIGIN, startEchoUpstream, startProxyHarness, type EchoUpstream, type ProxyHarness } from "./reverse-proxy-support.js";
+import { startEchoUpstream, type EchoUpstream } from "../helpers/echo-upstream.js";
+import { APP_HOST, APP_ORIGIN, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 const HTML = { accept: "text/html,application/xhtml+xml" };
 
@@ -161,7 +162,7 @@ describe("reverse-proxy mode: per-host upstreams from the rules file, and an unr
   let second: EchoUpstream;
 
   beforeAll(async () => {
-    second = await startEchoUpstream();
+    second = await startEchoUpstream({ plantCookies: true });
     const rules = `
 access_control:
   default_policy: deny
@@ -193,7 +194,7 @@ upstreams:
   it("rules reload: a new upstream takes effect without a restart", async () => {
     const { writeFileSync } = await import("node:fs");
     const { join } = await import("node:path");
-    const third = await startEchoUpstream();
+    const third = await startEchoUpstream({ plantCookies: true });
     try {
       expect((await p.h.request({ method: "GET", url: "/x", headers: { host: "new.test" } })).statusCode).toBe(403);
       writeFileSync(

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { WebClient } from "../helpers/web-client.js";
-import { rulesFile } from "./forward-auth-support.js";
+import { rulesFile } from "../helpers/forward-auth.js";
 
 const RULES = `access_control:
   default_policy: deny

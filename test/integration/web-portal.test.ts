@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { csrfOf, WebClient } from "../helpers/web-client.js";
+import { uname } from "../helpers/names.js";
 
 /**
  * The page CSP of a response whose one script carries `nonce` (HDR-02).
@@ -12,8 +13,6 @@ const pageCsp = (nonce: string) =>
   `default-src 'none';script-src 'nonce-${nonce}';style-src 'self';img-src 'self' data:;connect-src 'self';object-src 'none';form-action 'self' http://localhost:*;frame-ancestors 'none';base-uri 'none';report-uri /api/csp-report;report-to csp`;
 /** The nonce the page's `<script>` tag carries. */
 const nonceIn = (body: string) => /<script [^>]*nonce="([A-Za-z0-9+/=]{24})"/.exec(body)?.[1] ?? "(no nonce)";
-let seq = 0;
-const uname = (p: string) => `${p}${++seq}x${process.pid % 1000}`;
 
 describe.each(backendNames())("web portal (%s)", (backend) => {
   let h: Harness;

@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import WebSocket from "ws";
 import { GOOD_PASSWORD, sessionCookieFrom } from "../helpers/harness.js";
-import { APP_HOST, APP_ORIGIN, listen, startProxyHarness } from "./reverse-proxy-support.js";
+import { APP_HOST, APP_ORIGIN, listen, startProxyHarness } from "../helpers/reverse-proxy.js";
 
 it("shutdown is not held up by open proxied WebSockets: they are closed (1001) first", async () => {
   const p = await startProxyHarness("sqlite");

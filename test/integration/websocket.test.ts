@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
-import { APP_HOST, APP_ORIGIN, listen, startProxyHarness, type ProxyHarness } from "./reverse-proxy-support.js";
+import { APP_HOST, APP_ORIGIN, listen, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 interface Opened {
   ws: WebSocket;

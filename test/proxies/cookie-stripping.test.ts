@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { proxySuiteRuns } from "./binaries.js";
-import { proxyRequest, type ProxyResponse } from "./client.js";
-import { startEchoUpstream, type EchoUpstream } from "./echo-upstream.js";
-import { APP_HOST, startListeningGatehouse, type ListeningGatehouse } from "./gatehouse-listener.js";
-import type { RunningProxy } from "./proxy-process.js";
-import { startCaddy } from "./run-caddy.js";
-import { startNginx } from "./run-nginx.js";
+import { proxySuiteRuns } from "../helpers/proxies/binaries.js";
+import { proxyRequest, type ProxyResponse } from "../helpers/proxies/client.js";
+import { startEchoUpstream, type EchoUpstream } from "../helpers/echo-upstream.js";
+import { APP_HOST, startListeningGatehouse, type ListeningGatehouse } from "../helpers/proxies/gatehouse-listener.js";
+import type { RunningProxy } from "../helpers/proxies/proxy-process.js";
+import { startCaddy } from "../helpers/proxies/run-caddy.js";
+import { startNginx } from "../helpers/proxies/run-nginx.js";
 
 type StartProxy = (ports: { gatehouse: number; upstream: number }) => Promise<RunningProxy>;
 

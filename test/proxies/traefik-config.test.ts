@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { PROXY_DOCS_DIR } from "./templates.js";
+import { PROXY_DOCS_DIR } from "../helpers/proxies/templates.js";
 
 // Traefik is not packaged in Debian, so docs/proxies/traefik is not run for
 // real like nginx and Caddy; this checks the settings the attacks depend on.

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import { generateToken } from "../../src/core/crypto/tokens.js";
 import { cryptoRandom, type Random } from "../../src/core/random.js";
-import { origin, useSessionFixture } from "./session-fixture.js";
+import { origin, useSessionFixture } from "../helpers/session-fixture.js";
 
 const fx = useSessionFixture();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hashToken } from "../../src/core/crypto/tokens.js";
-import { DAY, HOUR, MIN, origin, useSessionFixture } from "./session-fixture.js";
+import { DAY, HOUR, MIN, origin, useSessionFixture } from "../helpers/session-fixture.js";
 
 const fx = useSessionFixture();
 

@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { expect } from "vitest";
-import { GOOD_PASSWORD } from "../../helpers/harness.js";
+import { GOOD_PASSWORD } from "../harness.js";
 import type { LiveGatehouse } from "./live-gatehouse.js";
 
 /** The path of the page's current URL (no query). */
@@ -62,12 +62,6 @@ export async function csrfTokenOn(page: Page): Promise<string> {
 /** Replaces every `_csrf` field on the page with `token` (as an attacker holding another session's token would). */
 export async function plantCsrfToken(page: Page, token: string): Promise<void> {
   await page.evaluate(`document.querySelectorAll("input[name=_csrf]").forEach((el) => { el.value = ${JSON.stringify(token)}; })`);
-}
-
-/** A unique, valid username. */
-let seq = 0;
-export function uniqueName(prefix: string): string {
-  return `${prefix}${++seq}x${process.pid % 10000}`;
 }
 
 /** Puts a session cookie header value (`name=value`, from the harness) into a browser context. */

@@ -43,4 +43,4 @@ export function serve(env: Record<string, string>, cwd: string): Promise<{ child
   });
 }
 
-export { freePort } from "../helpers/processes.js";
+export { freePort } from "./processes.js";

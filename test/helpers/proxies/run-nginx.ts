@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { requireBinary } from "./binaries.js";
-import { freePort } from "./echo-upstream.js";
+import { freePort } from "../processes.js";
 import { APP_HOST } from "./gatehouse-listener.js";
 import { proxyTempDir, selfSignedCert, spawnProxy, type RunningProxy } from "./proxy-process.js";
 import { renderDocTemplate, type Substitution } from "./templates.js";

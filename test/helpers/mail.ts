@@ -1,11 +1,11 @@
 import { expect } from "vitest";
-import type { Backend } from "../helpers/backends.js";
-import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
-import { startSmtpSink, type ReceivedMail, type SmtpSink } from "../helpers/smtp-sink.js";
+import type { Backend } from "./backends.js";
+import { GOOD_PASSWORD, startHarness, type Harness } from "./harness.js";
+import { startSmtpSink, type ReceivedMail, type SmtpSink } from "./smtp-sink.js";
+import { uname } from "./names.js";
 
-let seq = 0;
-/** A fresh name for a test account. */
-export const uname = (p: string) => `${p}${++seq}x${process.pid % 1000}${Date.now() % 1000}`;
+export { uname };
+
 
 /** The public URL every mail suite runs with (https, so links are checked against it). */
 export const MAIL_PUBLIC_URL = "https://auth.example.test";

@@ -4,7 +4,7 @@ import type { Session } from "../../src/core/sessions/session.js";
 import type { NewUser } from "../../src/core/users/user-store.js";
 import { createSqlStores, type Stores } from "../../src/storage/sql/create-sql-stores.js";
 import { openDatabase, type OpenDatabase } from "../../src/storage/sql/open-database.js";
-import { createBackend, type Backend } from "../helpers/backends.js";
+import { createBackend, type Backend } from "./backends.js";
 
 /** A migrated database on one backend with every SQL store over it. */
 export interface StoreFixture {

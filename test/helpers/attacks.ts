@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { LightMyRequestResponse } from "fastify";
 import { expect } from "vitest";
-import type { Harness } from "../helpers/harness.js";
+import type { Harness } from "./harness.js";
 
 /** The signed-in user endpoint every attack probes. */
 export const ME = "/api/auth/me";
@@ -110,10 +110,5 @@ export function postRaw(h: Harness, url: string, payload: string, headers: Recor
   });
 }
 
-/** Unique-enough usernames per test run (letters only, so they never appear inside hex or base64 noise). */
-let seq = 0;
-export function uname(prefix: string): string {
-  seq += 1;
-  const letters = seq.toString(26).replace(/[0-9]/g, (d) => "qrstuvwxyz"[Number(d)]!);
-  return `${prefix}${letters}`;
-}
+/** Fresh account names (the one shared helper). */
+export { uname } from "./names.js";

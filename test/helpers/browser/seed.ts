@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Role } from "../../../src/core/users/user.js";
-import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../../helpers/harness.js";
+import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../harness.js";
 
 const HOUR = 3_600_000;
 

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository's docs/proxies directory: the configurations users copy are the ones tested. */
-export const PROXY_DOCS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs", "proxies");
+export const PROXY_DOCS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "docs", "proxies");
 
 /** One literal replacement; every one must match at least once, so the docs and the tests cannot drift apart silently. */
 export type Substitution = [from: string, to: string];

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GOOD_PASSWORD } from "../helpers/harness.js";
+import { GOOD_PASSWORD } from "../harness.js";
 import { proxySuiteRuns } from "./binaries.js";
 import { browserSends, proxyRequest, sessionCookiesFrom, type ProxyRequest, type ProxyResponse } from "./client.js";
-import { freePort, startEchoUpstream, type EchoUpstream } from "./echo-upstream.js";
+import { freePort } from "../processes.js";
+import { startEchoUpstream, type EchoUpstream } from "../echo-upstream.js";
 import { APP_HOST, OPEN_HOST, PORTAL_HOST, startListeningGatehouse, type ListeningGatehouse } from "./gatehouse-listener.js";
 import type { RunningProxy } from "./proxy-process.js";
 

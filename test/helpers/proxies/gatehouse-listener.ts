@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startHarness, type Harness } from "../helpers/harness.js";
+import { startHarness, type Harness } from "../harness.js";
 
 /** The portal, as users and the proxies' configurations see it. */
 export const PORTAL_HOST = "auth.example.com";

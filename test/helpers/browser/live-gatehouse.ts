@@ -1,6 +1,6 @@
-import { createServer } from "node:net";
+import { freePort } from "../processes.js";
 import type { Clock } from "../../../src/core/clock.js";
-import { startHarness, type Harness } from "../../helpers/harness.js";
+import { startHarness, type Harness } from "../harness.js";
 
 /** A Gatehouse listening on a loopback port, for a real browser. */
 export interface LiveGatehouse {
@@ -11,19 +11,6 @@ export interface LiveGatehouse {
   /** An absolute URL on this Gatehouse. */
   url(path: string): string;
   close(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -1,12 +1,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GOOD_PASSWORD } from "../../helpers/harness.js";
-import { requireBinary } from "../../proxies/binaries.js";
-import { freePort, startEchoUpstream, type EchoUpstream } from "../../proxies/echo-upstream.js";
-import { APP_HOST, PORTAL_HOST, startListeningGatehouse, type ListeningGatehouse } from "../../proxies/gatehouse-listener.js";
-import { proxyTempDir, selfSignedCert, type RunningProxy } from "../../proxies/proxy-process.js";
-import { caddyTestOptions, spawnCaddy, startCaddy } from "../../proxies/run-caddy.js";
-import { spawnNginx, startNginx } from "../../proxies/run-nginx.js";
+import { GOOD_PASSWORD } from "../harness.js";
+import { requireBinary } from "../proxies/binaries.js";
+import { freePort } from "../processes.js";
+import { startEchoUpstream, type EchoUpstream } from "../echo-upstream.js";
+import { APP_HOST, PORTAL_HOST, startListeningGatehouse, type ListeningGatehouse } from "../proxies/gatehouse-listener.js";
+import { proxyTempDir, selfSignedCert, type RunningProxy } from "../proxies/proxy-process.js";
+import { caddyTestOptions, spawnCaddy, startCaddy } from "../proxies/run-caddy.js";
+import { spawnNginx, startNginx } from "../proxies/run-nginx.js";
 
 /** A second protected app on another subdomain: reached through COOKIE_DOMAIN single sign-on. */
 export const APP2_HOST = "app2.example.com";

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LightMyRequestResponse } from "fastify";
-import type { Harness } from "../helpers/harness.js";
+import type { Harness } from "./harness.js";
 
 /** The trusted front proxy's address in these suites. */
 export const PROXY = "10.9.9.9";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { request as httpsRequest } from "node:https";
-import { PROBE_HEADER } from "./echo-upstream.js";
+import { PROBE_HEADER } from "../echo-upstream.js";
 
 /** What the client got back from the proxy. */
 export interface ProxyResponse {
