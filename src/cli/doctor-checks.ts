@@ -14,7 +14,8 @@ export interface Finding {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost", "[::1]"]);
-const isLoopback = (host: string): boolean => LOOPBACK.has(host.toLowerCase()) || host.startsWith("127.");
+/** A listen address or host name of this machine only (127.x, ::1, localhost). */
+export const isLoopback = (host: string): boolean => LOOPBACK.has(host.toLowerCase()) || host.startsWith("127.");
 const isLocalHost = (host: string): boolean => isLoopback(host) || host === "" || host.startsWith("/");
 
 function tryUrl(url: string): URL | null {

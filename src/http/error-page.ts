@@ -1,3 +1,4 @@
+import { acceptsHtml } from "./accepts-html.js";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { GatehouseError } from "../core/errors.js";
 import { escapeHtml } from "../web/html.js";
@@ -14,8 +15,7 @@ const TITLES: Partial<Record<string, string>> = {
 
 /** A person's browser loading a page (GET/HEAD accepting HTML), as opposed to an API client or a script. */
 export function isBrowserNavigation(request: FastifyRequest): boolean {
-  const accept = request.headers.accept;
-  return (request.method === "GET" || request.method === "HEAD") && typeof accept === "string" && accept.includes("text/html");
+  return (request.method === "GET" || request.method === "HEAD") && acceptsHtml(request.headers.accept);
 }
 
 /**

@@ -1,7 +1,5 @@
-import type { Finding } from "../doctor-checks.js";
+import { isLoopback, type Finding } from "../doctor-checks.js";
 import type { DoctorContext } from "./doctor-context.js";
-
-const LOOPBACK = (host: string) => ["127.0.0.1", "::1", "localhost"].includes(host) || host.startsWith("127.");
 
 /**
  * TRUSTED_PROXIES when `X-Forwarded-*` will be needed: PUBLIC_URL's scheme
@@ -13,7 +11,7 @@ export function proxyHeadersCheck(ctx: DoctorContext): Finding[] {
   const config = ctx.config;
   if (config === null || ctx.broken.has("TRUSTED_PROXIES")) return [];
   // Already reported by the settings check, with its own advice.
-  if (!LOOPBACK(config.host) && config.trustedProxies.length === 0) return [];
+  if (!isLoopback(config.host) && config.trustedProxies.length === 0) return [];
   const url = new URL(config.publicUrl);
   const publicPort = Number(url.port || (url.protocol === "https:" ? 443 : 80));
   const reasons: string[] = [];

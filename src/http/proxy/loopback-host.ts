@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { isIPv4, isIPv6 } from "node:net";
 import { canonicalHost } from "../../core/gateway/canonical-request.js";
+import { acceptsHtml } from "../accepts-html.js";
 
 /** The spellings of this machine a browser may use for a development Gatehouse. */
 const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -47,8 +48,7 @@ export function createLoopbackRedirect(publicUrl: URL): ((req: Pick<IncomingMess
   if (portal === null || !LOOPBACK_NAMES.has(portal.hostname)) return null;
   return (req) => {
     if (req.method !== "GET" && req.method !== "HEAD") return null;
-    const accept = req.headers.accept;
-    if (typeof accept !== "string" || !accept.includes("text/html") || req.headers.upgrade !== undefined) return null;
+    if (!acceptsHtml(req.headers.accept) || req.headers.upgrade !== undefined) return null;
     const url = req.url ?? "";
     if (!url.startsWith("/") || isHealthPath(url)) return null;
     const host = typeof req.headers.host === "string" ? canonicalHost(req.headers.host, proto) : null;

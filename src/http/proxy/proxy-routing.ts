@@ -1,3 +1,4 @@
+import { acceptsHtml } from "../accepts-html.js";
 import type { IncomingMessage } from "node:http";
 import type { AccessGate } from "../../core/gateway/access-decision.js";
 import { canonicalHost } from "../../core/gateway/canonical-request.js";
@@ -54,11 +55,6 @@ export interface ProxyRouting {
   upstreamOf(host: string): URL | null;
   /** True when the built-in demo is served (no upstream configured anywhere). */
   demoMode(): boolean;
-}
-
-function acceptsHtml(req: IncomingMessage): boolean {
-  const accept = req.headers.accept;
-  return typeof accept === "string" && accept.includes("text/html");
 }
 
 /** Creates the {@link ProxyRouting} of one app. */
@@ -137,7 +133,7 @@ export function createProxyRouting(options: ProxyRoutingOptions): ProxyRouting {
           marked[kTarget] = { kind: "demo", uri: url, host };
           return FORWARD_ROUTE;
         }
-        if (path === "/" && (req.method === "GET" || req.method === "HEAD") && acceptsHtml(req) && req.headers.upgrade === undefined) {
+        if (path === "/" && (req.method === "GET" || req.method === "HEAD") && acceptsHtml(req.headers.accept) && req.headers.upgrade === undefined) {
           marked[kTarget] = { kind: "demo-home" };
           return FORWARD_ROUTE;
         }

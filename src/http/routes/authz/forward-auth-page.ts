@@ -13,10 +13,6 @@ const STYLE_HASH = `'sha256-${createHash("sha256").update(STYLE).digest("base64"
 /** The page CSP: nothing but that style, never framed, no forms. */
 export const FORWARD_AUTH_PAGE_CSP = `default-src 'none'; style-src ${STYLE_HASH}; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`;
 
-/** Whether a proxied request wants a page rather than JSON: its client accepts `text/html` (a browser navigation or form). */
-export function wantsHtml(accept: string | undefined): boolean {
-  return typeof accept === "string" && accept.includes("text/html");
-}
 
 /**
  * The HTML a person gets when forward-auth refuses a page of a protected app

@@ -10,7 +10,8 @@ import type { SessionService } from "../../../core/sessions/session-service.js";
 import type { User } from "../../../core/users/user.js";
 import { computeApiSecurityHeaders } from "../../plugins/security-headers.js";
 import { readSsoToken } from "../../plugins/session-cookie.js";
-import { FORWARD_AUTH_PAGE_CSP, forwardAuthPage, wantsHtml } from "./forward-auth-page.js";
+import { acceptsHtml } from "../../accepts-html.js";
+import { FORWARD_AUTH_PAGE_CSP, forwardAuthPage } from "./forward-auth-page.js";
 import { originalRequest, type Flavour } from "./original-request.js";
 
 /** What the forward-auth routes need. */
@@ -27,7 +28,7 @@ const UNAUTHENTICATED = JSON.stringify({ error: "Authentication required", code:
 
 function isBrowserNavigation(method: string, accept: string | undefined): boolean {
   const m = method.toUpperCase();
-  return (m === "GET" || m === "HEAD") && typeof accept === "string" && accept.includes("text/html");
+  return (m === "GET" || m === "HEAD") && acceptsHtml(accept);
 }
 
 /**
@@ -103,15 +104,15 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
       case "unauthenticated":
         reply.headers(browserHeaders).header("location", decision.loginUrl);
         if (flavour === "forward-auth" && isBrowserNavigation(original.method, request.headers.accept)) return reply.code(302).send();
-        if (wantsHtml(request.headers.accept)) return page(reply, 401, forwardAuthPage("unauthenticated", portal, decision.loginUrl));
+        if (acceptsHtml(request.headers.accept)) return page(reply, 401, forwardAuthPage("unauthenticated", portal, decision.loginUrl));
         return reply.code(401).header("content-type", "application/json; charset=utf-8").send(UNAUTHENTICATED);
       case "forbidden":
         audit(request, "forward_auth_denied", `denied:${decision.user.id}:${original.host.slice(0, 253)}`, { host: original.host.slice(0, 253), method: original.method.slice(0, 20) }, decision.user.id);
-        if (wantsHtml(request.headers.accept)) return page(reply, 403, forwardAuthPage("forbidden", portal));
+        if (acceptsHtml(request.headers.accept)) return page(reply, 403, forwardAuthPage("forbidden", portal));
         return deny(reply);
       case "invalid":
         audit(request, "forward_auth_invalid", `invalid:${clientKey(request.ip)}`, { reason: decision.reason, host: original.host.slice(0, 253) });
-        if (wantsHtml(request.headers.accept)) return page(reply, 403, forwardAuthPage("forbidden", portal));
+        if (acceptsHtml(request.headers.accept)) return page(reply, 403, forwardAuthPage("forbidden", portal));
         return deny(reply);
     }
   };
