@@ -29,6 +29,16 @@ function tryUrl(url: string): URL | null {
 const hostOf = (url: string): string => tryUrl(url)?.hostname.replace(/^\[|\]$/g, "") ?? "";
 
 /**
+ * The environment to build a configuration from without side effects: when no
+ * SECRET_KEY is set, a throwaway stand-in key keeps loadConfig from writing a
+ * development secret into the data dir. It is never shown or used.
+ */
+export function withStandInSecret(env: NodeJS.ProcessEnv): { hasSecret: boolean; probe: NodeJS.ProcessEnv } {
+  const hasSecret = Boolean(env.SECRET_KEY || env.SECRET_KEY_FILE);
+  return { hasSecret, probe: hasSecret ? { ...env } : { ...env, SECRET_KEY: randomBytes(32).toString("hex") } };
+}
+
+/**
  * Reads the configuration exactly as the server does and lists insecure or
  * risky settings with what to do about them. No side effects: a missing
  * SECRET_KEY is reported instead of being generated into the data dir.
@@ -36,9 +46,7 @@ const hostOf = (url: string): string => tryUrl(url)?.hostname.replace(/^\[|\]$/g
 export function diagnose(env: NodeJS.ProcessEnv): Finding[] {
   const findings: Finding[] = [];
   const production = env.NODE_ENV === "production";
-  const hasSecret = Boolean(env.SECRET_KEY || env.SECRET_KEY_FILE);
-  // A throwaway stand-in key keeps loadConfig from writing a development secret; it is never shown or used.
-  const probe = hasSecret ? env : { ...env, SECRET_KEY: randomBytes(32).toString("hex") };
+  const { hasSecret, probe } = withStandInSecret(env);
   let loaded: { config: Config | null; strict: boolean };
   try {
     loaded = { config: loadConfig(probe), strict: true };

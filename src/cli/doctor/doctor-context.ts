@@ -4,7 +4,7 @@ import type { Config } from "../../config/config.js";
 import { EnvFileError, loadEnvironment, type LoadedEnvironment } from "../../config/env-file.js";
 import { ConfigError, loadConfig } from "../../config/load-config.js";
 import { allSettings, isSecretSetting } from "../../config/schema.js";
-import type { Finding } from "../doctor-checks.js";
+import { withStandInSecret, type Finding } from "../doctor-checks.js";
 
 /** What every doctor check reads: the environment as the server sees it and the configuration built from it. */
 export interface DoctorContext {
@@ -35,9 +35,7 @@ function namesIn(problem: string): string[] {
 
 /** Builds the configuration without side effects (no development secret is written), dropping invalid variables. */
 function configDespiteProblems(env: NodeJS.ProcessEnv): { config: Config | null; broken: Set<string> } {
-  const hasSecret = Boolean(env.SECRET_KEY || env.SECRET_KEY_FILE);
-  // A throwaway stand-in key keeps loadConfig from writing a development secret; it is never shown or used.
-  let probe: NodeJS.ProcessEnv = hasSecret ? { ...env } : { ...env, SECRET_KEY: randomBytes(32).toString("hex") };
+  let { probe } = withStandInSecret(env);
   const broken = new Set<string>();
   for (let round = 0; round < 5; round++) {
     try {
