@@ -1,20 +1,16 @@
 import { randomUUID } from "node:crypto";
 import cookie from "@fastify/cookie";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { deriveKey } from "../core/crypto/derive-key.js";
 import { createTrustedPeers } from "../gateway/network-set.js";
-import { createClientKey } from "../core/rate-limit/client-key.js";
 import { accessLogPlugin } from "../logging/access-log.js";
 import { lazyChildLoggerFactory } from "../logging/lazy-child-logger.js";
 import { GatehouseLogController } from "../logging/log-controller.js";
 import { addMethodNotAllowedRoutes, clientErrorAnswer, errorsPlugin, frameworkErrorHandler } from "./plugins/errors.js";
-import { csrfPlugin } from "./plugins/csrf.js";
 import { jsonBodyPlugin } from "./plugins/json-body.js";
-import { banFastPathPlugin, routeLimitsPlugin } from "./plugins/rate-limit.js";
-import { requestContextPlugin } from "./plugins/request-context.js";
-import { computeApiSecurityHeaders, securityHeadersPlugin } from "./plugins/security-headers.js";
-import { accessRefusalPlugin, sessionPlugin } from "./plugins/session.js";
-import { sessionCookieName } from "./plugins/session-cookie.js";
+import { computeApiSecurityHeaders, computeHtmlSecurityHeaders } from "./plugins/security-headers.js";
+import { createPipelineSteps } from "./pipeline/pipeline-steps.js";
+import { CONTEXTS } from "./pipeline/route-needs.js";
+import { usePipeline, type PipelineEntry } from "./pipeline/use-pipeline.js";
 import { accountRoutes } from "./routes/account/account-routes.js";
 import { tokenRoutes } from "./routes/account/token-routes.js";
 import { adminRoutes } from "./routes/admin/admin-routes.js";
@@ -29,8 +25,8 @@ import { settingsRoutes } from "./routes/admin/settings-routes.js";
 import { invitationRoutes } from "./routes/admin/invitation-routes.js";
 import { backupRoutes } from "./routes/admin/backup-routes.js";
 import { webRoutes } from "./routes/web/web-routes.js";
-import { createProxyRouting, FORWARD_ROUTE } from "./proxy/proxy-routing.js";
-import { proxyBasePathPlugin, reverseProxyPlugin } from "./proxy/reverse-proxy-plugin.js";
+import { createProxyRouting } from "./proxy/proxy-routing.js";
+import { reverseProxyPlugin } from "./proxy/reverse-proxy-plugin.js";
 import type { AppDeps, RouteEntry } from "./types.js";
 
 /**
@@ -78,45 +74,58 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     routes.set(route.url, methods);
   });
 
-  // Where Gatehouse's own paths live for this request: "" at the root, or the reserved prefix on a proxied host (src/http/proxy).
-  app.decorateRequest("basePath", "");
-  await app.register(proxyBasePathPlugin, { routing: proxyRouting });
+  // Where Gatehouse's own paths live for this request: "" at the root, or the reserved prefix on a proxied host
+  // (src/http/proxy). Read from the router's mark on the raw request when asked, not copied by a hook.
+  app.decorateRequest("basePath", {
+    getter(this: { raw: Parameters<typeof proxyRouting.basePathOf>[0] }) {
+      return proxyRouting.basePathOf(this.raw);
+    },
+  });
+  app.decorateRequest("auth", null);
+  app.decorate("htmlSecurityHeaders", computeHtmlSecurityHeaders(config.secure, () => deps.gate.returnTargetSources()));
+
+  // The request pipeline (docs/architecture.md, "The request pipeline"): two steps for every request at the root,
+  // then four encapsulated contexts whose routes each get exactly the steps they declare they need.
+  const steps = createPipelineSteps(deps);
+  const pipeline: PipelineEntry[] = [];
   await app.register(errorsPlugin, { browserHeaders, ...(deps.databaseOutage ? { databaseOutage: deps.databaseOutage } : {}) });
   if (config.accessLog) await app.register(accessLogPlugin);
-  await app.register(requestContextPlugin);
-  await app.register(securityHeadersPlugin, { secure: config.secure, proxiedRoute: FORWARD_ROUTE, formTargets: () => deps.gate.returnTargetSources() });
-  await app.register(banFastPathPlugin, { bans: deps.bans });
+  app.addHook("onRequest", steps.stampRequestId);
+  app.addHook("onRequest", steps.checkBan);
   await app.register(jsonBodyPlugin);
-  await app.register(cookie, { hook: false });
-  await app.register(csrfPlugin, {
-    publicOrigin: config.publicUrl,
-    cookieName: sessionCookieName(config),
-    csrfKey: deriveKey(config.secretKey, "csrf"),
+
+  await app.register(async function jsonApi(api) {
+    usePipeline(api, CONTEXTS.api, steps, pipeline);
+    // Cookie serialization (`Set-Cookie`) where routes set cookies; the session token is parsed by hand (session-cookie.ts).
+    await api.register(cookie, { hook: false });
+    await api.register(healthRoutes, deps);
+    await api.register(cspReportRoutes);
+    await api.register(authRoutes, { ...deps, prefix: "/api/auth" });
+    if (deps.passwordReset && deps.emailVerification) {
+      await api.register(mailRoutes, { ...deps, passwordReset: deps.passwordReset, emailVerification: deps.emailVerification, prefix: "/api/auth" });
+    }
+    await api.register(accountRoutes, { ...deps, prefix: "/api/account" });
+    if (deps.emailChange) await api.register(emailRoutes, { emailChange: deps.emailChange, prefix: "/api/account" });
+    await api.register(tokenRoutes, { tokens: deps.tokens, prefix: "/api/account" });
+    await api.register(adminRoutes, { admin: deps.admin, prefix: "/api/admin" });
+    await api.register(backupRoutes, { backups: deps.backups, accounts: deps.accounts, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, prefix: "/api/admin" });
+    await api.register(settingsRoutes, { settings: deps.settings, accounts: deps.accounts, prefix: "/api/admin" });
+    await api.register(invitationRoutes, { invitations: deps.invitations, adminAccounts: deps.adminAccounts, accounts: deps.accounts, clock: deps.clock, prefix: "/api/admin" });
+    await api.register(setupRoutes, { firstSuperadmin: deps.firstSuperadmin, config, prefix: "/api/setup" });
   });
-  await app.register(sessionPlugin, { sessions: deps.sessions, tokens: deps.tokens, config });
-  await app.register(routeLimitsPlugin, { store: deps.limiter, bans: deps.bans, limits: config.protection.routes, clock: deps.clock, clientKey: createClientKey(config.protection.ipv6PrefixLength) });
-  await app.register(accessRefusalPlugin, { config });
-
-  await app.register(healthRoutes, deps);
-  await app.register(cspReportRoutes);
-  await app.register(authRoutes, { ...deps, prefix: "/api/auth" });
-  if (deps.passwordReset && deps.emailVerification) {
-    await app.register(mailRoutes, { ...deps, passwordReset: deps.passwordReset, emailVerification: deps.emailVerification, prefix: "/api/auth" });
-  }
-  await app.register(accountRoutes, { ...deps, prefix: "/api/account" });
-  if (deps.emailChange) await app.register(emailRoutes, { emailChange: deps.emailChange, prefix: "/api/account" });
-  await app.register(tokenRoutes, { tokens: deps.tokens, prefix: "/api/account" });
-  await app.register(adminRoutes, { admin: deps.admin, prefix: "/api/admin" });
-  await app.register(backupRoutes, { backups: deps.backups, accounts: deps.accounts, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, prefix: "/api/admin" });
-  await app.register(settingsRoutes, { settings: deps.settings, accounts: deps.accounts, prefix: "/api/admin" });
-  await app.register(invitationRoutes, { invitations: deps.invitations, adminAccounts: deps.adminAccounts, accounts: deps.accounts, clock: deps.clock, prefix: "/api/admin" });
-  await app.register(setupRoutes, { firstSuperadmin: deps.firstSuperadmin, config, prefix: "/api/setup" });
-  await app.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, config });
-  await app.register(webRoutes, deps);
-
-  await app.register(reverseProxyPlugin, { deps, routing: proxyRouting });
+  await app.register(async function authz(context) {
+    usePipeline(context, CONTEXTS.authz, steps, pipeline);
+    await context.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, config });
+  });
+  await app.register(async function pages(context) {
+    usePipeline(context, CONTEXTS.pages, steps, pipeline);
+    await context.register(cookie, { hook: false });
+    await context.register(webRoutes, deps);
+  });
+  await app.register(reverseProxyPlugin, { deps, routing: proxyRouting, usePipeline: (context: FastifyInstance) => usePipeline(context, CONTEXTS.proxy, steps, pipeline) });
 
   app.decorate("routeTable", [...table]);
+  app.decorate("routePipeline", pipeline.slice());
   addMethodNotAllowedRoutes(app, routes);
   return app;
 }

@@ -2,6 +2,7 @@ import { acceptsHtml } from "./accepts-html.js";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { GatehouseError } from "../core/errors.js";
 import { escapeHtml } from "../web/html.js";
+import { setRefusalHeaders } from "./refusal-headers.js";
 
 const TITLES: Partial<Record<string, string>> = {
   not_found: "Page not found",
@@ -39,6 +40,6 @@ ${err.status >= 500 ? `<p class="muted">Reference: <code>${escapeHtml(request.id
 <p><a href="${escapeHtml(link)}">${signedIn ? "Your account" : "Sign in"}</a></p>
 </div></main></body></html>
 `;
-  if (err.retryAfter !== undefined) reply.header("Retry-After", String(Math.max(1, Math.ceil(err.retryAfter))));
+  setRefusalHeaders(reply, err);
   return reply.code(err.status).header("Cache-Control", "no-store").type("text/html; charset=utf-8").send(body);
 }

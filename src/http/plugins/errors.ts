@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { isBrowserNavigation, sendErrorPage } from "../error-page.js";
+import { setRefusalHeaders } from "../refusal-headers.js";
 import { errorCodes, GatehouseError, isGatehouseError, type ErrorCode } from "../../core/errors.js";
 import type { OutageMonitor } from "../../core/outage/outage-monitor.js";
 
@@ -26,10 +27,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 
 /** Sends the `{error, code}` body of docs/api.md for a registered code. */
 export function sendError(reply: FastifyReply, err: GatehouseError): FastifyReply {
-  if (err.retryAfter !== undefined) reply.header("Retry-After", String(Math.max(1, Math.ceil(err.retryAfter))));
-  // Shedding load (AUTH-12): the client's keep-alive connection is closed too, so a flood pays a new
-  // connection per attempt instead of queueing the next one at once (Envoy's overload "disable keepalive").
-  if (err.code === "overloaded") reply.header("Connection", "close");
+  setRefusalHeaders(reply, err);
   const body: { error: string; code: string; fields?: string[] } = { error: err.message, code: err.code };
   if (err.fields && err.fields.length > 0) body.fields = err.fields;
   return reply.code(err.status).type("application/json; charset=utf-8").send(body);
@@ -121,7 +119,8 @@ export const errorsPlugin = fp(
       done();
     });
     const guard = Object.keys(opts.browserHeaders)[0] ?? "";
-    const hardened = (reply: FastifyReply) => (reply.hasHeader(guard) ? reply : reply.headers(opts.browserHeaders));
+    // An error is never cacheable, whichever step raised it (a ban or a bad URL fails before the route's headers are set).
+    const hardened = (reply: FastifyReply) => (reply.hasHeader(guard) ? reply : reply.headers(opts.browserHeaders)).header("Cache-Control", "no-store");
     app.setErrorHandler((err, request, reply) => sendError(hardened(reply), toPublicError(err, request)));
     app.setNotFoundHandler((request, reply) => {
       hardened(reply);
@@ -147,7 +146,11 @@ export function addMethodNotAllowedRoutes(app: FastifyInstance, routes: Map<stri
       method: missing,
       url,
       config: { access: "public" },
-      handler: async (_request, reply) => sendError(reply.header("Allow", allowed), new GatehouseError("method_not_allowed")),
+      // Thrown, so the error handler gives it the browser headers (these fillers live outside the pipeline's contexts).
+      handler: async (_request, reply) => {
+        reply.header("Allow", allowed);
+        throw new GatehouseError("method_not_allowed");
+      },
     });
   }
 }

@@ -1,6 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { FastifyInstance } from "fastify";
-import fp from "fastify-plugin";
 import helmet, { type HelmetOptions } from "helmet";
 
 type CspDirectives = Record<string, string[]>;
@@ -173,35 +171,3 @@ export function computeApiSecurityHeaders(secure: boolean): Record<string, strin
   for (const name of DOCUMENT_ONLY_HEADERS) delete headers[name];
   return headers;
 }
-
-/**
- * Forward-auth answers go to the proxy that asked, not to a browser: they set
- * the browser headers themselves, and only on the answers a proxy may relay
- * (401, 302, 403); an allow answer carries only the `Remote-*` identity.
- */
-export const FORWARD_AUTH_PREFIX = "/api/authz/";
-
-/**
- * The headers a reverse-proxied answer gets from Gatehouse: the app sends its
- * own page policy (CSP, framing, isolation), and these stay as defaults. The
- * proxy's own refusals (401, 403, 413, 502…) get the full set.
- */
-const PROXIED_DEFAULTS: ReadonlySet<string> = new Set(["Strict-Transport-Security", "X-Content-Type-Options", "Referrer-Policy"]);
-
-/** Browser hardening headers on every response, errors and 404s included (forward-auth sets its own, see {@link FORWARD_AUTH_PREFIX}). */
-export const securityHeadersPlugin = fp(
-  async (app: FastifyInstance, opts: { secure: boolean; proxiedRoute: string; formTargets?: () => FormTargets }) => {
-    app.decorate("htmlSecurityHeaders", computeHtmlSecurityHeaders(opts.secure, opts.formTargets));
-    const headers = computeApiSecurityHeaders(opts.secure);
-    const names = Object.keys(headers);
-    // A proxied app's answer keeps its own page policy; only these stay as defaults under it.
-    const proxiedNames = names.filter((name) => PROXIED_DEFAULTS.has(name));
-    app.addHook("onRequest", (request, reply, done) => {
-      const url = request.url;
-      if (url.startsWith(FORWARD_AUTH_PREFIX)) return done();
-      for (const name of url === opts.proxiedRoute ? proxiedNames : names) reply.header(name, headers[name]);
-      done();
-    });
-  },
-  { name: "security-headers" },
-);

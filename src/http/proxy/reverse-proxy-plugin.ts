@@ -1,6 +1,7 @@
 import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { Readable, Transform, pipeline } from "node:stream";
+import cookie from "@fastify/cookie";
 import replyFrom from "@fastify/reply-from";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
@@ -22,10 +23,6 @@ import { DEMO_PREFIX, FORWARD_ROUTE, type ProxyRouting } from "./proxy-routing.j
 import { createWebSocketProxy, isWebSocketHandshake, refuseUpgrade } from "./websocket-proxy.js";
 
 declare module "fastify" {
-  interface FastifyContextConfig {
-    /** The reverse-proxy route: the cross-site rule is applied by the proxy itself (only to requests carrying the session cookie). */
-    proxied?: boolean;
-  }
   interface FastifyInstance {
     /** The registry of proxied WebSockets (for tests and metrics). */
     proxySockets: OpenSockets;
@@ -53,17 +50,6 @@ interface Upgrade {
   head: Buffer;
 }
 
-/** Sets `request.basePath` from the router's mark: "" at the root, the prefix on a proxied host. */
-export const proxyBasePathPlugin = fp(
-  async (app: FastifyInstance, opts: { routing: ProxyRouting }) => {
-    app.addHook("onRequest", (request, _reply, done) => {
-      request.basePath = opts.routing.basePathOf(request.raw);
-      done();
-    });
-  },
-  { name: "proxy-base-path" },
-);
-
 /**
  * Reverse-proxy mode (and the built-in demo): every request the router sent
  * to {@link FORWARD_ROUTE} is decided by the access rules and, when allowed,
@@ -73,7 +59,7 @@ export const proxyBasePathPlugin = fp(
  * Fails closed: a decision that cannot be made (database down) is 503.
  */
 export const reverseProxyPlugin = fp(
-  async (app: FastifyInstance, opts: { deps: AppDeps; routing: ProxyRouting }) => {
+  async (app: FastifyInstance, opts: { deps: AppDeps; routing: ProxyRouting; usePipeline(context: FastifyInstance): void }) => {
     // The forwarding route lives in its own context: its body parser and reply-from stay there;
     // what tests and metrics need is decorated here, on the root.
     await app.register(forwardingContext, {
@@ -84,16 +70,21 @@ export const reverseProxyPlugin = fp(
       },
     });
   },
-  { name: "reverse-proxy", dependencies: ["session"] },
+  { name: "reverse-proxy" },
 );
 
 interface ContextOptions {
   deps: AppDeps;
   routing: ProxyRouting;
+  /** Makes the forwarding context the pipeline's `proxy` context (before its route is added). */
+  usePipeline(context: FastifyInstance): void;
   publish(sockets: OpenSockets, demoOrigin: () => Promise<URL>): void;
 }
 
 async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Promise<void> {
+  opts.usePipeline(app);
+  // A proxied request whose session died gets its cookie cleared.
+  await app.register(cookie, { hook: false });
   const { config, gate, sessions } = opts.deps;
   const cookieName = sessionCookieName(config);
   const prefix = config.proxy.pathPrefix;
@@ -151,7 +142,8 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
   app.route({
     method: METHODS,
     url: FORWARD_ROUTE,
-    config: { access: "public", proxied: true },
+    // The proxy context applies no cross-site check of its own: the handler applies the rule to requests carrying the session cookie.
+    config: { access: "public" },
     // Fail closed: a decision that could not be made (the session store is down) is 503, never a forward.
     errorHandler: (err, request, reply) => {
       let refusal: GatehouseError;
@@ -165,7 +157,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
         refusal = new GatehouseError("unavailable", { retryAfter: 5 });
       }
       // A person in a browser gets the portal's error page (403 "Not allowed"…), an API client the JSON body,
-      // with the full browser header set (a forwarded answer gets only the proxied defaults, see security-headers.ts).
+      // with the full browser header set (a forwarded answer gets only the proxied defaults, see src/http/pipeline/header-steps.ts).
       // Both send at once; nothing is returned (the reply is thenable, and the handler's type is void).
       if (upgrades.get(request.raw) === undefined && isBrowserNavigation(request)) {
         sendErrorPage(request, reply, refusal);

@@ -2,13 +2,6 @@ import type { FastifyInstance } from "fastify";
 import { escapeControl } from "../../core/audit/audit-log.js";
 import { CSP_REPORT_PATH } from "../plugins/security-headers.js";
 
-declare module "fastify" {
-  interface FastifyContextConfig {
-    /** The route changes nothing and carries no credential: the cross-site rule does not apply (CSP reports). */
-    crossSiteAllowed?: boolean;
-  }
-}
-
 /** Largest report body read (browsers send well under 4 KiB per violation). */
 const MAX_REPORT_BYTES = 16 * 1024;
 /** Reports logged from one request at most (the Reporting API batches them). */
@@ -64,7 +57,7 @@ export async function cspReportRoutes(app: FastifyInstance): Promise<void> {
       }
     });
   }
-  app.post(CSP_REPORT_PATH, { bodyLimit: MAX_REPORT_BYTES, config: { access: "public", crossSiteAllowed: true } }, async (request, reply) => {
+  app.post(CSP_REPORT_PATH, { bodyLimit: MAX_REPORT_BYTES, config: { access: "public", session: "none", csrf: false } }, async (request, reply) => {
     for (const violation of violationsIn(request.body)) request.log.warn({ csp: violation }, "content security policy violation reported");
     return reply.code(204).send();
   });

@@ -22,7 +22,7 @@ export async function setupRoutes(app: FastifyInstance, deps: { firstSuperadmin:
   app.post<{ Body: { token: string; username: string; password: string; email?: string } }>(
     "",
     {
-      config: { access: "public", rateLimit: "login" },
+      config: { access: "public", rateLimit: "login", hashing: true },
       schema: {
         body: {
           type: "object",

@@ -86,7 +86,7 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
   app.post<{ Body: { currentPassword: string; newPassword: string } }>(
     "/password",
     {
-      config: { access: "user" },
+      config: { access: "user", hashing: true },
       schema: {
         body: {
           type: "object",
@@ -107,7 +107,7 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
   app.delete<{ Body: { password: string } }>(
     "/",
     {
-      config: { access: "user", rateLimit: "accountDelete" },
+      config: { access: "user", rateLimit: "accountDelete", hashing: true },
       schema: {
         body: { type: "object", additionalProperties: false, required: ["password"], properties: { password: passwordField } },
       },

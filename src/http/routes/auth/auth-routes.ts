@@ -27,16 +27,11 @@ const loginBody = {
 export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { accounts, sessions, config } = deps;
   const cookieName = sessionCookieName(config);
-  // Routes that hash a password refuse at once, before the body is even parsed, when hashing is saturated (AUTH-12).
-  const shedWhenSaturated = async () => {
-    if (deps.hashing.saturated()) throw new GatehouseError("overloaded", { retryAfter: 1 });
-  };
 
   app.post<{ Body: { username: string; password: string; email?: string; invitation?: string } }>(
     "/register",
     {
-      config: { access: "public", rateLimit: "register" },
-      onRequest: shedWhenSaturated,
+      config: { access: "public", rateLimit: "register", hashing: true },
       schema: { querystring: noQuery, body: registerBody, response: { 201: userResponse } },
     },
     async (request, reply) => {
@@ -51,7 +46,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.post<{ Body: { username: string; password: string; remember?: boolean } }>(
     "/login",
-    { config: { access: "public", rateLimit: "login" }, onRequest: shedWhenSaturated, schema: { body: loginBody, response: { 200: userResponse } } },
+    { config: { access: "public", rateLimit: "login", hashing: true }, schema: { body: loginBody, response: { 200: userResponse } } },
     async (request, reply) => {
       const { username, password, remember } = request.body;
       const origin = originOf(request);
@@ -74,8 +69,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   app.post<{ Body: { password: string } }>(
     "/reauth",
     {
-      config: { access: "user" },
-      onRequest: shedWhenSaturated,
+      config: { access: "user", hashing: true },
       schema: { body: { type: "object", additionalProperties: false, required: ["password"], properties: { password: passwordField } } },
     },
     async (request, reply) => {

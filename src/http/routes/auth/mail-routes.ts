@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { GatehouseError } from "../../../core/errors.js";
 import type { EmailVerification } from "../../../core/users/email-verification.js";
 import type { PasswordReset } from "../../../core/users/password-reset.js";
 import { originOf } from "../../origin.js";
@@ -29,9 +28,6 @@ export interface MailRouteDeps extends AppDeps {
  */
 export async function mailRoutes(app: FastifyInstance, deps: MailRouteDeps): Promise<void> {
   const { passwordReset, emailVerification, config } = deps;
-  const shedWhenSaturated = async () => {
-    if (deps.hashing.saturated()) throw new GatehouseError("overloaded", { retryAfter: 1 });
-  };
 
   app.post<{ Body: { email: string } }>(
     "/forgot-password",
@@ -45,8 +41,7 @@ export async function mailRoutes(app: FastifyInstance, deps: MailRouteDeps): Pro
   app.post<{ Body: { token: string; password: string } }>(
     "/reset-password",
     {
-      config: { access: "public" },
-      onRequest: shedWhenSaturated,
+      config: { access: "public", hashing: true },
       schema: { body: { type: "object", additionalProperties: false, required: ["token", "password"], properties: { token: tokenField, password: passwordField } } },
     },
     async (request, reply) => {

@@ -62,7 +62,7 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
 
   app.get("/account", { config: signedIn }, async (request, reply) => render(request, reply));
 
-  app.post<{ Body: FormBody }>("/account/password", { config: signedIn }, async (request, reply) => {
+  app.post<{ Body: FormBody }>("/account/password", { config: { ...signedIn, hashing: true } }, async (request, reply) => {
     const { user, session } = auth(request);
     const currentPassword = formValue(request.body, "currentPassword", 65_536);
     const newPassword = formValue(request.body, "newPassword", 65_536);
@@ -128,7 +128,7 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
     }
   });
 
-  app.post<{ Body: FormBody }>("/account/delete", { config: { access: "user", rateLimit: "accountDelete" } }, async (request, reply) => {
+  app.post<{ Body: FormBody }>("/account/delete", { config: { access: "user", rateLimit: "accountDelete", hashing: true } }, async (request, reply) => {
     const { user, session } = auth(request);
     const password = formValue(request.body, "password", 65_536);
     try {

@@ -10,7 +10,7 @@ import { ASSETS } from "../../../web/assets.js";
 export async function assetRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { name: string }; Querystring: { v?: string } }>(
     "/assets/:name",
-    { config: { access: "public", rateLimit: false, grantsNothing: true } },
+    { config: { access: "public", session: "none", rateLimit: false, grantsNothing: true } },
     async (request, reply) => {
       const asset = Object.hasOwn(request.params, "name") ? ASSETS.get(request.params.name) : undefined;
       if (asset === undefined) throw new GatehouseError("not_found");

@@ -48,9 +48,6 @@ export async function invitePages(app: FastifyInstance, deps: AppDeps): Promise<
   const { sessions, config } = deps;
   const minLength = config.passwordMinLength;
   const cookieName = sessionCookieName(config);
-  const shedWhenSaturated = async () => {
-    if (deps.hashing.saturated()) throw new GatehouseError("overloaded", { retryAfter: 1 });
-  };
 
   app.get("/invite", { config: { access: "public" }, schema: { querystring: NO_QUERY } }, async (request, reply) =>
     sendPage(reply, invitePage(pageContext(request, reply), { minLength }), 200, { noReferrer: true }),
@@ -58,7 +55,7 @@ export async function invitePages(app: FastifyInstance, deps: AppDeps): Promise<
 
   app.post<{ Body: FormBody }>(
     "/invite",
-    { config: { access: "public", rateLimit: "register" }, onRequest: shedWhenSaturated, schema: { querystring: NO_QUERY } },
+    { config: { access: "public", rateLimit: "register", hashing: true }, schema: { querystring: NO_QUERY } },
     async (request, reply) => {
       const invitation = formValue(request.body, "invitation", 256).trim();
       const username = formValue(request.body, "username", 256);

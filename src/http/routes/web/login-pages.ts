@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { GatehouseError, isGatehouseError } from "../../../core/errors.js";
+import { isGatehouseError } from "../../../core/errors.js";
 import { csrfField, field, checkbox, formError, type FormErrors } from "../../../web/components.js";
 import { formChecked, formValue, type FormBody } from "../../../web/form.js";
 import { html } from "../../../web/html.js";
@@ -38,9 +38,6 @@ ${o.registration ? html`<p class="muted">New here? <a href="${href(ctx, "/regist
 export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { accounts, sessions, config } = deps;
   const cookieName = sessionCookieName(config);
-  const shedWhenSaturated = async () => {
-    if (deps.hashing.saturated()) throw new GatehouseError("overloaded", { retryAfter: 1 });
-  };
 
   // The "forgot your password?" link appears once the email pages provide `/forgot-password`.
   let forgot: boolean | null = null;
@@ -61,7 +58,7 @@ export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.post<{ Body: FormBody }>(
     "/login",
-    { config: { access: "public", rateLimit: "login" }, onRequest: shedWhenSaturated },
+    { config: { access: "public", rateLimit: "login", hashing: true } },
     async (request, reply) => {
       const login = formValue(request.body, "username", 1024);
       const password = formValue(request.body, "password", 65_536);

@@ -100,9 +100,6 @@ export async function registerPages(app: FastifyInstance, deps: AppDeps): Promis
   const { sessions, config } = deps;
   const minLength = config.passwordMinLength;
   const cookieName = sessionCookieName(config);
-  const shedWhenSaturated = async () => {
-    if (deps.hashing.saturated()) throw new GatehouseError("overloaded", { retryAfter: 1 });
-  };
 
   const emailRequired = async () => (deps.emailVerification ? deps.emailVerification.required() : false);
 
@@ -116,7 +113,7 @@ export async function registerPages(app: FastifyInstance, deps: AppDeps): Promis
 
   app.post<{ Body: FormBody }>(
     "/register",
-    { config: { access: "public", rateLimit: "register" }, onRequest: shedWhenSaturated },
+    { config: { access: "public", rateLimit: "register", hashing: true } },
     async (request, reply) => {
       const username = formValue(request.body, "username", 256);
       const email = formValue(request.body, "email", 1024);

@@ -55,7 +55,7 @@ export async function setupPages(app: FastifyInstance, deps: AppDeps): Promise<v
     return sendPage(reply, setupPage(pageContext(request, reply), { minLength }), 200, { noReferrer: true });
   });
 
-  app.post<{ Body: FormBody }>("/setup", { config: { access: "public", rateLimit: "login" } }, async (request, reply) => {
+  app.post<{ Body: FormBody }>("/setup", { config: { access: "public", rateLimit: "login", hashing: true } }, async (request, reply) => {
     if (!(await firstSuperadmin.open())) throw new GatehouseError("not_found");
     const token = formValue(request.body, "token", 128);
     const username = formValue(request.body, "username", 256);

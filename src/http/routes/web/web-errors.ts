@@ -3,6 +3,7 @@ import { html } from "../../../web/html.js";
 import { layout } from "../../../web/layout.js";
 import { href } from "../../../web/page-context.js";
 import { toPublicError } from "../../plugins/errors.js";
+import { setRefusalHeaders } from "../../refusal-headers.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
 
 /** Friendlier page titles for the errors a person meets in the browser. */
@@ -26,7 +27,7 @@ const HINTS: Partial<Record<string, string>> = {
  */
 export function webErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const e = toPublicError(err, request);
-  if (e.retryAfter !== undefined) reply.header("Retry-After", String(Math.max(1, Math.ceil(e.retryAfter))));
+  setRefusalHeaders(reply, e);
   if (e.code === "unauthenticated") {
     const back = request.method === "GET" ? `?return=${encodeURIComponent(request.basePath + request.url)}` : "";
     return seeOther(reply, `${request.basePath}/login${back}`);

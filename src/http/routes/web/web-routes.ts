@@ -1,6 +1,7 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, preValidationHookHandler } from "fastify";
 import { deriveKey } from "../../../core/crypto/derive-key.js";
 import { parseForm, type FormBody } from "../../../web/form.js";
+import { changesState } from "../../pipeline/route-needs.js";
 import type { AppDeps } from "../../types.js";
 import { accountPages } from "./account-pages.js";
 import { adminPages } from "./admin/admin-pages.js";
@@ -41,11 +42,22 @@ export async function webRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
         done(err as Error, undefined);
       }
     });
-    web.addHook("preValidation", async (request) => {
-      if (request.method === "POST") web.webCsrf.check(request, request.body as FormBody | undefined);
+    // Every form POST carries the page's CSRF field: checked once the form is parsed, on the routes that take forms only.
+    const checkFormToken: preValidationHookHandler = function checkFormToken(request, _reply, done) {
+      try {
+        web.webCsrf.check(request, request.body as FormBody | undefined);
+      } catch (err) {
+        return done(err as Error);
+      }
+      done();
+    };
+    web.addHook("onRoute", (route) => {
+      if (!changesState(route.method)) return;
+      const own = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
+      if (!own.includes(checkFormToken)) route.preValidation = [checkFormToken, ...own];
     });
     // Pages link to /register only while anyone may create an account (the mode is cached by the settings service).
-    web.addHook("preHandler", async (request) => {
+    web.addHook("preHandler", async function noteRegistrationMode(request) {
       if (!request.auth) request.registrationOpen = (await deps.registration.mode()) === "open";
     });
     for (const pages of PAGE_MODULES) await web.register(pages, deps);

@@ -57,7 +57,7 @@ export async function mailPages(app: FastifyInstance, deps: AppDeps): Promise<vo
     sendPage(reply, resetPage(pageContext(request, reply), { passwordHint }), 200, NO_REFERRER),
   );
 
-  app.post<{ Body: FormBody }>("/reset-password", { config: { access: "public" } }, async (request, reply) => {
+  app.post<{ Body: FormBody }>("/reset-password", { config: { access: "public", hashing: true } }, async (request, reply) => {
     if (deps.hashing.saturated()) throw new GatehouseError("overloaded", { retryAfter: 1 });
     const token = formValue(request.body, "token", 256);
     const password = formValue(request.body, "password", 65_536);
