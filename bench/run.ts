@@ -1,26 +1,29 @@
 // npm run bench [-- --quick] [--duration 5] [--connections 50] [--rounds 3]
-//                  [--only bare,me-sqlite,...] [--dry-run] [--postgres URL] [--sessions 1000,100000,1000000]
-// Every scenario starts its server(s) fresh in a child process (bundled to
-// plain JS, run on bare `node`), warms up, runs autocannon from this process
-// for several rounds, and reports median req/s, p50/p99 latency and the
-// server's RSS, next to a baseline measured in the same run. Results go to
-// bench/results/<date>.json and a Markdown table; see docs/performance.md.
+//                  [--only bare,me-sqlite,...] [--dry-run] [--no-pin] [--postgres URL] [--sessions 1000,100000,1000000]
+// Every scenario starts its server(s) fresh in a child process (compiled to
+// plain JS, run on bare `node`), warms up, runs autocannon in a load process
+// of its own (bench/lib/load-process.ts) for several rounds, and reports
+// median req/s, p50/p99 latency, the server's CPU per answer and its RSS,
+// next to a baseline measured in the same run. With two or more cores and
+// `taskset`, servers run pinned to one core and the load to another.
+// Results go to bench/results/<date>.json and a Markdown table; see docs/performance.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { placement } from "./lib/cores.js";
 import type { BenchContext } from "./lib/load.js";
 import { evaluate, markdown, type Row, type Target } from "./lib/report.js";
-import { buildServers, ROOT, startServer } from "./lib/servers.js";
+import { buildServers, ROOT, startServer, usePlacement } from "./lib/servers.js";
 import { banned, loginFlood } from "./scenarios/abuse.js";
 import { idle, sessions, sessionTargets } from "./scenarios/footprint.js";
 import { forwardAuth, reverseProxy } from "./scenarios/gateway.js";
 import { login } from "./scenarios/login.js";
 import { peer } from "./scenarios/peer.js";
 import type { Scenario } from "./scenarios/scenario.js";
-import { bare, meCold, mePostgres, meSqlite } from "./scenarios/session-check.js";
+import { bare, lookup, meCold, mePostgres, meSqlite } from "./scenarios/session-check.js";
 
-const SCENARIOS: Scenario[] = [bare, meSqlite, mePostgres, meCold, forwardAuth, reverseProxy, login, loginFlood, banned, idle, sessions, peer];
+const SCENARIOS: Scenario[] = [bare, lookup, meSqlite, mePostgres, meCold, forwardAuth, reverseProxy, login, loginFlood, banned, idle, sessions, peer];
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     warmup: { type: "string" },
     quick: { type: "boolean", default: false },
     "dry-run": { type: "boolean", default: false },
+    "no-pin": { type: "boolean", default: false },
     only: { type: "string" },
     sessions: { type: "string" },
     postgres: { type: "string", default: process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test" },
@@ -40,7 +44,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(
-    `npm run bench -- [--quick] [--dry-run] [--only ${SCENARIOS.map((s) => s.id).join(",")}]\n` +
+    `npm run bench -- [--quick] [--dry-run] [--no-pin] [--only ${SCENARIOS.map((s) => s.id).join(",")}]\n` +
       "  [--duration s] [--connections n] [--rounds n (>= 3)] [--warmup s] [--sessions 1000,100000,1000000] [--postgres url] [--out dir]\n",
   );
   process.exit(0);
@@ -78,7 +82,9 @@ if (values.only) {
   for (const id of values.only.split(",").map((x) => x.trim()).filter(Boolean)) add(id);
 }
 
-ctx.log(`building bench servers…`);
+const place = placement(!values["no-pin"]);
+usePlacement(place);
+ctx.log(`building bench servers… (${place.describe})`);
 await buildServers();
 // A bare Fastify kept running through the run: the scenarios compared with it alternate rounds with it.
 const pairedServer = !ctx.dry && selected.has("bare") ? await startServer("bare-fastify") : null;
@@ -115,7 +121,7 @@ if (ctx.dry) {
 const targets: Target[] = SCENARIOS.filter((s) => selected.has(s.id)).flatMap((s) => s.targets ?? []);
 if (selected.has("sessions")) targets.push(...sessionTargets(ctx.sessionSizes));
 const evaluated = evaluate(targets, byId);
-const header = `${ctx.connections} connections, ${ctx.rounds} rounds × ${ctx.duration} s after ${ctx.warmup} s warm-up (medians), Node ${process.version}, ${availableParallelism()} cores, ${new Date().toISOString()}`;
+const header = `${ctx.connections} connections, ${ctx.rounds} rounds × ${ctx.duration} s after ${ctx.warmup} s warm-up (medians), Node ${process.version}, ${availableParallelism()} cores: ${place.describe}, autocannon in its own process, ${new Date().toISOString()}`;
 const table = markdown(rows, evaluated, header);
 process.stdout.write(`\n${table}\n`);
 const dir = values.out ?? join(ROOT, "bench", "results");
@@ -125,7 +131,7 @@ const file = join(dir, `${stamp}.json`);
 writeFileSync(
   file,
   JSON.stringify(
-    { at: new Date().toISOString(), node: process.version, cores: availableParallelism(), ...ctx, log: undefined, pairBare: undefined, seconds: Math.round((Date.now() - started) / 1000), rows, targets: evaluated },
+    { at: new Date().toISOString(), node: process.version, cores: availableParallelism(), placement: place, ...ctx, log: undefined, pairBare: undefined, seconds: Math.round((Date.now() - started) / 1000), rows, targets: evaluated },
     null,
     2,
   ),

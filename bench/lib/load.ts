@@ -1,5 +1,10 @@
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import autocannon from "autocannon";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type autocannon from "autocannon";
+import type { LoadJob, LoadOutcome } from "./load-process.js";
+import { OUT, ROOT, spawnOn } from "./servers.js";
 
 /** Run-wide settings every scenario reads. */
 export interface BenchContext {
@@ -25,8 +30,8 @@ export interface LoadSpec {
   headers?: Record<string, string>;
   /** Cookies to rotate through, one per request (round robin). */
   cookies?: string[];
-  /** A body per request (round robin, JSON). */
-  bodies?: () => string;
+  /** Request bodies, one per request (round robin). */
+  bodies?: string[];
   expect: number;
   connections?: number;
   /** Seconds per round (default: the run's duration). */
@@ -51,6 +56,8 @@ export interface Measured {
   pairedRatio?: number;
   /** The same from CPU time per answer (baseline µs ÷ this row's µs). */
   pairedCpu?: number | null;
+  /** The load generator's own CPU use during this row's rounds, % of one core (median): near 100, the load process, not the server, set the pace. */
+  loadCpuPct?: number;
 }
 
 /** CPU time (user + system, all threads) a process has used, in ms. */
@@ -74,7 +81,7 @@ export async function checkOnce(spec: LoadSpec, what: string): Promise<void> {
     method: spec.method ?? "GET",
     headers,
     redirect: "manual",
-    ...(spec.bodies ? { body: spec.bodies() } : {}),
+    ...(spec.bodies?.[0] !== undefined ? { body: spec.bodies[0] } : {}),
   });
   const text = await res.text();
   if (res.status !== spec.expect) {
@@ -82,33 +89,64 @@ export async function checkOnce(spec: LoadSpec, what: string): Promise<void> {
   }
 }
 
-/** One autocannon run (in this process; the server under test is another process). */
-export function cannon(spec: LoadSpec, ctx: BenchContext, seconds: number): Promise<autocannon.Result> {
-  let i = 0;
-  const rotate = Boolean(spec.cookies && spec.cookies.length > 1) || Boolean(spec.bodies);
-  const baseHeaders: Record<string, string> = { ...spec.headers };
-  if (spec.cookies && spec.cookies.length === 1) baseHeaders.cookie = spec.cookies[0]!;
-  return autocannon({
-    url: spec.url,
-    connections: spec.connections ?? ctx.connections,
-    duration: seconds,
-    method: spec.method ?? "GET",
-    headers: baseHeaders,
-    ...(rotate
-      ? {
-          requests: [
-            {
-              method: spec.method ?? "GET",
-              setupRequest: (req: autocannon.Request) => {
-                const headers: Record<string, string> = { ...(req.headers as Record<string, string>) };
-                if (spec.cookies && spec.cookies.length > 1) headers.cookie = spec.cookies[i++ % spec.cookies.length]!;
-                return { ...req, headers, ...(spec.bodies ? { body: spec.bodies() } : {}) };
-              },
-            },
-          ],
-        }
-      : {}),
+interface LoadProcess {
+  child: ChildProcess;
+  /** Readers of the answers still to come, in the order the jobs were sent. */
+  waiting: ((line: string) => void)[];
+  /** The last job sent: the next one waits for it (one load at a time). */
+  queue: Promise<unknown>;
+}
+let loader: LoadProcess | null = null;
+
+/** The load process (bench/lib/load-process.ts), started on first use on the load core. */
+function loadProcess(): LoadProcess {
+  if (loader && loader.child.exitCode === null) return loader;
+  const child = spawnOn("load", [process.execPath, join(OUT, "bench", "lib", "load-process.js")], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  const l: LoadProcess = { child, waiting: [], queue: Promise.resolve() };
+  let err = "";
+  child.stderr!.on("data", (c: Buffer) => (err = (err + c.toString()).slice(-2000)));
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    if (line.startsWith("RESULT ")) l.waiting.shift()?.(line.slice(7));
   });
+  child.on("exit", (code) => {
+    for (const w of l.waiting.splice(0)) w(`ERROR the load process exited with ${code}: ${err.trim()}`);
+  });
+  loader = l;
+  return l;
+}
+
+/**
+ * One load run by the load process (its own process, on the load core when
+ * the run pins; the server under test is another process on the server core).
+ * `amount`: send exactly that many requests instead of running for `seconds`.
+ */
+export function cannon(spec: LoadSpec, ctx: BenchContext, seconds: number, amount?: number): Promise<LoadOutcome> {
+  const job: LoadJob = {
+    url: spec.url,
+    method: spec.method ?? "GET",
+    headers: { ...spec.headers },
+    cookies: spec.cookies ?? [],
+    bodies: spec.bodies ?? [],
+    connections: amount !== undefined ? 1 : (spec.connections ?? ctx.connections),
+    seconds,
+    ...(amount !== undefined ? { amount } : {}),
+  };
+  const l = loadProcess();
+  const run = l.queue.then(
+    () =>
+      new Promise<LoadOutcome>((resolve, reject) => {
+        l.waiting.push((line) => (line.startsWith("ERROR ") ? reject(new Error(line.slice(6))) : resolve(JSON.parse(line) as LoadOutcome)));
+        l.child.stdin!.write(`${JSON.stringify(job)}\n`);
+      }),
+  );
+  l.queue = run.catch(() => undefined);
+  return run;
+}
+
+/** Stops the load process (the run's end; it is started again on demand). */
+export function stopLoadProcess(): void {
+  loader?.child.stdin?.end();
+  loader = null;
 }
 
 function correctPerSecond(r: autocannon.Result, expect: number): number {
@@ -126,6 +164,9 @@ function correctPerSecond(r: autocannon.Result, expect: number): number {
 export async function measureLoad(spec: LoadSpec, ctx: BenchContext, what: string, tolerateOthers = false, pair?: LoadSpec): Promise<Measured> {
   if (ctx.dry) {
     await checkOnce(spec, what);
+    // The same single request through the load process: the timed run's path, checked without timing.
+    const once = await cannon(spec, ctx, 0, 1);
+    summarize([once.result], spec.expect, `${what} (through the load process)`, tolerateOthers);
     return { rps: 0, p50: 0, p99: 0, runs: [], unexpected: {}, cpuUs: null };
   }
   if (ctx.warmup > 0) {
@@ -136,12 +177,14 @@ export async function measureLoad(spec: LoadSpec, ctx: BenchContext, what: strin
   const cpu: number[] = [];
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
+  const loadCpu: number[] = [];
   const seconds = spec.duration ?? ctx.duration;
   for (let round = 0; round < ctx.rounds; round++) {
     // Paired: the baseline runs the round just before, so both see the same machine.
     const base = pair ? await timedRound(pair, ctx, seconds) : null;
     const mine = await timedRound(spec, ctx, seconds);
     results.push(mine.result);
+    loadCpu.push(mine.loadCpuPct);
     if (mine.cpuUs !== null) cpu.push(mine.cpuUs);
     if (base) {
       const baseRps = correctPerSecond(base.result, pair!.expect);
@@ -153,15 +196,16 @@ export async function measureLoad(spec: LoadSpec, ctx: BenchContext, what: strin
   return {
     ...m,
     cpuUs: cpu.length > 0 ? Math.round(median(cpu)) : null,
+    loadCpuPct: median(loadCpu),
     ...(pair && ratios.length > 0 ? { pairedRatio: median(ratios), pairedCpu: cpuRatios.length > 0 ? median(cpuRatios) : null } : {}),
   };
 }
 
-async function timedRound(spec: LoadSpec, ctx: BenchContext, seconds: number): Promise<{ result: autocannon.Result; cpuUs: number | null }> {
+async function timedRound(spec: LoadSpec, ctx: BenchContext, seconds: number): Promise<{ result: autocannon.Result; cpuUs: number | null; loadCpuPct: number }> {
   const before = spec.pid ? cpuMsOf(spec.pid) : 0;
-  const result = await cannon(spec, ctx, seconds);
+  const { result, cpuPct } = await cannon(spec, ctx, seconds);
   const cpuUs = spec.pid ? ((cpuMsOf(spec.pid) - before) * 1000) / Math.max(1, result.requests.total) : null;
-  return { result, cpuUs };
+  return { result, cpuUs, loadCpuPct: cpuPct };
 }
 
 /** Medians of several autocannon results; see {@link measureLoad}. */

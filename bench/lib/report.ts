@@ -10,13 +10,15 @@ export interface Row {
   rssMb: number | null;
   /** Server CPU time per answer (µs): less sensitive to a busy machine than req/s. */
   cpuUs?: number | null;
+  /** The load generator's CPU use during the rounds, % of one core (median): near 100, the load process, not the server, set the pace. */
+  loadCpuPct?: number;
   /** Ratio to the baseline from paired rounds (baseline round, then this row's), median over rounds. */
   pairedRatio?: number;
   pairedCpu?: number | null;
   /** The row this one is compared with in the ratio column. */
   baseline?: string;
   /** What the ratio compares: throughput (default) or p99 latency. */
-  compare?: "rps" | "p99";
+  compare?: "rps" | "p99" | "rss";
   note?: string;
   /** Set when the scenario could not run (the message says why). */
   error?: string;
@@ -82,6 +84,10 @@ function ratioCell(row: Row, rows: Map<string, Row>): string {
   if (!row.baseline) return "baseline";
   const base = rows.get(row.baseline);
   if (!base || base.error) return `– (no ${row.baseline})`;
+  if (row.compare === "rss") {
+    if (row.rssMb === null || !base.rssMb) return "–";
+    return `RSS ${(row.rssMb / base.rssMb).toFixed(2)} × \`${row.baseline}\``;
+  }
   if ((row.compare ?? "rps") === "p99") {
     if (row.p99 === null || base.p99 === null) return "–";
     return `p99 ${(row.p99 / Math.max(1, base.p99)).toFixed(2)} × \`${row.baseline}\``;
@@ -101,11 +107,11 @@ export function markdown(rows: Row[], results: TargetResult[], header: string): 
   const lines = [
     header,
     "",
-    "| id | scenario | req/s | ratio | p50 ms | p99 ms | CPU µs/req | RSS MB | notes |",
-    "|---|---|---:|---|---:|---:|---:|---:|---|",
+    "| id | scenario | req/s | ratio | p50 ms | p99 ms | server CPU µs/req | load CPU % | RSS MB | notes |",
+    "|---|---|---:|---|---:|---:|---:|---:|---:|---|",
     ...rows.map(
       (r) =>
-        `| \`${r.id}\` | ${r.title} | ${fmt(r.rps)} | ${ratioCell(r, byId)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.cpuUs)} | ${fmt(r.rssMb)} | ${(r.error ? `**${r.error}**` : (r.note ?? "")).replaceAll("|", "/").replaceAll("\n", " ")} |`,
+        `| \`${r.id}\` | ${r.title} | ${fmt(r.rps)} | ${ratioCell(r, byId)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.cpuUs)} | ${fmt(r.loadCpuPct)} | ${fmt(r.rssMb)} | ${(r.error ? `**${r.error}**` : (r.note ?? "")).replaceAll("|", "/").replaceAll("\n", " ")} |`,
     ),
     "",
     "| target | measured | met | same ratio by server CPU per answer |",

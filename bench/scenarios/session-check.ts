@@ -32,10 +32,42 @@ export const meSqlite: Scenario = {
 /** The same with every lookup a cache miss: the SQLite read path. */
 export const meCold: Scenario = {
   id: "me-cold",
-  needs: ["bare"],
+  needs: ["bare", "lookup"],
+  targets: [
+    { label: "/api/auth/me with the session cache off vs bare Fastify", row: "me-cold", of: "bare", metric: "rps", op: ">=", value: 0.3 },
+    { label: "/api/auth/me with the session cache off vs the minimal prepared lookup", row: "me-cold", of: "lookup-db", metric: "rps", op: ">=", value: 0.7 },
+  ],
   run: async (ctx) => [
     await meRow("me-cold", "Gatehouse GET /api/auth/me (SQLite, cache off: every check reads the DB)", { BENCH_CACHE: "off" }, ctx, "session cache size 0"),
   ],
+};
+
+/**
+ * The floor under a session check on SQLite (bench/servers/minimal-lookup.ts):
+ * bare Fastify + cookie + SHA-256 + one prepared statement joining the session
+ * with its user, on tables of Gatehouse's shape, 1,000 sessions; once with
+ * every check reading the database, once with a Map-based LRU in front.
+ */
+export const lookup: Scenario = {
+  id: "lookup",
+  needs: ["bare"],
+  run: async (ctx) => {
+    const rows: Row[] = [];
+    for (const cache of ["off", "on"] as const) {
+      const id = cache === "off" ? "lookup-db" : "lookup-lru";
+      const title =
+        cache === "off"
+          ? "minimal lookup: bare Fastify + cookie + SHA-256 + one prepared SQLite join, no cache"
+          : "minimal lookup with a Map-based LRU in front (10,000 entries, 5 s)";
+      rows.push(
+        await withServer("minimal-lookup", { BENCH_SESSIONS: "1000", BENCH_LRU: cache }, async (s) => {
+          const m = await measureLoad({ pid: s.child.pid!, url: s.url("/api/auth/me"), cookies: [s.ready.cookie!], expect: 200 }, ctx, title, false, ctx.pairBare);
+          return { id, title, ...m, rssMb: s.rssMb(), baseline: "bare" };
+        }),
+      );
+    }
+    return rows;
+  },
 };
 
 /** GET /api/auth/me on PostgreSQL, in a schema of its own dropped afterwards. */

@@ -16,11 +16,19 @@ function dryRun(only: string): Promise<{ code: number | null; out: string }> {
 }
 
 describe("npm run bench --dry-run: every scenario's server starts and answers as the timed run expects", () => {
-  it("session checks, forward-auth, the banned-IP rejection, login and the login flood's own process answer with their expected statuses", async () => {
-    const { code, out } = await dryRun("me-sqlite,me-cold,forward-auth,banned,login,flood");
+  it("session checks, the minimal prepared-lookup baseline (with and without its LRU), forward-auth, the banned-IP rejection, login and the login flood's own process answer with their expected statuses, directly and through the load process", async () => {
+    const { code, out } = await dryRun("lookup,me-sqlite,me-cold,forward-auth,banned,login,flood");
     expect(out).toMatch(/dry run: (\d+) of \1 checks answered as expected/);
+    // bare, lookup-db, lookup-lru, me-sqlite, me-cold, fwd-allow, fwd-deny, argon2, login, quiet-me, flood-me, banned
+    expect(out).toContain("dry run: 12 of 12 checks");
     expect(code, out).toBe(0);
-  }, 90_000);
+  }, 120_000);
+
+  it("the idle footprint builds Gatehouse as production does (tsc) and serves /healthz from node dist/main.js", async () => {
+    const { code, out } = await dryRun("idle");
+    expect(out).toContain("dry run: 2 of 2 checks answered as expected");
+    expect(code, out).toBe(0);
+  }, 180_000);
 
   it("an unknown scenario name is refused with the list of known ones", async () => {
     const { code, out } = await dryRun("no-such-scenario");
