@@ -17,6 +17,7 @@ import { createBanPolicy, type BanPolicy } from "./core/rate-limit/ban-policy.js
 import { failClosed } from "./core/rate-limit/fail-closed-store.js";
 import type { LimiterStore } from "./core/rate-limit/limiter-store.js";
 import { createSecretRegulator, type SecretRegulator } from "./core/rate-limit/secret-regulator.js";
+import { createSignIn } from "./core/sign-in/sign-in.js";
 import type { PasswordHasher } from "./core/passwords/password-hasher.js";
 import { defaultPasswordPolicy } from "./core/passwords/password-policy.js";
 import { cryptoRandom, type Random } from "./core/random.js";
@@ -180,6 +181,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   // Argon2id on its own low-priority threads, one per hashing slot (src/core/passwords/argon2-threads.ts).
   const argon2 = options.hasher ? null : createArgon2Hasher(undefined, { threads: config.hashing.maxInFlight });
   const hasher = createBoundedHasher(options.hasher ?? argon2!, config.hashing);
+  // The one completion every sign-in flow ends with (src/core/sign-in).
+  const signIn = createSignIn({ users: stores.users, sessions, audit, clock });
   const accounts = createAccountService({
     users: stores.users,
     sessions,
@@ -190,6 +193,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     random,
     policy: { ...defaultPasswordPolicy, minLength: config.passwordMinLength },
     lifetimes,
+    signIn,
     // Declared below; called only once requests arrive.
     canSignIn: (user) => emailVerification.canSignIn(user),
   });

@@ -71,6 +71,19 @@ describe.each(backendNames())("attack: cookie tossing and SSO cookie misuse (FWD
     expect((await ask(h, { uri: "/x", cookie: `${ssoCookie}; ${SSO}=${flipped}` })).statusCode).toBe(401);
   });
 
+  it("session swapping by cookie tossing: an SSO cookie tossed next to the portal's own cookie never overrides it", async () => {
+    // The attacker's own valid SSO cookie, planted from a sibling subdomain next to the victim's host-only cookie.
+    const attacker = await h.account("user");
+    const theirs = await h.request({ method: "POST", url: "/api/auth/login", json: { username: attacker.name, password: GOOD_PASSWORD } });
+    const tossed = `${SSO}=${cookieOf(theirs, SSO).value}`;
+    const asVictim = await ask(h, { uri: "/x", cookie: `${hostCookie}; ${tossed}` });
+    expect(asVictim.statusCode).toBe(200);
+    expect(asVictim.headers["remote-user"]).not.toBe(attacker.name);
+    expect(asVictim.headers["remote-groups"]).toBe("user,admin");
+    // A host-only cookie that no longer names a session decides too: the tossed cookie does not sign the browser in.
+    expect((await ask(h, { uri: "/x", cookie: `${HOST}=${"A".repeat(43)}; ${tossed}` })).statusCode).toBe(401);
+  });
+
   it("logout clears both cookies and kills the SSO session for every subdomain", async () => {
     const admin = await h.account("user");
     const res = await h.request({ method: "POST", url: "/api/auth/login", json: { username: admin.name, password: GOOD_PASSWORD } });

@@ -35,10 +35,12 @@ describe("attack: a lock wiped by key churn (in-memory limiter at its real defau
     const regulator = createSecretRegulator({ store, clock, audit, bans, policy });
     const ctx = (ip: string) => ({ ip, userAgent: "churn" });
     const victim = { key: "user:victim", userId: "victim" };
+    /** One failed secret check: admitted, then recorded as wrong. */
+    const fail = async (ip: string, subject: typeof victim | null) => regulator.record(await regulator.admit(ctx(ip), subject), false);
 
     // The victim's account is locked (10 failures, each after its delay) and an attacker's IP is banned.
     for (let n = 1; n <= 10; n++) {
-      await regulator.check(ctx(`192.0.2.${n}`), victim, async () => false);
+      await fail(`192.0.2.${n}`, victim);
       clock.advance(20 * 60_000);
     }
     expect(events.filter((e) => e.type === "account_locked")).toHaveLength(1);
@@ -50,7 +52,7 @@ describe("attack: a lock wiped by key churn (in-memory limiter at its real defau
     let refusedForRoom = 0;
     for (let i = 0; i < 105_000; i++) {
       try {
-        await regulator.check(ctx(junkIp(i)), null, async () => false);
+        await fail(junkIp(i), null);
       } catch (err) {
         if (!isGatehouseError(err, "unavailable")) throw err;
         refusedForRoom++;
@@ -64,7 +66,7 @@ describe("attack: a lock wiped by key churn (in-memory limiter at its real defau
 
     // Nothing was forgotten: the lock holds (even the right password is refused) and so does the ban.
     expect(await regulator.failures("user:victim")).toBe(10);
-    await expect(regulator.check(ctx("192.0.2.1"), victim, async () => true)).rejects.toMatchObject({ code: "rate_limited" });
+    await expect(regulator.admit(ctx("192.0.2.1"), victim)).rejects.toMatchObject({ code: "rate_limited" });
     expect(await bans.banRemainingMs("198.51.100.66")).toBe(3_600_000);
   });
 });

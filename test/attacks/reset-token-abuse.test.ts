@@ -186,7 +186,8 @@ describe.each(backendNames())("attack: lock-out games around reset (%s)", (backe
     const user = await h.gh.stores.users.findByLogin({ email });
     for (let i = 0; i < 10; i++) {
       h.clock.advance(20 * 60_000);
-      await h.gh.regulator.check({ ip: `192.0.2.${i + 1}`, userAgent: "attacker" }, { key: `user:${user!.id}`, userId: user!.id }, async () => false).catch(() => false);
+      const admitted = await h.gh.regulator.admit({ ip: `192.0.2.${i + 1}`, userAgent: "attacker" }, { key: `user:${user!.id}`, userId: user!.id }).catch(() => null);
+      if (admitted !== null) await h.gh.regulator.record(admitted, false);
     }
     h.clock.advance(20 * 60_000);
     expect((await login(GOOD_PASSWORD)).statusCode).toBe(429);

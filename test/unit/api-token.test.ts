@@ -32,7 +32,7 @@ const session = { id: "s1", reauthAt: 0 } as Session;
 function fixture(owner: User = user()) {
   const clock = createManualClock(Date.UTC(2026, 0, 1));
   const rows = new Map<string, ApiToken>();
-  const calls = { lookups: 0, checks: 0, touches: 0, sudo: 0, drawn: [] as number[] };
+  const calls = { lookups: 0, checks: 0, verdicts: [] as boolean[], touches: 0, sudo: 0, drawn: [] as number[] };
   const events: NewAuditEvent[] = [];
   const store: ApiTokenStore = {
     insert: async (t) => void rows.set(t.id, { ...t }),
@@ -52,10 +52,11 @@ function fixture(owner: User = user()) {
     deleteAllForUser: async () => 0,
   };
   const regulator: SecretRegulator = {
-    check: async (_ctx, _subject, verify) => {
+    admit: async (ctx, subject) => {
       calls.checks++;
-      return verify();
+      return { ctx, subject: typeof subject === "function" ? await subject() : subject, failures: 0 };
     },
+    record: async (_admission, verdict) => void calls.verdicts.push(verdict),
     unlock: async () => undefined,
     failures: async () => 0,
   };
@@ -154,7 +155,7 @@ describe("API token service", () => {
     expect(await service.authenticate("gth_nope", ctx)).toBeNull();
     expect(calls).toMatchObject({ lookups: 0, checks: 1 });
     expect(await service.authenticate(`gth_${"A".repeat(43)}`, ctx)).toBeNull();
-    expect(calls).toMatchObject({ lookups: 1, checks: 2 });
+    expect(calls).toMatchObject({ lookups: 1, checks: 2, verdicts: [false, false] });
 
     const first = await service.authenticate(secret, ctx);
     expect(first?.token.lastUsedAt).toBe(clock.now());

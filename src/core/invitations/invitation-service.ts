@@ -58,9 +58,10 @@ export interface InvitationService {
    * (verified) and role. Single use: of two concurrent uses exactly one
    * succeeds. 400 `invalid_token` (field `invitation`) for an unknown,
    * used, revoked or expired invitation; a refused username or password
-   * leaves the invitation usable.
+   * leaves the invitation usable. The session `replacing` (the one the
+   * client presented) ends at sign-in.
    */
-  redeem(token: string, input: InvitationRegistration, origin: SessionOrigin): Promise<{ user: User; issued: IssuedSession }>;
+  redeem(token: string, input: InvitationRegistration, origin: SessionOrigin, replacing?: string | null): Promise<{ user: User; issued: IssuedSession }>;
 }
 
 /** Creates the {@link InvitationService}. */
@@ -132,16 +133,13 @@ export function createInvitationService(deps: {
       return revoked;
     },
 
-    async redeem(token, input, origin) {
+    async redeem(token, input, origin, replacing = null) {
       const tokenHash = isWellFormedToken(token) ? hashToken(token) : null;
-      const held: { found: Invitation | null } = { found: null };
       // Guessing invitation tokens counts as failed secret checks of the IP (RL-04).
-      const valid = await regulator.check(origin, null, async () => {
-        held.found = tokenHash === null ? null : await store.findPending(tokenHash, clock.now());
-        return held.found !== null;
-      });
-      if (!valid || held.found === null || tokenHash === null) throw badToken();
-      const pending = held.found;
+      const admission = await regulator.admit(origin, null);
+      const pending = tokenHash === null ? null : await store.findPending(tokenHash, clock.now());
+      await regulator.record(admission, pending !== null);
+      if (pending === null || tokenHash === null) throw badToken();
       if (input.email !== undefined && input.email.trim() !== "" && normalizeEmail(input.email) !== pending.emailNormalized) {
         throw new GatehouseError("invalid_request", { fields: ["email"] });
       }
@@ -153,6 +151,8 @@ export function createInvitationService(deps: {
         registered = await accounts.register({ username: input.username, password: input.password, email: used.email }, origin, {
           role: used.role,
           emailVerified: true,
+          flow: "invitation",
+          replacing,
           audit: { actorId: null, details: { via: "invitation", invitationId: used.id, role: used.role } },
         });
       } catch (err) {

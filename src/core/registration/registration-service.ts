@@ -14,10 +14,12 @@ export interface RegistrationRequest {
   email?: string | undefined;
   /** The invitation token (from the link's fragment). */
   invitation?: string | undefined;
+  /** The session token the client presented: it ends when the new account signs in. */
+  replacing?: string | null | undefined;
 }
 
 /** The outcome: an account (signed in), or a verification mail sent (no session yet). */
-export type RegistrationOutcome = { status: "registered"; user: User; issued: IssuedSession | null } | { status: "verification_sent" };
+export type RegistrationOutcome = { status: "registered"; user: User; issued: IssuedSession | null } | { status: "verification_sent"; issued: null };
 
 /**
  * `POST /api/auth/register` and the sign-up pages: applies the registration
@@ -51,7 +53,7 @@ export function createRegistrationService(deps: {
     mode,
     async register(input, origin) {
       if (input.invitation !== undefined) {
-        const { user, issued } = await invitations.redeem(input.invitation, input, origin);
+        const { user, issued } = await invitations.redeem(input.invitation, input, origin, input.replacing);
         return { status: "registered", user, issued };
       }
       if ((await mode()) !== "open") throw new GatehouseError("registration_closed");
@@ -60,9 +62,9 @@ export function createRegistrationService(deps: {
       // Email verification required: the same answer for new and registered addresses, and no session (RST-07).
       if (emailVerification && (await emailVerification.required())) {
         await emailVerification.register(fields, origin);
-        return { status: "verification_sent" };
+        return { status: "verification_sent", issued: null };
       }
-      const { user, issued } = await accounts.register(fields, origin);
+      const { user, issued } = await accounts.register(fields, origin, { replacing: input.replacing ?? null });
       return { status: "registered", user, issued };
     },
   };

@@ -5,7 +5,8 @@ import { GatehouseError } from "../errors.js";
 import type { Random } from "../random.js";
 import type { SecretRegulator } from "../rate-limit/secret-regulator.js";
 import type { SessionOrigin } from "../sessions/session-service.js";
-import type { AccountService, Registration, SignedIn } from "../users/account-service.js";
+import type { SignedIn } from "../sign-in/sign-in.js";
+import type { AccountService, Registration } from "../users/account-service.js";
 import type { UserStore } from "../users/user-store.js";
 import type { OneTimeTokenStore } from "./one-time-token-store.js";
 
@@ -40,8 +41,11 @@ export interface FirstSuperadmin {
   ensure(seed: Registration | null): Promise<FirstStart>;
   /** True while no superadmin exists (the setup route answers 404 otherwise). */
   open(): Promise<boolean>;
-  /** Creates the superadmin with the setup token: throttled, single use, 403 for a wrong token. */
-  complete(token: string, input: Registration, origin: SessionOrigin): Promise<SignedIn>;
+  /**
+   * Creates the superadmin with the setup token (throttled, single use, 403
+   * for a wrong token) and signs them in, ending the session `replacing`.
+   */
+  complete(token: string, input: Registration, origin: SessionOrigin, replacing?: string | null): Promise<SignedIn>;
 }
 
 /** Creates the {@link FirstSuperadmin} flow. */
@@ -72,19 +76,15 @@ export function createFirstSuperadmin(deps: FirstSuperadminDeps): FirstSuperadmi
       await tokens.insert({ tokenHash: hashToken(token), purpose: PURPOSE, userId: null, createdAt: now, expiresAt });
       return { status: "setup", token, expiresAt };
     },
-    async complete(token, input, origin) {
+    async complete(token, input, origin, replacing = null) {
       if (!(await open())) throw new GatehouseError("not_found");
-      const held: { spent: Awaited<ReturnType<OneTimeTokenStore["consume"]>> } = { spent: null };
-      const valid = await regulator.check(origin, null, async () => {
-        if (!isWellFormedToken(token)) return false;
-        held.spent = await tokens.consume(hashToken(token), PURPOSE, clock.now());
-        return held.spent !== null;
-      });
-      const used = held.spent;
-      if (!valid || used === null) throw new GatehouseError("forbidden");
+      const admission = await regulator.admit(origin, null);
+      const used = isWellFormedToken(token) ? await tokens.consume(hashToken(token), PURPOSE, clock.now()) : null;
+      await regulator.record(admission, used !== null);
+      if (used === null) throw new GatehouseError("forbidden");
       let registered: Awaited<ReturnType<AccountService["register"]>>;
       try {
-        registered = await accounts.register(input, origin, { role: "superadmin" });
+        registered = await accounts.register(input, origin, { role: "superadmin", flow: "setup", replacing });
       } catch (err) {
         // Refused input (a taken username, a weak password) must not burn the link:
         // the holder gets it back, with its original expiry, to try again.

@@ -191,7 +191,7 @@ export function createApiTokenService(deps: ApiTokenServiceDeps): ApiTokenServic
     async authenticate(secret, ctx) {
       if (!isWellFormedApiToken(secret)) {
         // Never looked up, but still counted: probing with junk is throttled like any bad secret.
-        await regulator.check(ctx, null, async () => false);
+        await regulator.record(await regulator.admit(ctx, null), false);
         return refused(ctx, "malformed", null, secret);
       }
       const found = await store.findByHash(hashToken(secret));
@@ -199,7 +199,7 @@ export function createApiTokenService(deps: ApiTokenServiceDeps): ApiTokenServic
       const reason = found === null ? "unknown_token" : found.token.expiresAt <= now ? "expired" : found.user.blocked ? "blocked" : null;
       if (found === null || reason !== null) {
         // A bad token is one failed secret check from this IP: the 11th is 429 (and trips toward a ban).
-        await regulator.check(ctx, null, async () => false);
+        await regulator.record(await regulator.admit(ctx, null), false);
         return refused(ctx, reason ?? "unknown_token", found, secret);
       }
       if (found.token.lastUsedAt === null || now - found.token.lastUsedAt >= TOKEN_TOUCH_INTERVAL_MS) {

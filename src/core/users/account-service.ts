@@ -7,6 +7,7 @@ import type { Random } from "../random.js";
 import type { SecretRegulator } from "../rate-limit/secret-regulator.js";
 import { hasRecentAuth, type Session, type SessionLifetimes } from "../sessions/session.js";
 import type { IssuedSession, SessionOrigin, SessionService } from "../sessions/session-service.js";
+import type { SignedIn, SignIn, SignInFlow } from "../sign-in/sign-in.js";
 import { cleanEmail, emailProblem, normalizeEmail } from "./email.js";
 import type { Role, User } from "./user.js";
 import type { UserStore } from "./user-store.js";
@@ -25,6 +26,8 @@ export interface AccountServiceDeps {
   regulator: SecretRegulator;
   /** Lifetimes, for the sudo window. */
   lifetimes: SessionLifetimes;
+  /** The completion every sign-in ends with (src/core/sign-in). */
+  signIn: SignIn;
   /**
    * Whether a user whose password was right may sign in (email verification,
    * RST-07); a refusal answers exactly like a wrong password.
@@ -39,16 +42,23 @@ export interface Registration {
   email?: string | undefined;
 }
 
-/** A signed-in result: the user and their new session (null when no session was asked for). */
-export interface SignedIn {
-  user: User;
-  issued: IssuedSession;
-}
-
 /** A registration result: the session is absent when `signIn: false` was asked. */
 export interface Registered {
   user: User;
   issued: IssuedSession | null;
+}
+
+/** Options of {@link AccountService.register}. */
+export interface RegisterOptions {
+  role?: Role;
+  /** False: create the account only (seeding, the CLI, registration awaiting email verification). */
+  signIn?: boolean;
+  /** The flow that signs the new account in (default `registration`). */
+  flow?: SignInFlow;
+  /** The session token the client presented: it ends when the new account signs in. */
+  replacing?: string | null;
+  emailVerified?: boolean;
+  audit?: { actorId: string | null; details: Record<string, string> };
 }
 
 /** Registration, password login, password change and account deletion. */
@@ -57,7 +67,7 @@ export interface AccountService {
    * Creates an account (role `user` unless told otherwise, for the first
    * superadmin) and, unless `signIn` is false, its first session.
    */
-  register(input: Registration, origin: SessionOrigin, options?: { role?: Role; signIn?: boolean; emailVerified?: boolean; audit?: { actorId: string | null; details: Record<string, string> } }): Promise<Registered>;
+  register(input: Registration, origin: SessionOrigin, options?: RegisterOptions): Promise<Registered>;
   /**
    * Creates an account without a password (an admin-made account: its owner
    * chooses the password with a mailed link). Validates like {@link register}; signs nobody in.
@@ -66,8 +76,9 @@ export interface AccountService {
   /**
    * Password login. Unknown users and wrong passwords fail identically and
    * take the same time; a blocked user is told so only after the right password.
+   * `replacing` is the session token the client presented: it ends at sign-in.
    */
-  login(input: { login: string; password: string; remember: boolean }, origin: SessionOrigin): Promise<SignedIn>;
+  login(input: { login: string; password: string; remember: boolean; replacing?: string | null }, origin: SessionOrigin): Promise<SignedIn>;
   /** Changes the password, ends every other session and rotates the current one. */
   changePassword(
     user: User,
@@ -112,7 +123,7 @@ function hasControlCharacter(value: string): boolean {
 
 /** Creates the {@link AccountService}. */
 export function createAccountService(deps: AccountServiceDeps): AccountService {
-  const { users, sessions, hasher, audit, clock, random, policy, regulator, lifetimes } = deps;
+  const { users, sessions, hasher, audit, clock, random, policy, regulator, lifetimes, signIn } = deps;
 
   function isRecentlyAuthenticated(session: Session): boolean {
     return hasRecentAuth(session, lifetimes, clock.now());
@@ -130,7 +141,10 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
   async function checkCurrentPassword(user: User, password: string, origin: SessionOrigin): Promise<boolean> {
     const hash = user.passwordHash;
     if (isPasswordTooLong(password, policy) || hash === null) return false;
-    return regulator.check(origin, { key: `user:${user.id}`, userId: user.id }, () => hasher.verify(hash, password));
+    const admission = await regulator.admit(origin, { key: `user:${user.id}`, userId: user.id });
+    const ok = await hasher.verify(hash, password);
+    await regulator.record(admission, ok);
+    return ok;
   }
 
   return {
@@ -156,12 +170,11 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
         ...(options.emailVerified === true && email !== null ? { emailVerified: true } : {}),
       });
       if (!result.ok) throw new GatehouseError(result.conflict, { fields: [result.conflict === "email_taken" ? "email" : "username"] });
-      await users.recordLogin(id, now);
       const user = await users.findById(id);
       if (!user) throw new Error("registered user vanished");
       await audit.record({ type: "register", userId: id, actorId: options.audit ? options.audit.actorId : id, ...(options.audit ? { details: options.audit.details } : {}), ...origin });
       if (options.signIn === false) return { user, issued: null };
-      return { user, issued: await sessions.create(id, origin, false) };
+      return signIn({ user, methods: ["pwd"], flow: options.flow ?? "registration", origin, remember: false, replacing: options.replacing });
     },
 
     async createWithoutPassword(input, role, origin, actorId) {
@@ -191,23 +204,19 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       const login = input.login.trim();
       const byEmail = login.includes("@");
       const normalized = byEmail ? normalizeEmail(login) : normalizeUsername(login);
-      const found: { user: User | null; hash: string | null } = { user: null, hash: null };
       // The lookup runs only once the IP check passed. Every spelling of one account
       // shares a counter; an unknown login gets its own, throttled the same way.
-      const subject = async () => {
+      const admission = await regulator.admit(origin, async () => {
         const user = hasControlCharacter(login) ? null : await users.findByLogin(byEmail ? { email: normalized } : { username: normalized });
-        found.user = user;
-        found.hash = user?.passwordHash ?? null;
-        return { key: user ? `user:${user.id}` : `login:${normalized}`, userId: user?.id ?? null };
-      };
-      const ok = await regulator.check(origin, subject, async () => {
-        if (found.hash === null) {
-          await hasher.verifyDummy(input.password);
-          return false;
-        }
-        return hasher.verify(found.hash, input.password);
+        return { key: user ? `user:${user.id}` : `login:${normalized}`, userId: user?.id ?? null, user };
       });
-      const { user, hash } = found;
+      const { user } = admission.subject;
+      const hash = user?.passwordHash ?? null;
+      let ok = false;
+      // An unknown user (or one without a password) costs a hash too: the answer takes the same time.
+      if (hash === null) await hasher.verifyDummy(input.password);
+      else ok = await hasher.verify(hash, input.password);
+      await regulator.record(admission, ok);
       if (user === null || hash === null || !ok) {
         const reason = user === null || hash === null ? "unknown_user" : "wrong_password";
         await audit.record({ type: "login_failure", userId: user?.id ?? null, details: { reason }, ...origin });
@@ -221,15 +230,10 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
         await audit.record({ type: "login_failure", userId: user.id, details: { reason: "email_unverified" }, ...origin });
         throw new GatehouseError("invalid_credentials");
       }
-      const now = clock.now();
       if (hasher.needsRehash(hash)) {
-        await users.updatePasswordHash(user.id, await hasher.hash(input.password), now);
+        await users.updatePasswordHash(user.id, await hasher.hash(input.password), clock.now());
       }
-      await users.recordLogin(user.id, now);
-      sessions.forgetUser(user.id);
-      const issued = await sessions.create(user.id, origin, input.remember);
-      await audit.record({ type: "login_success", userId: user.id, actorId: user.id, details: { method: "password" }, ...origin });
-      return { user: { ...user, lastLoginAt: now }, issued };
+      return signIn({ user, methods: ["pwd"], flow: "login", origin, remember: input.remember, replacing: input.replacing });
     },
 
     async changePassword(user, session, input, origin) {

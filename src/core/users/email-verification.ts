@@ -116,13 +116,11 @@ export function createEmailVerification(deps: {
 
     async verify(token, origin, current) {
       const tokenHash = isWellFormedToken(token) ? hashToken(token) : null;
-      let used: EmailTokenRecord | null = null;
-      const valid = await regulator.check(origin, null, async () => {
-        used = tokenHash === null ? null : await tokens.consume(tokenHash, PURPOSES, clock.now());
-        return used !== null;
-      });
-      const record = used as EmailTokenRecord | null;
-      if (!valid || record === null) throw new GatehouseError("invalid_token", { fields: ["token"] });
+      // Guessing tokens counts as failed secret checks of the IP (RL-04).
+      const admission = await regulator.admit(origin, null);
+      const record: EmailTokenRecord | null = tokenHash === null ? null : await tokens.consume(tokenHash, PURPOSES, clock.now());
+      await regulator.record(admission, record !== null);
+      if (record === null) throw new GatehouseError("invalid_token", { fields: ["token"] });
       const now = clock.now();
       if (record.purpose === "email_change") {
         const result = await tokens.changeEmail(record.userId, record.email, record.emailNormalized, now);

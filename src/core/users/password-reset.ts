@@ -65,14 +65,11 @@ export function createPasswordReset(deps: {
     async reset(token, password, origin) {
       const now = clock.now();
       const tokenHash = isWellFormedToken(token) ? hashToken(token) : null;
-      let found: EmailTokenRecord | null = null;
       // Guessing tokens counts as failed secret checks of the IP (RL-04).
-      const valid = await regulator.check(origin, null, async () => {
-        found = tokenHash === null ? null : await tokens.peek(tokenHash, PURPOSES, now);
-        return found !== null;
-      });
-      const record = found as EmailTokenRecord | null;
-      if (!valid || record === null || tokenHash === null) throw new GatehouseError("invalid_token", { fields: ["token"] });
+      const admission = await regulator.admit(origin, null);
+      const record: EmailTokenRecord | null = tokenHash === null ? null : await tokens.peek(tokenHash, PURPOSES, now);
+      await regulator.record(admission, record !== null);
+      if (record === null || tokenHash === null) throw new GatehouseError("invalid_token", { fields: ["token"] });
       const user = await users.findById(record.userId);
       if (!user) throw new GatehouseError("invalid_token", { fields: ["token"] });
       const weak = checkNewPassword(password, { username: user.username, email: user.email }, policy);

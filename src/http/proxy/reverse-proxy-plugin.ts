@@ -14,7 +14,8 @@ import { isBrowserNavigation, sendErrorPage } from "../error-page.js";
 import { firstHeader } from "../origin.js";
 import { sendError, toPublicError } from "../plugins/errors.js";
 import { computeApiSecurityHeaders } from "../plugins/security-headers.js";
-import { clearSessionCookie, readSessionToken, readSsoToken, sessionCookieName } from "../plugins/session-cookie.js";
+import { clearSessionCookie, sessionCookieName } from "../plugins/session-cookie.js";
+import { createPresentedSessionResolver } from "../presented-session.js";
 import type { AppDeps } from "../types.js";
 import { forwardHeaders, responseHeaders } from "./forward-headers.js";
 import { createStrippedHeaderFilter } from "./stripped-headers.js";
@@ -87,6 +88,8 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
   await app.register(cookie, { hook: false });
   const { config, gate, sessions } = opts.deps;
   const cookieName = sessionCookieName(config);
+  // The browser's session, read exactly as forward-auth reads it; open WebSockets are re-checked with its token.
+  const presentedSession = createPresentedSessionResolver({ sessions, config });
   const prefix = config.proxy.pathPrefix;
   const browserHeaders = computeApiSecurityHeaders(config.secure);
   // Client headers never forwarded: the identity/forwarding families of docs/reverse-proxy.md plus PROXY_STRIP_HEADERS.
@@ -177,23 +180,18 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       const upgrade = upgrades.get(request.raw);
       const proto = request.protocol;
       const access: AccessRequest = { method: request.method, proto, host: target.host, uri: target.uri, ip: request.ip };
-      let auth = request.auth?.via === "session" ? request.auth : null;
-      const hostCookie = readSessionToken(request, cookieName);
       // Single sign-on (COOKIE_DOMAIN): on an app host, the portal's domain-wide cookie signs the browser in too.
-      const ssoToken = target.kind === "upstream" && hostCookie === null ? readSsoToken(request, config) : null;
-      if (auth === null && ssoToken !== null) {
-        const valid = await sessions.validate(ssoToken);
-        if (valid !== null) auth = { ...valid, via: "session" };
-      }
+      const presented = await presentedSession(request, { sso: target.kind === "upstream" });
+      const auth = presented.valid;
       const decision = gate.decide(access, auth?.user ?? null);
-      const presentedCookie = hostCookie ?? ssoToken;
+      const presentedCookie = presented.token;
 
       if (decision.kind === "invalid") {
         request.log.info({ reason: decision.reason }, "reverse proxy: request refused");
         throw new GatehouseError(decision.reason === "unknown host" ? "forbidden" : "invalid_request");
       }
       if (decision.kind === "unauthenticated") {
-        if (hostCookie !== null) clearSessionCookie(reply, config);
+        if (presented.cookie === "host") clearSessionCookie(reply, config);
         if (upgrade === undefined && isBrowserNavigation(request)) {
           const original = `${proto}://${target.host}${target.uri}`;
           return reply.header("Cache-Control", "no-store").redirect(loginLocation(decision, target.kind === "upstream", original), 302);

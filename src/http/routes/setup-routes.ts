@@ -2,8 +2,8 @@ import type { FastifyInstance } from "fastify";
 import type { FirstSuperadmin } from "../../core/setup/first-superadmin.js";
 import { GatehouseError } from "../../core/errors.js";
 import { toPublicUser } from "../../core/users/user.js";
+import { completeSignIn } from "../complete-sign-in.js";
 import { originOf } from "../origin.js";
-import { setSessionCookie } from "../plugins/session-cookie.js";
 import { passwordField, str, userResponse } from "../schemas.js";
 import type { Config } from "../../config/config.js";
 
@@ -35,8 +35,7 @@ export async function setupRoutes(app: FastifyInstance, deps: { firstSuperadmin:
     },
     async (request, reply) => {
       const { token, ...input } = request.body;
-      const { user, issued } = await firstSuperadmin.complete(token, input, originOf(request));
-      setSessionCookie(reply, config, issued);
+      const { user } = await completeSignIn(request, reply, config, (replacing) => firstSuperadmin.complete(token, input, originOf(request), replacing));
       return reply.code(201).send({ user: toPublicUser(user) });
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { GatehouseError } from "../../../core/errors.js";
 import { toPublicUser } from "../../../core/users/user.js";
+import { completeSignIn } from "../../complete-sign-in.js";
 import { originOf } from "../../origin.js";
 import { clearSessionCookie, readSessionToken, sessionCookieName, setSessionCookie } from "../../plugins/session-cookie.js";
 import { emptyBody, passwordField, str, userResponse } from "../../schemas.js";
@@ -25,7 +26,7 @@ const loginBody = {
 
 /** `/api/auth`: register (self-service or with an invitation), login, logout, me. */
 export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const { accounts, sessions, config } = deps;
+  const { accounts, config } = deps;
   const cookieName = sessionCookieName(config);
 
   app.post<{ Body: { username: string; password: string; email?: string; invitation?: string } }>(
@@ -36,10 +37,9 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
     async (request, reply) => {
       // The registration mode, the invitation, the email allow-list and verification (src/core/registration).
-      const outcome = await deps.registration.register(request.body, originOf(request));
+      const outcome = await completeSignIn(request, reply, config, (replacing) => deps.registration.register({ ...request.body, replacing }, originOf(request)));
       // Email verification required: the same 202 for new and registered addresses, no session (RST-07).
       if (outcome.status === "verification_sent") return reply.code(202).send({ status: "verification_sent" });
-      if (outcome.issued) setSessionCookie(reply, config, outcome.issued);
       return reply.code(201).send({ user: toPublicUser(outcome.user) });
     },
   );
@@ -49,11 +49,9 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     { config: { access: "public", rateLimit: "login", hashing: true }, schema: { body: loginBody, response: { 200: userResponse } } },
     async (request, reply) => {
       const { username, password, remember } = request.body;
-      const origin = originOf(request);
-      const { user, issued } = await accounts.login({ login: username, password, remember: remember === true }, origin);
-      const previous = readSessionToken(request, cookieName);
-      if (previous !== null) await sessions.revokeToken(previous);
-      setSessionCookie(reply, config, issued);
+      const { user } = await completeSignIn(request, reply, config, (replacing) =>
+        accounts.login({ login: username, password, remember: remember === true, replacing }, originOf(request)),
+      );
       return { user: toPublicUser(user) };
     },
   );

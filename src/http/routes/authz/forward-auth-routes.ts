@@ -7,10 +7,9 @@ import { createClientKey } from "../../../core/rate-limit/client-key.js";
 import { createTrustedPeers } from "../../../gateway/network-set.js";
 import type { Config } from "../../../config/config.js";
 import type { SessionService } from "../../../core/sessions/session-service.js";
-import type { User } from "../../../core/users/user.js";
 import { computeApiSecurityHeaders } from "../../plugins/security-headers.js";
-import { readSsoToken } from "../../plugins/session-cookie.js";
 import { acceptsHtml } from "../../accepts-html.js";
+import { createPresentedSessionResolver } from "../../presented-session.js";
 import { FORWARD_AUTH_PAGE_CSP, forwardAuthPage } from "./forward-auth-page.js";
 import { originalRequest, type Flavour } from "./original-request.js";
 
@@ -66,12 +65,8 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
       .catch((err: unknown) => request.log.error({ err }, "recording a forward-auth denial failed"));
   };
 
-  /** The portal's host-only cookie (resolved by the session plugin), else the cross-subdomain SSO cookie. */
-  const signedInUser = async (request: FastifyRequest): Promise<User | null> => {
-    if (request.auth !== null) return request.auth.user;
-    const sso = readSsoToken(request, deps.config);
-    return sso === null ? null : ((await deps.sessions.validate(sso))?.user ?? null);
-  };
+  // The portal's host-only cookie, else the cross-subdomain SSO cookie: the reverse proxy's own reading.
+  const presentedSession = createPresentedSessionResolver(deps);
 
   // The browser headers of every other response, on the answers a proxy may relay to the browser (not on an allow).
   const browserHeaders = computeApiSecurityHeaders(deps.config.secure);
@@ -93,7 +88,7 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
       audit(request, "forward_auth_missing_headers", `missing:${peer}`, { flavour });
       return deny(reply);
     }
-    const user = await signedInUser(request);
+    const user = (await presentedSession(request)).valid?.user ?? null;
     const decision = deps.gate.decide(original, user);
     switch (decision.kind) {
       case "allow": {

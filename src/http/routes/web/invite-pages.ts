@@ -6,8 +6,8 @@ import { formValue, type FormBody } from "../../../web/form.js";
 import { html } from "../../../web/html.js";
 import { layout } from "../../../web/layout.js";
 import { href, type PageContext } from "../../../web/page-context.js";
+import { completeSignIn } from "../../complete-sign-in.js";
 import { originOf } from "../../origin.js";
-import { readSessionToken, sessionCookieName, setSessionCookie } from "../../plugins/session-cookie.js";
 import type { AppDeps } from "../../types.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
 import { errorsFor, passwordPolicyHint } from "./register-pages.js";
@@ -45,9 +45,8 @@ ${field({ name: "password", label: "Password", type: "password", autocomplete: "
  * script moves it into the form. Works in every registration mode.
  */
 export async function invitePages(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const { sessions, config } = deps;
+  const { config } = deps;
   const minLength = config.passwordMinLength;
-  const cookieName = sessionCookieName(config);
 
   app.get("/invite", { config: { access: "public" }, schema: { querystring: NO_QUERY } }, async (request, reply) =>
     sendPage(reply, invitePage(pageContext(request, reply), { minLength }), 200, { noReferrer: true }),
@@ -62,11 +61,8 @@ export async function invitePages(app: FastifyInstance, deps: AppDeps): Promise<
       const password = formValue(request.body, "password", 65_536);
       try {
         if (invitation === "") throw new GatehouseError("invalid_token", { fields: ["invitation"] });
-        const outcome = await deps.registration.register({ username, password, invitation }, originOf(request));
+        const outcome = await completeSignIn(request, reply, config, (replacing) => deps.registration.register({ username, password, invitation, replacing }, originOf(request)));
         if (outcome.status !== "registered" || outcome.issued === null) throw new Error("invited registration did not sign in");
-        const previous = readSessionToken(request, cookieName);
-        if (previous !== null) await sessions.revokeToken(previous);
-        setSessionCookie(reply, config, outcome.issued);
         return seeOther(reply, `${request.basePath}/account`);
       } catch (err) {
         if (!isGatehouseError(err) || err.status >= 500 || err.status === 429) throw err;

@@ -5,8 +5,9 @@ import { formChecked, formValue, type FormBody } from "../../../web/form.js";
 import { html } from "../../../web/html.js";
 import { layout } from "../../../web/layout.js";
 import { href, type PageContext } from "../../../web/page-context.js";
+import { completeSignIn } from "../../complete-sign-in.js";
 import { originOf } from "../../origin.js";
-import { clearSessionCookie, readSessionToken, sessionCookieName, setSessionCookie } from "../../plugins/session-cookie.js";
+import { clearSessionCookie, readSessionToken, sessionCookieName } from "../../plugins/session-cookie.js";
 import type { AppDeps } from "../../types.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
 import { returnQuery, returnTarget } from "./return-target.js";
@@ -36,7 +37,7 @@ ${o.registration ? html`<p class="muted">New here? <a href="${href(ctx, "/regist
 
 /** `/login` (form and POST) and `/logout` (POST only, SESS-09). */
 export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const { accounts, sessions, config } = deps;
+  const { accounts, config } = deps;
   const cookieName = sessionCookieName(config);
 
   // The "forgot your password?" link appears once the email pages provide `/forgot-password`.
@@ -84,10 +85,7 @@ export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<v
         return render({ fields }, 400);
       }
       try {
-        const { issued } = await accounts.login({ login, password, remember }, originOf(request));
-        const previous = readSessionToken(request, cookieName);
-        if (previous !== null) await sessions.revokeToken(previous);
-        setSessionCookie(reply, config, issued);
+        await completeSignIn(request, reply, config, (replacing) => accounts.login({ login, password, remember, replacing }, originOf(request)));
         return seeOther(reply, returnTarget(deps, request, raw));
       } catch (err) {
         // Wrong credentials, a blocked account, throttling…: answered on the form, with docs/api.md's status and message.

@@ -7,8 +7,8 @@ import { formValue, type FormBody } from "../../../web/form.js";
 import { html, type SafeHtml } from "../../../web/html.js";
 import { layout } from "../../../web/layout.js";
 import { href, type PageContext } from "../../../web/page-context.js";
+import { completeSignIn } from "../../complete-sign-in.js";
 import { originOf } from "../../origin.js";
-import { readSessionToken, sessionCookieName, setSessionCookie } from "../../plugins/session-cookie.js";
 import type { AppDeps } from "../../types.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
 
@@ -97,9 +97,8 @@ function closedPage(ctx: PageContext, mode: RegistrationMode) {
 
 /** `/register`: the sign-up form, when the registration mode is `open`. */
 export async function registerPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const { sessions, config } = deps;
+  const { config } = deps;
   const minLength = config.passwordMinLength;
-  const cookieName = sessionCookieName(config);
 
   const emailRequired = async () => (deps.emailVerification ? deps.emailVerification.required() : false);
 
@@ -119,13 +118,9 @@ export async function registerPages(app: FastifyInstance, deps: AppDeps): Promis
       const email = formValue(request.body, "email", 1024);
       const password = formValue(request.body, "password", 65_536);
       try {
-        const outcome = await deps.registration.register({ username, password, email }, originOf(request));
+        const outcome = await completeSignIn(request, reply, config, (replacing) => deps.registration.register({ username, password, email, replacing }, originOf(request)));
         // Email verification required: the same answer for new and registered addresses, and no session (RST-07).
         if (outcome.status === "verification_sent") return sendPage(reply, checkEmailPage(pageContext(request, reply)), 202);
-        const { issued } = outcome;
-        const previous = readSessionToken(request, cookieName);
-        if (previous !== null) await sessions.revokeToken(previous);
-        if (issued) setSessionCookie(reply, config, issued);
         return seeOther(reply, `${request.basePath}/account`);
       } catch (err) {
         if (!isGatehouseError(err) || err.status >= 500 || err.status === 429) throw err;

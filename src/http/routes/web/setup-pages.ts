@@ -8,8 +8,8 @@ import { formValue, type FormBody } from "../../../web/form.js";
 import { html } from "../../../web/html.js";
 import { layout } from "../../../web/layout.js";
 import { href, type PageContext } from "../../../web/page-context.js";
+import { completeSignIn } from "../../complete-sign-in.js";
 import { originOf } from "../../origin.js";
-import { setSessionCookie } from "../../plugins/session-cookie.js";
 import type { AppDeps } from "../../types.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
 import { errorsFor, passwordPolicyHint } from "./register-pages.js";
@@ -65,8 +65,7 @@ export async function setupPages(app: FastifyInstance, deps: AppDeps): Promise<v
     const problem = inputProblem(username, email, password, minLength);
     if (problem !== null) return sendPage(reply, setupPage(pageContext(request, reply), { username, email, errors: errorsFor(problem, minLength), minLength }), problem.status, { noReferrer: true });
     try {
-      const { issued } = await firstSuperadmin.complete(token, { username, password, email }, originOf(request));
-      setSessionCookie(reply, config, issued);
+      await completeSignIn(request, reply, config, (replacing) => firstSuperadmin.complete(token, { username, password, email }, originOf(request), replacing));
       return seeOther(reply, `${request.basePath}/account?notice=setup_done`);
     } catch (err) {
       if (!isGatehouseError(err) || err.status >= 500 || err.status === 429) throw err;

@@ -1,0 +1,86 @@
+import type { AuditLog } from "../audit/audit-log.js";
+import type { Clock } from "../clock.js";
+import type { IssuedSession, SessionOrigin, SessionService } from "../sessions/session-service.js";
+import type { User } from "../users/user.js";
+import type { UserStore } from "../users/user-store.js";
+
+/**
+ * How a sign-in proved who the user is, as Authentication Method Reference
+ * values (RFC 8176): `pwd` for a password. A second factor will add its own
+ * (`otp`, `hwk`…); the flows only ever name the methods they checked.
+ */
+export type AuthMethod = "pwd";
+
+/** The `method` an audit event names for the first factor (the name `login_success` has always carried). */
+const METHOD_NAMES: Record<AuthMethod, string> = { pwd: "password" };
+
+/**
+ * The flow that ends in a sign-in. A `login` records `login_success`; a
+ * registration, an invitation or the setup link signs in the account it has
+ * just created, whose `register` event is its record.
+ */
+export type SignInFlow = "login" | "registration" | "invitation" | "setup";
+
+/** What {@link SignIn} needs: who was proved, how, and from where. */
+export interface SignInRequest {
+  /** The user, already proved (the caller checked the secret and whether they may sign in). */
+  user: User;
+  /** The methods that proved the user, in the order they were checked. */
+  methods: readonly [AuthMethod, ...AuthMethod[]];
+  flow: SignInFlow;
+  origin: SessionOrigin;
+  /** "Remember me": a longer, persistent session. */
+  remember: boolean;
+  /**
+   * The session token the client presented with the sign-in, if any. That
+   * session ends: a browser leaves a sign-in holding only the new token,
+   * whatever was planted in it before (session fixation, SESS-04).
+   */
+  replacing?: string | null | undefined;
+}
+
+/** A completed sign-in: the user (with its new last sign-in) and the session to hand to the client. */
+export interface SignedIn {
+  user: User;
+  issued: IssuedSession;
+}
+
+/**
+ * The one completion of every sign-in (login, registration, invitation,
+ * setup): ends the session the client presented, records the last sign-in,
+ * issues a brand-new session and records the event. It checks nothing: the
+ * flow has proved the user, under the brute-force regulator, before calling it.
+ */
+export type SignIn = (request: SignInRequest) => Promise<SignedIn>;
+
+/** Dependencies of {@link createSignIn}. */
+export interface SignInDeps {
+  users: Pick<UserStore, "recordLogin">;
+  sessions: Pick<SessionService, "create" | "revokeToken" | "forgetUser">;
+  audit: AuditLog;
+  clock: Clock;
+}
+
+/** Creates the {@link SignIn} completion. */
+export function createSignIn(deps: SignInDeps): SignIn {
+  const { users, sessions, audit, clock } = deps;
+  return async ({ user, methods, flow, origin, remember, replacing }) => {
+    // First, so the new session never shares the per-user cap with the one it replaces.
+    if (replacing !== undefined && replacing !== null) await sessions.revokeToken(replacing);
+    const now = clock.now();
+    await users.recordLogin(user.id, now);
+    // Cached lookups hold the user record, which just changed.
+    sessions.forgetUser(user.id);
+    const issued = await sessions.create(user.id, origin, remember);
+    if (flow === "login") {
+      await audit.record({
+        type: "login_success",
+        userId: user.id,
+        actorId: user.id,
+        details: { method: METHOD_NAMES[methods[0]], amr: methods.join(" ") },
+        ...origin,
+      });
+    }
+    return { user: { ...user, lastLoginAt: now }, issued };
+  };
+}
