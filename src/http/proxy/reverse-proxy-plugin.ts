@@ -1,7 +1,6 @@
 import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { Readable, Transform, pipeline } from "node:stream";
-import replyFrom from "@fastify/reply-from";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { AccessDecision, AccessRequest } from "../../core/gateway/access-decision.js";
@@ -16,6 +15,7 @@ import { computeApiSecurityHeaders } from "../plugins/security-headers.js";
 import { clearSessionCookie, readSessionToken, readSsoToken, sessionCookieName } from "../plugins/session-cookie.js";
 import type { AppDeps } from "../types.js";
 import { forwardHeaders, responseHeaders } from "./forward-headers.js";
+import { createLazyReplyFrom } from "./lazy-reply-from.js";
 import { createStrippedHeaderFilter } from "./stripped-headers.js";
 import { createOpenSockets, type OpenSockets } from "./open-sockets.js";
 import { DEMO_PREFIX, FORWARD_ROUTE, type ProxyRouting } from "./proxy-routing.js";
@@ -106,11 +106,15 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
     app.log.warn("UPSTREAM_URL is set but GATEHOUSE_CONFIG is not: no access rule names the app's host, so every proxied request is refused");
   }
 
-  await app.register(replyFrom, {
-    disableCache: true,
-    disableRequestLogging: true,
-    undici: { connections: 256, headersTimeout: 60_000, bodyTimeout: 300_000 },
-  });
+  // Loaded on the first forwarded request, not at start (lazy-reply-from.ts).
+  const replyFrom = createLazyReplyFrom(
+    {
+      disableCache: true,
+      disableRequestLogging: true,
+      undici: { connections: 256, headersTimeout: 60_000, bodyTimeout: 300_000 },
+    },
+    app.log,
+  );
   // Bodies are passed through as streams: never parsed, never buffered.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
@@ -140,6 +144,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
     done();
   });
   app.addHook("onClose", async () => {
+    await replyFrom.close();
     if (demo !== null) await (await demo).close();
   });
 
@@ -264,7 +269,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
         request.body = pipeline(request.body, counter, () => undefined);
       }
 
-      return reply.from(target.uri, {
+      return replyFrom.from(reply, target.uri, {
         getUpstream: () => upstream.origin,
         retryDelay: () => null,
         rewriteRequestHeaders: (_req, incoming) => headers(incoming, false),
