@@ -40,6 +40,7 @@ import { isDatabaseUnavailable } from "./storage/sql/database-unavailable.js";
 import { createOutageMonitor } from "./core/outage/outage-monitor.js";
 import { createMemoryLimiterStore } from "./storage/memory/memory-limiter-store.js";
 import { createRedisLimiterStore } from "./storage/redis/redis-limiter-store.js";
+import { releaseYoungGeneration } from "./runtime/young-generation.js";
 
 /** Overrides for tests: a manual clock, a schema to isolate a PostgreSQL run. */
 export interface ComposeOptions {
@@ -283,6 +284,12 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   // The outbox worker polls while the app runs: from ready (listen, or the first inject) to close.
   app.addHook("onReady", async () => mail.start());
   app.addHook("onClose", async () => mail.worker?.stop());
+  // Start-up is over: the young generation grows again with the first request's traffic, not before
+  // (an idle server keeps the small one). A one-time listener, gone after that request.
+  app.addHook("onListen", (done) => {
+    app.server.once("request", releaseYoungGeneration);
+    done();
+  });
   let housekeeping: NodeJS.Timeout[] = [];
   const stopHousekeeping = () => {
     for (const timer of housekeeping) clearInterval(timer);

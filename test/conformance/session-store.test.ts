@@ -135,4 +135,64 @@ describe.each(backendNames())("SessionStore conformance (%s)", (backendName) => 
     await expect(fx.stores.sessions.insert(newSession(userId, T0, { tokenHash: first.tokenHash }))).rejects.toThrow();
     expect(await rowIds(userId)).toEqual([first.id]);
   });
+
+  it("a change to the user's row (role, block, password) is in the very next lookup", async () => {
+    const userId = await user();
+    const s = newSession(userId, T0);
+    await fx.stores.sessions.insert(s);
+    const before = await fx.stores.sessions.findWithUser(s.tokenHash);
+    expect(before?.user).toMatchObject({ role: "user", blocked: false });
+    // Same row again: the same answer.
+    expect((await fx.stores.sessions.findWithUser(s.tokenHash))?.user).toEqual(before?.user);
+    await fx.stores.users.update(userId, { role: "admin" }, T0);
+    expect((await fx.stores.sessions.findWithUser(s.tokenHash))?.user.role).toBe("admin");
+    await fx.stores.users.update(userId, { blocked: true }, T0);
+    expect((await fx.stores.sessions.findWithUser(s.tokenHash))?.user.blocked).toBe(true);
+    // Written behind the store's back, updated_at untouched (an operator's SQL): still seen.
+    await fx.database.db.updateTable("users").set({ role: "user", blocked: 0 }).where("id", "=", userId).execute();
+    expect((await fx.stores.sessions.findWithUser(s.tokenHash))?.user).toMatchObject({ role: "user", blocked: false });
+    const newHash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdG5ld3NhbHQ$bmV3aGFzaG5ld2hhc2huZXdoYXNobmV3aGFzaG5ld2g";
+    await fx.stores.users.updatePasswordHash(userId, newHash, T0);
+    expect((await fx.stores.sessions.findWithUser(s.tokenHash))?.user.passwordHash).toBe(newHash);
+  });
+
+  it("the synchronous lookup, where the store has one, answers exactly as findWithUser and sees a delete at once", async () => {
+    const now = fx.stores.sessions.findWithUserNow?.bind(fx.stores.sessions);
+    // SQLite reads synchronously; PostgreSQL has no such path and the session check awaits findWithUser.
+    expect(now !== undefined).toBe(backendName === "sqlite");
+    if (now === undefined) return;
+    const userId = await user();
+    const s = newSession(userId, T0, { remember: true, reauthAt: null });
+    await fx.stores.sessions.insert(s);
+    expect(now(s.tokenHash)).toEqual(await fx.stores.sessions.findWithUser(s.tokenHash));
+    await fx.stores.users.update(userId, { role: "superadmin" }, T0 + 1);
+    expect(now(s.tokenHash)?.user.role).toBe("superadmin");
+    await fx.stores.sessions.touch(s.id, T0 + MIN);
+    expect(now(s.tokenHash)?.session.lastSeenAt).toBe(T0 + MIN);
+    await fx.stores.sessions.delete(s.id);
+    expect(now(s.tokenHash)).toBeNull();
+    expect(now("0".repeat(64))).toBeNull();
+  });
+
+  it("a lookup during an open transaction never reads its uncommitted writes", async () => {
+    const userId = await user();
+    const s = newSession(userId, T0);
+    await fx.stores.sessions.insert(s);
+    let during: unknown = "not read";
+    let pending: Promise<unknown> | undefined;
+    await expect(
+      fx.database.db.transaction().execute(async (trx) => {
+        await trx.updateTable("users").set({ role: "superadmin" }).where("id", "=", userId).execute();
+        // SQLite: one connection, held by the transaction — the synchronous path declines, the
+        // awaited one waits for the transaction's end. PostgreSQL: another pooled connection.
+        during = fx.stores.sessions.findWithUserNow?.(s.tokenHash);
+        pending = fx.stores.sessions.findWithUser(s.tokenHash);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw new Error("rolled back");
+      }),
+    ).rejects.toThrow("rolled back");
+    expect(during).toBeUndefined();
+    expect(await pending).toMatchObject({ user: { role: "user" } });
+    expect((await fx.stores.sessions.findWithUser(s.tokenHash))?.user.role).toBe("user");
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hashToken } from "../../src/core/crypto/tokens.js";
+import { createSessionCache } from "../../src/core/sessions/session-cache.js";
 import { DAY, HOUR, MIN, origin, useSessionFixture } from "../helpers/session-fixture.js";
 
 const fx = useSessionFixture();
@@ -110,5 +111,42 @@ describe("purgeExpired", () => {
     expect(await fx.row(remembered.session.id)).toBeDefined();
     expect(await fx.row(live.session.id)).toBeDefined();
     expect(await short.purgeExpired()).toBe(0);
+  });
+});
+
+describe("the synchronous check without a cache (every check reads the store)", () => {
+  it("answers from SQLite with no promise, and a revocation or a block is refused by the very next check", async () => {
+    const svc = fx.service({}, { cache: createSessionCache(0) });
+    const a = await svc.create(fx.alice, origin, false);
+    const b = await svc.create(fx.alice, origin, false);
+    expect(svc.validateCached(a.token)?.user.id).toBe(fx.alice);
+    expect(svc.validateCached(b.token)?.session.id).toBe(b.session.id);
+    await fx.stores.sessions.delete(a.session.id); // behind the service's back: no cache to drop
+    expect(svc.validateCached(a.token)).toBeNull();
+    await fx.stores.users.update(fx.alice, { blocked: true }, fx.clock.now());
+    expect(svc.validateCached(b.token)).toBeNull();
+    expect(await svc.validate(b.token)).toBeNull();
+  });
+
+  it("leaves the last-seen write and expiry to validate, which still does them", async () => {
+    const svc = fx.service({}, { cache: createSessionCache(0) });
+    const { token, session } = await svc.create(fx.alice, origin, false);
+    fx.clock.advance(2 * MIN);
+    expect(svc.validateCached(token)).toBeUndefined();
+    expect((await svc.validate(token))?.session.lastSeenAt).toBe(fx.clock.now());
+    expect((await fx.row(session.id))?.last_seen_at).toBe(fx.clock.now());
+    expect(svc.validateCached(token)?.session.id).toBe(session.id);
+    fx.clock.advance(31 * MIN);
+    expect(svc.validateCached(token)).toBeUndefined();
+    expect(await svc.validate(token)).toBeNull();
+    expect(await fx.row(session.id)).toBeUndefined();
+  });
+
+  it("defers to validate when the store has no synchronous read", async () => {
+    const { findWithUserNow: _unused, ...asyncOnly } = fx.stores.sessions;
+    const svc = fx.service({}, { cache: createSessionCache(0), store: asyncOnly });
+    const { token } = await svc.create(fx.alice, origin, false);
+    expect(svc.validateCached(token)).toBeUndefined();
+    expect((await svc.validate(token))?.user.id).toBe(fx.alice);
   });
 });

@@ -1,4 +1,5 @@
-import { hash, verify, type Algorithm } from "@node-rs/argon2";
+import { createRequire } from "node:module";
+import type { Algorithm } from "@node-rs/argon2";
 import { createArgon2Threads } from "./argon2-threads.js";
 
 /** `Algorithm.Argon2id` (an ambient const enum, so spelled as its value). */
@@ -15,6 +16,14 @@ export interface Argon2Params {
   parallelism: number;
 }
 
+/**
+ * The library in this thread, loaded on first use: with hashing threads
+ * (how the server runs) only they load it, and the main thread never maps
+ * the native module (docs/performance.md).
+ */
+let library: typeof import("@node-rs/argon2") | null = null;
+const argon2 = (): typeof import("@node-rs/argon2") => (library ??= createRequire(import.meta.url)("@node-rs/argon2") as typeof import("@node-rs/argon2"));
+
 /** The OWASP/ASVS row of docs/security-requirements.md#product-defaults: m=19456 KiB, t=2, p=1. */
 export const defaultArgon2Params: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
@@ -28,10 +37,10 @@ export function createArgon2Hasher(params: Argon2Params = defaultArgon2Params, o
   const hashOptions = { algorithm: ARGON2ID, outputLen: 32, ...params };
   const pool = options.threads === undefined ? null : createArgon2Threads(options.threads);
   const doHash = (password: string): Promise<string> =>
-    pool ? (pool.run({ op: "hash", password, options: hashOptions }) as Promise<string>) : hash(password, hashOptions);
+    pool ? (pool.run({ op: "hash", password, options: hashOptions }) as Promise<string>) : argon2().hash(password, hashOptions);
   const doVerify = async (phc: string, password: string): Promise<boolean> => {
     try {
-      return pool ? (await pool.run({ op: "verify", phc, password })) === true : await verify(phc, password);
+      return pool ? (await pool.run({ op: "verify", phc, password })) === true : await argon2().verify(phc, password);
     } catch {
       return false;
     }

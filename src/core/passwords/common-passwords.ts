@@ -1,14 +1,17 @@
-import { dictionary } from "@zxcvbn-ts/language-common";
+import { createRequire } from "node:module";
 
 let cache: Set<string> | null = null;
 
 /**
  * The bundled common-password list: the 49,000-entry `passwords-common`
  * dictionary of the maintained `@zxcvbn-ts/language-common` package, lower-cased.
- * Loaded once, on first use.
+ * Loaded once, on first use: the package itself is only required then (its
+ * dictionaries are ~2.5 MB of heap that an idle server does not need,
+ * docs/performance.md).
  */
 export function commonPasswords(): ReadonlySet<string> {
   if (cache === null) {
+    const { dictionary } = createRequire(import.meta.url)("@zxcvbn-ts/language-common") as typeof import("@zxcvbn-ts/language-common");
     const list = (dictionary as Record<string, string[]>)["passwords-common"] ?? [];
     cache = new Set(list.map((p) => p.toLowerCase()));
   }

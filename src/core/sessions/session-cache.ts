@@ -61,6 +61,7 @@ export function createSessionCache(maxEntries = 10_000): SessionCache {
       return entry;
     },
     set(tokenHash, entry) {
+      if (maxEntries <= 0) return;
       remove(tokenHash);
       entries.set(tokenHash, entry);
       let set = byUser.get(entry.user.id);

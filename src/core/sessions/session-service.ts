@@ -50,9 +50,10 @@ export interface SessionService {
   /**
    * The synchronous fast path of {@link SessionService.validate} for the
    * per-request check: the answer when a cached lookup younger than the cache
-   * TTL settles it with no store access (a valid session not due for a
-   * last-seen write, or a malformed token: null); `undefined` when
-   * `validate` must run. Never answers differently from `validate`.
+   * TTL, or else the store's synchronous read (`findWithUserNow`, SQLite),
+   * settles it with no write (a valid session not due for a last-seen write,
+   * an unknown or malformed token: null); `undefined` when `validate` must
+   * run. Never answers differently from `validate`.
    */
   validateCached(token: string): ValidSession | null | undefined;
   /**
@@ -150,14 +151,35 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
 
   function validateCached(token: string): ValidSession | null | undefined {
     if (!isWellFormedToken(token)) return null;
-    const found = cache.get(hashToken(token));
-    if (!found) return undefined;
+    const tokenHash = hashToken(token);
     const now = clock.now();
-    if (now - (found.loadedAt ?? 0) > cacheTtlMs) return undefined;
+    let found = cache.get(tokenHash);
+    if (!found || now - (found.loadedAt ?? 0) > cacheTtlMs) {
+      // A store that reads synchronously (SQLite) answers a cache miss here too, with no promise.
+      const row = readNow(tokenHash);
+      if (row === undefined) return undefined;
+      if (row === null) {
+        cache.deleteSession(tokenHash);
+        return null;
+      }
+      found = { session: row.session, user: row.user, loadedAt: now };
+      cache.set(tokenHash, found);
+    }
+    // Expiry (a delete) and a due last-seen write (an update) are left to `validate`.
     if (sessionEndsAt(found.session, lifetimes, found.user.role) <= now) return undefined;
     if (found.user.blocked) return null;
     if (now - found.session.lastSeenAt >= lifetimes.touchIntervalMs) return undefined;
     return { session: found.session, user: found.user };
+  }
+
+  /** The store's synchronous lookup, or undefined when it has none, cannot answer now, or fails (`validate` then reports the failure). */
+  function readNow(tokenHash: string): ValidSession | null | undefined {
+    if (store.findWithUserNow === undefined) return undefined;
+    try {
+      return store.findWithUserNow(tokenHash);
+    } catch {
+      return undefined;
+    }
   }
 
   async function rotate(

@@ -52,8 +52,9 @@ export function createSessionSteps(opts: SessionStepOptions): SessionSteps {
           request.auth = { ...cached, via: "session" };
           return done();
         }
-        if (token === null && !required) return done();
-        resolve(request, required, token).then(
+        // null: no valid session for certain (no cookie, unknown, blocked); undefined: the store must be asked.
+        if (cached === null && !required) return done();
+        resolve(request, required, cached === undefined ? token : null).then(
           () => done(),
           (err: unknown) => done(err as Error),
         );

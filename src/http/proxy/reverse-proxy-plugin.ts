@@ -2,7 +2,6 @@ import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from "
 import type { Duplex } from "node:stream";
 import { Readable, Transform, pipeline } from "node:stream";
 import cookie from "@fastify/cookie";
-import replyFrom from "@fastify/reply-from";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { AccessDecision, AccessRequest } from "../../core/gateway/access-decision.js";
@@ -18,6 +17,7 @@ import { clearSessionCookie, sessionCookieName } from "../plugins/session-cookie
 import { createPresentedSessionResolver } from "../presented-session.js";
 import type { AppDeps } from "../types.js";
 import { forwardHeaders, responseHeaders } from "./forward-headers.js";
+import { createLazyReplyFrom } from "./lazy-reply-from.js";
 import { createStrippedHeaderFilter } from "./stripped-headers.js";
 import { createOpenSockets, type OpenSockets } from "./open-sockets.js";
 import { DEMO_PREFIX, FORWARD_ROUTE, type ProxyRouting } from "./proxy-routing.js";
@@ -100,11 +100,15 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
     app.log.warn("UPSTREAM_URL is set but GATEHOUSE_CONFIG is not: no access rule names the app's host, so every proxied request is refused");
   }
 
-  await app.register(replyFrom, {
-    disableCache: true,
-    disableRequestLogging: true,
-    undici: { connections: 256, headersTimeout: 60_000, bodyTimeout: 300_000 },
-  });
+  // Loaded on the first forwarded request, not at start (lazy-reply-from.ts).
+  const replyFrom = createLazyReplyFrom(
+    {
+      disableCache: true,
+      disableRequestLogging: true,
+      undici: { connections: 256, headersTimeout: 60_000, bodyTimeout: 300_000 },
+    },
+    app.log,
+  );
   // Bodies are passed through as streams: never parsed, never buffered.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
@@ -134,6 +138,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
     done();
   });
   app.addHook("onClose", async () => {
+    await replyFrom.close();
     if (demo !== null) await (await demo).close();
   });
 
@@ -254,7 +259,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
         request.body = pipeline(request.body, counter, () => undefined);
       }
 
-      return reply.from(target.uri, {
+      return replyFrom.from(reply, target.uri, {
         getUpstream: () => upstream.origin,
         retryDelay: () => null,
         rewriteRequestHeaders: (_req, incoming) => headers(incoming, false),

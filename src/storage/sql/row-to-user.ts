@@ -41,9 +41,52 @@ export const JOINED_USER_COLUMNS = [
 /** A joined row's user columns, as {@link JOINED_USER_COLUMNS} names them. */
 export type JoinedUserRow = { [K in keyof Selectable<UsersTable> as `u_${K & string}`]: Selectable<UsersTable>[K] };
 
-/** Maps the `u_` columns of a joined row to the core user. */
+/** Maps the `u_` columns of a joined row to the core user (field by field: it runs on every uncached session check). */
 export function joinedRowToUser(row: JoinedUserRow): User {
-  const user: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) if (key.startsWith("u_")) user[key.slice(2)] = value;
-  return rowToUser(user as Selectable<UsersTable>);
+  return {
+    id: row.u_id,
+    username: row.u_username,
+    email: row.u_email,
+    emailVerified: row.u_email_verified === 1,
+    passwordHash: row.u_password_hash,
+    role: (ROLES as readonly string[]).includes(row.u_role) ? (row.u_role as Role) : "user",
+    blocked: row.u_blocked === 1,
+    createdAt: row.u_created_at,
+    updatedAt: row.u_updated_at,
+    lastLoginAt: row.u_last_login_at,
+  };
+}
+
+/**
+ * Maps joined rows to users, handing back the very same (immutable) `User`
+ * object while a user's row is unchanged: every field is compared with the
+ * row just read, so nothing is answered from memory. An uncached session
+ * check then reuses what was derived from that object (its public
+ * projection, `toPublicUser`) instead of rebuilding it per request. Holds at
+ * most `max` users (the oldest is dropped).
+ */
+export function createJoinedUserReader(max = 1_000): (row: JoinedUserRow) => User {
+  const known = new Map<string, User>();
+  return (row) => {
+    const previous = known.get(row.u_id);
+    if (previous !== undefined && sameUser(previous, row)) return previous;
+    const user = joinedRowToUser(row);
+    if (previous === undefined && known.size >= max) known.delete(known.keys().next().value!);
+    known.set(user.id, user);
+    return user;
+  };
+}
+
+function sameUser(user: User, row: JoinedUserRow): boolean {
+  return (
+    user.updatedAt === row.u_updated_at &&
+    user.role === row.u_role &&
+    user.blocked === (row.u_blocked === 1) &&
+    user.passwordHash === row.u_password_hash &&
+    user.username === row.u_username &&
+    user.email === row.u_email &&
+    user.emailVerified === (row.u_email_verified === 1) &&
+    user.createdAt === row.u_created_at &&
+    user.lastLoginAt === row.u_last_login_at
+  );
 }

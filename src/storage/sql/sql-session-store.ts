@@ -1,8 +1,12 @@
-import type { Kysely, Selectable } from "kysely";
+import { CompiledQuery, type Kysely, type Selectable } from "kysely";
 import type { Session } from "../../core/sessions/session.js";
 import type { SessionStore } from "../../core/sessions/session-store.js";
+import type { User } from "../../core/users/user.js";
 import type { Database, SessionsTable } from "./database.js";
-import { JOINED_USER_COLUMNS, joinedRowToUser } from "./row-to-user.js";
+import { sqliteConnectionOf } from "./dialects/sqlite.js";
+import { createJoinedUserReader, JOINED_USER_COLUMNS, type JoinedUserRow } from "./row-to-user.js";
+
+type SessionWithUserRow = Selectable<SessionsTable> & JoinedUserRow;
 
 function rowToSession(row: Selectable<SessionsTable>): Session {
   return {
@@ -19,8 +23,32 @@ function rowToSession(row: Selectable<SessionsTable>): Session {
   };
 }
 
-/** The {@link SessionStore} over Kysely. */
+/**
+ * The {@link SessionStore} over Kysely.
+ *
+ * The two queries of the per-request session check (the lookup joined with
+ * the user, the last-seen write) are built and compiled by Kysely once, here,
+ * and then run with fresh parameters: building and compiling them cost more
+ * than running them (docs/performance.md). On SQLite the lookup also has a
+ * synchronous path, {@link SessionStore.findWithUserNow}: one prepared
+ * better-sqlite3 statement, no promise.
+ */
 export function createSqlSessionStore(db: Kysely<Database>): SessionStore {
+  // Compiled with a stand-in value; only the SQL text is kept, the parameter is bound per call.
+  const findSql = db
+    .selectFrom("sessions")
+    .innerJoin("users", "users.id", "sessions.user_id")
+    .selectAll("sessions")
+    .select(JOINED_USER_COLUMNS)
+    .where("sessions.token_hash", "=", "")
+    .compile().sql;
+  const touchSql = db.updateTable("sessions").set({ last_seen_at: 0 }).where("id", "=", "").compile().sql;
+  const sqlite = sqliteConnectionOf(db);
+  // Prepared on first use (the store may be created before the migrations ran).
+  let findStatement: ReturnType<NonNullable<typeof sqlite>["prepare"]> | null = null;
+  const userOf = createJoinedUserReader();
+  const found = (row: SessionWithUserRow): { session: Session; user: User } => ({ user: userOf(row), session: rowToSession(row) });
+
   return {
     async insert(s) {
       await db
@@ -40,17 +68,22 @@ export function createSqlSessionStore(db: Kysely<Database>): SessionStore {
         .execute();
     },
     async findWithUser(tokenHash) {
-      const row = await db
-        .selectFrom("sessions")
-        .innerJoin("users", "users.id", "sessions.user_id")
-        .selectAll("sessions")
-        .select(JOINED_USER_COLUMNS)
-        .where("sessions.token_hash", "=", tokenHash)
-        .executeTakeFirst();
-      return row ? { user: joinedRowToUser(row), session: rowToSession(row) } : null;
+      const { rows } = await db.executeQuery<SessionWithUserRow>(CompiledQuery.raw(findSql, [tokenHash]));
+      const row = rows[0];
+      return row ? found(row) : null;
     },
+    ...(sqlite && {
+      findWithUserNow(tokenHash: string) {
+        // Inside a transaction Kysely holds this one connection: a read now could see its uncommitted writes.
+        if (!sqlite.open || sqlite.inTransaction) return undefined;
+        findStatement ??= sqlite.prepare(findSql);
+        if (findStatement.busy) return undefined;
+        const row = findStatement.get(tokenHash) as SessionWithUserRow | undefined;
+        return row ? found(row) : null;
+      },
+    }),
     async touch(id, lastSeenAt) {
-      await db.updateTable("sessions").set({ last_seen_at: lastSeenAt }).where("id", "=", id).execute();
+      await db.executeQuery(CompiledQuery.raw(touchSql, [lastSeenAt, id]));
     },
     async delete(id, userId) {
       let query = db.deleteFrom("sessions").where("id", "=", id);

@@ -15,7 +15,21 @@ export function openSqlite(file: string): Kysely<Database> {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("synchronous = FULL");
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  connections.set(db, sqlite);
+  return db;
+}
+
+const connections = new WeakMap<Kysely<Database>, SQLite.Database>();
+
+/**
+ * The better-sqlite3 connection under a Kysely instance opened by
+ * {@link openSqlite}, or undefined (PostgreSQL, or a database opened
+ * elsewhere). Stores use it for synchronous prepared reads on the hot path
+ * (the session check, docs/performance.md); everything else goes through Kysely.
+ */
+export function sqliteConnectionOf(db: Kysely<Database>): SQLite.Database | undefined {
+  return connections.get(db);
 }
 
 /**
