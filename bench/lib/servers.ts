@@ -59,6 +59,7 @@ export async function buildServers(): Promise<void> {
     entryPoints: [
       ...SERVERS.map((s) => join(ROOT, "bench", "servers", `${s}.ts`)),
       join(ROOT, "bench", "lib", "load-process.ts"),
+      join(ROOT, "bench", "lib", "ladder-app.ts"),
       ...sources.filter((f) => f.endsWith(".ts")).map((f) => join(ROOT, f))],
     outdir: OUT,
     outbase: ROOT,

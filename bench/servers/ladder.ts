@@ -22,40 +22,22 @@
 // and for forward-auth (the runner sets TRUSTED_PROXIES and a rules file):
 //   Fmin   L1's server + stampRequestId + checkBan + the authz context's pipeline (resolveSession) + the real forward-auth routes
 //   Freal  the real app's GET /api/authz/forward-auth
-// The steps are the real ones, from createPipelineSteps (src/http/pipeline); nothing is copied.
+// The steps are the real ones, from createPipelineSteps (src/http/pipeline); nothing is copied
+// (the apps are built by bench/lib/ladder-app.ts).
 // BENCH_LADDER_LEVEL picks the level (or the first argument). Prints READY {"port", "cookie"}.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import cookie from "@fastify/cookie";
-import Fastify, { type FastifyInstance, type onRequestHookHandler } from "fastify";
 import pino from "pino";
 import { createGatehouse } from "../../src/compose.js";
 import { loadConfig } from "../../src/config/load-config.js";
-import { systemClock } from "../../src/core/clock.js";
-import { GatehouseError } from "../../src/core/errors.js";
-import { toPublicUser } from "../../src/core/users/user.js";
-import { createPipelineSteps } from "../../src/http/pipeline/pipeline-steps.js";
-import { refuseQueryKeys } from "../../src/http/pipeline/query-keys-step.js";
-import { CONTEXTS } from "../../src/http/pipeline/route-needs.js";
-import { usePipeline } from "../../src/http/pipeline/use-pipeline.js";
 import { sessionCookieName } from "../../src/http/plugins/session-cookie.js";
-import { createProxyRouting } from "../../src/http/proxy/proxy-routing.js";
-import { forwardAuthRoutes } from "../../src/http/routes/authz/forward-auth-routes.js";
-import { userResponse } from "../../src/http/schemas.js";
-import { gatehouseServerOptions } from "../../src/http/server-options.js";
-import type { AppDeps } from "../../src/http/types.js";
+import { LADDER_LEVELS, ladderApp, type LadderLevel } from "../lib/ladder-app.js";
 import { loggerOptions } from "../../src/logging/logger-options.js";
-
-// The levels, in ladder order (bench/scenarios/ladder.ts names the same).
-const LADDER_LEVELS = ["L0", "L1", "L2", "L3", "L4", "L5", "L6", "L7", "L7c", "L8", "Fmin", "Freal"] as const;
-type LadderLevel = (typeof LADDER_LEVELS)[number];
 
 const level = (process.env.BENCH_LADDER_LEVEL ?? process.argv[2] ?? "") as LadderLevel;
 if (!LADDER_LEVELS.includes(level)) throw new Error(`BENCH_LADDER_LEVEL must be one of ${LADDER_LEVELS.join(", ")}; got "${level}"`);
-const rung = (l: LadderLevel) => LADDER_LEVELS.indexOf(l);
-const atLeast = (l: LadderLevel) => level !== "Fmin" && level !== "Freal" && rung(level) >= rung(l);
 
 const env = process.env;
 const dataDir = mkdtempSync(join(tmpdir(), "gatehouse-bench-ladder-"));
@@ -75,49 +57,8 @@ if (!issued) throw new Error("bench: registering did not sign in");
 const cookieHeader = `${sessionCookieName(config)}=${issued.token}`;
 const signedIn = await gh.sessions.validate(issued.token);
 if (!signedIn) throw new Error("bench: the new session does not validate");
-const fixedUser = signedIn.user;
 
-async function ladderApp(): Promise<FastifyInstance> {
-  // The same host routing buildApp gives rewriteUrl (src/http/app.ts).
-  const routing = createProxyRouting({ gate: gh.gate, publicUrl: config.publicUrl, upstreamUrl: config.upstreamUrl, pathPrefix: config.proxy.pathPrefix, loopbackRedirect: false });
-  const app: FastifyInstance = level === "L0" ? Fastify() : Fastify(gatehouseServerOptions(config, routing, logger));
-  // What createPipelineSteps reads; the hashing gate only serves shedWhenSaturated, which no level uses.
-  const deps = { config, bans: gh.bans, sessions: gh.sessions, tokens: gh.tokens, limiter: gh.limiter, clock: systemClock, hashing: { saturated: () => false } };
-  const steps = createPipelineSteps(deps as unknown as AppDeps);
-  if (level === "Fmin" || atLeast("L2")) {
-    app.addHook("onRequest", steps.stampRequestId);
-    app.addHook("onRequest", steps.checkBan);
-  }
-  if (level === "Fmin" || atLeast("L5")) app.decorateRequest("auth", null);
-  if (level === "Fmin") {
-    await app.register(async function authz(context) {
-      usePipeline(context, CONTEXTS.authz, steps, []);
-      await context.register(forwardAuthRoutes, { gate: gh.gate, sessions: gh.sessions, audit: gh.audit, clock: systemClock, config });
-    });
-    return app;
-  }
-  await app.register(async function jsonApi(api) {
-    if (atLeast("L7c")) await api.register(cookie, { hook: false });
-    const onRequest: onRequestHookHandler[] = [];
-    if (atLeast("L3")) onRequest.push(steps.setApiHeaders);
-    if (atLeast("L4")) onRequest.push(refuseQueryKeys);
-    if (atLeast("L5")) onRequest.push(steps.resolveSession(true));
-    if (atLeast("L6")) onRequest.push(steps.countRouteLimit("api"));
-    if (atLeast("L7")) onRequest.push(steps.refuseAccess("user", "read:account"));
-    const schema = { response: { 200: userResponse } };
-    if (atLeast("L5")) {
-      api.get("/api/auth/me", { onRequest, schema }, async (request) => {
-        if (!request.auth) throw new GatehouseError("unauthenticated");
-        return { user: toPublicUser(request.auth.user) };
-      });
-    } else {
-      api.get("/api/auth/me", { onRequest, schema }, async () => ({ user: toPublicUser(fixedUser) }));
-    }
-  });
-  return app;
-}
-
-const app = level === "L8" || level === "Freal" ? gh.app : await ladderApp();
+const app = await ladderApp(level, { gh, config, logger, fixedUser: signedIn.user });
 await app.listen({ port: 0, host: "127.0.0.1" });
 const address = app.server.address();
 process.stdout.write(`READY ${JSON.stringify({ port: typeof address === "object" && address ? address.port : 0, cookie: cookieHeader })}\n`);
