@@ -1,14 +1,19 @@
 // Summarizes a V8 .cpuprofile (from `node --cpu-prof`): the functions with the
 // most self time and the most inclusive time, as percentages of all samples.
-//   npx tsx bench/profile-summary.ts <file.cpuprofile> [selfRows] [inclusiveRows]
+//   npx tsx bench/profile-summary.ts <file.cpuprofile> [selfRows] [inclusiveRows] [fileRows] [--busy] [--after-ms N]
+//   --busy        percentages of the busy samples only: "(idle)" is left out of the total and the lists
+//   --after-ms N  only the samples taken N ms or more after the profile started (leaves start-up out)
 import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
 
 interface Node {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-const profile = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { busy: { type: "boolean", default: false }, "after-ms": { type: "string", default: "0" } } });
+const afterUs = Number(values["after-ms"]) * 1000;
+const profile = JSON.parse(readFileSync(positionals[0]!, "utf8")) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -17,8 +22,11 @@ const name = (n: Node) =>
 
 const perNode = new Map<number, number>();
 let total = 0;
+let at = 0;
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;
+  at += dt;
+  if (at < afterUs || (values.busy && byId.get(id)!.callFrame.functionName === "(idle)")) return;
   perNode.set(id, (perNode.get(id) ?? 0) + dt);
   total += dt;
 });
@@ -46,5 +54,5 @@ for (const [key, t] of self) {
   const file = key.slice(key.indexOf(" ") + 1).replace(/:\d+$/, "");
   byFile.set(file, (byFile.get(file) ?? 0) + t);
 }
-console.log(`SELF BY FILE\n${top(byFile, Number(process.argv[5] ?? 25))}\n`);
-console.log(`SELF\n${top(self, Number(process.argv[3] ?? 30))}\n\nINCLUSIVE\n${top(inclusive, Number(process.argv[4] ?? 50))}`);
+console.log(`SELF BY FILE\n${top(byFile, Number(positionals[3] ?? 25))}\n`);
+console.log(`SELF\n${top(self, Number(positionals[1] ?? 30))}\n\nINCLUSIVE\n${top(inclusive, Number(positionals[2] ?? 50))}`);

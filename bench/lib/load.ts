@@ -201,7 +201,7 @@ export async function measureLoad(spec: LoadSpec, ctx: BenchContext, what: strin
   };
 }
 
-async function timedRound(spec: LoadSpec, ctx: BenchContext, seconds: number): Promise<{ result: autocannon.Result; cpuUs: number | null; loadCpuPct: number }> {
+export async function timedRound(spec: LoadSpec, ctx: BenchContext, seconds: number): Promise<{ result: autocannon.Result; cpuUs: number | null; loadCpuPct: number }> {
   const before = spec.pid ? cpuMsOf(spec.pid) : 0;
   const { result, cpuPct } = await cannon(spec, ctx, seconds);
   const cpuUs = spec.pid ? ((cpuMsOf(spec.pid) - before) * 1000) / Math.max(1, result.requests.total) : null;

@@ -18,7 +18,7 @@ process.on("exit", () => {
   rmSync(OUT, { recursive: true, force: true });
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
-const SERVERS = ["bare-fastify", "gatehouse", "bare-proxy", "upstream", "better-auth", "argon2-verify", "seed-sessions", "login-flood", "minimal-lookup"] as const;
+const SERVERS = ["bare-fastify", "gatehouse", "bare-proxy", "upstream", "better-auth", "argon2-verify", "seed-sessions", "login-flood", "minimal-lookup", "ladder"] as const;
 export type ServerName = (typeof SERVERS)[number];
 
 let place: Placement = { server: null, load: null, describe: "unpinned" };
@@ -59,6 +59,7 @@ export async function buildServers(): Promise<void> {
     entryPoints: [
       ...SERVERS.map((s) => join(ROOT, "bench", "servers", `${s}.ts`)),
       join(ROOT, "bench", "lib", "load-process.ts"),
+      join(ROOT, "bench", "lib", "ladder-app.ts"),
       ...sources.filter((f) => f.endsWith(".ts")).map((f) => join(ROOT, f))],
     outdir: OUT,
     outbase: ROOT,

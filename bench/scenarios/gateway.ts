@@ -9,7 +9,7 @@ import { UNLIMITED_API, type Scenario } from "./scenario.js";
 const APP_HOST = "app.bench.test";
 
 /** An access-rules file: signed-in users may reach the bench app; everything else is denied. */
-function rulesFile(upstream?: string): string {
+export function rulesFile(upstream?: string): string {
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-bench-rules-"));
   const file = join(dir, "gatehouse.yml");
   const lines = [
@@ -33,7 +33,8 @@ async function requireFeature(s: Running, path: string, feature: string, headers
   }
 }
 
-const forwardHeaders = {
+/** The original request of the forward-auth loads, as Traefik sends it. */
+export const forwardHeaders = {
   "x-forwarded-method": "GET",
   "x-forwarded-proto": "https",
   "x-forwarded-host": APP_HOST,

@@ -1,11 +1,7 @@
-import { randomUUID } from "node:crypto";
 import cookie from "@fastify/cookie";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { createTrustedPeers } from "../gateway/network-set.js";
 import { accessLogPlugin } from "../logging/access-log.js";
-import { lazyChildLoggerFactory } from "../logging/lazy-child-logger.js";
-import { GatehouseLogController } from "../logging/log-controller.js";
-import { addMethodNotAllowedRoutes, clientErrorAnswer, errorsPlugin, frameworkErrorHandler } from "./plugins/errors.js";
+import { addMethodNotAllowedRoutes, errorsPlugin } from "./plugins/errors.js";
 import { jsonBodyPlugin } from "./plugins/json-body.js";
 import { computeApiSecurityHeaders, computeHtmlSecurityHeaders } from "./plugins/security-headers.js";
 import { createPipelineSteps } from "./pipeline/pipeline-steps.js";
@@ -27,6 +23,7 @@ import { backupRoutes } from "./routes/admin/backup-routes.js";
 import { webRoutes } from "./routes/web/web-routes.js";
 import { createProxyRouting } from "./proxy/proxy-routing.js";
 import { reverseProxyPlugin } from "./proxy/reverse-proxy-plugin.js";
+import { gatehouseServerOptions } from "./server-options.js";
 import type { AppDeps, RouteEntry } from "./types.js";
 
 /**
@@ -39,29 +36,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   const proxyRouting = createProxyRouting({ gate: deps.gate, publicUrl: config.publicUrl, upstreamUrl: config.upstreamUrl, pathPrefix: config.proxy.pathPrefix, loopbackRedirect: config.env !== "production" });
   // The hardening headers of every API answer, errors included (also on the errors Fastify and Node raise before any hook).
   const browserHeaders = computeApiSecurityHeaders(config.secure);
-  const app = Fastify({
-    rewriteUrl: (req) => proxyRouting.rewriteUrl(req),
-    loggerInstance: logger,
-    // One cheap access-log line per request instead of Fastify's two, and request loggers made only when used (docs/performance.md).
-    logController: new GatehouseLogController(),
-    childLoggerFactory: lazyChildLoggerFactory,
-    genReqId: () => randomUUID(),
-    requestIdHeader: false,
-    bodyLimit: config.bodyLimit,
-    // The same CIDR check as Fastify's list form, remembered per peer: `request.ip` re-resolves on every read.
-    trustProxy: config.trustedProxies.length > 0 ? createTrustedPeers(config.trustedProxies) : false,
-    return503OnClosing: true,
-    // A request (headers and body) must arrive within 30 s: slow-body attacks time out (INP-04).
-    requestTimeout: 30_000,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
-    // A URL the router cannot decode, a parameter over maxParamLength: the one error contract, not Fastify's FST_ERR_* body.
-    frameworkErrors: frameworkErrorHandler(browserHeaders),
-    // What Node's parser refuses (malformed request line, oversized headers, timeouts): the same body and headers, by hand.
-    clientErrorHandler: (err, socket) => {
-      if (socket.writable) socket.end(clientErrorAnswer(browserHeaders, randomUUID(), (err as NodeJS.ErrnoException).code));
-      else socket.destroy();
-    },
-  });
+  const app = Fastify(gatehouseServerOptions(config, proxyRouting, logger));
 
   const routes = new Map<string, Set<string>>();
   const table: RouteEntry[] = [];

@@ -24,6 +24,13 @@ describe("npm run bench --dry-run: every scenario's server starts and answers as
     expect(code, out).toBe(0);
   }, 120_000);
 
+  it("every rung of the ladder ablation (raw node:http, /me built up from bare Fastify to the real app, forward-auth minimal and real) starts and answers 200 with the session it was given", async () => {
+    const { code, out } = await dryRun("ladder");
+    // bare, ladder-raw, L0–L7, L7c, L8, Fmin, Freal
+    expect(out).toContain("dry run: 14 of 14 checks answered as expected");
+    expect(code, out).toBe(0);
+  }, 180_000);
+
   it("the idle footprint builds Gatehouse as production does (tsc) and serves /healthz from node dist/main.js", async () => {
     const { code, out } = await dryRun("idle");
     expect(out).toContain("dry run: 2 of 2 checks answered as expected");
