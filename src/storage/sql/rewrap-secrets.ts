@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { contextOf, ENCRYPTED_COLUMNS, type EncryptedColumn } from "../../core/secrets/encrypted-columns.js";
 import { isGatehouseError } from "../../core/errors.js";
 import type { SecretBox } from "../../core/secrets/secret-box.js";
@@ -53,27 +53,25 @@ export async function rewrapSecrets(
           .limit(batchSize);
         if (last !== null) query = query.where(entry.keyColumn, ">", last);
         const rows = (await query.execute()) as Record<string, unknown>[];
+        const changes: { key: string; old: string; next: string }[] = [];
         for (const row of rows) {
           report.rows++;
           const envelope = String(row[entry.column]);
           if (!box.needsRewrap(envelope)) continue;
           const ctx = contextOf(entry, row);
-          let next: string;
           try {
-            next = box.seal(box.open(envelope, ctx), ctx);
+            changes.push({ key: String(row[entry.keyColumn]), old: envelope, next: box.seal(box.open(envelope, ctx), ctx) });
           } catch (err) {
             if (!isGatehouseError(err, "secret_unreadable")) throw err;
             report.unreadable++;
             if (report.problems.length < MAX_PROBLEMS) report.problems.push(err.cause instanceof Error ? err.cause.message : `row ${ctx.id} (key ${envelopeKeyId(envelope) ?? "?"})`);
-            continue;
           }
-          const result = await loose
-            .updateTable(entry.table)
-            .set({ [entry.column]: next })
-            .where(entry.keyColumn, "=", row[entry.keyColumn] as string)
-            .where(entry.column, "=", envelope)
-            .executeTakeFirst();
-          if (Number(result.numUpdatedRows) === 1) report.rewrapped++;
+        }
+        if (changes.length > 0) {
+          // One statement per batch (UPDATE … FROM (VALUES …), SQLite ≥ 3.33 and PostgreSQL); a row changed since it was read keeps its value.
+          const list = sql.join(changes.map((c) => sql`(${c.key}, ${c.old}, ${c.next})`));
+          const result = await sql`update ${sql.table(entry.table)} set ${sql.ref(entry.column)} = v.column3 from (values ${list}) as v where ${sql.ref(`${entry.table}.${entry.keyColumn}`)} = v.column1 and ${sql.ref(`${entry.table}.${entry.column}`)} = v.column2`.execute(trx);
+          report.rewrapped += Number(result.numAffectedRows ?? 0n);
         }
         if (rows.length > 0) last = String(rows[rows.length - 1]![entry.keyColumn]);
         return rows.length;
