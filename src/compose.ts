@@ -38,6 +38,10 @@ import { createSqlStores, type Stores } from "./storage/sql/create-sql-stores.js
 import { openDatabase, type OpenDatabase } from "./storage/sql/open-database.js";
 import { isDatabaseUnavailable } from "./storage/sql/database-unavailable.js";
 import { createOutageMonitor } from "./core/outage/outage-monitor.js";
+import { keyringSource } from "./config/keyring-file.js";
+import { createSecretBox, type SecretBox } from "./core/secrets/secret-box.js";
+import { createUserSecrets, type UserSecrets } from "./core/secrets/user-secrets.js";
+import { rewrapSecrets, type RewrapReport } from "./storage/sql/rewrap-secrets.js";
 import { createMemoryLimiterStore } from "./storage/memory/memory-limiter-store.js";
 import { createRedisLimiterStore } from "./storage/redis/redis-limiter-store.js";
 import { releaseYoungGeneration } from "./runtime/young-generation.js";
@@ -89,6 +93,12 @@ export interface Gatehouse {
   registration: RegistrationService;
   /** The gateway's access rules and decisions. */
   gate: AccessGate;
+  /** Seals and opens stored secrets under the keyring (`KEYRING_FILE` or the key derived from `SECRET_KEY`). */
+  secretBox: SecretBox;
+  /** Per-user secrets (second-factor seeds), encrypted at rest. */
+  userSecrets: UserSecrets;
+  /** Re-encrypts every stored secret that is not under the active key (rotation; also run in the background by {@link start}). */
+  rewrapSecrets(): Promise<RewrapReport[]>;
   /** Re-reads `GATEHOUSE_CONFIG` (on SIGHUP): true when the new rules are in force; a bad file keeps the old ones and logs why. */
   reloadRules(): boolean;
   /** Resolves when no alert webhook call is in flight. */
@@ -122,6 +132,11 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     ...(options.schema ? { schema: options.schema } : {}),
   });
   const stores = createSqlStores(database.db);
+  const secretBox = createSecretBox(
+    keyringSource(config.keyring, (err) => logger.error({ reason: err.message }, "re-reading KEYRING_FILE failed; keeping the keys already loaded")),
+    random,
+  );
+  const userSecrets = createUserSecrets({ store: stores.userSecrets, box: secretBox, clock, random });
   // Every audit event is also one JSON log line; alert types go to the webhook when one is configured.
   const mirror: AuditSink = (event) => logger.info({ audit: { ...event, at: new Date(event.at).toISOString() } }, `audit ${event.type}`);
   const alerts = config.alertWebhookUrl
@@ -317,6 +332,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     adminAccounts,
     registration,
     gate,
+    secretBox,
+    userSecrets,
+    rewrapSecrets: () => rewrapSecrets(database.db, secretBox),
     reloadRules: () => rulesFile.reload(gate),
     alertsIdle: () => alerts?.idle() ?? Promise.resolve(),
     start() {
@@ -328,6 +346,16 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
           (err: unknown) => logger.error({ err }, "pruning audit events failed"),
         );
       void pruneAudit();
+      // Secrets still under an older key are re-encrypted in the background; unreadable ones are reported, never touched.
+      void rewrapSecrets(database.db, secretBox).then(
+        (reports) => {
+          for (const r of reports) {
+            if (r.rewrapped > 0) logger.info({ table: r.table, column: r.column, rewrapped: r.rewrapped, key: secretBox.activeKeyId() }, "re-encrypted stored secrets under the active key");
+            if (r.unreadable > 0) logger.error({ table: r.table, column: r.column, unreadable: r.unreadable, problems: r.problems }, "stored secrets cannot be decrypted with the configured keys (KEYRING_FILE / SECRET_KEY)");
+          }
+        },
+        (err: unknown) => logger.error({ err }, "re-encrypting stored secrets failed"),
+      );
       housekeeping = [setInterval(() => void purge(), PURGE_INTERVAL_MS), setInterval(() => void pruneAudit(), AUDIT_PRUNE_INTERVAL_MS)];
       for (const timer of housekeeping) timer.unref();
     },

@@ -14,15 +14,17 @@ export const LATEST_SCHEMA: string = Object.keys(migrations).sort().at(-1) ?? ""
  * sessions and one-time tokens are deliberately absent: they are never
  * exported and never imported (BKP-04). So are invitations: pending links
  * are short-lived secrets of their own; a restore empties the table, and
- * admins invite again (docs/registration.md).
+ * admins invite again (docs/registration.md). Per-user secrets are carried
+ * as their envelopes only (ciphertext); restoring them needs the keyring
+ * they were sealed under (docs/operations.md).
  */
-export const BACKUP_TABLES = ["users", "settings", "api_tokens", "audit_events"] as const;
+export const BACKUP_TABLES = ["users", "settings", "api_tokens", "user_secrets", "audit_events"] as const;
 
 /** One of {@link BACKUP_TABLES}. */
 export type BackupTable = (typeof BACKUP_TABLES)[number];
 
 /** Tables emptied by an import, children first (sessions and one-time tokens included). */
-export const CLEARED_TABLES = ["sessions", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "api_tokens", "settings", "audit_events", "users"] as const;
+export const CLEARED_TABLES = ["sessions", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
 
 /** Largest backup file accepted by default (256 MiB; a JS string cannot hold much more than 512 MiB). */
 export const DEFAULT_MAX_BACKUP_BYTES = 256 * 1024 * 1024;
@@ -32,6 +34,7 @@ export const DEFAULT_MAX_ROWS: Record<BackupTable, number> = {
   users: 1_000_000,
   settings: 1_000,
   api_tokens: 1_000_000,
+  user_secrets: 1_000_000,
   audit_events: 5_000_000,
 };
 

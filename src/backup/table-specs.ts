@@ -5,13 +5,14 @@ import {
   argon2idPhc, both, epochMs, flag, isJsonObject, jsonText, nullable, oneOf, sha256Hex, text, visibleText, type ColumnCheck,
 } from "./column-checks.js";
 import { parseSafeJson } from "./safe-json.js";
+import { parseEnvelope } from "../core/secrets/secret-envelope.js";
 
 /**
  * The migration these specs describe. When a new migration changes a backed-up
  * table, update the specs below and this name together (a test checks every
  * live column is covered); export and import refuse to run while they differ.
  */
-export const SPEC_SCHEMA = "0006_invitations";
+export const SPEC_SCHEMA = "0007_user_secrets";
 
 /** Columns of one table, in database.ts order: the order rows are written in. */
 export type TableSpec = ReadonlyArray<readonly [column: string, check: ColumnCheck]>;
@@ -34,6 +35,13 @@ const scopes: ColumnCheck = (v) => {
 };
 
 const anyJson = (): boolean => true;
+
+/** An encrypted secret (`v1.<key id>.<nonce>.<ciphertext>`): a backup carries ciphertext only, never a plaintext secret. */
+const secretEnvelope: ColumnCheck = (v) => {
+  const problem = text(1, 65_536)(v);
+  if (problem) return problem;
+  return typeof parseEnvelope(v as string) === "string" ? "must be an encrypted envelope (v1.<key id>.<nonce>.<ciphertext>)" : null;
+};
 
 /** Every backed-up table's columns and their checks. */
 export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
@@ -68,6 +76,14 @@ export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
     ["expires_at", epochMs],
     ["last_used_at", nullable(epochMs)],
   ],
+  user_secrets: [
+    ["id", id],
+    ["user_id", id],
+    ["kind", both(text(1, 32), (v) => (/^[a-z0-9_-]+$/.test(v as string) ? null : "must be a secret kind"))],
+    ["secret_envelope", secretEnvelope],
+    ["created_at", epochMs],
+    ["updated_at", epochMs],
+  ],
   audit_events: [
     ["id", id],
     ["type", oneOf(AUDIT_EVENT_TYPES)],
@@ -91,5 +107,6 @@ export const PRIMARY_KEYS: Record<BackupTable, string> = {
   users: "id",
   settings: "key",
   api_tokens: "id",
+  user_secrets: "id",
   audit_events: "id",
 };

@@ -106,6 +106,14 @@ function checkRelations(tables: Record<BackupTable, BackupRow[]>, add: (p: strin
   tables.api_tokens.forEach((t, i) => {
     if (!userIds.has(t.user_id)) add(`api_tokens[${i}].user_id`, "names no user in the backup");
   });
+  checkUnique(tables.user_secrets, "user_secrets", "id", add);
+  const kinds = new Set<string>();
+  tables.user_secrets.forEach((s, i) => {
+    if (!userIds.has(s.user_id)) add(`user_secrets[${i}].user_id`, "names no user in the backup");
+    const pair = `${String(s.user_id)}/${String(s.kind)}`;
+    if (kinds.has(pair)) add(`user_secrets[${i}]`, "repeats a (user_id, kind) pair");
+    kinds.add(pair);
+  });
   checkUnique(tables.audit_events, "audit_events", "id", add);
 }
 

@@ -11,6 +11,7 @@ Commands:
   config print          show the effective configuration and where each value came from
   config example        print the .env.example text generated from the schema
   secret generate       print a fresh SECRET_KEY
+  keys                  rotate, status, rewrap: the data keys of stored secrets
   user                  create, list, set-role, block, unblock, reset-mfa
 
 Run "gatehouse <command> --help" for a command's options. Configuration comes
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   user: async () => (await import("./commands/user.js")).userCommand,
   config: async () => (await import("./commands/config.js")).configCommand,
   secret: async () => (await import("./commands/secret.js")).secretCommand,
+  keys: async () => (await import("./commands/keys.js")).keysCommand,
 };
 
 /** Explains an error without secrets: the public message, where it is, and the (value-free) details. */

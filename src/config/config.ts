@@ -2,6 +2,7 @@ import type { RegistrationMode } from "../core/registration/registration-mode.js
 import type { HashingCapacity } from "../core/passwords/bounded-hasher.js";
 import type { ProtectionPolicy } from "../core/rate-limit/protection-policy.js";
 import type { SessionLifetimes } from "../core/sessions/session.js";
+import type { KeyringConfig } from "./keyring-file.js";
 
 /** Gatehouse's validated configuration. Built only by {@link loadConfig}. */
 export interface Config {
@@ -17,6 +18,8 @@ export interface Config {
   /** Where the secret came from. */
   secretKeySource: "env" | "file" | "generated";
   dataDir: string;
+  /** The data keys that encrypt stored secrets: from `KEYRING_FILE`, or `k0` derived from the secret key. Never logged. */
+  keyring: KeyringConfig;
   databaseUrl: string | null;
   redisUrl: string | null;
   admin: { username: string; password: string; email: string | null } | null;

@@ -7,6 +7,7 @@ import { deepFreeze } from "./deep-freeze.js";
 import { describeFsError } from "./env-file.js";
 import { settings, type Setting } from "./schema.js";
 import { loadOrCreateDevSecret, secretKeyProblem } from "./secret-key.js";
+import { derivedKeyringFile, readKeyringFile, type KeyringFile } from "./keyring-file.js";
 
 /** Every problem found in the configuration, reported together. */
 export class ConfigError extends Error {
@@ -70,6 +71,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (v.sessionRemember < v.sessionAbsolute) problems.push("SESSION_REMEMBER_LIFETIME must not be shorter than SESSION_ABSOLUTE_LIFETIME");
   if (v.sessionIdle > v.sessionAbsolute) problems.push("SESSION_IDLE_TIMEOUT must not exceed SESSION_ABSOLUTE_LIFETIME");
   if (v.sessionIdle < 60_000) problems.push("SESSION_IDLE_TIMEOUT must be at least 1m");
+  let keyringFile: KeyringFile | null = null;
+  const keyringPath = v.keyringFile === null ? null : resolve(v.keyringFile);
+  if (keyringPath !== null) {
+    try {
+      keyringFile = readKeyringFile(keyringPath);
+    } catch (err) {
+      problems.push(`KEYRING_FILE: ${(err as Error).message}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = resolve(v.dataDir);
@@ -81,6 +91,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKeySource = generated.created ? "generated" : "file";
   }
 
+  const keyring = keyringFile ?? derivedKeyringFile(secretKey, new Date(0));
+
   // Frozen at every depth: nothing writes into the config (runtime-changeable values are the settings service's).
   return deepFreeze<Config>({
     env: v.nodeEnv as Config["env"],
@@ -91,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey,
     secretKeySource,
     dataDir,
+    keyring: { file: keyringPath, activeId: keyring.active, keys: keyring.keys.map((k) => ({ id: k.id, key: k.key })) },
     databaseUrl: v.databaseUrl,
     redisUrl: v.redisUrl,
     admin: v.adminUsername !== null && v.adminPassword !== null ? { username: v.adminUsername, password: v.adminPassword, email: v.adminEmail } : null,

@@ -42,6 +42,7 @@ export const errorCodes = {
   rate_limited: { status: 429, message: "Too many requests; try again later" },
   headers_too_large: { status: 431, message: "The request headers are too large" },
   internal: { status: 500, message: "An internal error occurred" },
+  secret_unreadable: { status: 500, message: "A stored secret cannot be decrypted with the server's keys; the operator must restore the right keyring" },
   bad_gateway: { status: 502, message: "The protected app did not answer" },
   not_ready: { status: 503, message: "Service not ready" },
   overloaded: { status: 503, message: "Too many sign-ins in progress; try again in a moment" },

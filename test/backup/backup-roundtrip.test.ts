@@ -5,15 +5,20 @@ import { ENVELOPE_MAGIC } from "../../src/backup/envelope.js";
 import { exportBackup, exportBackupDetailed } from "../../src/backup/export-backup.js";
 import { importBackup } from "../../src/backup/import-backup.js";
 import { sealDocument } from "../../src/backup/backup-document.js";
+import { systemClock } from "../../src/core/clock.js";
 import { isGatehouseError } from "../../src/core/errors.js";
+import { cryptoRandom } from "../../src/core/random.js";
+import { createKeyring } from "../../src/core/secrets/keyring.js";
+import { createSecretBox } from "../../src/core/secrets/secret-box.js";
+import { createUserSecrets } from "../../src/core/secrets/user-secrets.js";
 import { uniqueViolation } from "../../src/storage/sql/dialects/unique-violation.js";
 import { openStores, type StoreFixture } from "../helpers/conformance.js";
 import { backendNames } from "../helpers/backends.js";
-import { dumpAll, expectCode, flipByte, seed, T0, type Seeded } from "../helpers/backup.js";
+import { dumpAll, expectCode, flipByte, seed, SEED_DATA_KEY, T0, type Seeded } from "../helpers/backup.js";
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const PASSPHRASE = "correct horse battery staple";
-const BACKED_UP = ["users", "settings", "api_tokens", "audit_events"] as const;
+const BACKED_UP = ["users", "settings", "api_tokens", "user_secrets", "audit_events"] as const;
 
 describe.each(backendNames())("backup and restore (%s)", (backendName) => {
   let source: StoreFixture;
@@ -47,7 +52,7 @@ describe.each(backendNames())("backup and restore (%s)", (backendName) => {
   it("round trip: every backed-up row arrives, compared column by column", async () => {
     const fx = await target();
     const result = await importBackup(fx.database.db, plain);
-    expect(result.counts).toEqual({ users: 1103, settings: 2, api_tokens: 3, audit_events: 1205 });
+    expect(result.counts).toEqual({ users: 1103, settings: 2, api_tokens: 3, user_secrets: 2, audit_events: 1205 });
     const restored = await dumpAll(fx.database.db);
     for (const table of BACKED_UP) {
       expect(restored[table]!.length, table).toBe(sourceDump[table]!.length);
@@ -72,6 +77,24 @@ describe.each(backendNames())("backup and restore (%s)", (backendName) => {
     for (const hash of [...seeded.sessionTokenHashes, seeded.oneTimeTokenHash]) expect(text).not.toContain(hash);
     const { sha256: _sha256, ...withoutSum } = doc;
     expect(doc.sha256).toBe(createHash("sha256").update(JSON.stringify(withoutSum)).digest("hex"));
+  });
+
+  it("attack: backup leak — per-user secrets are in the backup as ciphertext only; after a restore they open with the same keyring", async () => {
+    const text = plain.toString("utf8");
+    const rows = (JSON.parse(text) as { tables: { user_secrets: { user_id: string; kind: string; secret_envelope: string }[] } }).tables.user_secrets;
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row.secret_envelope).toMatch(/^v1\.k0\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
+    for (const secret of seeded.secretPlaintexts) {
+      for (const encoding of [secret, Buffer.from(secret).toString("base64"), Buffer.from(secret).toString("base64url"), Buffer.from(secret).toString("hex")]) {
+        expect(text).not.toContain(encoding);
+      }
+    }
+    const fx = await target();
+    await importBackup(fx.database.db, plain);
+    const box = createSecretBox({ current: () => createKeyring("k0", [{ id: "k0", key: SEED_DATA_KEY }]) }, cryptoRandom);
+    const secrets = createUserSecrets({ store: fx.stores.userSecrets, box, clock: systemClock, random: cryptoRandom });
+    const opened = await Promise.all(rows.map((r) => secrets.get(r.user_id, r.kind)));
+    expect(opened.sort()).toEqual([...seeded.secretPlaintexts].sort());
   });
 
   it("export → import → export gives the same bytes (a deterministic, canonical document)", async () => {

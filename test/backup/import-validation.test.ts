@@ -9,7 +9,7 @@ import { ARGON, dumpAll, expectCode, seed } from "../helpers/backup.js";
 
 type Row = Record<string, unknown>;
 interface Doc {
-  tables: { users: Row[]; settings: Row[]; api_tokens: Row[]; audit_events: Row[] } & Record<string, unknown>;
+  tables: { users: Row[]; settings: Row[]; api_tokens: Row[]; user_secrets: Row[]; audit_events: Row[] } & Record<string, unknown>;
   [key: string]: unknown;
 }
 
@@ -79,6 +79,20 @@ describe.each(backendNames())("import refuses invalid backups with nothing chang
     const s = doc();
     s.tables.settings[0]!.value = '{"a":{"constructor":{}}}';
     await refused(crafted(s), "invalid_backup", "settings[0].value");
+  });
+
+  it("a plaintext secret smuggled into user_secrets (not an envelope), an orphan or a duplicate secret → invalid_backup", async () => {
+    for (const value of ["JBSWY3DPEHPK3PXP", "v1.k0.short.AAAA", "v2.k0.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA", ""]) {
+      const d = doc();
+      d.tables.user_secrets[0]!.secret_envelope = value;
+      await refused(crafted(d), "invalid_backup", "user_secrets[0].secret_envelope");
+    }
+    const orphan = doc();
+    orphan.tables.user_secrets[0]!.user_id = "00000000-0000-4000-8000-00000000dead";
+    await refused(crafted(orphan), "invalid_backup", "user_secrets[0].user_id");
+    const twice = doc();
+    twice.tables.user_secrets[1] = { ...twice.tables.user_secrets[0]!, id: "00000000-0000-4000-8000-000000000abc" };
+    await refused(crafted(twice), "invalid_backup", "user_secrets[1]");
   });
 
   it("an unknown column (mass-assigned privilege flag) → invalid_backup naming it", async () => {

@@ -3,6 +3,13 @@ import type { Kysely } from "kysely";
 import { expect } from "vitest";
 import { isGatehouseError, type ErrorCode } from "../../src/core/errors.js";
 import type { Database } from "../../src/storage/sql/database.js";
+import { cryptoRandom } from "../../src/core/random.js";
+import { createKeyring } from "../../src/core/secrets/keyring.js";
+import { createSecretBox } from "../../src/core/secrets/secret-box.js";
+import { userSecretContext } from "../../src/core/secrets/user-secrets.js";
+
+/** The data key the seeded secrets are sealed under (`k0`). */
+export const SEED_DATA_KEY = Buffer.alloc(32, 0x5e);
 
 /** A well-formed Argon2id PHC string (never verified in these suites). */
 export const ARGON = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
@@ -17,13 +24,16 @@ export interface Seeded {
   userId: string;
   sessionTokenHashes: string[];
   oneTimeTokenHash: string;
+  /** The plaintexts of the seeded per-user secrets (stored only as envelopes under {@link SEED_DATA_KEY}). */
+  secretPlaintexts: string[];
 }
 
 /**
  * Seeds every table directly through Kysely: a superadmin, an admin, a
  * blocked user without email or password, `extraUsers` more users, settings,
- * API tokens, `auditEvents` audit events (enough to span export pages), two
- * live sessions and a one-time token.
+ * API tokens, two per-user secrets (envelopes under {@link SEED_DATA_KEY}),
+ * `auditEvents` audit events (enough to span export pages), two live sessions
+ * and a one-time token.
  */
 export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; auditEvents?: number } = {}): Promise<Seeded> {
   const [superadminId, adminId, userId] = [randomUUID(), randomUUID(), randomUUID()];
@@ -48,6 +58,12 @@ export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; au
     { id: randomUUID(), user_id: adminId, name: "backup script", token_hash: sha("t2"), prefix: "gth_efgh", scopes: JSON.stringify(["admin:write"]), created_at: T0 + 1, expires_at: T0 + 86_400_000, last_used_at: T0 + 2 },
     { id: randomUUID(), user_id: userId, name: "read only", token_hash: sha("t3"), prefix: "gth_ijkl", scopes: JSON.stringify([]), created_at: T0 + 2, expires_at: T0 + 86_400_000, last_used_at: null },
   ]).execute();
+  const box = createSecretBox({ current: () => createKeyring("k0", [{ id: "k0", key: SEED_DATA_KEY }]) }, cryptoRandom);
+  const secretPlaintexts = [`JBSWY3DPEHPK3PXP${randomUUID().slice(0, 8)}`, `recovery-${randomUUID()}`];
+  await db.insertInto("user_secrets").values([
+    { id: randomUUID(), user_id: adminId, kind: "totp", secret_envelope: box.seal(secretPlaintexts[0]!, userSecretContext(adminId, "totp")), created_at: T0, updated_at: T0 + 1 },
+    { id: randomUUID(), user_id: superadminId, kind: "recovery", secret_envelope: box.seal(secretPlaintexts[1]!, userSecretContext(superadminId, "recovery")), created_at: T0 + 2, updated_at: T0 + 2 },
+  ]).execute();
   const events = Array.from({ length: opts.auditEvents ?? 5 }, (_, i) => ({
     id: randomUUID(), type: i % 2 === 0 ? "login_success" : "login_failure", at: T0 + i * 1000, user_id: i % 3 === 0 ? null : adminId,
     actor_id: i % 5 === 0 ? superadminId : null, ip: i % 2 === 0 ? "203.0.113.7" : "2001:db8::1", user_agent: `Mozilla/5.0 "quoted" \\ ünïcødé ${i}`,
@@ -62,10 +78,10 @@ export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; au
   }))).execute();
   const oneTimeTokenHash = sha("setup");
   await db.insertInto("one_time_tokens").values({ token_hash: oneTimeTokenHash, purpose: "setup", user_id: null, created_at: T0, expires_at: T0 + 3_600_000 }).execute();
-  return { superadminId, adminId, userId, sessionTokenHashes, oneTimeTokenHash };
+  return { superadminId, adminId, userId, sessionTokenHashes, oneTimeTokenHash, secretPlaintexts };
 }
 
-const KEYS = { users: "id", sessions: "id", settings: "key", api_tokens: "id", one_time_tokens: "token_hash", audit_events: "id" } as const;
+const KEYS = { users: "id", sessions: "id", settings: "key", api_tokens: "id", user_secrets: "id", one_time_tokens: "token_hash", audit_events: "id" } as const;
 
 /** Every row of every table, sorted by primary key (to prove a database unchanged or equal). */
 export async function dumpAll(db: Kysely<Database>): Promise<Record<string, unknown[]>> {

@@ -8,6 +8,7 @@ export const AUDIT_EVENT_TYPES = [
   "ip_banned", "settings_changed", "backup_exported", "database_imported",
   "suspicious_activity",
   "invitation_created", "invitation_used", "invitation_revoked",
+  "key_rotated",
 ] as const;
 
 /** One of the audit event types. */

@@ -49,7 +49,11 @@ function validationFields(err: FastifyError): string[] {
 
 /** Maps any thrown error to the public shape; unknown errors become a logged, generic 500 (LOG-05). */
 export function toPublicError(err: unknown, request: FastifyRequest): GatehouseError {
-  if (isGatehouseError(err)) return err;
+  if (isGatehouseError(err)) {
+    // A 500 with a registered code (a stored secret the keys cannot open): the client gets the code, the operator the reason.
+    if (err.status === 500) request.log.error({ code: err.code, reason: err.cause instanceof Error ? err.cause.message : undefined }, err.message);
+    return err;
+  }
   const fe = err as FastifyError;
   const mapped = typeof fe?.code === "string" ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped === "invalid_request" && fe.validation) return new GatehouseError(mapped, { fields: validationFields(fe) });

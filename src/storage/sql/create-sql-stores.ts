@@ -8,6 +8,7 @@ import type { SettingsStore } from "../../core/settings/settings-store.js";
 import type { OneTimeTokenStore } from "../../core/setup/one-time-token-store.js";
 import type { ApiTokenStore } from "../../core/tokens/api-token-store.js";
 import type { UserStore } from "../../core/users/user-store.js";
+import type { UserSecretStore } from "../../core/secrets/user-secret-store.js";
 import type { Database } from "./database.js";
 import { createSqlApiTokenStore } from "./sql-api-token-store.js";
 import { createSqlAuditStore } from "./sql-audit-store.js";
@@ -18,6 +19,7 @@ import { createSqlOutboxStore } from "./sql-outbox-store.js";
 import { createSqlSessionStore } from "./sql-session-store.js";
 import { createSqlSettingsStore } from "./sql-settings-store.js";
 import { createSqlUserStore } from "./sql-user-store.js";
+import { createSqlUserSecretStore } from "./sql-user-secret-store.js";
 
 /**
  * Every store port, backed by one Kysely database. Built once by the
@@ -39,6 +41,8 @@ export interface Stores {
   emailTokens: EmailTokenStore;
   /** Mails waiting for the outbox worker. */
   outbox: OutboxStore;
+  /** Per-user secrets, as envelopes only (second-factor seeds). */
+  userSecrets: UserSecretStore;
 }
 
 /** Creates all SQL stores over `db`. */
@@ -53,5 +57,6 @@ export function createSqlStores(db: Kysely<Database>): Stores {
     oneTimeTokens: createSqlOneTimeTokenStore(db),
     emailTokens: createSqlEmailTokenStore(db),
     outbox: createSqlOutboxStore(db),
+    userSecrets: createSqlUserSecretStore(db),
   };
 }

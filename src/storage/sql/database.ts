@@ -104,6 +104,16 @@ export interface InvitationsTable {
   revoked_at: number | null;
 }
 
+/** Per-user secrets: envelopes only (src/core/secrets). */
+export interface UserSecretsTable {
+  id: string;
+  user_id: string;
+  kind: string;
+  secret_envelope: string;
+  created_at: number;
+  updated_at: number;
+}
+
 /** The whole schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -115,4 +125,5 @@ export interface Database {
   email_tokens: EmailTokensTable;
   mail_outbox: MailOutboxTable;
   invitations: InvitationsTable;
+  user_secrets: UserSecretsTable;
 }

@@ -1,0 +1,32 @@
+import type { SecretContext } from "./secret-box.js";
+
+/**
+ * A column that holds {@link SecretBox} envelopes. Every such column is
+ * listed in {@link ENCRYPTED_COLUMNS}, so that key rotation re-encrypts it,
+ * `gatehouse keys status` counts it and the backup test checks it.
+ */
+export interface EncryptedColumn {
+  table: string;
+  /** The column of envelopes. */
+  column: string;
+  /** A unique column to walk the table in order (batches of a rewrap). */
+  keyColumn: string;
+  /** The columns whose values, joined with `/`, form the row id bound into each envelope. */
+  idColumns: readonly string[];
+}
+
+/** Second-factor seeds and other per-user secrets, one per (user, kind). */
+export const USER_SECRETS_COLUMN: EncryptedColumn = {
+  table: "user_secrets",
+  column: "secret_envelope",
+  keyColumn: "id",
+  idColumns: ["user_id", "kind"],
+};
+
+/** Every encrypted column of the schema. A new one must be added here. */
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [USER_SECRETS_COLUMN];
+
+/** The context an envelope of `entry` is sealed for, from its row's id columns. */
+export function contextOf(entry: EncryptedColumn, row: Record<string, unknown>): SecretContext {
+  return { table: entry.table, column: entry.column, id: entry.idColumns.map((c) => String(row[c])).join("/") };
+}
