@@ -11,7 +11,7 @@ import { parseSafeJson } from "./safe-json.js";
  * table, update the specs below and this name together (a test checks every
  * live column is covered); export and import refuse to run while they differ.
  */
-export const SPEC_SCHEMA = "0006_invitations";
+export const SPEC_SCHEMA = "0007_sign_in_assurance";
 
 /** Columns of one table, in database.ts order: the order rows are written in. */
 export type TableSpec = ReadonlyArray<readonly [column: string, check: ColumnCheck]>;
