@@ -183,6 +183,16 @@ describe("pending sign-in: a proved password for a user with a second factor is 
     expect(await fx.rowCount(fx.alice)).toBe(0);
   });
 
+  it("a password changed while the sign-in waits voids it: the old password's half sign-in cannot be completed", async () => {
+    const p = flow(fx);
+    p.enrolled.add(fx.alice);
+    const { pending } = await begin(fx, p);
+    fx.clock.advance(1_000);
+    await fx.stores.users.updatePasswordHash(fx.alice, "new-hash", fx.clock.now());
+    await expect(p.pending.complete(pending.token, { method: "totp", code: TEST_CODE }, origin, null)).rejects.toMatchObject({ code: "sign_in_expired" });
+    expect(await pendingRows(fx)).toEqual([]);
+  });
+
   it("malformed or unknown tokens are refused without a lookup result", async () => {
     const p = flow(fx);
     for (const token of ["", "x", "A".repeat(43), "../../etc"]) {

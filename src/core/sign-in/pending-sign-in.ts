@@ -57,8 +57,9 @@ export interface PendingSignIn {
    * brute-force regulation (a per-account `mfa:` counter). A right factor uses
    * the pending sign-in up (one use, even under concurrent completions) and
    * signs in with the first factor's methods plus the factor's own.
-   * Throws 401 `sign_in_expired` when the token is unknown, used, expired or
-   * presented by another user agent, and 401 `invalid_second_factor` for a
+   * Throws 401 `sign_in_expired` when the token is unknown, used, expired,
+   * presented by another user agent, or older than the last change to the
+   * user's password, role or block, and 401 `invalid_second_factor` for a
    * wrong code or a method the user has not enrolled (five of those drop it).
    */
   complete(token: string, proof: SecondFactorProof, origin: SessionOrigin, replacing: string | null): Promise<SignedIn>;
@@ -122,7 +123,9 @@ export function createPendingSignIn(deps: PendingSignInDeps): PendingSignIn {
         throw expired();
       }
       const user = await users.findById(pending.userId);
-      if (user === null || user.blocked) {
+      // Blocked, or changed since the password was proved (a new password, a role change, a block lifted):
+      // the change ended every session, and it ends this half of one too.
+      if (user === null || user.blocked || user.updatedAt > pending.createdAt) {
         await store.delete(tokenHash);
         throw expired();
       }
