@@ -31,8 +31,6 @@ export interface PendingSignInStore {
   recordFailure(tokenHash: string, maxFailures: number): Promise<void>;
   /** Deletes one pending sign-in. */
   delete(tokenHash: string): Promise<void>;
-  /** Deletes every pending sign-in of a user. */
-  deleteForUser(userId: string): Promise<void>;
   /** Deletes every pending sign-in expired at `now`; returns how many. */
   deleteExpired(now: number): Promise<number>;
 }

@@ -56,9 +56,6 @@ export function createSqlPendingSignInStore(db: Kysely<Database>): PendingSignIn
     async delete(tokenHash) {
       await db.deleteFrom("pending_sign_ins").where("token_hash", "=", tokenHash).execute();
     },
-    async deleteForUser(userId) {
-      await db.deleteFrom("pending_sign_ins").where("user_id", "=", userId).execute();
-    },
     async deleteExpired(now) {
       const result = await db.deleteFrom("pending_sign_ins").where("expires_at", "<=", now).executeTakeFirst();
       return Number(result.numDeletedRows);
