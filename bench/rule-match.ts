@@ -91,6 +91,10 @@ const nativeRules: AccessRules = {
   rules: rules.rules.map((rule) => ({ ...rule, resources: rule.resources?.map((p) => ({ source: p.source, test: RegExp.prototype.test.bind(new RegExp(p.source, "i")) })) ?? null })),
 };
 const user = { id: "u1", username: "bob", email: "bob@example.test", emailVerified: true, passwordHash: null, role: "user" as const, blocked: false, createdAt: 0, updatedAt: 0, lastLoginAt: null };
+const signedIn = {
+  user,
+  session: { id: "s1", tokenHash: "0".repeat(64), userId: "u1", createdAt: 0, lastSeenAt: 0, expiresAt: 1, remember: false, ip: "192.0.2.7", userAgent: "bench", reauthAt: null, aal: "aal1" as const, amr: ["pwd" as const] },
+};
 const requestFor = (uri: string) => ({ method: "GET", proto: "https", host: "app.example.test", uri, ip: "192.0.2.7" });
 const requests = ["/", "/app/dashboard", "/public/css/site.css", "/api/v2/users/42/avatar.png", "/api/v2/projects?page=3", "/docs/guide.pdf", "/admin/users", "/invoices/2026-11"].map(requestFor);
 console.log(`\n2. a rules file of ${rules.rules.length} rules (${rules.rules.reduce((n, r) => n + (r.resources?.length ?? 0), 0)} patterns): µs per decision, signed-in user, mixed paths`);
@@ -99,8 +103,8 @@ const empty: AccessRules = { ...rules, rules: [rules.rules.at(-1)!] };
 for (const [name, set] of [["no patterns (the catch-all rule alone)", empty], ["native RegExp", nativeRules], ["re2js", rules]] as const) {
   const gate = createAccessGate({ publicUrl: "https://gw.test", rules: set });
   let i = 0;
-  const mixed = perCall(["x"], () => gate.decide(requests[i++ % requests.length]!, user));
-  const worst = perCall(["x"], () => gate.decide(fallThrough, user));
+  const mixed = perCall(["x"], () => gate.decide(requests[i++ % requests.length]!, signedIn));
+  const worst = perCall(["x"], () => gate.decide(fallThrough, signedIn));
   console.log(`- ${name}: mixed paths ${mixed.toFixed(2)} µs, a path that tests every pattern ${worst.toFixed(2)} µs`);
 }
 

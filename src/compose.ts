@@ -18,6 +18,8 @@ import { failClosed } from "./core/rate-limit/fail-closed-store.js";
 import type { LimiterStore } from "./core/rate-limit/limiter-store.js";
 import { createSecretRegulator, type SecretRegulator } from "./core/rate-limit/secret-regulator.js";
 import { createSignIn } from "./core/sign-in/sign-in.js";
+import { createPendingSignIn, type PendingSignIn } from "./core/sign-in/pending-sign-in.js";
+import { noSecondFactors, type SecondFactors, type SecondFactorVerifiers } from "./core/sign-in/second-factors.js";
 import type { PasswordHasher } from "./core/passwords/password-hasher.js";
 import { defaultPasswordPolicy } from "./core/passwords/password-policy.js";
 import { cryptoRandom, type Random } from "./core/random.js";
@@ -63,6 +65,10 @@ export interface ComposeOptions {
   memoryLimiterKeys?: number;
   /** Entries of the in-process session cache (default 10,000; 0 = every lookup reads the store, as bench/ measures). */
   sessionCacheSize?: number;
+  /** Which second factors users have (default: none can be enrolled yet); tests plug in a double of the port. */
+  secondFactors?: SecondFactors;
+  /** The second-factor checks by method name (default: none). */
+  secondFactorVerifiers?: SecondFactorVerifiers;
 }
 
 /** A wired Gatehouse: its database, stores, services and HTTP app. */
@@ -72,6 +78,8 @@ export interface Gatehouse {
   stores: Stores;
   sessions: SessionService;
   accounts: AccountService;
+  /** Sign-ins waiting for a second factor. */
+  pendingSignIn: PendingSignIn;
   admin: AdminService;
   tokens: ApiTokenService;
   firstSuperadmin: FirstSuperadmin;
@@ -199,6 +207,19 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const hasher = createBoundedHasher(options.hasher ?? argon2!, config.hashing);
   // The one completion every sign-in flow ends with (src/core/sign-in).
   const signIn = createSignIn({ users: stores.users, sessions, audit, clock });
+  // Flow × strategy: a proved first factor signs in, or waits for a second factor (src/core/sign-in/pending-sign-in.ts).
+  const pendingSignIn = createPendingSignIn({
+    store: stores.pendingSignIns,
+    users: stores.users,
+    sessions,
+    signIn,
+    secondFactors: options.secondFactors ?? noSecondFactors,
+    verifiers: options.secondFactorVerifiers ?? new Map(),
+    regulator,
+    audit,
+    clock,
+    random,
+  });
   const accounts = createAccountService({
     users: stores.users,
     sessions,
@@ -210,6 +231,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     policy: { ...defaultPasswordPolicy, minLength: config.passwordMinLength },
     lifetimes,
     signIn,
+    afterFirstFactor: (request) => pendingSignIn.afterFirstFactor(request),
     // Declared below; called only once requests arrive.
     canSignIn: (user) => emailVerification.canSignIn(user),
   });
@@ -295,7 +317,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
   // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
   const databaseOutage = createOutageMonitor({ what: "database", isOutage: isDatabaseUnavailable, probe: () => database.ping(), log: logger, now: () => clock.now() });
-  const app = await buildApp({ databaseOutage, config, accounts, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
+  const app = await buildApp({ databaseOutage, config, accounts, pendingSignIn, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
   // The outbox worker polls while the app runs: from ready (listen, or the first inject) to close.
   app.addHook("onReady", async () => mail.start());
   app.addHook("onClose", async () => mail.worker?.stop());
@@ -316,6 +338,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     stores,
     sessions,
     accounts,
+    pendingSignIn,
     admin,
     tokens,
     firstSuperadmin,
@@ -339,7 +362,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     alertsIdle: () => alerts?.idle() ?? Promise.resolve(),
     start() {
       if (housekeeping.length > 0) return;
-      const purge = () => sessions.purgeExpired().catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
+      const purge = () =>
+        Promise.all([sessions.purgeExpired(), pendingSignIn.purgeExpired()]).catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
       const pruneAudit = () =>
         audit.prune().then(
           (count) => count > 0 && logger.info({ count }, "pruned audit events past retention"),

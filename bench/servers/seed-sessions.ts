@@ -32,7 +32,7 @@ const origin = { ip: "127.0.0.1", userAgent: "bench" };
 const { user } = await gh.accounts.register({ username: `seed${randomBytes(4).toString("hex")}`, password: "bench-orchid-lantern-93" }, origin, {
   signIn: false,
 });
-const first = await gh.sessions.create(user.id, origin, false);
+const first = await gh.sessions.create(user.id, origin, false, ["pwd"]);
 await gh.close();
 
 const db = new Database(join(dataDir, "gatehouse.db"));

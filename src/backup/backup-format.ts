@@ -17,14 +17,16 @@ export const LATEST_SCHEMA: string = Object.keys(migrations).sort().at(-1) ?? ""
  * admins invite again (docs/registration.md). Per-user secrets are carried
  * as their envelopes only (ciphertext); restoring them needs the keyring
  * they were sealed under (docs/operations.md).
+ * Sign-ins waiting for a second factor are neither sessions nor data: a
+ * restore ends them with the sessions.
  */
 export const BACKUP_TABLES = ["users", "settings", "api_tokens", "user_secrets", "audit_events"] as const;
 
 /** One of {@link BACKUP_TABLES}. */
 export type BackupTable = (typeof BACKUP_TABLES)[number];
 
-/** Tables emptied by an import, children first (sessions and one-time tokens included). */
-export const CLEARED_TABLES = ["sessions", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
+/** Tables emptied by an import, children first (sessions, pending sign-ins and one-time tokens included). */
+export const CLEARED_TABLES = ["sessions", "pending_sign_ins", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
 
 /** Largest backup file accepted by default (256 MiB; a JS string cannot hold much more than 512 MiB). */
 export const DEFAULT_MAX_BACKUP_BYTES = 256 * 1024 * 1024;

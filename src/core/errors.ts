@@ -21,6 +21,8 @@ export const errorCodes = {
   invalid_token: { status: 400, message: "This link is invalid, was already used or has expired" },
   unauthenticated: { status: 401, message: "Authentication required" },
   invalid_credentials: { status: 401, message: "Invalid username or password" },
+  invalid_second_factor: { status: 401, message: "The code is incorrect" },
+  sign_in_expired: { status: 401, message: "This sign-in has expired; sign in again" },
   forbidden: { status: 403, message: "You are not allowed to do this" },
   csrf: { status: 403, message: "Cross-site request refused" },
   account_blocked: { status: 403, message: "This account is blocked" },

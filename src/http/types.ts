@@ -20,6 +20,7 @@ import type { Config } from "../config/config.js";
 import type { AccessGate } from "../core/gateway/access-decision.js";
 import type { AdminAccounts } from "../core/admin/admin-accounts.js";
 import type { InvitationService } from "../core/invitations/invitation-service.js";
+import type { PendingSignIn } from "../core/sign-in/pending-sign-in.js";
 import type { RegistrationService } from "../core/registration/registration-service.js";
 
 /**
@@ -46,6 +47,8 @@ export type RequestAuth = ValidSession & ({ via: "session" } | { via: "token"; t
 export interface AppDeps {
   config: Config;
   accounts: AccountService;
+  /** Sign-ins waiting for a second factor, and their completion. */
+  pendingSignIn: PendingSignIn;
   admin: AdminService;
   /** Reads of the admin dashboard pages (overview, user list, audit CSV). */
   adminDashboard: AdminDashboard;

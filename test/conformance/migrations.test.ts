@@ -1,5 +1,6 @@
-import { sql } from "kysely";
+import { Migrator, sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
+import { createSqlStores } from "../../src/storage/sql/create-sql-stores.js";
 import { migrateToLatest } from "../../src/storage/sql/migrate.js";
 import { migrations } from "../../src/storage/sql/migrations/index.js";
 import { openDatabase, type DatabaseLocation, type OpenDatabase } from "../../src/storage/sql/open-database.js";
@@ -82,6 +83,25 @@ describe.each(backendNames())("migrations (%s)", (backendName) => {
     expect(await appliedMigrations(second)).toEqual(ALL_MIGRATIONS);
     const rows = await second.db.selectFrom("users").select("username").where("id", "=", user.id).execute();
     expect(rows).toEqual([{ username: "persisted" }]);
+  });
+
+  it("0008 gives sessions signed in before it aal1 and amr pwd, and its down migration removes what it added", async () => {
+    const backend = await res.backend(backendName);
+    const database = res.track(await openDatabase(locationOf(backend)));
+    const migrator = new Migrator({ db: database.db, provider: { getMigrations: async () => migrations }, ...(backend.schema ? { migrationTableSchema: backend.schema } : {}) });
+    const down = await migrator.migrateTo("0007_user_secrets");
+    expect(down.error).toBeUndefined();
+    const user = newUser("before0008");
+    await database.db
+      .insertInto("users")
+      .values({ id: user.id, username: user.username, username_normalized: user.usernameNormalized, email: null, email_normalized: null, email_verified: 0, password_hash: user.passwordHash, role: "user", blocked: 0, created_at: user.createdAt, updated_at: user.createdAt, last_login_at: null })
+      .execute();
+    const old = { id: "7b2a3c4d-0000-4000-8000-000000000007", token_hash: "a".repeat(64), user_id: user.id, created_at: 1, last_seen_at: 1, expires_at: 2, remember: 0, ip: "203.0.113.1", user_agent: "old", reauth_at: null };
+    // The pre-0008 shape: no aal, no amr column.
+    await sql`insert into sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at, remember, ip, user_agent, reauth_at) values (${old.id}, ${old.token_hash}, ${old.user_id}, ${old.created_at}, ${old.last_seen_at}, ${old.expires_at}, ${old.remember}, ${old.ip}, ${old.user_agent}, ${old.reauth_at})`.execute(database.db);
+    expect(await migrateToLatest(database.db, backend.schema)).toEqual(["0008_sign_in_assurance"]);
+    const found = await createSqlStores(database.db).sessions.findWithUser(old.token_hash);
+    expect(found?.session).toMatchObject({ id: old.id, aal: "aal1", amr: ["pwd"] });
   });
 });
 

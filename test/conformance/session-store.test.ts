@@ -32,6 +32,14 @@ describe.each(backendNames())("SessionStore conformance (%s)", (backendName) => 
     expect(found?.user).toMatchObject({ id: userId, username: `user${n}`, blocked: false, role: "user" });
   });
 
+  it("keeps how the session signed in: aal and amr, in order", async () => {
+    const userId = await user();
+    const s = newSession(userId, T0, { aal: "aal2", amr: ["pwd", "otp"] });
+    await fx.stores.sessions.insert(s);
+    expect((await fx.stores.sessions.findWithUser(s.tokenHash))?.session).toMatchObject({ aal: "aal2", amr: ["pwd", "otp"] });
+    expect((await fx.stores.sessions.listForUser(userId, 10, 0))[0]).toMatchObject({ aal: "aal2", amr: ["pwd", "otp"] });
+  });
+
   it("findWithUser answers null for an unknown token hash", async () => {
     expect(await fx.stores.sessions.findWithUser("0".repeat(64))).toBeNull();
   });

@@ -74,7 +74,7 @@ export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; au
   const sessionTokenHashes = [sha("s1"), sha("s2")];
   await db.insertInto("sessions").values(sessionTokenHashes.map((token_hash, i) => ({
     id: randomUUID(), token_hash, user_id: i === 0 ? adminId : superadminId, created_at: T0, last_seen_at: T0, expires_at: T0 + 3_600_000,
-    remember: 0, ip: "203.0.113.9", user_agent: "live", reauth_at: null,
+    remember: 0, ip: "203.0.113.9", user_agent: "live", reauth_at: null, aal: "aal1", amr: "pwd",
   }))).execute();
   const oneTimeTokenHash = sha("setup");
   await db.insertInto("one_time_tokens").values({ token_hash: oneTimeTokenHash, purpose: "setup", user_id: null, created_at: T0, expires_at: T0 + 3_600_000 }).execute();

@@ -71,6 +71,8 @@ export function newSession(userId: string, createdAt: number, overrides: Partial
     ip: "203.0.113.7",
     userAgent: "conformance/1.0",
     reauthAt: createdAt,
+    aal: "aal1",
+    amr: ["pwd"],
     ...overrides,
   };
 }

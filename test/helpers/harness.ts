@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { LightMyRequestResponse } from "fastify";
 import { createManualClock, type Clock, type ManualClock } from "../../src/core/clock.js";
 import type { PasswordHasher } from "../../src/core/passwords/password-hasher.js";
+import type { SecondFactors, SecondFactorVerifiers } from "../../src/core/sign-in/second-factors.js";
 import type { Role } from "../../src/core/users/user.js";
 import { createGatehouse, type Gatehouse } from "../../src/compose.js";
 import { loadConfig } from "../../src/config/load-config.js";
@@ -62,6 +63,14 @@ export const PRODUCTION_LIMITS: Record<string, string> = {
   AUTO_BAN_TRIPS: "5",
 };
 
+/** Test doubles of ports, passed to createGatehouse. */
+export interface HarnessOptions {
+  hasher?: PasswordHasher;
+  memoryLimiterKeys?: number;
+  secondFactors?: SecondFactors;
+  secondFactorVerifiers?: SecondFactorVerifiers;
+}
+
 let accountSeq = 0;
 
 /** A password that passes the policy. */
@@ -83,7 +92,7 @@ export async function startHarness(
   backendName: Backend["name"],
   env: Record<string, string> = {},
   clock?: Clock,
-  options: { hasher?: PasswordHasher; memoryLimiterKeys?: number } = {},
+  options: HarnessOptions = {},
 ): Promise<Harness> {
   const backend = await createBackend(backendName);
   const manual = (clock as ManualClock | undefined) ?? createManualClock(Date.now());
@@ -110,6 +119,8 @@ export async function startHarness(
       clock: manual,
       ...(options.hasher ? { hasher: options.hasher } : {}),
       ...(options.memoryLimiterKeys ? { memoryLimiterKeys: options.memoryLimiterKeys } : {}),
+      ...(options.secondFactors ? { secondFactors: options.secondFactors } : {}),
+      ...(options.secondFactorVerifiers ? { secondFactorVerifiers: options.secondFactorVerifiers } : {}),
       ...(backend.schema ? { schema: backend.schema } : {}),
       ...(config.redisUrl ? { redisPrefix: env.REDIS_PREFIX ?? redisTestPrefix() } : {}),
     });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Clock } from "../../src/core/clock.js";
 import type { Backend } from "./backends.js";
 import { startEchoUpstream, type EchoUpstream } from "./echo-upstream.js";
-import { startHarness, type Harness } from "./harness.js";
+import { startHarness, type Harness, type HarnessOptions } from "./harness.js";
 
 /** The rules of the reverse-proxy suites, on host `app.test`. */
 export const APP_RULES = `
@@ -38,14 +38,20 @@ export interface ProxyHarness {
 }
 
 /** Starts an echo upstream and a Gatehouse proxying every non-portal host to it (`UPSTREAM_URL`) with {@link APP_RULES}. */
-export async function startProxyHarness(backend: Backend["name"], env: Record<string, string> = {}, rules = APP_RULES, clock?: Clock): Promise<ProxyHarness> {
+export async function startProxyHarness(
+  backend: Backend["name"],
+  env: Record<string, string> = {},
+  rules = APP_RULES,
+  clock?: Clock,
+  options: HarnessOptions = {},
+): Promise<ProxyHarness> {
   const upstream = await startEchoUpstream({ plantCookies: true });
   const rulesDir = mkdtempSync(join(tmpdir(), "gatehouse-rules-"));
   const file = join(rulesDir, "gatehouse.yml");
   writeFileSync(file, rules);
   let h: Harness;
   try {
-    h = await startHarness(backend, { UPSTREAM_URL: upstream.url, GATEHOUSE_CONFIG: file, ...env }, clock);
+    h = await startHarness(backend, { UPSTREAM_URL: upstream.url, GATEHOUSE_CONFIG: file, ...env }, clock, options);
   } catch (err) {
     await upstream.close();
     throw err;

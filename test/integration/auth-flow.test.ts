@@ -59,7 +59,8 @@ describe.each(backendNames())("register, sign in, sessions, sign out (%s)", (bac
     expect(sessions).toHaveLength(2);
     expect(sessions.filter((s) => s.current)).toHaveLength(1);
     const other = sessions.find((s) => !s.current)!;
-    expect(Object.keys(other).sort()).toEqual(["createdAt", "current", "expiresAt", "id", "ip", "lastSeenAt", "userAgent"]);
+    expect(Object.keys(other).sort()).toEqual(["aal", "amr", "createdAt", "current", "expiresAt", "id", "ip", "lastSeenAt", "userAgent"]);
+    expect(other).toMatchObject({ aal: "aal1", amr: ["pwd"] });
 
     const del = await h.request({ method: "DELETE", url: `/api/account/sessions/${other.id}`, cookie: second.cookie });
     expect(del.statusCode).toBe(204);

@@ -26,6 +26,8 @@ export const ROUTE_POLICY: Record<string, string> = {
   "POST /api/auth/register": PUBLIC,
   "POST /api/auth/login": PUBLIC,
   "POST /api/auth/logout": PUBLIC,
+  // Needs the pending sign-in cookie of a login that answered mfa_required; a session or token grants nothing here.
+  "POST /api/auth/mfa/verify": PUBLIC,
   "POST /api/auth/forgot-password": PUBLIC,
   "POST /api/auth/reset-password": PUBLIC,
   "POST /api/auth/verify-email": PUBLIC,
@@ -64,6 +66,7 @@ export const ROUTE_POLICY: Record<string, string> = {
   "GET /assets/:name": PUBLIC,
   "GET /login": PUBLIC,
   "POST /login": PUBLIC,
+  "POST /login/second-factor": PUBLIC,
   "POST /logout": PUBLIC,
   "GET /register": PUBLIC,
   "POST /register": PUBLIC,

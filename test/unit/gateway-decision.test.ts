@@ -1,10 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { createAccessGate } from "../../src/core/gateway/create-access-gate.js";
+import type { ValidSession } from "../../src/core/sessions/session-service.js";
 import type { Role, User } from "../../src/core/users/user.js";
 import { parseRulesFile } from "../../src/gateway/parse-rules-file.js";
 
 function user(role: Role, username: string = role): User {
   return { id: `id-${username}`, username, email: `${username}@example.test`, emailVerified: true, passwordHash: null, role, blocked: false, createdAt: 0, updatedAt: 0, lastLoginAt: null };
+}
+
+/** The resolved session the gate decides for: the user, signed in with a password. */
+function signedIn(u: User): ValidSession {
+  const session = { id: `s-${u.id}`, tokenHash: "0".repeat(64), userId: u.id, createdAt: 0, lastSeenAt: 0, expiresAt: 1, remember: false, ip: "192.0.2.7", userAgent: "t", reauthAt: null };
+  return { user: u, session: { ...session, aal: "aal1", amr: ["pwd"] } };
 }
 
 const rules = parseRulesFile(`
@@ -41,7 +48,7 @@ access_control:
 `);
 const gate = createAccessGate({ publicUrl: "https://gw.test", rules });
 const decide = (u: User | null, uri: string, over: Partial<{ method: string; host: string; ip: string; proto: string }> = {}) =>
-  gate.decide({ method: "GET", proto: "https", host: "app.example.test", ip: "192.0.2.7", uri, ...over }, u).kind;
+  gate.decide({ method: "GET", proto: "https", host: "app.example.test", ip: "192.0.2.7", uri, ...over }, u === null ? null : signedIn(u)).kind;
 
 describe("gateway decisions (AZ-07: host × path × method × role)", () => {
   const matrix: [string, string, Role | null, string][] = [
@@ -84,7 +91,7 @@ describe("gateway decisions (AZ-07: host × path × method × role)", () => {
   });
 
   it("allow carries all four identity headers; an anonymous bypass carries them empty", () => {
-    const d = gate.decide({ method: "GET", proto: "https", host: "app.example.test", uri: "/admin", ip: "192.0.2.7" }, user("admin", "ann"));
+    const d = gate.decide({ method: "GET", proto: "https", host: "app.example.test", uri: "/admin", ip: "192.0.2.7" }, signedIn(user("admin", "ann")));
     expect(d).toMatchObject({ kind: "allow", headers: { "Remote-User": "ann", "Remote-Email": "ann@example.test", "Remote-Name": "ann", "Remote-Groups": "user,admin" } });
     const anon = gate.decide({ method: "GET", proto: "https", host: "app.example.test", uri: "/public/x", ip: "192.0.2.7" }, null);
     expect(anon).toMatchObject({ kind: "allow", headers: { "Remote-User": "", "Remote-Email": "", "Remote-Name": "", "Remote-Groups": "" } });
@@ -97,8 +104,8 @@ describe("gateway decisions (AZ-07: host × path × method × role)", () => {
 
   it("with no rules file everything is denied (default deny)", () => {
     const bare = createAccessGate({ publicUrl: "https://gw.test" });
-    expect(bare.decide({ method: "GET", proto: "https", host: "gw.test", uri: "/demo/", ip: "192.0.2.7" }, user("superadmin")).kind).toBe("forbidden");
-    expect(bare.decide({ method: "GET", proto: "https", host: "other.test", uri: "/", ip: "192.0.2.7" }, user("superadmin")).kind).toBe("invalid");
+    expect(bare.decide({ method: "GET", proto: "https", host: "gw.test", uri: "/demo/", ip: "192.0.2.7" }, signedIn(user("superadmin"))).kind).toBe("forbidden");
+    expect(bare.decide({ method: "GET", proto: "https", host: "other.test", uri: "/", ip: "192.0.2.7" }, signedIn(user("superadmin"))).kind).toBe("invalid");
   });
 });
 

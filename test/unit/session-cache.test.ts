@@ -3,7 +3,7 @@ import { createSessionCache, type CachedSession } from "../../src/core/sessions/
 
 function entry(userId: string, id: string): CachedSession {
   return {
-    session: { id, tokenHash: `hash-${id}`, userId, createdAt: 0, lastSeenAt: 0, expiresAt: 1, remember: false, ip: "127.0.0.1", userAgent: "t", reauthAt: null },
+    session: { id, tokenHash: `hash-${id}`, userId, createdAt: 0, lastSeenAt: 0, expiresAt: 1, remember: false, ip: "127.0.0.1", userAgent: "t", reauthAt: null, aal: "aal1", amr: ["pwd"] },
     user: { id: userId, username: userId, email: null, emailVerified: false, passwordHash: null, role: "user", blocked: false, createdAt: 0, updatedAt: 0, lastLoginAt: null },
   };
 }

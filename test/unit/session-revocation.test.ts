@@ -8,7 +8,7 @@ const fx = useSessionFixture();
 
 describe("revocation, and the cache never resurrects a revoked session", () => {
   it("revokeToken ends a cached session", async () => {
-    const { token, session } = await fx.svc.create(fx.alice, origin, false);
+    const { token, session } = await fx.svc.create(fx.alice, origin, false, ["pwd"]);
     expect(await fx.svc.validate(token)).not.toBeNull();
     await fx.svc.revokeToken(token);
     expect(await fx.svc.validate(token)).toBeNull();
@@ -18,7 +18,7 @@ describe("revocation, and the cache never resurrects a revoked session", () => {
 
   it("revokeById only ends a session of that owner", async () => {
     const bob = await fx.addUser("bob");
-    const { token, session } = await fx.svc.create(fx.alice, origin, false);
+    const { token, session } = await fx.svc.create(fx.alice, origin, false, ["pwd"]);
     await fx.svc.validate(token);
     expect(await fx.svc.revokeById(bob, session.id)).toBe(false);
     expect(await fx.svc.validate(token)).not.toBeNull();
@@ -29,8 +29,8 @@ describe("revocation, and the cache never resurrects a revoked session", () => {
 
   it("revokeAllForUser ends every cached session but the excepted one, and nobody else's", async () => {
     const bob = await fx.addUser("bob");
-    const [a, b, keep] = [await fx.svc.create(fx.alice, origin, false), await fx.svc.create(fx.alice, origin, false), await fx.svc.create(fx.alice, origin, false)];
-    const bobs = await fx.svc.create(bob, origin, false);
+    const [a, b, keep] = [await fx.svc.create(fx.alice, origin, false, ["pwd"]), await fx.svc.create(fx.alice, origin, false, ["pwd"]), await fx.svc.create(fx.alice, origin, false, ["pwd"])];
+    const bobs = await fx.svc.create(bob, origin, false, ["pwd"]);
     for (const s of [a, b, keep, bobs]) expect(await fx.svc.validate(s.token)).not.toBeNull();
     expect(await fx.svc.revokeAllForUser(fx.alice, keep.session.id)).toBe(2);
     expect(await fx.svc.validate(a.token)).toBeNull();
@@ -61,7 +61,7 @@ describe("revocation, and the cache never resurrects a revoked session", () => {
       },
     };
     const racy = fx.service({}, { store });
-    const { token } = await racy.create(fx.alice, origin, false);
+    const { token } = await racy.create(fx.alice, origin, false, ["pwd"]);
     const inFlight = racy.validate(token);
     await readDone;
     await racy.revokeToken(token); // logout completes first
@@ -73,8 +73,8 @@ describe("revocation, and the cache never resurrects a revoked session", () => {
 
 describe("blocked users", () => {
   it("validate answers null for a blocked user, also once the cache is told", async () => {
-    const { token } = await fx.svc.create(fx.alice, origin, false);
-    const cached = await fx.svc.create(fx.alice, origin, false);
+    const { token } = await fx.svc.create(fx.alice, origin, false, ["pwd"]);
+    const cached = await fx.svc.create(fx.alice, origin, false, ["pwd"]);
     expect(await fx.svc.validate(cached.token)).not.toBeNull();
     await fx.database.db.updateTable("users").set({ blocked: 1 }).where("id", "=", fx.alice).execute();
     expect(await fx.svc.validate(token)).toBeNull();
@@ -88,7 +88,7 @@ describe("per-user cap", () => {
     const capped = fx.service({ maxPerUser: 3 });
     const issued = [];
     for (let i = 0; i < 4; i++) {
-      issued.push(await capped.create(fx.alice, origin, false));
+      issued.push(await capped.create(fx.alice, origin, false, ["pwd"]));
       fx.clock.advance(1000);
     }
     expect(await fx.rowCount(fx.alice)).toBe(3);
@@ -100,8 +100,8 @@ describe("per-user cap", () => {
     const ids = ["ffffffff-ffff-4fff-bfff-ffffffffffff", "00000000-0000-4000-8000-000000000000"];
     const random: Random = { bytes: (n) => cryptoRandom.bytes(n), uuid: () => ids.shift() ?? randomUUID() };
     const capped = fx.service({ maxPerUser: 1 }, { random });
-    const older = await capped.create(fx.alice, origin, false);
-    const newest = await capped.create(fx.alice, origin, false); // same millisecond
+    const older = await capped.create(fx.alice, origin, false, ["pwd"]);
+    const newest = await capped.create(fx.alice, origin, false, ["pwd"]); // same millisecond
     expect(await capped.validate(newest.token)).not.toBeNull();
     expect(await capped.validate(older.token)).toBeNull();
   });

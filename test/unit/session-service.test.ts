@@ -7,7 +7,7 @@ const fx = useSessionFixture();
 
 describe("create (SESS-01, SESS-02)", () => {
   it("issues a 43-character token and stores only its SHA-256", async () => {
-    const { token, session } = await fx.svc.create(fx.alice, { ip: "198.51.100.1", userAgent: "U".repeat(2000) }, false);
+    const { token, session } = await fx.svc.create(fx.alice, { ip: "198.51.100.1", userAgent: "U".repeat(2000) }, false, ["pwd"]);
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const stored = await fx.row(session.id);
     expect(stored).toMatchObject({ token_hash: hashToken(token), user_id: fx.alice, remember: 0, ip: "198.51.100.1" });
@@ -19,7 +19,7 @@ describe("create (SESS-01, SESS-02)", () => {
 
 describe("idle and absolute expiry (SESS-06, SESS-07)", () => {
   it("is valid 29 min after the last activity, and ends 31 min after it, deleting the row", async () => {
-    const { token, session } = await fx.svc.create(fx.alice, origin, false);
+    const { token, session } = await fx.svc.create(fx.alice, origin, false, ["pwd"]);
     fx.clock.advance(29 * MIN);
     expect((await fx.svc.validate(token))?.user.id).toBe(fx.alice);
     fx.clock.advance(31 * MIN);
@@ -28,13 +28,13 @@ describe("idle and absolute expiry (SESS-06, SESS-07)", () => {
   });
 
   it("ends after 31 min without any activity", async () => {
-    const { token } = await fx.svc.create(fx.alice, origin, false);
+    const { token } = await fx.svc.create(fx.alice, origin, false, ["pwd"]);
     fx.clock.advance(31 * MIN);
     expect(await fx.svc.validate(token)).toBeNull();
   });
 
   it("ends at 12 h even with activity every 10 min", async () => {
-    const { token, session } = await fx.svc.create(fx.alice, origin, false);
+    const { token, session } = await fx.svc.create(fx.alice, origin, false, ["pwd"]);
     for (let elapsed = 10; elapsed < 12 * 60; elapsed += 10) {
       fx.clock.advance(10 * MIN);
       expect(await fx.svc.validate(token), `at +${elapsed} min`).not.toBeNull();
@@ -45,7 +45,7 @@ describe("idle and absolute expiry (SESS-06, SESS-07)", () => {
   });
 
   it("a remember-me session has no idle timeout but ends after 30 days, whatever the activity", async () => {
-    const { token, session } = await fx.svc.create(fx.alice, origin, true);
+    const { token, session } = await fx.svc.create(fx.alice, origin, true, ["pwd"]);
     expect(session.expiresAt).toBe(fx.clock.now() + 30 * DAY);
     fx.clock.advance(29 * DAY + 23 * HOUR);
     expect(await fx.svc.validate(token)).not.toBeNull();
@@ -59,7 +59,7 @@ describe("idle and absolute expiry (SESS-06, SESS-07)", () => {
 describe("last-seen writes", () => {
   it("writes last_seen_at at most once per minute", async () => {
     const t0 = fx.clock.now();
-    const { token, session } = await fx.svc.create(fx.alice, origin, false);
+    const { token, session } = await fx.svc.create(fx.alice, origin, false, ["pwd"]);
     fx.clock.advance(30_000);
     expect((await fx.svc.validate(token))?.session.lastSeenAt).toBe(t0);
     expect((await fx.row(session.id))?.last_seen_at).toBe(t0);
@@ -77,7 +77,7 @@ describe("last-seen writes", () => {
 
 describe("rotate (SESS-04)", () => {
   it("kills the old token and issues a new one, keeping remember-me", async () => {
-    const old = await fx.svc.create(fx.alice, origin, true);
+    const old = await fx.svc.create(fx.alice, origin, true, ["pwd"]);
     const current = (await fx.svc.validate(old.token))!.session;
     const next = await fx.svc.rotate(current, { ip: "198.51.100.2", userAgent: "new" });
     expect(next.token).not.toBe(old.token);
@@ -93,11 +93,11 @@ describe("purgeExpired", () => {
   it("deletes idle and absolute-expired rows only", async () => {
     const short = fx.service({ absoluteMs: 2 * HOUR });
     const t0 = fx.clock.now();
-    const idle = await short.create(fx.alice, origin, false);
-    const remembered = await short.create(fx.alice, origin, true);
-    const absolute = await short.create(fx.alice, origin, false);
+    const idle = await short.create(fx.alice, origin, false, ["pwd"]);
+    const remembered = await short.create(fx.alice, origin, true, ["pwd"]);
+    const absolute = await short.create(fx.alice, origin, false, ["pwd"]);
     fx.clock.set(t0 + HOUR);
-    const live = await short.create(fx.alice, origin, false);
+    const live = await short.create(fx.alice, origin, false, ["pwd"]);
     fx.clock.set(t0);
     for (let t = 10; t <= 110; t += 10) {
       fx.clock.advance(10 * MIN);

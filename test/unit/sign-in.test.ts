@@ -40,7 +40,7 @@ async function alice(f: SessionFixture) {
 describe("signIn: the one completion of every sign-in", () => {
   it("issues a brand-new session, ends the presented one (session fixation), records the last sign-in and login_success with its methods", async () => {
     const { signIn, events } = seam(fx);
-    const planted = await fx.svc.create(fx.alice, origin, false);
+    const planted = await fx.svc.create(fx.alice, origin, false, ["pwd"]);
     fx.clock.advance(60_000);
     const { user, issued } = await signIn({ user: await alice(fx), methods: ["pwd"], flow: "login", origin, remember: true, replacing: planted.token });
 
@@ -58,7 +58,7 @@ describe("signIn: the one completion of every sign-in", () => {
 
   it("a registration's sign-in issues the session without a login_success (the register event is its record) and leaves other sessions alone", async () => {
     const { signIn, events } = seam(fx);
-    const elsewhere = await fx.svc.create(fx.alice, origin, false);
+    const elsewhere = await fx.svc.create(fx.alice, origin, false, ["pwd"]);
     const { issued } = await signIn({ user: await alice(fx), methods: ["pwd"], flow: "registration", origin, remember: false });
     expect((await fx.svc.validate(issued.token))?.session.remember).toBe(false);
     expect(await fx.svc.validate(elsewhere.token)).not.toBeNull();
@@ -67,7 +67,7 @@ describe("signIn: the one completion of every sign-in", () => {
 
   it("a cached lookup of the user is dropped: every session sees the new last sign-in at once", async () => {
     const { signIn } = seam(fx);
-    const other = await fx.svc.create(fx.alice, origin, false);
+    const other = await fx.svc.create(fx.alice, origin, false, ["pwd"]);
     expect((await fx.svc.validate(other.token))?.user.lastLoginAt).toBeNull();
     fx.clock.advance(1_000);
     await signIn({ user: await alice(fx), methods: ["pwd"], flow: "login", origin, remember: false });
@@ -77,9 +77,9 @@ describe("signIn: the one completion of every sign-in", () => {
   it("the replaced session gives up its place first: signing in again from a browser at the per-user cap evicts no other device", async () => {
     const sessions = fx.service({ maxPerUser: 2 });
     const { signIn } = seam(fx, sessions);
-    const phone = await sessions.create(fx.alice, origin, false);
+    const phone = await sessions.create(fx.alice, origin, false, ["pwd"]);
     fx.clock.advance(1_000);
-    const laptop = await sessions.create(fx.alice, origin, false);
+    const laptop = await sessions.create(fx.alice, origin, false, ["pwd"]);
     fx.clock.advance(1_000);
     const { issued } = await signIn({ user: await alice(fx), methods: ["pwd"], flow: "login", origin, remember: false, replacing: laptop.token });
     expect(await sessions.validate(phone.token)).not.toBeNull();
@@ -110,8 +110,10 @@ describe("password login ends with the seam, under the regulator's two steps", (
       await expect(accounts.login({ login: "ALICE ", password: "wrong password 1", remember: false }, origin)).rejects.toMatchObject({ code: "invalid_credentials" });
     }
     expect(await regulator.failures(`user:${fx.alice}`)).toBe(3);
-    const planted = await fx.svc.create(fx.alice, origin, false);
-    const { issued } = await accounts.login({ login: "alice", password: "correct horse battery", remember: false, replacing: planted.token }, origin);
+    const planted = await fx.svc.create(fx.alice, origin, false, ["pwd"]);
+    const outcome = await accounts.login({ login: "alice", password: "correct horse battery", remember: false, replacing: planted.token }, origin);
+    if (outcome.status !== "signed_in") throw new Error("alice has no second factor");
+    const { issued } = outcome;
     expect(await regulator.failures(`user:${fx.alice}`)).toBe(0);
     expect(await fx.svc.validate(planted.token)).toBeNull();
     expect((await fx.svc.validate(issued.token))?.user.id).toBe(fx.alice);

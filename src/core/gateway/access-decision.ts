@@ -1,3 +1,4 @@
+import type { ValidSession } from "../sessions/session-service.js";
 import type { User } from "../users/user.js";
 import type { AccessRules } from "./access-rules.js";
 import type { ReturnTargetSources } from "./return-target-sources.js";
@@ -52,15 +53,17 @@ export type AccessDecision =
   | { kind: "invalid"; reason: string };
 
 /**
- * The gateway's decision point, shared by forward-auth and the reverse proxy.
- * `user` is the signed-in user of the request's session (null when none).
+ * The gateway's decision point, shared by forward-auth, the reverse proxy and
+ * the re-checks of open WebSockets.
  */
 export interface AccessGate {
   /**
-   * Decides one request against the rules in force. Never throws: an
-   * ambiguous host or path, or a host no rule protects, is `invalid`.
+   * Decides one request against the rules in force, for the request's
+   * resolved session (its user, and how it signed in: `aal`, `amr`), or null
+   * when none is presented. Never throws: an ambiguous host or path, or a
+   * host no rule protects, is `invalid`.
    */
-  decide(request: AccessRequest, user: User | null): AccessDecision;
+  decide(request: AccessRequest, signedIn: ValidSession | null): AccessDecision;
   /**
    * A safe post-login target for a requested one (REDIR-01): a same-origin
    * path on the portal, or an absolute URL with the portal's scheme whose host

@@ -1,4 +1,4 @@
-import type { User } from "../users/user.js";
+import type { ValidSession } from "../sessions/session-service.js";
 import type { AccessDecision, AccessGate, AccessRequest } from "./access-decision.js";
 import { DEFAULT_ACCESS_RULES, domainMatches, type AccessRules } from "./access-rules.js";
 import { canonicalHost, canonicalTarget } from "./canonical-request.js";
@@ -36,7 +36,8 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
   let sources: { rules: AccessRules; list: ReturnTargetSources } | null = null;
 
   const gate: AccessGate = {
-    decide(request: AccessRequest, user: User | null): AccessDecision {
+    decide(request: AccessRequest, signedIn: ValidSession | null): AccessDecision {
+      const user = signedIn?.user ?? null;
       const target = canonicalTarget(request.host, request.proto, request.uri);
       if (!target.ok) return { kind: "invalid", reason: target.reason };
       const method = request.method.toUpperCase();
@@ -50,7 +51,8 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
         const host = target.port === "" ? target.hostname : `${target.hostname}:${target.port}`;
         return { kind: "unauthenticated", loginUrl: gate.loginUrl(`${request.proto}://${host}${request.uri}`) };
       }
-      // two_factor is refused when the rules are loaded; should one slip through, it fails closed.
+      // two_factor is refused when the rules are loaded; should one slip through, it fails closed
+      // (the session's `aal` is here for it: signedIn.session.aal).
       if (policy !== "one_factor" || user.blocked) return { kind: "forbidden", user };
       return { kind: "allow", user, headers: identityHeaders(user), ...limit };
     },

@@ -2,6 +2,7 @@ import type { Clock } from "../clock.js";
 import { generateToken, hashToken, isWellFormedToken } from "../crypto/tokens.js";
 import type { Random } from "../random.js";
 import type { User } from "../users/user.js";
+import { assuranceOf, type AuthMethod } from "./assurance.js";
 import { sessionEndsAt, type Session, type SessionLifetimes } from "./session.js";
 import type { SessionCache } from "./session-cache.js";
 import type { SessionStore } from "./session-store.js";
@@ -39,8 +40,11 @@ export interface SessionServiceDeps {
 
 /** Session lifecycle: issue, validate, rotate, list and revoke. */
 export interface SessionService {
-  /** Issues a brand-new session (never reuses a presented token: no fixation). */
-  create(userId: string, origin: SessionOrigin, remember: boolean): Promise<IssuedSession>;
+  /**
+   * Issues a brand-new session (never reuses a presented token: no fixation),
+   * recording the methods that proved the user and the assurance they give.
+   */
+  create(userId: string, origin: SessionOrigin, remember: boolean, methods: readonly [AuthMethod, ...AuthMethod[]]): Promise<IssuedSession>;
   /**
    * The session for a cookie token, or null if unknown, expired or its user is blocked.
    * `maxAgeMs` re-reads the store when the cached lookup is older than that
@@ -58,7 +62,7 @@ export interface SessionService {
   validateCached(token: string): ValidSession | null | undefined;
   /**
    * Replaces a session by a new one with a new token; the old token dies.
-   * The absolute expiry carries over (a rotation never extends a session,
+   * The assurance and methods carry over, and so does the absolute expiry (a rotation never extends a session,
    * SESS-07) unless `renew` is set (a password change starts a new session
    * lifetime). `reauthenticated` marks the new session as freshly
    * re-authenticated (sudo, SESS-04: a new token at every step-up).
@@ -88,6 +92,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     userId: string,
     origin: SessionOrigin,
     remember: boolean,
+    methods: readonly AuthMethod[],
     expiresAt?: number,
     reauthAt?: number | null,
   ): Promise<IssuedSession> {
@@ -104,6 +109,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       ip: origin.ip,
       userAgent: origin.userAgent.slice(0, 512),
       reauthAt: reauthAt === undefined ? now : reauthAt,
+      aal: assuranceOf(methods),
+      amr: [...methods],
     };
     await store.insert(session);
     await enforceCap(userId, session.id);
@@ -188,7 +195,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     options: { renew?: boolean; reauthenticated?: boolean } = {},
   ): Promise<IssuedSession> {
     const reauthAt = options.reauthenticated ? clock.now() : session.reauthAt;
-    const issued = await create(session.userId, origin, session.remember, options.renew ? undefined : session.expiresAt, reauthAt);
+    const issued = await create(session.userId, origin, session.remember, session.amr, options.renew ? undefined : session.expiresAt, reauthAt);
     await store.delete(session.id);
     cache.deleteSession(session.tokenHash);
     return issued;

@@ -1,4 +1,5 @@
 import type { Role } from "../users/user.js";
+import type { Assurance, AuthMethod } from "./assurance.js";
 
 /** A server-side session; the raw token is never stored, only its SHA-256. */
 export interface Session {
@@ -17,6 +18,10 @@ export interface Session {
   userAgent: string;
   /** When this session last proved the password (sign-in or re-authentication); sudo is measured from it. */
   reauthAt: number | null;
+  /** How strongly the sign-in that opened this session proved the user (`aal2`: two kinds of factor). */
+  aal: Assurance;
+  /** The methods that proved the user at sign-in, in the order they were checked (RFC 8176: `pwd`, `otp`…). */
+  amr: readonly AuthMethod[];
 }
 
 /** Session lifetimes, in milliseconds. */

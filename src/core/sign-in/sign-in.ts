@@ -1,18 +1,14 @@
 import type { AuditLog } from "../audit/audit-log.js";
+import { assuranceOf, formatAmr, type AuthMethod } from "../sessions/assurance.js";
 import type { Clock } from "../clock.js";
 import type { IssuedSession, SessionOrigin, SessionService } from "../sessions/session-service.js";
 import type { User } from "../users/user.js";
 import type { UserStore } from "../users/user-store.js";
 
-/**
- * How a sign-in proved who the user is, as Authentication Method Reference
- * values (RFC 8176): `pwd` for a password. A second factor will add its own
- * (`otp`, `hwk`…); the flows only ever name the methods they checked.
- */
-export type AuthMethod = "pwd";
+export type { AuthMethod } from "../sessions/assurance.js";
 
-/** The `method` an audit event names for the first factor (the name `login_success` has always carried). */
-const METHOD_NAMES: Record<AuthMethod, string> = { pwd: "password" };
+/** The `method` an audit event names for the first method (`password`, the name `login_success` has always carried). */
+const METHOD_NAMES: Record<AuthMethod, string> = { pwd: "password", otp: "one_time_code", hwk: "hardware_key", swk: "software_key" };
 
 /**
  * The flow that ends in a sign-in. A `login` records `login_success`; a
@@ -25,7 +21,11 @@ export type SignInFlow = "login" | "registration" | "invitation" | "setup";
 export interface SignInRequest {
   /** The user, already proved (the caller checked the secret and whether they may sign in). */
   user: User;
-  /** The methods that proved the user, in the order they were checked. */
+  /**
+   * The methods that proved the user, in the order they were checked: the
+   * session records them (`amr`) and the assurance they give (`aal2` for two
+   * kinds of factor). Only the server's flows name them, never a client.
+   */
   methods: readonly [AuthMethod, ...AuthMethod[]];
   flow: SignInFlow;
   origin: SessionOrigin;
@@ -47,8 +47,9 @@ export interface SignedIn {
 
 /**
  * The one completion of every sign-in (login, registration, invitation,
- * setup): ends the session the client presented, records the last sign-in,
- * issues a brand-new session and records the event. It checks nothing: the
+ * setup, a second factor completing a pending sign-in): ends the session the
+ * client presented, records the last sign-in, issues a brand-new session
+ * carrying its assurance and methods, and records the event. It checks nothing: the
  * flow has proved the user, under the brute-force regulator, before calling it.
  */
 export type SignIn = (request: SignInRequest) => Promise<SignedIn>;
@@ -71,13 +72,13 @@ export function createSignIn(deps: SignInDeps): SignIn {
     await users.recordLogin(user.id, now);
     // Cached lookups hold the user record, which just changed.
     sessions.forgetUser(user.id);
-    const issued = await sessions.create(user.id, origin, remember);
+    const issued = await sessions.create(user.id, origin, remember, methods);
     if (flow === "login") {
       await audit.record({
         type: "login_success",
         userId: user.id,
         actorId: user.id,
-        details: { method: METHOD_NAMES[methods[0]], amr: methods.join(" ") },
+        details: { method: METHOD_NAMES[methods[0]], aal: assuranceOf(methods), amr: formatAmr(methods) },
         ...origin,
       });
     }

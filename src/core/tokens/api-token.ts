@@ -81,7 +81,8 @@ export function bearerCredential(header: string | string[] | undefined): string 
  * The session stand-in of a token-authenticated request, so code written for
  * sessions sees the owner and nothing more. It has never re-authenticated
  * (`reauthAt: null`), so every sudo-gated action stays out of a token's reach
- * even if a route forgot to refuse tokens.
+ * even if a route forgot to refuse tokens. It proved no sign-in method
+ * (`amr` empty) and carries the lowest assurance.
  */
 export function tokenStandInSession(token: ApiToken, origin: { ip: string; userAgent: string }): Session {
   return {
@@ -95,5 +96,7 @@ export function tokenStandInSession(token: ApiToken, origin: { ip: string; userA
     ip: origin.ip,
     userAgent: origin.userAgent.slice(0, 512),
     reauthAt: null,
+    aal: "aal1",
+    amr: [],
   };
 }

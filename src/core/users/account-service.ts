@@ -7,7 +7,8 @@ import type { Random } from "../random.js";
 import type { SecretRegulator } from "../rate-limit/secret-regulator.js";
 import { hasRecentAuth, type Session, type SessionLifetimes } from "../sessions/session.js";
 import type { IssuedSession, SessionOrigin, SessionService } from "../sessions/session-service.js";
-import type { SignedIn, SignIn, SignInFlow } from "../sign-in/sign-in.js";
+import type { FirstFactorOutcome } from "../sign-in/pending-sign-in.js";
+import type { SignIn, SignInFlow, SignInRequest } from "../sign-in/sign-in.js";
 import { cleanEmail, emailProblem, normalizeEmail } from "./email.js";
 import type { Role, User } from "./user.js";
 import type { UserStore } from "./user-store.js";
@@ -28,6 +29,11 @@ export interface AccountServiceDeps {
   lifetimes: SessionLifetimes;
   /** The completion every sign-in ends with (src/core/sign-in). */
   signIn: SignIn;
+  /**
+   * Where a proved password goes next (src/core/sign-in/pending-sign-in.ts):
+   * a sign-in, or a pending one awaiting the second factor. Default: sign in.
+   */
+  afterFirstFactor?: (request: SignInRequest) => Promise<FirstFactorOutcome>;
   /**
    * Whether a user whose password was right may sign in (email verification,
    * RST-07); a refusal answers exactly like a wrong password.
@@ -77,8 +83,10 @@ export interface AccountService {
    * Password login. Unknown users and wrong passwords fail identically and
    * take the same time; a blocked user is told so only after the right password.
    * `replacing` is the session token the client presented: it ends at sign-in.
+   * A user with a second factor is not signed in: the outcome is a pending
+   * sign-in (`mfa_required`) that the second factor completes.
    */
-  login(input: { login: string; password: string; remember: boolean; replacing?: string | null }, origin: SessionOrigin): Promise<SignedIn>;
+  login(input: { login: string; password: string; remember: boolean; replacing?: string | null }, origin: SessionOrigin): Promise<FirstFactorOutcome>;
   /** Changes the password, ends every other session and rotates the current one. */
   changePassword(
     user: User,
@@ -124,6 +132,7 @@ function hasControlCharacter(value: string): boolean {
 /** Creates the {@link AccountService}. */
 export function createAccountService(deps: AccountServiceDeps): AccountService {
   const { users, sessions, hasher, audit, clock, random, policy, regulator, lifetimes, signIn } = deps;
+  const afterFirstFactor = deps.afterFirstFactor ?? (async (request: SignInRequest): Promise<FirstFactorOutcome> => ({ status: "signed_in", ...(await signIn(request)) }));
 
   function isRecentlyAuthenticated(session: Session): boolean {
     return hasRecentAuth(session, lifetimes, clock.now());
@@ -233,7 +242,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       if (hasher.needsRehash(hash)) {
         await users.updatePasswordHash(user.id, await hasher.hash(input.password), clock.now());
       }
-      return signIn({ user, methods: ["pwd"], flow: "login", origin, remember: input.remember, replacing: input.replacing });
+      return afterFirstFactor({ user, methods: ["pwd"], flow: "login", origin, remember: input.remember, replacing: input.replacing });
     },
 
     async changePassword(user, session, input, origin) {

@@ -70,13 +70,12 @@ export function createOpenSockets(deps: OpenSocketsDeps): OpenSockets {
   }
 
   async function check(s: OpenSocket, lookup: (token: string) => Promise<ValidSession | null>): Promise<void> {
-    let user = null;
+    let signedIn: ValidSession | null = null;
     if (s.sessionToken !== null) {
-      const valid = await lookup(s.sessionToken);
-      if (valid === null) return closeBoth(s, POLICY_VIOLATION, "session ended");
-      user = valid.user;
+      signedIn = await lookup(s.sessionToken);
+      if (signedIn === null) return closeBoth(s, POLICY_VIOLATION, "session ended");
     }
-    const decision = deps.gate.decide(s.request, user);
+    const decision = deps.gate.decide(s.request, signedIn);
     if (decision.kind !== "allow") closeBoth(s, POLICY_VIOLATION, "access revoked");
   }
 

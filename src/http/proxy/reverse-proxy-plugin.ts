@@ -188,7 +188,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       // Single sign-on (COOKIE_DOMAIN): on an app host, the portal's domain-wide cookie signs the browser in too.
       const presented = await presentedSession(request, { sso: target.kind === "upstream" });
       const auth = presented.valid;
-      const decision = gate.decide(access, auth?.user ?? null);
+      const decision = gate.decide(access, auth);
       const presentedCookie = presented.token;
 
       if (decision.kind === "invalid") {

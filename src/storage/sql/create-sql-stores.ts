@@ -5,6 +5,7 @@ import type { EmailTokenStore } from "../../core/mail/email-token-store.js";
 import type { OutboxStore } from "../../core/mail/outbox-store.js";
 import type { SessionStore } from "../../core/sessions/session-store.js";
 import type { SettingsStore } from "../../core/settings/settings-store.js";
+import type { PendingSignInStore } from "../../core/sign-in/pending-sign-in-store.js";
 import type { OneTimeTokenStore } from "../../core/setup/one-time-token-store.js";
 import type { ApiTokenStore } from "../../core/tokens/api-token-store.js";
 import type { UserStore } from "../../core/users/user-store.js";
@@ -16,6 +17,7 @@ import { createSqlEmailTokenStore } from "./sql-email-token-store.js";
 import { createSqlInvitationStore } from "./sql-invitation-store.js";
 import { createSqlOneTimeTokenStore } from "./sql-one-time-token-store.js";
 import { createSqlOutboxStore } from "./sql-outbox-store.js";
+import { createSqlPendingSignInStore } from "./sql-pending-sign-in-store.js";
 import { createSqlSessionStore } from "./sql-session-store.js";
 import { createSqlSettingsStore } from "./sql-settings-store.js";
 import { createSqlUserStore } from "./sql-user-store.js";
@@ -30,6 +32,8 @@ export interface Stores {
   /** Accounts, including the admin list (`sql-user-list.ts` behind it). */
   users: UserStore;
   sessions: SessionStore;
+  /** Sign-ins waiting for a second factor (not sessions). */
+  pendingSignIns: PendingSignInStore;
   audit: AuditStore;
   apiTokens: ApiTokenStore;
   invitations: InvitationStore;
@@ -50,6 +54,7 @@ export function createSqlStores(db: Kysely<Database>): Stores {
   return {
     users: createSqlUserStore(db),
     sessions: createSqlSessionStore(db),
+    pendingSignIns: createSqlPendingSignInStore(db),
     audit: createSqlAuditStore(db),
     apiTokens: createSqlApiTokenStore(db),
     invitations: createSqlInvitationStore(db),

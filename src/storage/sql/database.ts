@@ -25,6 +25,23 @@ export interface SessionsTable {
   ip: string;
   user_agent: string;
   reauth_at: number | null;
+  /** `aal1` or `aal2`. */
+  aal: string;
+  /** Authentication methods (RFC 8176), space-separated: `pwd`, `pwd otp`. */
+  amr: string;
+}
+
+export interface PendingSignInsTable {
+  token_hash: string;
+  user_id: string;
+  /** Methods proved so far, space-separated. */
+  amr: string;
+  remember: number;
+  ip: string;
+  user_agent: string;
+  created_at: number;
+  expires_at: number;
+  failed_attempts: number;
 }
 
 export interface SettingsTable {
@@ -126,4 +143,5 @@ export interface Database {
   mail_outbox: MailOutboxTable;
   invitations: InvitationsTable;
   user_secrets: UserSecretsTable;
+  pending_sign_ins: PendingSignInsTable;
 }

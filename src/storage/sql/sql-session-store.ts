@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely, type Selectable } from "kysely";
+import { formatAmr, parseAmr } from "../../core/sessions/assurance.js";
 import type { Session } from "../../core/sessions/session.js";
 import type { SessionStore } from "../../core/sessions/session-store.js";
 import type { User } from "../../core/users/user.js";
@@ -20,6 +21,8 @@ function rowToSession(row: Selectable<SessionsTable>): Session {
     ip: row.ip,
     userAgent: row.user_agent,
     reauthAt: row.reauth_at,
+    aal: row.aal === "aal2" ? "aal2" : "aal1",
+    amr: parseAmr(row.amr),
   };
 }
 
@@ -64,6 +67,8 @@ export function createSqlSessionStore(db: Kysely<Database>): SessionStore {
           ip: s.ip,
           user_agent: s.userAgent,
           reauth_at: s.reauthAt,
+          aal: s.aal,
+          amr: formatAmr(s.amr),
         })
         .execute();
     },

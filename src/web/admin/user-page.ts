@@ -4,6 +4,7 @@ import { ROLES, type Role, type User } from "../../core/users/user.js";
 import { csrfField, formatTime, postButton } from "../components.js";
 import { html, type SafeHtml } from "../html.js";
 import { href, type PageContext } from "../page-context.js";
+import { describeSignIn } from "../sign-in-methods.js";
 import { describeUserAgent } from "../user-agent.js";
 import { adminPage, roleBadge, statusBadge, sudoField } from "./admin-layout.js";
 import { auditTable } from "./audit-page.js";
@@ -28,7 +29,7 @@ function sessionRows(ctx: PageContext, user: User, sessions: Session[], canManag
     (s) => html`<tr>
 <td class="wrap"><span title="${s.userAgent}">${describeUserAgent(s.userAgent)}</span><div class="muted small mono ua">${s.userAgent}</div></td>
 <td class="mono nowrap">${s.ip}</td>
-<td class="hide-sm">${formatTime(s.createdAt)}</td>
+<td class="hide-sm">${formatTime(s.createdAt)}<div class="muted small">${describeSignIn(s)}</div></td>
 <td>${formatTime(s.lastSeenAt)}</td>
 <td>${canManage ? postButton(ctx, `/admin/users/${user.id}/sessions/revoke`, "Revoke", { hidden: { session: s.id }, confirm: "Sign out this session?" }) : ""}</td>
 </tr>`,

@@ -5,6 +5,7 @@ import { checkbox, csrfField, field, formError, formatTime, postButton, type For
 import { html, type SafeHtml } from "../html.js";
 import { layout } from "../layout.js";
 import { href, type PageContext } from "../page-context.js";
+import { describeSignIn } from "../sign-in-methods.js";
 import { describeUserAgent } from "../user-agent.js";
 
 /** What the account page shows. */
@@ -68,7 +69,7 @@ function sessionsList(ctx: PageContext, view: AccountView): SafeHtml {
 <div class="muted mono ua">${s.userAgent}</div></td>
 <td class="mono" data-label="IP address">${s.ip}</td>
 <td data-label="Last seen">${formatTime(s.lastSeenAt)}</td>
-<td data-label="Signed in">${formatTime(s.createdAt)}</td>
+<td data-label="Signed in">${formatTime(s.createdAt)}<div class="muted small">${describeSignIn(s)}</div></td>
 <td>${current ? "" : postButton(ctx, `/account/sessions/${s.id}/revoke`, "Sign out", { confirm: "Sign out this session?" })}</td>
 </tr>`;
   });

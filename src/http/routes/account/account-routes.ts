@@ -16,6 +16,8 @@ const sessionItem = {
     expiresAt: { type: "string" },
     ip: { type: "string" },
     userAgent: { type: "string" },
+    aal: { type: "string" },
+    amr: { type: "array", items: { type: "string" } },
     current: { type: "boolean" },
   },
 } as const;
@@ -61,6 +63,8 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
           expiresAt: iso(s.expiresAt),
           ip: s.ip,
           userAgent: s.userAgent,
+          aal: s.aal,
+          amr: s.amr,
           current: s.id === session.id,
         })),
       };

@@ -106,7 +106,7 @@ export async function adminRoutes(app: FastifyInstance, deps: { admin: AdminServ
       return {
         page,
         limit,
-        sessions: list.map((s) => ({ id: s.id, createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt), expiresAt: iso(s.expiresAt), ip: s.ip, userAgent: s.userAgent })),
+        sessions: list.map((s) => ({ id: s.id, createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt), expiresAt: iso(s.expiresAt), ip: s.ip, userAgent: s.userAgent, aal: s.aal, amr: s.amr })),
       };
     },
   );

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from "fastify";
-import { GatehouseError } from "../../../core/errors.js";
+import { GatehouseError, isGatehouseError } from "../../../core/errors.js";
 import { toPublicUser } from "../../../core/users/user.js";
 import { completeSignIn } from "../../complete-sign-in.js";
 import { originOf } from "../../origin.js";
+import { clearPendingCookie, readPendingToken } from "../../plugins/pending-cookie.js";
 import { clearSessionCookie, readSessionToken, sessionCookieName, setSessionCookie } from "../../plugins/session-cookie.js";
 import { emptyBody, passwordField, str, userResponse } from "../../schemas.js";
 import type { AppDeps } from "../../types.js";
@@ -16,6 +17,26 @@ const registerBody = {
 
 /** No query parameters at all: an invitation token is accepted only in the body, never from a URL (logs, Referer). */
 const noQuery = { type: "object", additionalProperties: false, maxProperties: 0 } as const;
+
+/** The login's answer: the user and its new session, or a pending sign-in awaiting a second factor (no session). */
+const loginResponse = {
+  oneOf: [
+    userResponse,
+    {
+      type: "object",
+      additionalProperties: false,
+      required: ["mfa_required", "methods"],
+      properties: { mfa_required: { type: "boolean", const: true }, methods: { type: "array", items: { type: "string" } } },
+    },
+  ],
+} as const;
+
+const mfaVerifyBody = {
+  type: "object",
+  additionalProperties: false,
+  required: ["method", "code"],
+  properties: { method: str(32), code: str(1024) },
+} as const;
 
 const loginBody = {
   type: "object",
@@ -46,13 +67,35 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.post<{ Body: { username: string; password: string; remember?: boolean } }>(
     "/login",
-    { config: { access: "public", rateLimit: "login", hashing: true }, schema: { body: loginBody, response: { 200: userResponse } } },
+    { config: { access: "public", rateLimit: "login", hashing: true }, schema: { body: loginBody, response: { 200: loginResponse } } },
     async (request, reply) => {
       const { username, password, remember } = request.body;
-      const { user } = await completeSignIn(request, reply, config, (replacing) =>
+      const outcome = await completeSignIn(request, reply, config, (replacing) =>
         accounts.login({ login: username, password, remember: remember === true, replacing }, originOf(request)),
       );
-      return { user: toPublicUser(user) };
+      // A second factor is needed: the pending cookie is set, and no session exists yet.
+      if (outcome.status === "mfa_required") return { mfa_required: true, methods: outcome.methods };
+      return { user: toPublicUser(outcome.user) };
+    },
+  );
+
+  // Completes a login that answered `mfa_required`: the pending cookie and a second factor give the session.
+  app.post<{ Body: { method: string; code: string } }>(
+    "/mfa/verify",
+    { config: { access: "public", rateLimit: "login" }, schema: { body: mfaVerifyBody, response: { 200: userResponse } } },
+    async (request, reply) => {
+      const token = readPendingToken(request, config);
+      try {
+        if (token === null) throw new GatehouseError("sign_in_expired");
+        const { user } = await completeSignIn(request, reply, config, (replacing) =>
+          deps.pendingSignIn.complete(token, request.body, originOf(request), replacing),
+        );
+        return { user: toPublicUser(user) };
+      } catch (err) {
+        // A pending sign-in that is gone stays gone: the browser forgets its cookie too.
+        if (isGatehouseError(err) && err.code === "sign_in_expired" && token !== null) clearPendingCookie(reply, config);
+        throw err;
+      }
     },
   );
 

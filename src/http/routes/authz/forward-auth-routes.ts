@@ -88,8 +88,7 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
       audit(request, "forward_auth_missing_headers", `missing:${peer}`, { flavour });
       return deny(reply);
     }
-    const user = (await presentedSession(request)).valid?.user ?? null;
-    const decision = deps.gate.decide(original, user);
+    const decision = deps.gate.decide(original, (await presentedSession(request)).valid);
     switch (decision.kind) {
       case "allow": {
         const h = decision.headers;

@@ -11,6 +11,7 @@ import { clearSessionCookie, readSessionToken, sessionCookieName } from "../../p
 import type { AppDeps } from "../../types.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
 import { returnQuery, returnTarget } from "./return-target.js";
+import { sendSecondFactorPage } from "./second-factor-pages.js";
 
 function loginPage(
   ctx: PageContext,
@@ -85,7 +86,9 @@ export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<v
         return render({ fields }, 400);
       }
       try {
-        await completeSignIn(request, reply, config, (replacing) => accounts.login({ login, password, remember, replacing }, originOf(request)));
+        const outcome = await completeSignIn(request, reply, config, (replacing) => accounts.login({ login, password, remember, replacing }, originOf(request)));
+        // A second factor is needed: the pending cookie is set; the code form posts to /login/second-factor.
+        if (outcome.status === "mfa_required") return sendSecondFactorPage(request, reply, { methods: outcome.methods, returnTo: raw });
         return seeOther(reply, returnTarget(deps, request, raw));
       } catch (err) {
         // Wrong credentials, a blocked account, throttling…: answered on the form, with docs/api.md's status and message.

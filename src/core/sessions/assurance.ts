@@ -1,0 +1,53 @@
+/**
+ * How a sign-in proved who the user is, as Authentication Method Reference
+ * values (RFC 8176): `pwd` a password, `otp` a one-time code (TOTP, a
+ * recovery code), `hwk` a hardware-bound key (a passkey), `swk` a
+ * software-bound key. Flows only ever name the methods they checked.
+ */
+export type AuthMethod = "pwd" | "otp" | "hwk" | "swk";
+
+/** Every {@link AuthMethod}, in a fixed order. */
+export const AUTH_METHODS: readonly AuthMethod[] = ["pwd", "otp", "hwk", "swk"];
+
+/**
+ * The assurance a session carries (NIST SP 800-63B authenticator assurance
+ * levels): `aal1` one factor, `aal2` two distinct kinds of factor.
+ */
+export type Assurance = "aal1" | "aal2";
+
+/** The kind of factor each method proves: something known, or something held. */
+const FACTOR_KIND: Record<AuthMethod, "knowledge" | "possession"> = {
+  pwd: "knowledge",
+  otp: "possession",
+  hwk: "possession",
+  swk: "possession",
+};
+
+/** True for a string that names an {@link AuthMethod}. */
+export function isAuthMethod(value: string): value is AuthMethod {
+  return (AUTH_METHODS as readonly string[]).includes(value);
+}
+
+/**
+ * The assurance of a sign-in proved by `methods`: `aal2` when they span two
+ * distinct kinds of factor (a password and a one-time code), else `aal1`
+ * (two passwords, or one key alone, are still one kind).
+ */
+export function assuranceOf(methods: readonly AuthMethod[]): Assurance {
+  return new Set(methods.map((m) => FACTOR_KIND[m])).size >= 2 ? "aal2" : "aal1";
+}
+
+/** The stored form of a method list: RFC 8176 values separated by spaces. */
+export function formatAmr(methods: readonly AuthMethod[]): string {
+  return methods.join(" ");
+}
+
+/**
+ * A stored method list read back: known values only, each once, in order.
+ * An empty or unreadable column reads as a password sign-in, the only kind
+ * that existed before methods were recorded.
+ */
+export function parseAmr(stored: string): AuthMethod[] {
+  const methods = [...new Set(stored.split(" ").filter(isAuthMethod))];
+  return methods.length > 0 ? methods : ["pwd"];
+}
