@@ -117,8 +117,8 @@ describe("purgeExpired", () => {
 describe("the synchronous check without a cache (every check reads the store)", () => {
   it("answers from SQLite with no promise, and a revocation or a block is refused by the very next check", async () => {
     const svc = fx.service({}, { cache: createSessionCache(0) });
-    const a = await svc.create(fx.alice, origin, false);
-    const b = await svc.create(fx.alice, origin, false);
+    const a = await svc.create(fx.alice, origin, false, ["pwd"]);
+    const b = await svc.create(fx.alice, origin, false, ["pwd"]);
     expect(svc.validateCached(a.token)?.user.id).toBe(fx.alice);
     expect(svc.validateCached(b.token)?.session.id).toBe(b.session.id);
     await fx.stores.sessions.delete(a.session.id); // behind the service's back: no cache to drop
@@ -130,7 +130,7 @@ describe("the synchronous check without a cache (every check reads the store)", 
 
   it("leaves the last-seen write and expiry to validate, which still does them", async () => {
     const svc = fx.service({}, { cache: createSessionCache(0) });
-    const { token, session } = await svc.create(fx.alice, origin, false);
+    const { token, session } = await svc.create(fx.alice, origin, false, ["pwd"]);
     fx.clock.advance(2 * MIN);
     expect(svc.validateCached(token)).toBeUndefined();
     expect((await svc.validate(token))?.session.lastSeenAt).toBe(fx.clock.now());
@@ -145,7 +145,7 @@ describe("the synchronous check without a cache (every check reads the store)", 
   it("defers to validate when the store has no synchronous read", async () => {
     const { findWithUserNow: _unused, ...asyncOnly } = fx.stores.sessions;
     const svc = fx.service({}, { cache: createSessionCache(0), store: asyncOnly });
-    const { token } = await svc.create(fx.alice, origin, false);
+    const { token } = await svc.create(fx.alice, origin, false, ["pwd"]);
     expect(svc.validateCached(token)).toBeUndefined();
     expect((await svc.validate(token))?.user.id).toBe(fx.alice);
   });
