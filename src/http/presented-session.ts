@@ -22,8 +22,8 @@ export type PresentedSessionResolver = (request: FastifyRequest, options?: { sso
 /**
  * The one reading of the browser's session for forward-auth, the reverse
  * proxy and the WebSockets it opens (which are re-checked with the `token`
- * resolved here). The host-only cookie, when presented, decides (the session
- * plugin has already resolved it into `request.auth`); without it, the
+ * resolved here). The host-only cookie, when presented, decides (the
+ * pipeline's `resolveSession` step has already resolved it into `request.auth`); without it, the
  * cross-subdomain SSO cookie (COOKIE_DOMAIN) does, once its seal opens. A
  * duplicated cookie counts as none (cookie tossing).
  */

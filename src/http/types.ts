@@ -99,7 +99,7 @@ declare module "fastify" {
     routeTable: RouteEntry[];
   }
   interface FastifyRequest {
-    /** The signed-in session, resolved by the session plugin; null when anonymous. */
+    /** The signed-in session, resolved by the pipeline's `resolveSession` step (src/http/pipeline); null when anonymous. */
     auth: RequestAuth | null;
     /**
      * Where Gatehouse's own pages and API live for this request: "" at the
