@@ -6,8 +6,8 @@ import { GatehouseError } from "../../core/errors.js";
 import { bearerCredential } from "../../core/tokens/api-token.js";
 import { firstHeader } from "../origin.js";
 import { readSessionToken } from "../plugins/session-cookie.js";
+import { UNSAFE_METHODS } from "./route-needs.js";
 
-const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** What the cross-site step needs. */
 export interface CrossSiteOptions {
@@ -26,7 +26,7 @@ export interface CrossSiteOptions {
 export function createCrossSiteStep(opts: CrossSiteOptions): (signedIn: boolean) => onRequestHookHandler {
   return (signedIn) =>
     function checkCrossSite(request, reply, done) {
-      if (!UNSAFE.has(request.method)) return done();
+      if (!UNSAFE_METHODS.has(request.method)) return done();
       reply.header("Vary", "Sec-Fetch-Site, Origin");
       const h = request.headers;
       if (signedIn && bearerCredential(h.authorization) !== null && readSessionToken(request, opts.cookieName) === null) return done();

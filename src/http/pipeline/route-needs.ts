@@ -87,11 +87,12 @@ export interface RouteNeeds {
   bans: "fail-closed" | "fail-open";
 }
 
-const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** The state-changing methods: the ones the cross-site rule applies to. */
+export const UNSAFE_METHODS: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** True when one of the route's methods changes state. */
 export function changesState(method: RouteOptions["method"]): boolean {
-  return (Array.isArray(method) ? method : [method]).some((m) => UNSAFE.has(m));
+  return (Array.isArray(method) ? method : [method]).some((m) => UNSAFE_METHODS.has(m));
 }
 
 /** A route that cannot be registered as declared (a programming error, raised at start-up). */

@@ -32,7 +32,8 @@ export function stepsFor(needs: RouteNeeds, steps: PipelineSteps): onRequestHook
   return out;
 }
 
-const asArray = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
+/** A route option that may hold one hook or several, as a list. */
+export const asArray = <T>(hooks: T | T[] | undefined): T[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]);
 
 /** Marks the hooks the pipeline made, so a route copied by Fastify (its HEAD twin) is not given them twice. */
 const made = new WeakSet<object>();

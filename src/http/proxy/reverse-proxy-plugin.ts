@@ -22,6 +22,7 @@ import { createStrippedHeaderFilter } from "./stripped-headers.js";
 import { createOpenSockets, type OpenSockets } from "./open-sockets.js";
 import { DEMO_PREFIX, FORWARD_ROUTE, type ProxyRouting } from "./proxy-routing.js";
 import { createWebSocketProxy, isWebSocketHandshake, refuseUpgrade } from "./websocket-proxy.js";
+import { UNSAFE_METHODS } from "../pipeline/route-needs.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -32,7 +33,6 @@ declare module "fastify" {
   }
 }
 
-const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 
@@ -208,7 +208,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       // The cross-site rule of docs/api.md, for state-changing requests and WebSocket handshakes (cross-site WebSocket
       // hijacking) that carry the session cookie: a browser attaches it to cross-site requests too.
       const sessionToken = auth === null ? null : presentedCookie;
-      if (presentedCookie !== null && (UNSAFE.has(request.method) || upgrade !== undefined)) {
+      if (presentedCookie !== null && (UNSAFE_METHODS.has(request.method) || upgrade !== undefined)) {
         const expected = target.kind === "demo" ? config.publicUrl : `${proto}://${target.host}`;
         const h = request.headers;
         const sameOrigin =

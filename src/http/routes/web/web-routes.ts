@@ -2,6 +2,7 @@ import type { FastifyInstance, preValidationHookHandler } from "fastify";
 import { deriveKey } from "../../../core/crypto/derive-key.js";
 import { parseForm, type FormBody } from "../../../web/form.js";
 import { changesState } from "../../pipeline/route-needs.js";
+import { asArray } from "../../pipeline/use-pipeline.js";
 import type { AppDeps } from "../../types.js";
 import { accountPages } from "./account-pages.js";
 import { adminPages } from "./admin/admin-pages.js";
@@ -54,7 +55,7 @@ export async function webRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     };
     web.addHook("onRoute", (route) => {
       if (!changesState(route.method)) return;
-      const own = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
+      const own = asArray(route.preValidation);
       if (!own.includes(checkFormToken)) route.preValidation = [checkFormToken, ...own];
     });
     // Pages link to /register only while anyone may create an account (the mode is cached by the settings service).
