@@ -4,7 +4,8 @@ import { createSqlStores } from "../../src/storage/sql/create-sql-stores.js";
 import { migrateToLatest } from "../../src/storage/sql/migrate.js";
 import { migrations } from "../../src/storage/sql/migrations/index.js";
 import { openDatabase, type DatabaseLocation, type OpenDatabase } from "../../src/storage/sql/open-database.js";
-import { backendNames, createBackend, type Backend } from "../helpers/backends.js";
+import pg from "pg";
+import { backendNames, createBackend, PG_URL, type Backend } from "../helpers/backends.js";
 import { newUser } from "../helpers/conformance.js";
 
 const ALL_MIGRATIONS = Object.keys(migrations).sort();
@@ -129,5 +130,42 @@ describe.runIf(backendNames().includes("postgres"))("migrations on PostgreSQL", 
     const tables = await sql<{ table_name: string }>`
       select table_name from information_schema.tables where table_schema = ${fresh.schema!} order by table_name`.execute(database.db);
     expect(tables.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(["audit_events", "sessions", "users"]));
+  });
+});
+
+describe.runIf(backendNames().includes("postgres"))("migrations beside another schema's DDL (PostgreSQL)", () => {
+  const res = resources();
+  afterEach(async () => res.release());
+
+  it("a schema migrates while another schema of the same database creates, alters and drops tables at that moment", async () => {
+    // Kysely's own introspector reads every schema's columns and resolves each by
+    // name; a table changing in a neighbouring schema made it fail mid-query
+    // ("column … of relation … does not exist") and the start-up with it.
+    const neighbour = await res.backend("postgres");
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    let stop = false;
+    let churned = 0;
+    const churn = (async () => {
+      while (!stop) {
+        await client.query(`create table ${neighbour.schema}.t (id serial primary key, user_id text)`);
+        await client.query(`create index t_user_idx on ${neighbour.schema}.t (user_id)`);
+        await client.query(`alter table ${neighbour.schema}.t drop column user_id`);
+        await client.query(`drop table ${neighbour.schema}.t`);
+        churned++;
+      }
+    })();
+    try {
+      for (let round = 0; round < 6; round++) {
+        const fresh = await res.backend("postgres");
+        const database = res.track(await openDatabase(locationOf(fresh)));
+        expect(await appliedMigrations(database)).toEqual(ALL_MIGRATIONS);
+      }
+    } finally {
+      stop = true;
+      await churn;
+      await client.end();
+    }
+    expect(churned).toBeGreaterThan(0);
   });
 });

@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, Migrator, SqliteDialect, sql } from "kysely";
+import { Kysely, SqliteDialect, sql } from "kysely";
 import type { Database } from "./database.js";
 import { migrations } from "./migrations/index.js";
 import { isPostgresUrl, type DatabaseLocation } from "./open-database.js";
+import { schemaScopedMigrator } from "./schema-scoped-migrator.js";
 
 /** Which migrations a database has had, read without changing anything. */
 export interface MigrationStatus {
@@ -38,7 +39,7 @@ export async function migrationStatus(location: DatabaseLocation): Promise<Migra
   try {
     let schema: string | undefined;
     if (postgres) schema = (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema;
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, ...(schema ? { migrationTableSchema: schema } : {}) });
+    const migrator = schemaScopedMigrator(db, schema);
     const known = await migrator.getMigrations();
     const applied = known.filter((m) => m.executedAt !== undefined).map((m) => m.name);
     const pending = known.filter((m) => m.executedAt === undefined).map((m) => m.name);
