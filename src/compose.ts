@@ -16,6 +16,8 @@ import { createBoundedHasher } from "./core/passwords/bounded-hasher.js";
 import { createBanPolicy, type BanPolicy } from "./core/rate-limit/ban-policy.js";
 import { failClosed } from "./core/rate-limit/fail-closed-store.js";
 import type { LimiterStore } from "./core/rate-limit/limiter-store.js";
+import { createNotifyUser } from "./core/mfa/account-notices.js";
+import { createSecondFactorGuard, type SecondFactorGuard } from "./core/mfa/second-factor-guard.js";
 import { createSecretRegulator, type SecretRegulator } from "./core/rate-limit/secret-regulator.js";
 import { createSignIn } from "./core/sign-in/sign-in.js";
 import { createPendingSignIn, type PendingSignIn } from "./core/sign-in/pending-sign-in.js";
@@ -88,6 +90,8 @@ export interface Gatehouse {
   limiter: LimiterStore;
   bans: BanPolicy;
   regulator: SecretRegulator;
+  /** Brute-force regulation of second factors (the regulator plus the MFA-03 pause). */
+  secondFactorGuard: SecondFactorGuard;
   /** The outbox, its worker and the mailer. */
   mail: MailSystem;
   passwordReset: PasswordReset;
@@ -184,6 +188,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   );
   const bans = createBanPolicy({ store: limiter, clock, audit, policy: config.protection });
   const regulator = createSecretRegulator({ store: limiter, clock, audit, bans, policy: config.protection });
+  const mail = createMailSystem({ config, stores, limiter, clock, random, log: logger, ...options.mail });
+  // Second factors share the regulator and add their own pause (MFA-03, src/core/mfa).
+  const secondFactorGuard = createSecondFactorGuard({ regulator, store: limiter, audit, clock, notify: createNotifyUser(mail.mailer) });
   // The config is frozen: the session lifetimes in force are the settings service's own, which a superadmin may change at runtime.
   const settings = createSettingsService({
     store: stores.settings,
@@ -215,8 +222,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     signIn,
     secondFactors: options.secondFactors ?? noSecondFactors,
     verifiers: options.secondFactorVerifiers ?? new Map(),
-    regulator,
-    audit,
+    guard: secondFactorGuard,
     clock,
     random,
   });
@@ -274,7 +280,6 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     regulator,
     requireRecentAuth: (session) => accounts.requireRecentAuth(session),
   });
-  const mail = createMailSystem({ config, stores, limiter, clock, random, log: logger, ...options.mail });
   const passwordReset = createPasswordReset({
     users: stores.users,
     tokens: mail.tokens,
@@ -347,6 +352,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     limiter,
     bans,
     regulator,
+    secondFactorGuard,
     mail,
     passwordReset,
     emailVerification,

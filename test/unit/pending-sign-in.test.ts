@@ -5,6 +5,7 @@ import { cryptoRandom } from "../../src/core/random.js";
 import { createBanPolicy } from "../../src/core/rate-limit/ban-policy.js";
 import { defaultProtectionPolicy } from "../../src/core/rate-limit/protection-policy.js";
 import { createSecretRegulator } from "../../src/core/rate-limit/secret-regulator.js";
+import { createSecondFactorGuard } from "../../src/core/mfa/second-factor-guard.js";
 import { assuranceOf } from "../../src/core/sessions/assurance.js";
 import { createPendingSignIn, PENDING_SIGN_IN_MAX_FAILURES, PENDING_SIGN_IN_MS } from "../../src/core/sign-in/pending-sign-in.js";
 import { createSignIn } from "../../src/core/sign-in/sign-in.js";
@@ -29,8 +30,7 @@ function flow(f: SessionFixture) {
     signIn,
     secondFactors: factors.secondFactors,
     verifiers: factors.secondFactorVerifiers,
-    regulator,
-    audit,
+    guard: createSecondFactorGuard({ regulator, store: limiter, audit, clock: f.clock, notify: () => undefined }),
     clock: f.clock,
     random: cryptoRandom,
   });

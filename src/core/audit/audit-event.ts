@@ -9,6 +9,8 @@ export const AUDIT_EVENT_TYPES = [
   "suspicious_activity",
   "invitation_created", "invitation_used", "invitation_revoked",
   "key_rotated",
+  "mfa_recovery_used", "mfa_locked", "mfa_reset", "mfa_step_up",
+  "webauthn_registered", "webauthn_removed", "webauthn_counter_regression",
 ] as const;
 
 /** One of the audit event types. */

@@ -9,6 +9,11 @@ export const MAIL_KINDS = [
   "email_change_notice",
   "invitation",
   "set_password",
+  "second_factor_added",
+  "second_factor_removed",
+  "second_factor_locked",
+  "recovery_code_used",
+  "second_factors_reset",
 ] as const;
 
 /** One kind of mail. */

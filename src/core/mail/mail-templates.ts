@@ -90,6 +90,36 @@ function copyOf(kind: MailKind, product: string): Copy {
         action: "Choose my password",
         outro: "If you did not expect this, ignore this mail and tell your administrator.",
       };
+    case "second_factor_added":
+      return {
+        subject: `A second factor was added to your ${product} account`,
+        intro: `A new second factor (an authenticator app, recovery codes or a passkey) was just added to your ${product} account.`,
+        outro: "If this was not you, change your password at once, remove the factor on your account page and contact your administrator.",
+      };
+    case "second_factor_removed":
+      return {
+        subject: `A second factor was removed from your ${product} account`,
+        intro: `A second factor (an authenticator app or a passkey) was just removed from your ${product} account.`,
+        outro: "If this was not you, change your password at once and contact your administrator.",
+      };
+    case "second_factor_locked":
+      return {
+        subject: `Second-factor sign-in to your ${product} account is paused`,
+        intro: `Five wrong second-factor codes in a row were entered for your ${product} account, so second-factor sign-in is paused for 15 minutes. Whoever entered them already knew your password.`,
+        outro: "If this was not you, change your password at once and contact your administrator.",
+      };
+    case "recovery_code_used":
+      return {
+        subject: `A recovery code of your ${product} account was used`,
+        intro: `One of the recovery codes of your ${product} account was just used to sign in. Each code works once; you can make a new set on your account page.`,
+        outro: "If this was not you, change your password at once, make new recovery codes and contact your administrator.",
+      };
+    case "second_factors_reset":
+      return {
+        subject: `The second factors of your ${product} account were reset`,
+        intro: `An administrator removed every second factor (authenticator app, recovery codes and passkeys) of your ${product} account, and every session of the account was ended. Sign in with your password and set up a second factor again.`,
+        outro: "If you did not ask for this, contact your administrator.",
+      };
     case "email_change_notice":
       return {
         subject: `The email address of your ${product} account is being changed`,

@@ -1,9 +1,8 @@
-import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { generateToken, hashToken, isWellFormedToken } from "../crypto/tokens.js";
 import { GatehouseError } from "../errors.js";
 import type { Random } from "../random.js";
-import type { SecretRegulator } from "../rate-limit/secret-regulator.js";
+import type { SecondFactorGuard } from "../mfa/second-factor-guard.js";
 import type { SessionOrigin, SessionService } from "../sessions/session-service.js";
 import type { UserStore } from "../users/user-store.js";
 import type { PendingSignInStore } from "./pending-sign-in-store.js";
@@ -53,8 +52,8 @@ export interface PendingSignIn {
    */
   afterFirstFactor(request: SignInRequest): Promise<FirstFactorOutcome>;
   /**
-   * Completes a pending sign-in with a second factor, under the shared
-   * brute-force regulation (a per-account `mfa:` counter). A right factor uses
+   * Completes a pending sign-in with a second factor, under the second factors'
+   * brute-force regulation ({@link SecondFactorGuard}). A right factor uses
    * the pending sign-in up (one use, even under concurrent completions) and
    * signs in with the first factor's methods plus the factor's own.
    * Throws 401 `sign_in_expired` when the token is unknown, used, expired,
@@ -75,8 +74,8 @@ export interface PendingSignInDeps {
   signIn: SignIn;
   secondFactors: SecondFactors;
   verifiers: SecondFactorVerifiers;
-  regulator: SecretRegulator;
-  audit: AuditLog;
+  /** Brute-force regulation of second factors (the shared regulator plus the MFA-03 pause). */
+  guard: SecondFactorGuard;
   clock: Clock;
   random: Random;
   /** Lifetime of a pending sign-in (default 5 min). */
@@ -85,7 +84,7 @@ export interface PendingSignInDeps {
 
 /** Creates the {@link PendingSignIn} flow. */
 export function createPendingSignIn(deps: PendingSignInDeps): PendingSignIn {
-  const { store, users, sessions, signIn, secondFactors, verifiers, regulator, audit, clock, random } = deps;
+  const { store, users, sessions, signIn, secondFactors, verifiers, guard, clock, random } = deps;
   const lifetimeMs = deps.lifetimeMs ?? PENDING_SIGN_IN_MS;
   const expired = () => new GatehouseError("sign_in_expired");
 
@@ -129,14 +128,11 @@ export function createPendingSignIn(deps: PendingSignInDeps): PendingSignIn {
         await store.delete(tokenHash);
         throw expired();
       }
-      const admission = await regulator.admit(origin, { key: `mfa:user:${user.id}`, userId: user.id });
       const enrolled = await secondFactors.methodsOf(user.id);
       const verifier = enrolled.includes(proof.method) ? verifiers.get(proof.method) : undefined;
-      const ok = verifier !== undefined && (await verifier.verify(user, proof.code, origin));
-      await regulator.record(admission, ok);
+      const ok = await guard.check(user, origin, proof.method, async () => verifier !== undefined && (await verifier.verify(user, proof.code, origin)));
       if (!ok || verifier === undefined) {
         await store.recordFailure(tokenHash, PENDING_SIGN_IN_MAX_FAILURES);
-        await audit.record({ type: "mfa_failure", userId: user.id, details: { method: proof.method.slice(0, 32) }, ...origin });
         throw new GatehouseError("invalid_second_factor");
       }
       // One use: of concurrent right answers, the one that deletes the row signs in.
