@@ -16,12 +16,13 @@ import { createBoundedHasher } from "./core/passwords/bounded-hasher.js";
 import { createBanPolicy, type BanPolicy } from "./core/rate-limit/ban-policy.js";
 import { failClosed } from "./core/rate-limit/fail-closed-store.js";
 import type { LimiterStore } from "./core/rate-limit/limiter-store.js";
+import { createEnrolledFactors, type EnrolledFactorSource } from "./core/mfa/enrolled-factors.js";
 import { createNotifyUser } from "./core/mfa/account-notices.js";
 import { createSecondFactorGuard, type SecondFactorGuard } from "./core/mfa/second-factor-guard.js";
 import { createSecretRegulator, type SecretRegulator } from "./core/rate-limit/secret-regulator.js";
 import { createSignIn } from "./core/sign-in/sign-in.js";
 import { createPendingSignIn, type PendingSignIn } from "./core/sign-in/pending-sign-in.js";
-import { noSecondFactors, type SecondFactors, type SecondFactorVerifiers } from "./core/sign-in/second-factors.js";
+import type { SecondFactorMethod, SecondFactors, SecondFactorVerifier, SecondFactorVerifiers } from "./core/sign-in/second-factors.js";
 import type { PasswordHasher } from "./core/passwords/password-hasher.js";
 import { defaultPasswordPolicy } from "./core/passwords/password-policy.js";
 import { cryptoRandom, type Random } from "./core/random.js";
@@ -92,6 +93,10 @@ export interface Gatehouse {
   regulator: SecretRegulator;
   /** Brute-force regulation of second factors (the regulator plus the MFA-03 pause). */
   secondFactorGuard: SecondFactorGuard;
+  /** Which second factors each user has. */
+  secondFactors: SecondFactors;
+  /** The verifier of each second-factor method. */
+  secondFactorVerifiers: SecondFactorVerifiers;
   /** The outbox, its worker and the mailer. */
   mail: MailSystem;
   passwordReset: PasswordReset;
@@ -214,14 +219,20 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const hasher = createBoundedHasher(options.hasher ?? argon2!, config.hashing);
   // The one completion every sign-in flow ends with (src/core/sign-in).
   const signIn = createSignIn({ users: stores.users, sessions, audit, clock });
+  // Every kind of second factor registers here: whether a user has it (in the order a client
+  // offers them) and its verifier (src/core/mfa). Tests may replace both with doubles.
+  const factorSources: EnrolledFactorSource[] = [];
+  const factorVerifiers = new Map<SecondFactorMethod, SecondFactorVerifier>();
+  const secondFactors = options.secondFactors ?? createEnrolledFactors(factorSources);
+  const secondFactorVerifiers = options.secondFactorVerifiers ?? factorVerifiers;
   // Flow × strategy: a proved first factor signs in, or waits for a second factor (src/core/sign-in/pending-sign-in.ts).
   const pendingSignIn = createPendingSignIn({
     store: stores.pendingSignIns,
     users: stores.users,
     sessions,
     signIn,
-    secondFactors: options.secondFactors ?? noSecondFactors,
-    verifiers: options.secondFactorVerifiers ?? new Map(),
+    secondFactors,
+    verifiers: secondFactorVerifiers,
     guard: secondFactorGuard,
     clock,
     random,
@@ -353,6 +364,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     bans,
     regulator,
     secondFactorGuard,
+    secondFactors,
+    secondFactorVerifiers,
     mail,
     passwordReset,
     emailVerification,

@@ -19,9 +19,6 @@ export interface SecondFactors {
   methodsOf(userId: string): Promise<SecondFactorMethod[]>;
 }
 
-/** The {@link SecondFactors} of a deployment where no second factor can be enrolled yet: nobody has any. */
-export const noSecondFactors: SecondFactors = { methodsOf: async () => [] };
-
 /**
  * Checks one kind of second factor. Plugged into the pending sign-in by
  * method name; it owns its secrets, its replay protection and its counters.
