@@ -193,7 +193,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   );
   const bans = createBanPolicy({ store: limiter, clock, audit, policy: config.protection });
   const regulator = createSecretRegulator({ store: limiter, clock, audit, bans, policy: config.protection });
-  const mail = createMailSystem({ config, stores, limiter, clock, random, log: logger, ...options.mail });
+  const mail = createMailSystem({ config, stores, limiter, clock, random, secretBox, log: logger, ...options.mail });
   // Second factors share the regulator and add their own pause (MFA-03, src/core/mfa).
   const secondFactorGuard = createSecondFactorGuard({ regulator, store: limiter, audit, clock, notify: createNotifyUser(mail.mailer) });
   // The config is frozen: the session lifetimes in force are the settings service's own, which a superadmin may change at runtime.
@@ -333,7 +333,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
   // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
   const databaseOutage = createOutageMonitor({ what: "database", isOutage: isDatabaseUnavailable, probe: () => database.ping(), log: logger, now: () => clock.now() });
-  const app = await buildApp({ databaseOutage, config, accounts, pendingSignIn, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
+  const app = await buildApp({ databaseOutage, config, secretBox, accounts, pendingSignIn, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
   // The outbox worker polls while the app runs: from ready (listen, or the first inject) to close.
   app.addHook("onReady", async () => mail.start());
   app.addHook("onClose", async () => mail.worker?.stop());

@@ -1,3 +1,4 @@
+import { useSsoSeal } from "./plugins/session-cookie.js";
 import cookie from "@fastify/cookie";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { accessLogPlugin } from "../logging/access-log.js";
@@ -32,6 +33,7 @@ import type { AppDeps, RouteEntry } from "./types.js";
  */
 export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promise<FastifyInstance> {
   const { config } = deps;
+  useSsoSeal(config, deps.secretBox);
   // Host-aware routing of reverse-proxy mode and the demo (src/http/proxy): decided before Fastify routes a request.
   const proxyRouting = createProxyRouting({ gate: deps.gate, publicUrl: config.publicUrl, upstreamUrl: config.upstreamUrl, pathPrefix: config.proxy.pathPrefix, loopbackRedirect: config.env !== "production" });
   // The hardening headers of every API answer, errors included (also on the errors Fastify and Node raise before any hook).

@@ -1,3 +1,4 @@
+import type { SecretBox } from "../core/secrets/secret-box.js";
 import type { OutageMonitor } from "../core/outage/outage-monitor.js";
 import type { AccountService } from "../core/users/account-service.js";
 import type { EmailChange } from "../core/users/email-change.js";
@@ -46,6 +47,8 @@ export type RequestAuth = ValidSession & ({ via: "session" } | { via: "token"; t
 /** Everything the HTTP app needs, built by the composition root (or a test). */
 export interface AppDeps {
   config: Config;
+  /** Seals the SSO cookie (and every stored secret) under the keyring. */
+  secretBox: SecretBox;
   accounts: AccountService;
   /** Sign-ins waiting for a second factor, and their completion. */
   pendingSignIn: PendingSignIn;

@@ -2,6 +2,7 @@ import { join, relative } from "node:path";
 import type { Config } from "../config/config.js";
 import type { Clock } from "../core/clock.js";
 import { deriveKey } from "../core/crypto/derive-key.js";
+import type { SecretBox } from "../core/secrets/secret-box.js";
 import type { EmailTokenStore } from "../core/mail/email-token-store.js";
 import { createMailSealer } from "../core/mail/mail-sealer.js";
 import type { MailTransport } from "../core/mail/mail-transport.js";
@@ -36,6 +37,8 @@ export interface MailSystemOptions {
   limiter: LimiterStore;
   clock: Clock;
   random: Random;
+  /** Seals queued mail under the keyring (src/core/secrets). */
+  secretBox: SecretBox;
   log: MailLog;
   transport?: MailTransport;
   policy?: OutboxPolicy;
@@ -71,7 +74,8 @@ export function createMailSystem(options: MailSystemOptions): MailSystem {
   } else if (config.smtpUrl !== null) {
     log.info({ transport: transport.description }, "mail is sent over SMTP");
   }
-  const sealer = createMailSealer(deriveKey(config.secretKey, "mail-outbox"));
+  // Envelopes under the keyring; the SECRET_KEY-derived key of earlier versions only opens mail they queued.
+  const sealer = createMailSealer(options.secretBox, deriveKey(config.secretKey, "mail-outbox"));
   const worker = transport
     ? createOutboxWorker({
         store: outbox,

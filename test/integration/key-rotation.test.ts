@@ -1,7 +1,8 @@
-import { randomBytes } from "node:crypto";
+import { createCipheriv, randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createManualClock } from "../../src/core/clock.js";
 import { isGatehouseError } from "../../src/core/errors.js";
+import { createMailSealer } from "../../src/core/mail/mail-sealer.js";
 import { cryptoRandom } from "../../src/core/random.js";
 import { createKeyring, type Keyring } from "../../src/core/secrets/keyring.js";
 import { createSecretBox } from "../../src/core/secrets/secret-box.js";
@@ -45,7 +46,10 @@ describe.each(backendNames())("key rotation round trip (%s)", (backendName) => {
     const rowsAfter = await envelopes();
     expect(rowsAfter.map((r) => envelopeKeyId(r.secret_envelope))).toEqual(Array(ROWS).fill("k1"));
     expect(rowsAfter.map((r) => Number(r.updated_at))).toEqual(rowsBefore.map((r) => Number(r.updated_at)));
-    expect(await countSecretsByKey(fx.database.db)).toEqual([{ table: "user_secrets", column: "secret_envelope", byKey: { k1: ROWS } }]);
+    expect(await countSecretsByKey(fx.database.db)).toEqual([
+      { table: "user_secrets", column: "secret_envelope", byKey: { k1: ROWS } },
+      { table: "mail_outbox", column: "payload", byKey: {} },
+    ]);
     // A second run finds nothing to do.
     expect((await rewrapSecrets(fx.database.db, box(rotated)))[0]).toMatchObject({ rows: ROWS, rewrapped: 0 });
   });
@@ -90,4 +94,43 @@ describe.each(backendNames())("key rotation round trip (%s)", (backendName) => {
     expect((await fx.stores.userSecrets.find(a, "totp"))!.envelope).toBe(tampered);
     expect(envelopeKeyId((await fx.stores.userSecrets.find(b, "totp"))!.envelope)).toBe("k1");
   });
+
+  it("queued mail is re-encrypted by a rotation and still sends; a sent mail's blanked payload and a mail queued before the keyring are left alone", async () => {
+    const message = { to: "alice@example.test", subject: "Reset your password", text: "https://auth.example.test/reset#token=live", html: "<p>live</p>" };
+    const legacyKey = randomBytes(32);
+    const queued = { id: randomUUID(), kind: "password_reset" as const, createdAt: clock.now() };
+    await fx.stores.outbox.enqueue({ ...queued, payload: createMailSealer(box(createKeyring("k0", [K0])), legacyKey).seal(queued.id, message) });
+    const sent = { id: randomUUID(), kind: "password_reset" as const, createdAt: clock.now() };
+    await fx.stores.outbox.enqueue({ ...sent, payload: "" });
+    const old = { id: randomUUID(), kind: "password_reset" as const, createdAt: clock.now() };
+    const legacyPayload = sealLegacy(legacyKey, old.id, message);
+    await fx.stores.outbox.enqueue({ ...old, payload: legacyPayload });
+    const payload = async (id: string) => (await fx.database.db.selectFrom("mail_outbox").select("payload").where("id", "=", id).executeTakeFirstOrThrow()).payload;
+    expect(envelopeKeyId(await payload(queued.id))).toBe("k0");
+    expect(await payload(queued.id)).not.toContain("live");
+
+    const rotated = createKeyring("k1", [K0, K1]);
+    const reports = await rewrapSecrets(fx.database.db, box(rotated));
+    expect(reports.find((r) => r.table === "mail_outbox")).toMatchObject({ rows: 3, rewrapped: 1, unreadable: 0 });
+    expect(envelopeKeyId(await payload(queued.id))).toBe("k1");
+    expect(await payload(sent.id)).toBe("");
+    expect(await payload(old.id)).toBe(legacyPayload);
+    expect((await countSecretsByKey(fx.database.db)).find((c) => c.table === "mail_outbox")?.byKey).toEqual({ k1: 1 });
+    // With the new key alone, the worker's sealer opens the rotated mail, and still the one queued before the keyring.
+    const sealer = createMailSealer(box(createKeyring("k1", [K1])), legacyKey);
+    expect(sealer.open(queued.id, await payload(queued.id))).toEqual(message);
+    expect(sealer.open(old.id, legacyPayload)).toEqual(message);
+    // Bound to its row: a payload moved to another row does not open.
+    expect(() => sealer.open(sent.id, legacyPayload)).toThrow();
+    expect(() => sealer.open(old.id, sealer.seal(queued.id, message))).toThrow();
+  });
 });
+
+/** An outbox payload as versions before the keyring sealed it: `v1.<iv‖tag‖ciphertext>` under a SECRET_KEY-derived key, the row id as AAD. */
+function sealLegacy(key: Buffer, id: string, message: object): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  cipher.setAAD(Buffer.from(id, "utf8"));
+  const body = Buffer.concat([cipher.update(JSON.stringify(message), "utf8"), cipher.final()]);
+  return `v1.${Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64url")}`;
+}

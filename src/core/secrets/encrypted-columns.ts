@@ -13,6 +13,12 @@ export interface EncryptedColumn {
   keyColumn: string;
   /** The columns whose values, joined with `/`, form the row id bound into each envelope. */
   idColumns: readonly string[];
+  /**
+   * True when the column may also hold values that are not envelopes and are
+   * left alone: an empty value (a sent mail's payload is blanked) or one
+   * written before envelopes existed. Rotation and counts skip them.
+   */
+  mixed?: boolean;
 }
 
 /** Second-factor seeds and other per-user secrets, one per (user, kind). */
@@ -23,8 +29,17 @@ export const USER_SECRETS_COLUMN: EncryptedColumn = {
   idColumns: ["user_id", "kind"],
 };
 
+/** Queued mail (its body holds a live link until sent; blanked once sent or given up). */
+export const MAIL_OUTBOX_COLUMN: EncryptedColumn = {
+  table: "mail_outbox",
+  column: "payload",
+  keyColumn: "id",
+  idColumns: ["id"],
+  mixed: true,
+};
+
 /** Every encrypted column of the schema. A new one must be added here. */
-export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [USER_SECRETS_COLUMN];
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [USER_SECRETS_COLUMN, MAIL_OUTBOX_COLUMN];
 
 /** The context an envelope of `entry` is sealed for, from its row's id columns. */
 export function contextOf(entry: EncryptedColumn, row: Record<string, unknown>): SecretContext {

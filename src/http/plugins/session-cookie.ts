@@ -3,18 +3,25 @@ import type { IssuedSession } from "../../core/sessions/session-service.js";
 import type { Config } from "../../config/config.js";
 import { deriveKey } from "../../core/crypto/derive-key.js";
 import { createSsoCookieSeal, type SsoCookieSeal } from "../../core/gateway/sso-cookie-seal.js";
-import { cryptoRandom } from "../../core/random.js";
+import type { SecretBox } from "../../core/secrets/secret-box.js";
 
 /** The cross-subdomain SSO cookie (only with COOKIE_DOMAIN): read by forward-auth alone, never by the portal's API or pages (FWD-07). */
 export const SSO_COOKIE_NAME = "__Secure-gatehouse_session";
 
 const seals = new WeakMap<Config, SsoCookieSeal>();
+
+/**
+ * Sets up the SSO cookie's seal for an app built on `config`: envelopes of the
+ * keyring's box (the key derived from SECRET_KEY only opens cookies of earlier
+ * versions). Called once by `buildApp`.
+ */
+export function useSsoSeal(config: Config, box: SecretBox): void {
+  seals.set(config, createSsoCookieSeal(box, deriveKey(config.secretKey, "sso-cookie")));
+}
+
 function ssoSeal(config: Config): SsoCookieSeal {
-  let seal = seals.get(config);
-  if (!seal) {
-    seal = createSsoCookieSeal(deriveKey(config.secretKey, "sso-cookie"), cryptoRandom);
-    seals.set(config, seal);
-  }
+  const seal = seals.get(config);
+  if (!seal) throw new Error("the SSO cookie's seal is not set up (useSsoSeal)");
   return seal;
 }
 

@@ -57,6 +57,8 @@ export async function rewrapSecrets(
         for (const row of rows) {
           report.rows++;
           const envelope = String(row[entry.column]);
+          // A column that also holds blanked or pre-envelope values leaves those alone.
+          if (entry.mixed && envelopeKeyId(envelope) === null) continue;
           if (!box.needsRewrap(envelope)) continue;
           const ctx = contextOf(entry, row);
           try {
@@ -83,7 +85,7 @@ export async function rewrapSecrets(
   return reports;
 }
 
-/** How many envelopes of each encrypted column are under each key id (`?` for a value that is not an envelope). */
+/** How many envelopes of each encrypted column are under each key id (`?` for a value that is not an envelope; not counted in a `mixed` column). */
 export async function countSecretsByKey(db: Kysely<Database>, columns: readonly EncryptedColumn[] = ENCRYPTED_COLUMNS): Promise<{ table: string; column: string; byKey: Record<string, number> }[]> {
   const loose = db as unknown as Kysely<LooseDatabase>;
   const out: { table: string; column: string; byKey: Record<string, number> }[] = [];
@@ -95,8 +97,9 @@ export async function countSecretsByKey(db: Kysely<Database>, columns: readonly 
       if (last !== null) query = query.where(entry.keyColumn, ">", last);
       const rows = (await query.execute()) as Record<string, unknown>[];
       for (const row of rows) {
-        const id = envelopeKeyId(String(row[entry.column])) ?? "?";
-        byKey[id] = (byKey[id] ?? 0) + 1;
+        const id = envelopeKeyId(String(row[entry.column]));
+        if (id === null && entry.mixed) continue;
+        byKey[id ?? "?"] = (byKey[id ?? "?"] ?? 0) + 1;
       }
       if (rows.length < 1000) break;
       last = String(rows[rows.length - 1]![entry.keyColumn]);
