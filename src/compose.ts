@@ -21,6 +21,7 @@ import { createNotifyUser } from "./core/mfa/account-notices.js";
 import { createSecondFactorGuard, type SecondFactorGuard } from "./core/mfa/second-factor-guard.js";
 import { createSecretRegulator, type SecretRegulator } from "./core/rate-limit/secret-regulator.js";
 import { createSignIn } from "./core/sign-in/sign-in.js";
+import { createStepUp, type StepUp } from "./core/sign-in/step-up.js";
 import { createPendingSignIn, type PendingSignIn } from "./core/sign-in/pending-sign-in.js";
 import type { SecondFactorMethod, SecondFactors, SecondFactorVerifier, SecondFactorVerifiers } from "./core/sign-in/second-factors.js";
 import type { PasswordHasher } from "./core/passwords/password-hasher.js";
@@ -83,6 +84,8 @@ export interface Gatehouse {
   accounts: AccountService;
   /** Sign-ins waiting for a second factor. */
   pendingSignIn: PendingSignIn;
+  /** A second factor given by a signed-in user (step-up, re-authentication). */
+  stepUp: StepUp;
   admin: AdminService;
   tokens: ApiTokenService;
   firstSuperadmin: FirstSuperadmin;
@@ -237,6 +240,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     clock,
     random,
   });
+  // A second factor given by a signed-in user: `two_factor` rules' step-up, and re-authentication (src/core/sign-in/step-up.ts).
+  const stepUp = createStepUp({ sessions, secondFactors, verifiers: secondFactorVerifiers, guard: secondFactorGuard, audit });
   const accounts = createAccountService({
     users: stores.users,
     sessions,
@@ -333,7 +338,39 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
   // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
   const databaseOutage = createOutageMonitor({ what: "database", isOutage: isDatabaseUnavailable, probe: () => database.ping(), log: logger, now: () => clock.now() });
-  const app = await buildApp({ databaseOutage, config, secretBox, accounts, pendingSignIn, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
+  const app = await buildApp(
+    {
+      databaseOutage,
+      config,
+      secretBox,
+      accounts,
+      pendingSignIn,
+      stepUp,
+      admin,
+      adminDashboard,
+      firstSuperadmin,
+      settings,
+      backups: createBackupService(database.db,
+      DEFAULT_MAX_BACKUP_BYTES),
+      audit,
+      sessions,
+      tokens,
+      clock,
+      limiter,
+      bans,
+      hashing: hasher,
+      ping,
+      gate,
+      passwordReset,
+      emailVerification,
+      emailChange,
+      invitations,
+      adminAccounts,
+      registration,
+      mailEnabled: mail.mailer.enabled,
+    },
+    logger,
+  );
   // The outbox worker polls while the app runs: from ready (listen, or the first inject) to close.
   app.addHook("onReady", async () => mail.start());
   app.addHook("onClose", async () => mail.worker?.stop());
@@ -355,6 +392,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     sessions,
     accounts,
     pendingSignIn,
+    stepUp,
     admin,
     tokens,
     firstSuperadmin,

@@ -5,6 +5,7 @@
 // bench/lib/load.ts on plain `node`; nothing here is measured as a server.
 import { createInterface } from "node:readline";
 import autocannon from "autocannon";
+import { generateSync } from "otplib";
 
 /** One load, as the runner sends it (everything serializable: no functions). */
 export interface LoadJob {
@@ -19,6 +20,14 @@ export interface LoadJob {
   /** Seconds to run, or `amount` requests (a dry run's single request). */
   seconds: number;
   amount?: number;
+  /**
+   * A two-step sign-in per cycle: `url` (the login, with `bodies[i]` for
+   * user i) answers with a pending cookie, then `verifyUrl` gets a TOTP code
+   * from `secrets[i]` (base32). Each user gets the codes of the current and
+   * the next 30-s step once each (the server refuses a replayed step), so the
+   * run needs enough users for its rate.
+   */
+  totp?: { verifyUrl: string; secrets: string[] };
 }
 
 /** What a job answers: autocannon's result and this process's CPU use while it ran. */
@@ -28,7 +37,60 @@ export interface LoadOutcome {
   cpuPct: number;
 }
 
+/** The requests of a two-step (password, then TOTP) sign-in; see {@link LoadJob.totp}. */
+function twoStepRequests(job: LoadJob, totp: NonNullable<LoadJob["totp"]>): autocannon.Request[] {
+  const lastStep = new Array<number>(totp.secrets.length).fill(-1);
+  let next = 0;
+  const verifyPath = new URL(totp.verifyUrl).pathname;
+  const loginPath = new URL(job.url).pathname;
+  type Ctx = { user?: number; step?: number; cookie?: string };
+  return [
+    {
+      method: "POST",
+      path: loginPath,
+      setupRequest: (req: autocannon.Request, context: object) => {
+        const ctx = context as Ctx;
+        const now = Math.floor(Date.now() / 30_000);
+        // The next user (round robin) with a step left in the window the server accepts (now, now + 1).
+        for (let tries = 0; tries < lastStep.length; tries++) {
+          const u = next++ % lastStep.length;
+          const step = Math.max(lastStep[u]! + 1, now);
+          if (step > now + 1) continue;
+          lastStep[u] = step;
+          ctx.user = u;
+          ctx.step = step;
+          return { ...req, body: job.bodies[u] };
+        }
+        throw new Error("every user has used the codes of this window: the run needs more users");
+      },
+      onResponse: (_status: number, _body: string, context: object, headers: Record<string, string | string[]>) => {
+        const setCookie = headers["set-cookie"] ?? headers["Set-Cookie"];
+        const pending = [setCookie ?? []].flat().find((c) => /gatehouse_pending=/.test(c));
+        (context as Ctx).cookie = pending?.split(";")[0];
+      },
+    },
+    {
+      method: "POST",
+      path: verifyPath,
+      setupRequest: (req: autocannon.Request, context: object) => {
+        const ctx = context as Ctx;
+        const code = generateSync({ secret: totp.secrets[ctx.user!]!, epoch: ctx.step! * 30 });
+        return { ...req, headers: { ...(req.headers as Record<string, string>), cookie: ctx.cookie ?? "" }, body: JSON.stringify({ method: "totp", code }) };
+      },
+    },
+  ] as autocannon.Request[];
+}
+
 function run(job: LoadJob): Promise<autocannon.Result> {
+  if (job.totp) {
+    return autocannon({
+      url: job.url,
+      connections: job.connections,
+      headers: { ...job.headers },
+      ...(job.amount !== undefined ? { amount: job.amount } : { duration: job.seconds }),
+      requests: twoStepRequests(job, job.totp),
+    });
+  }
   let c = 0;
   let b = 0;
   const headers: Record<string, string> = { ...job.headers };

@@ -38,6 +38,8 @@ export interface LoadSpec {
   duration?: number;
   /** The server's pid: its CPU time per answer is reported (robust on a shared machine). */
   pid?: number;
+  /** A two-step sign-in (password, then a TOTP code) per cycle: see `LoadJob.totp`. */
+  totp?: { verifyUrl: string; secrets: string[] };
 }
 
 /** Median figures over the rounds of one load. */
@@ -130,6 +132,7 @@ export function cannon(spec: LoadSpec, ctx: BenchContext, seconds: number, amoun
     connections: amount !== undefined ? 1 : (spec.connections ?? ctx.connections),
     seconds,
     ...(amount !== undefined ? { amount } : {}),
+    ...(spec.totp ? { totp: spec.totp } : {}),
   };
   const l = loadProcess();
   const run = l.queue.then(

@@ -23,6 +23,7 @@ export const errorCodes = {
   invalid_credentials: { status: 401, message: "Invalid username or password" },
   invalid_second_factor: { status: 401, message: "The code is incorrect" },
   sign_in_expired: { status: 401, message: "This sign-in has expired; sign in again" },
+  mfa_required: { status: 401, message: "A second factor is required; confirm it is you with your second factor" },
   forbidden: { status: 403, message: "You are not allowed to do this" },
   csrf: { status: 403, message: "Cross-site request refused" },
   account_blocked: { status: 403, message: "This account is blocked" },

@@ -145,10 +145,6 @@ function policy(node: Node, problems: Problems, at: At, name: string): Policy | 
     problems.push(`${at(node)}: \`${name}\` must be one of ${POLICIES.join(", ")}`);
     return null;
   }
-  if (value === "two_factor") {
-    problems.push(`${at(node)}: \`two_factor\`: second factors are not available yet; use one_factor or deny`);
-    return null;
-  }
   return value as Policy;
 }
 

@@ -22,6 +22,7 @@ import type { AccessGate } from "../core/gateway/access-decision.js";
 import type { AdminAccounts } from "../core/admin/admin-accounts.js";
 import type { InvitationService } from "../core/invitations/invitation-service.js";
 import type { PendingSignIn } from "../core/sign-in/pending-sign-in.js";
+import type { StepUp } from "../core/sign-in/step-up.js";
 import type { RegistrationService } from "../core/registration/registration-service.js";
 
 /**
@@ -52,6 +53,8 @@ export interface AppDeps {
   accounts: AccountService;
   /** Sign-ins waiting for a second factor, and their completion. */
   pendingSignIn: PendingSignIn;
+  /** A second factor given by a signed-in user: the step-up of `two_factor` rules, and re-authentication. */
+  stepUp: StepUp;
   admin: AdminService;
   /** Reads of the admin dashboard pages (overview, user list, audit CSV). */
   adminDashboard: AdminDashboard;

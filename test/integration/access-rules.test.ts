@@ -41,12 +41,12 @@ describe.each(backendNames())("access rules file: load and reload (SIGHUP) (%s)"
   });
 
   it("a bad file keeps the old rules and logs why, with its line number", async () => {
-    writeFileSync(path, `${CLOSED}    - domain: app.example.test\n      policy: two_factor\n`);
+    writeFileSync(path, `${CLOSED}    - domain: app.example.test\n      policy: three_factor\n`);
     expect(h.gh.reloadRules()).toBe(false);
     expect((await ask(h, { uri: "/reports", cookie: user.cookie })).statusCode).toBe(403);
     expect((await ask(h, { uri: "/home", cookie: user.cookie })).statusCode).toBe(200);
     expect(h.logs.text()).toMatch(/NOT reloaded/);
-    expect(h.logs.text()).toMatch(/line 10: `two_factor`: second factors are not available yet/);
+    expect(h.logs.text()).toMatch(/line 10: `policy` must be one of/);
   });
 
   it("decisions in flight during reloads never see a half-loaded rule set", async () => {

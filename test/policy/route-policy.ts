@@ -26,7 +26,8 @@ export const ROUTE_POLICY: Record<string, string> = {
   "POST /api/auth/register": PUBLIC,
   "POST /api/auth/login": PUBLIC,
   "POST /api/auth/logout": PUBLIC,
-  // Needs the pending sign-in cookie of a login that answered mfa_required; a session or token grants nothing here.
+  // Needs the pending sign-in cookie of a login that answered mfa_required, or a session stepping up with a second
+  // factor (which the access matrix, sending no code, cannot give): a token grants nothing here.
   "POST /api/auth/mfa/verify": PUBLIC,
   "POST /api/auth/forgot-password": PUBLIC,
   "POST /api/auth/reset-password": PUBLIC,
@@ -66,6 +67,8 @@ export const ROUTE_POLICY: Record<string, string> = {
   "GET /assets/:name": PUBLIC,
   "GET /login": PUBLIC,
   "POST /login": PUBLIC,
+  // The step-up form: public (a pending sign-in has no session), but without a browser session it sends to /login.
+  "GET /login/second-factor": USER,
   "POST /login/second-factor": PUBLIC,
   "POST /logout": PUBLIC,
   "GET /register": PUBLIC,
@@ -73,6 +76,7 @@ export const ROUTE_POLICY: Record<string, string> = {
   "GET /setup": PUBLIC,
   "POST /setup": PUBLIC,
   "GET /account": USER,
+  "GET /account/mfa": USER,
   "GET /forgot-password": PUBLIC,
   "POST /forgot-password": PUBLIC,
   "GET /reset-password": PUBLIC,

@@ -119,3 +119,56 @@ describe("path confusion against \"deny /admin to user\" (FWD-04)", () => {
     expect(decide(user("user"), "/admin", { host: "app.example.test:443" })).toBe("forbidden");
   });
 });
+
+describe("two_factor rules (Authelia's meaning: a second factor proved in this session)", () => {
+  const mfaRules = parseRulesFile(`
+access_control:
+  default_policy: two_factor
+  rules:
+    - domain: app.example.test
+      resources: ["^/open"]
+      policy: one_factor
+    - domain: app.example.test
+      resources: ["^/admin"]
+      subject: "group:admin"
+      policy: two_factor
+    - domain: app.example.test
+      resources: ["^/admin"]
+      policy: deny
+`);
+  const mfaGate = createAccessGate({ publicUrl: "https://gw.test", rules: mfaRules });
+  const aal2 = (u: User): ValidSession => {
+    const s = signedIn(u);
+    return { user: u, session: { ...s.session, aal: "aal2", amr: ["pwd", "otp"] } };
+  };
+  const ask = (session: ValidSession | null, uri: string) => mfaGate.decide({ method: "GET", proto: "https", host: "app.example.test", ip: "192.0.2.7", uri }, session);
+
+  it("anonymous: sign in first; aal1: step up, to the second-factor or enrolment page with the validated return URL; aal2: allowed with the identity headers", () => {
+    expect(ask(null, "/x").kind).toBe("unauthenticated");
+    expect(ask(signedIn(user("user")), "/x?a=1")).toEqual({
+      kind: "step_up_required",
+      user: user("user"),
+      secondFactorUrl: `https://gw.test/login/second-factor?return=${encodeURIComponent("https://app.example.test/x?a=1")}`,
+      enrolUrl: `https://gw.test/account/mfa?return=${encodeURIComponent("https://app.example.test/x?a=1")}`,
+    });
+    expect(ask(aal2(user("user")), "/x")).toMatchObject({ kind: "allow", headers: { "Remote-User": "user", "Remote-Groups": "user" } });
+  });
+
+  it("one_factor rules still let an aal1 session through; subjects and blocks are decided before the factor", () => {
+    expect(ask(signedIn(user("user")), "/open").kind).toBe("allow");
+    expect(ask(aal2(user("user")), "/admin").kind).toBe("forbidden");
+    expect(ask(signedIn(user("admin")), "/admin").kind).toBe("step_up_required");
+    expect(ask(aal2(user("admin")), "/admin").kind).toBe("allow");
+    expect(ask(aal2({ ...user("admin"), blocked: true }), "/admin").kind).toBe("forbidden");
+    expect(ask(signedIn({ ...user("user"), blocked: true }), "/x").kind).toBe("forbidden");
+  });
+
+  it("the assurance is the session's, not the methods a session claims: aal1 with a forged-looking amr is still aal1", () => {
+    const s = signedIn(user("user"));
+    expect(ask({ user: s.user, session: { ...s.session, amr: ["pwd", "otp"] } }, "/x").kind).toBe("step_up_required");
+  });
+
+  it("a return URL the redirect rules refuse becomes the portal's root", () => {
+    expect(mfaGate.secondFactorUrl("https://evil.test/")).toBe("https://gw.test/login/second-factor?return=%2F");
+  });
+});

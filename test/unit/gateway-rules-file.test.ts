@@ -101,9 +101,11 @@ upstreams:
     expect(problemsOf("access_control:\n  default_policy: deny\n  default_policy: bypass\n")[0]).toMatch(/^line 3: duplicate key/);
   });
 
-  it("two_factor is refused at load: second factors are not available yet", () => {
-    expect(problemsOf("access_control:\n  rules:\n    - domain: a.test\n      policy: two_factor\n")[0]).toMatch(/line 4: `two_factor`: second factors are not available yet/);
-    expect(problemsOf("access_control:\n  default_policy: two_factor\n")[0]).toMatch(/line 2: `two_factor`/);
+  it("two_factor is accepted, as a rule's policy and as the default; a misspelt policy is refused with its line", () => {
+    const rules = parseRulesFile("access_control:\n  default_policy: two_factor\n  rules:\n    - domain: a.test\n      policy: two_factor\n");
+    expect(rules.defaultPolicy).toBe("two_factor");
+    expect(rules.rules.map((r) => r.policy)).toEqual(["two_factor"]);
+    expect(problemsOf("access_control:\n  rules:\n    - domain: a.test\n      policy: two-factor\n")[0]).toMatch(/line 4: `policy` must be one of bypass, one_factor, two_factor, deny/);
   });
 
   it("resource patterns are RE2 regular expressions: an invalid one is refused at load with its line (ReDoS: test/unit/gateway-rule-redos.test.ts)", () => {

@@ -37,6 +37,10 @@ export const IDENTITY_HEADER_NAMES = ["remote-user", "remote-email", "remote-nam
  * What the access rules say about one request.
  * - `allow`: forward, with `headers` (empty values for an anonymous request on a bypass rule).
  * - `unauthenticated`: a sign-in is needed; `loginUrl` is the portal's login page with a validated return URL.
+ * - `step_up_required`: signed in with one factor, and the rule is `two_factor` (Authelia's meaning: a second
+ *   factor proved in this session, `aal2`). `secondFactorUrl` is the portal's second-factor page and `enrolUrl`
+ *   its enrolment page, both returning to the validated original URL; the caller picks one by whether the user
+ *   has a second factor to give.
  * - `forbidden`: signed in, but no rule lets this user through.
  * - `invalid`: the host or path is ambiguous (encoded slash, dot-segments in disguise, NUL, …) and is refused outright.
  */
@@ -49,6 +53,7 @@ export type AccessDecision =
       maxBodyBytes?: number;
     }
   | { kind: "unauthenticated"; loginUrl: string }
+  | { kind: "step_up_required"; user: User; secondFactorUrl: string; enrolUrl: string }
   | { kind: "forbidden"; user: User }
   | { kind: "invalid"; reason: string };
 
@@ -72,6 +77,10 @@ export interface AccessGate {
   safeReturnUrl(raw: string | null | undefined): string;
   /** The portal's login page, returning to `returnTo` once validated with {@link AccessGate.safeReturnUrl}. */
   loginUrl(returnTo: string): string;
+  /** The portal's second-factor page (step-up), returning to `returnTo` once validated. */
+  secondFactorUrl(returnTo: string): string;
+  /** The portal's page to enrol a second factor, returning to `returnTo` once validated. */
+  enrolUrl(returnTo: string): string;
   /**
    * The origins {@link AccessGate.safeReturnUrl} accepts for an absolute
    * target, as CSP source expressions (`https://app.example.com:*`,

@@ -47,18 +47,26 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
       const { policy, rule } = matchRules(current, { hostname: target.hostname, resource, method, ip: request.ip }, user);
       const limit = rule?.maxBodyBytes === undefined ? {} : { maxBodyBytes: rule.maxBodyBytes };
       if (policy === "bypass") return { kind: "allow", user, headers: user === null ? { ...ANONYMOUS_HEADERS } : identityHeaders(user), ...limit };
-      if (user === null) {
-        const host = target.port === "" ? target.hostname : `${target.hostname}:${target.port}`;
-        return { kind: "unauthenticated", loginUrl: gate.loginUrl(`${request.proto}://${host}${request.uri}`) };
+      const host = target.port === "" ? target.hostname : `${target.hostname}:${target.port}`;
+      const original = `${request.proto}://${host}${request.uri}`;
+      if (signedIn === null || user === null) return { kind: "unauthenticated", loginUrl: gate.loginUrl(original) };
+      if (user.blocked || (policy !== "one_factor" && policy !== "two_factor")) return { kind: "forbidden", user };
+      // two_factor (Authelia's meaning): a second factor proved in this session. Only the server sets `aal`
+      // (from the methods its own flows checked); a one-factor session is sent to step up, never let through.
+      if (policy === "two_factor" && signedIn.session.aal !== "aal2") {
+        return { kind: "step_up_required", user, secondFactorUrl: gate.secondFactorUrl(original), enrolUrl: gate.enrolUrl(original) };
       }
-      // two_factor is refused when the rules are loaded; should one slip through, it fails closed
-      // (the session's `aal` is here for it: signedIn.session.aal).
-      if (policy !== "one_factor" || user.blocked) return { kind: "forbidden", user };
       return { kind: "allow", user, headers: identityHeaders(user), ...limit };
     },
     safeReturnUrl: (raw) => safeReturnUrl(raw, returnPolicy),
     loginUrl(returnTo) {
       return `${portal.origin}/login?return=${encodeURIComponent(safeReturnUrl(returnTo, returnPolicy))}`;
+    },
+    secondFactorUrl(returnTo) {
+      return `${portal.origin}/login/second-factor?return=${encodeURIComponent(safeReturnUrl(returnTo, returnPolicy))}`;
+    },
+    enrolUrl(returnTo) {
+      return `${portal.origin}/account/mfa?return=${encodeURIComponent(safeReturnUrl(returnTo, returnPolicy))}`;
     },
     isProtectedHost(host) {
       const c = canonicalHost(host, portal.protocol.slice(0, -1));

@@ -38,6 +38,14 @@ export interface SessionServiceDeps {
   cacheTtlMs?: number;
 }
 
+/** How {@link SessionService.rotate} changes the session it replaces. */
+export interface RotateOptions {
+  renew?: boolean;
+  reauthenticated?: boolean;
+  /** The methods the new session records instead of the old one's (a step-up adds a second factor). */
+  methods?: readonly [AuthMethod, ...AuthMethod[]];
+}
+
 /** Session lifecycle: issue, validate, rotate, list and revoke. */
 export interface SessionService {
   /**
@@ -66,8 +74,10 @@ export interface SessionService {
    * SESS-07) unless `renew` is set (a password change starts a new session
    * lifetime). `reauthenticated` marks the new session as freshly
    * re-authenticated (sudo, SESS-04: a new token at every step-up).
+   * `methods` replaces the recorded methods (and so the assurance): only a
+   * server flow that has just checked a factor passes them (a step-up).
    */
-  rotate(session: Session, origin: SessionOrigin, options?: { renew?: boolean; reauthenticated?: boolean }): Promise<IssuedSession>;
+  rotate(session: Session, origin: SessionOrigin, options?: RotateOptions): Promise<IssuedSession>;
   /** Ends the session of this token, if any. */
   revokeToken(token: string): Promise<void>;
   /** Ends one of the user's sessions by id; false if it is not theirs. */
@@ -192,10 +202,10 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
   async function rotate(
     session: Session,
     origin: SessionOrigin,
-    options: { renew?: boolean; reauthenticated?: boolean } = {},
+    options: RotateOptions = {},
   ): Promise<IssuedSession> {
     const reauthAt = options.reauthenticated ? clock.now() : session.reauthAt;
-    const issued = await create(session.userId, origin, session.remember, session.amr, options.renew ? undefined : session.expiresAt, reauthAt);
+    const issued = await create(session.userId, origin, session.remember, options.methods ?? session.amr, options.renew ? undefined : session.expiresAt, reauthAt);
     await store.delete(session.id);
     cache.deleteSession(session.tokenHash);
     return issued;

@@ -147,6 +147,13 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
     return proxiedHost ? `${prefix}/login?return=${encodeURIComponent(gate.safeReturnUrl(original))}` : decision.loginUrl;
   }
 
+  function stepUpLocation(decision: Extract<AccessDecision, { kind: "step_up_required" }>, enrol: boolean, onThisHost: boolean, original: string): string {
+    // A session held in this proxied host's own cookie steps up on this host (under the prefix), like its sign-in;
+    // one carried by the SSO cookie steps up on the portal, which holds it as its own.
+    if (!onThisHost) return enrol ? decision.enrolUrl : decision.secondFactorUrl;
+    return `${prefix}${enrol ? "/account/mfa" : "/login/second-factor"}?return=${encodeURIComponent(gate.safeReturnUrl(original))}`;
+  }
+
   app.route({
     method: METHODS,
     url: FORWARD_ROUTE,
@@ -202,6 +209,16 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
           return reply.header("Cache-Control", "no-store").redirect(loginLocation(decision, target.kind === "upstream", original), 302);
         }
         throw new GatehouseError("unauthenticated");
+      }
+      if (decision.kind === "step_up_required") {
+        // A one-factor session on a `two_factor` rule: the browser goes to give its second factor (or to enrol one
+        // first), then back here; anything else gets 401 `mfa_required`. Nothing reaches the app.
+        if (upgrade === undefined && isBrowserNavigation(request)) {
+          const original = `${proto}://${target.host}${target.uri}`;
+          const enrol = (await opts.deps.stepUp.methodsOf(decision.user.id)).length === 0;
+          return reply.header("Cache-Control", "no-store").redirect(stepUpLocation(decision, enrol, target.kind === "upstream" && presented.cookie === "host", original), 302);
+        }
+        throw new GatehouseError("mfa_required");
       }
       if (decision.kind === "forbidden") throw new GatehouseError("forbidden");
 

@@ -79,12 +79,20 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  // Completes a login that answered `mfa_required`: the pending cookie and a second factor give the session.
+  // Completes a login that answered `mfa_required` (the pending cookie and a second factor give the session);
+  // without a pending cookie, a signed-in session steps up (a `two_factor` rule asked for it): new token, aal2.
   app.post<{ Body: { method: string; code: string } }>(
     "/mfa/verify",
     { config: { access: "public", rateLimit: "login" }, schema: { body: mfaVerifyBody, response: { 200: userResponse } } },
     async (request, reply) => {
       const token = readPendingToken(request, config);
+      const auth = request.auth?.via === "session" ? request.auth : null;
+      if (token === null && auth !== null) {
+        // The methods come from the server: the session's own plus the verifier's, never from the request.
+        const issued = await deps.stepUp.verify(auth, { method: request.body.method, code: request.body.code }, originOf(request));
+        setSessionCookie(reply, config, issued);
+        return { user: toPublicUser(auth.user) };
+      }
       try {
         if (token === null) throw new GatehouseError("sign_in_expired");
         const { user } = await completeSignIn(request, reply, config, (replacing) =>
@@ -107,16 +115,21 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     return reply.code(204).send();
   });
 
-  app.post<{ Body: { password: string } }>(
+  // Re-authentication ("sudo"): the password, or (for a user who has one) a second factor under its own guard.
+  app.post<{ Body: { password?: string; method?: string; code?: string } }>(
     "/reauth",
     {
       config: { access: "user", hashing: true },
-      schema: { body: { type: "object", additionalProperties: false, required: ["password"], properties: { password: passwordField } } },
+      schema: { body: { type: "object", additionalProperties: false, properties: { password: passwordField, method: str(32), code: str(1024) } } },
     },
     async (request, reply) => {
       const auth = request.auth;
       if (!auth) throw new GatehouseError("unauthenticated");
-      const issued = await accounts.reauthenticate(auth.user, auth.session, request.body.password, originOf(request));
+      const { password, method, code } = request.body;
+      let issued;
+      if (password !== undefined && method === undefined && code === undefined) issued = await accounts.reauthenticate(auth.user, auth.session, password, originOf(request));
+      else if (password === undefined && method !== undefined && code !== undefined) issued = await deps.stepUp.reauthenticate(auth, { method, code }, originOf(request));
+      else throw new GatehouseError("invalid_request", { fields: ["password", "method", "code"] });
       setSessionCookie(reply, config, issued);
       return reply.code(204).send();
     },

@@ -14,26 +14,34 @@ const STYLE_HASH = `'sha256-${createHash("sha256").update(STYLE).digest("base64"
 export const FORWARD_AUTH_PAGE_CSP = `default-src 'none'; style-src ${STYLE_HASH}; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`;
 
 
+/** What the page says: a refusal, a sign-in to do, a second factor to give, or one to enrol first. */
+export type ForwardAuthPageKind = "forbidden" | "unauthenticated" | "mfa_required" | "mfa_enrolment_required";
+
+const TEXTS: Record<ForwardAuthPageKind, { title: string; text: string; label: string }> = {
+  forbidden: { title: "Not allowed", text: "You are not allowed to do this. Your account does not have access to this page.", label: "Your account" },
+  unauthenticated: { title: "Sign-in required", text: "Authentication required. Sign in, then try again.", label: "Sign in" },
+  mfa_required: { title: "Second factor required", text: "This page needs a second factor. Confirm it is you, then try again.", label: "Confirm it is you" },
+  mfa_enrolment_required: { title: "Second factor required", text: "This page needs a second factor, and your account has none yet. Set one up, then try again.", label: "Set up a second factor" },
+};
+
 /**
  * The HTML a person gets when forward-auth refuses a page of a protected app
  * (403, or 401 for a request that cannot be redirected, e.g. a form POST):
  * a front proxy (Caddy, Traefik) relays Gatehouse's refusal to the browser
  * as it is. The page is on the app's origin, so everything it needs is
- * inline or absolute: links lead to the portal (`portal`, PUBLIC_URL).
+ * inline or absolute: links lead to the portal (`portal`, PUBLIC_URL);
+ * `link` is the sign-in, second-factor or enrolment page when there is one.
  */
-export function forwardAuthPage(kind: "forbidden" | "unauthenticated", portal: string, loginUrl?: string): string {
-  const forbidden = kind === "forbidden";
-  const title = forbidden ? "Not allowed" : "Sign-in required";
-  const text = forbidden ? "You are not allowed to do this. Your account does not have access to this page." : "Authentication required. Sign in, then try again.";
-  const link = forbidden ? `${portal}/account` : (loginUrl ?? `${portal}/login`);
-  const label = forbidden ? "Your account" : "Sign in";
+export function forwardAuthPage(kind: ForwardAuthPageKind, portal: string, link?: string): string {
+  const { title, text, label } = TEXTS[kind];
+  const target = kind === "forbidden" ? `${portal}/account` : (link ?? `${portal}/login`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Gatehouse</title><style>${STYLE}</style></head>
 <body><main data-error="${kind}">
 <h1>${title}</h1>
 <p>${text}</p>
-<p><a href="${escapeHtml(link)}">${label}</a></p>
+<p><a href="${escapeHtml(target)}">${label}</a></p>
 </main></body></html>
 `;
 }

@@ -7,6 +7,8 @@ import { createClientKey } from "../../../core/rate-limit/client-key.js";
 import { createTrustedPeers } from "../../../gateway/network-set.js";
 import type { Config } from "../../../config/config.js";
 import type { SessionService } from "../../../core/sessions/session-service.js";
+import type { StepUp } from "../../../core/sign-in/step-up.js";
+import { errorCodes } from "../../../core/errors.js";
 import { computeApiSecurityHeaders } from "../../plugins/security-headers.js";
 import { acceptsHtml } from "../../accepts-html.js";
 import { createPresentedSessionResolver } from "../../presented-session.js";
@@ -17,6 +19,8 @@ import { originalRequest, type Flavour } from "./original-request.js";
 export interface ForwardAuthDeps {
   gate: AccessGate;
   sessions: SessionService;
+  /** Which second factors a user can give (a one-factor session on a `two_factor` rule: step up, or enrol first). */
+  stepUp: Pick<StepUp, "methodsOf">;
   audit: AuditLog;
   clock: Clock;
   config: Config;
@@ -24,6 +28,7 @@ export interface ForwardAuthDeps {
 
 const FORBIDDEN = JSON.stringify({ error: "You are not allowed to do this", code: "forbidden" });
 const UNAUTHENTICATED = JSON.stringify({ error: "Authentication required", code: "unauthenticated" });
+const MFA_REQUIRED = JSON.stringify({ error: errorCodes.mfa_required.message, code: "mfa_required" });
 
 function isBrowserNavigation(method: string, accept: string | undefined): boolean {
   const m = method.toUpperCase();
@@ -35,7 +40,8 @@ function isBrowserNavigation(method: string, accept: string | undefined): boolea
  * (nginx): Authelia's endpoints and headers (docs/api.md "Gateway"). Only a peer in
  * TRUSTED_PROXIES is answered; the original request comes from its headers,
  * is decided by the shared gate, and the answer is 200 with the four
- * `Remote-*` headers, 302/401 to sign in, or 403 (an HTML page when the client accepts
+ * `Remote-*` headers, 302/401 to sign in, 302/401 `mfa_required` to give a second
+ * factor (a one-factor session on a `two_factor` rule), or 403 (an HTML page when the client accepts
  * `text/html`, since Caddy and Traefik relay it to the browser as is; the
  * JSON error of docs/api.md otherwise). Nothing here is cached
  * beyond the session lookup's own 5-second cache (FWD-06); an error anywhere
@@ -100,6 +106,16 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
         if (flavour === "forward-auth" && isBrowserNavigation(original.method, request.headers.accept)) return reply.code(302).send();
         if (acceptsHtml(request.headers.accept)) return page(reply, 401, forwardAuthPage("unauthenticated", portal, decision.loginUrl));
         return reply.code(401).header("content-type", "application/json; charset=utf-8").send(UNAUTHENTICATED);
+      case "step_up_required": {
+        // A one-factor session on a `two_factor` rule: like a sign-in, but to the second-factor page
+        // (or, for a user with no second factor, to the page that enrols one), returning to the same URL.
+        const enrol = (await deps.stepUp.methodsOf(decision.user.id)).length === 0;
+        const location = enrol ? decision.enrolUrl : decision.secondFactorUrl;
+        reply.headers(browserHeaders).header("location", location);
+        if (flavour === "forward-auth" && isBrowserNavigation(original.method, request.headers.accept)) return reply.code(302).send();
+        if (acceptsHtml(request.headers.accept)) return page(reply, 401, forwardAuthPage(enrol ? "mfa_enrolment_required" : "mfa_required", portal, location));
+        return reply.code(401).header("content-type", "application/json; charset=utf-8").send(MFA_REQUIRED);
+      }
       case "forbidden":
         audit(request, "forward_auth_denied", `denied:${decision.user.id}:${original.host.slice(0, 253)}`, { host: original.host.slice(0, 253), method: original.method.slice(0, 20) }, decision.user.id);
         if (acceptsHtml(request.headers.accept)) return page(reply, 403, forwardAuthPage("forbidden", portal));

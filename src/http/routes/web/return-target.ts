@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { AppDeps } from "../../types.js";
 
-const SIGN_IN_PAGES = ["/login", "/register", "/logout"];
+const SIGN_IN_PAGES = ["/login", "/login/second-factor", "/register", "/logout"];
 
 /**
  * Where to go after signing in: the `return` value validated by the

@@ -8,25 +8,36 @@ import { href, type PageContext } from "../../../web/page-context.js";
 import { completeSignIn } from "../../complete-sign-in.js";
 import { originOf } from "../../origin.js";
 import { clearPendingCookie, readPendingToken } from "../../plugins/pending-cookie.js";
+import { setSessionCookie } from "../../plugins/session-cookie.js";
 import type { AppDeps } from "../../types.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
-import { returnTarget } from "./return-target.js";
+import { returnQuery, returnTarget } from "./return-target.js";
 
-/** The second step of a sign-in: one code field per offered method (the first is the default). */
-export function secondFactorPage(ctx: PageContext, o: { methods: readonly string[]; returnTo: string; errors?: FormErrors }) {
+/** What the second-factor form shows: the methods offered (the first is the default), where to go after, any error. */
+export interface SecondFactorPageView {
+  methods: readonly string[];
+  returnTo: string;
+  errors?: FormErrors;
+  /** A signed-in session stepping up (a `two_factor` rule), rather than a sign-in's second step. */
+  stepUp?: boolean;
+}
+
+/** The second step of a sign-in, or the step-up of a signed-in session: a code field for the offered method. */
+export function secondFactorPage(ctx: PageContext, o: SecondFactorPageView) {
   const method = o.methods[0] ?? "";
   return layout(ctx, {
     title: "Second factor",
     narrow: true,
     body: html`<div class="card">
 <h1>Confirm it is you</h1>
+${o.stepUp ? html`<p class="muted">This page needs a second factor. Enter a code from your second factor to continue.</p>` : ""}
 ${formError(o.errors)}
 <form class="stack" method="post" action="${href(ctx, "/login/second-factor")}">
 ${csrfField(ctx)}
 <input type="hidden" name="return" value="${o.returnTo}">
 <input type="hidden" name="method" value="${method}">
 ${field({ name: "code", label: "Code", autocomplete: "one-time-code", required: true, maxlength: 1024, autofocus: true, errors: o.errors })}
-<div class="row spread"><button type="submit">Continue</button><a href="${href(ctx, "/login")}">Start over</a></div>
+<div class="row spread"><button type="submit">Continue</button>${o.stepUp ? html`<a href="${href(ctx, "/account")}">Cancel</a>` : html`<a href="${href(ctx, "/login")}">Start over</a>`}</div>
 </form>
 </div>`,
   });
@@ -36,23 +47,50 @@ ${field({ name: "code", label: "Code", autocomplete: "one-time-code", required: 
 export function sendSecondFactorPage(
   request: FastifyRequest,
   reply: FastifyReply,
-  o: { methods: readonly string[]; returnTo: string; errors?: FormErrors },
+  o: SecondFactorPageView,
   status = 200,
 ): FastifyReply {
   return sendPage(reply, secondFactorPage(pageContext(request, reply), o), status);
 }
 
-/** `POST /login/second-factor`: completes a pending sign-in from the portal's form, as `POST /api/auth/mfa/verify` does. */
+/** A `?return=` carried on to another page of the portal. */
+const carry = (raw: string): string => (raw === "" ? "" : `?return=${encodeURIComponent(raw)}`);
+
+/**
+ * `/login/second-factor`: the form a signed-in, one-factor session is sent to
+ * by a `two_factor` rule (GET; a user with no second factor goes to enrol one
+ * at `/account/mfa`), and its answer (POST), which either completes a pending
+ * sign-in, as `POST /api/auth/mfa/verify` does, or steps the session up
+ * (src/core/sign-in/step-up.ts); both then go to the validated return URL.
+ */
 export async function secondFactorPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { config } = deps;
+  const sessionOf = (request: FastifyRequest) => (request.auth?.via === "session" ? request.auth : null);
+
+  app.get("/login/second-factor", { config: { access: "public" } }, async (request, reply) => {
+    const raw = returnQuery(request) ?? "";
+    const auth = sessionOf(request);
+    if (auth === null) return seeOther(reply, `${request.basePath}/login${carry(raw)}`);
+    if (auth.session.aal === "aal2") return seeOther(reply, returnTarget(deps, request, raw));
+    const methods = await deps.stepUp.methodsOf(auth.user.id);
+    if (methods.length === 0) return seeOther(reply, `${request.basePath}/account/mfa${carry(raw)}`);
+    return sendSecondFactorPage(request, reply, { methods, returnTo: raw, stepUp: true });
+  });
+
   app.post<{ Body: FormBody }>("/login/second-factor", { config: { access: "public", rateLimit: "login" } }, async (request, reply) => {
     const method = formValue(request.body, "method", 32);
     const code = formValue(request.body, "code", 1024);
     const raw = formValue(request.body, "return", 4096);
     const token = readPendingToken(request, config);
-    if (token === null) return seeOther(reply, `${request.basePath}/login`);
+    const auth = sessionOf(request);
+    if (token === null && auth === null) return seeOther(reply, `${request.basePath}/login`);
     try {
-      await completeSignIn(request, reply, config, (replacing) => deps.pendingSignIn.complete(token, { method, code }, originOf(request), replacing));
+      if (token === null && auth !== null) {
+        // The step-up: the methods come from the server (the session's and the verifier's), never from the form.
+        setSessionCookie(reply, config, await deps.stepUp.verify(auth, { method, code }, originOf(request)));
+      } else if (token !== null) {
+        await completeSignIn(request, reply, config, (replacing) => deps.pendingSignIn.complete(token, { method, code }, originOf(request), replacing));
+      }
       return seeOther(reply, returnTarget(deps, request, raw));
     } catch (err) {
       if (isGatehouseError(err, "sign_in_expired")) {
@@ -61,7 +99,7 @@ export async function secondFactorPages(app: FastifyInstance, deps: AppDeps): Pr
       }
       if (!isGatehouseError(err) || err.status < 400 || err.status >= 500) throw err;
       if (err.retryAfter !== undefined) reply.header("Retry-After", String(Math.max(1, Math.ceil(err.retryAfter))));
-      return sendSecondFactorPage(request, reply, { methods: [method], returnTo: raw, errors: { form: `${err.message}.` } }, err.status);
+      return sendSecondFactorPage(request, reply, { methods: [method], returnTo: raw, errors: { form: `${err.message}.` }, stepUp: token === null }, err.status);
     }
   });
 }

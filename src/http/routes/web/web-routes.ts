@@ -4,6 +4,7 @@ import { parseForm, type FormBody } from "../../../web/form.js";
 import { changesState } from "../../pipeline/route-needs.js";
 import { asArray } from "../../pipeline/use-pipeline.js";
 import type { AppDeps } from "../../types.js";
+import { accountMfaPages } from "./account-mfa-page.js";
 import { accountPages } from "./account-pages.js";
 import { adminPages } from "./admin/admin-pages.js";
 import { assetRoutes } from "./asset-routes.js";
@@ -22,7 +23,7 @@ import { webErrorHandler } from "./web-errors.js";
  * the form parser, the CSRF check, HTML errors and the sign-in redirect.
  * Add yours here (one line; see src/web/README.md).
  */
-const PAGE_MODULES: ((app: FastifyInstance, deps: AppDeps) => Promise<void>)[] = [loginPages, secondFactorPages, registerPages, accountPages, setupPages, adminPages, mailPages, invitePages];
+const PAGE_MODULES: ((app: FastifyInstance, deps: AppDeps) => Promise<void>)[] = [loginPages, secondFactorPages, registerPages, accountPages, accountMfaPages, setupPages, adminPages, mailPages, invitePages];
 
 /**
  * The server-rendered web pages: one encapsulated context where bodies are
