@@ -19,6 +19,8 @@ import type { LimiterStore } from "./core/rate-limit/limiter-store.js";
 import { createEnrolledFactors, type EnrolledFactorSource } from "./core/mfa/enrolled-factors.js";
 import { createNotifyUser } from "./core/mfa/account-notices.js";
 import { createSecondFactorGuard, type SecondFactorGuard } from "./core/mfa/second-factor-guard.js";
+import { createTotpService, type TotpService } from "./core/mfa/totp/totp-service.js";
+import { totpFactorSource, totpVerifier } from "./core/mfa/totp/totp-second-factor.js";
 import { createSecretRegulator, type SecretRegulator } from "./core/rate-limit/secret-regulator.js";
 import { createSignIn } from "./core/sign-in/sign-in.js";
 import { createPendingSignIn, type PendingSignIn } from "./core/sign-in/pending-sign-in.js";
@@ -95,6 +97,8 @@ export interface Gatehouse {
   secondFactorGuard: SecondFactorGuard;
   /** Which second factors each user has. */
   secondFactors: SecondFactors;
+  /** Authenticator apps (TOTP) as a second factor. */
+  totp: TotpService;
   /** The verifier of each second-factor method. */
   secondFactorVerifiers: SecondFactorVerifiers;
   /** The outbox, its worker and the mailer. */
@@ -195,7 +199,10 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const regulator = createSecretRegulator({ store: limiter, clock, audit, bans, policy: config.protection });
   const mail = createMailSystem({ config, stores, limiter, clock, random, log: logger, ...options.mail });
   // Second factors share the regulator and add their own pause (MFA-03, src/core/mfa).
-  const secondFactorGuard = createSecondFactorGuard({ regulator, store: limiter, audit, clock, notify: createNotifyUser(mail.mailer) });
+  const notifyUser = createNotifyUser(mail.mailer);
+  const secondFactorGuard = createSecondFactorGuard({ regulator, store: limiter, audit, clock, notify: notifyUser });
+  // Authenticator apps (RFC 6238; src/core/mfa/totp): the secret in userSecrets, the last used step in totp_factors.
+  const totp = createTotpService({ store: stores.totpFactors, secrets: userSecrets, guard: secondFactorGuard, audit, notify: notifyUser, clock, random, issuer: config.mailProductName });
   // The config is frozen: the session lifetimes in force are the settings service's own, which a superadmin may change at runtime.
   const settings = createSettingsService({
     store: stores.settings,
@@ -223,6 +230,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   // offers them) and its verifier (src/core/mfa). Tests may replace both with doubles.
   const factorSources: EnrolledFactorSource[] = [];
   const factorVerifiers = new Map<SecondFactorMethod, SecondFactorVerifier>();
+  factorSources.push(totpFactorSource(totp));
+  factorVerifiers.set("totp", totpVerifier(totp));
   const secondFactors = options.secondFactors ?? createEnrolledFactors(factorSources);
   const secondFactorVerifiers = options.secondFactorVerifiers ?? factorVerifiers;
   // Flow × strategy: a proved first factor signs in, or waits for a second factor (src/core/sign-in/pending-sign-in.ts).
@@ -333,7 +342,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
   // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
   const databaseOutage = createOutageMonitor({ what: "database", isOutage: isDatabaseUnavailable, probe: () => database.ping(), log: logger, now: () => clock.now() });
-  const app = await buildApp({ databaseOutage, config, accounts, pendingSignIn, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
+  const app = await buildApp({ databaseOutage, config, accounts, pendingSignIn, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled, totp, secondFactors }, logger);
   // The outbox worker polls while the app runs: from ready (listen, or the first inject) to close.
   app.addHook("onReady", async () => mail.start());
   app.addHook("onClose", async () => mail.worker?.stop());
@@ -366,6 +375,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     secondFactorGuard,
     secondFactors,
     secondFactorVerifiers,
+    totp,
     mail,
     passwordReset,
     emailVerification,
