@@ -29,6 +29,8 @@ export interface TotpService {
    * stays in force until a code of the new one confirms it.
    */
   enrol(user: Pick<User, "id" | "username">): Promise<TotpEnrolment>;
+  /** The enrolment still waiting for its first code (to show it again after a wrong code), or null. */
+  pendingEnrolment(user: Pick<User, "id" | "username">): Promise<TotpEnrolment | null>;
   /**
    * Confirms the pending enrolment with its first code, checked through the
    * second-factor guard (throttles, MFA-03 pause): the pending secret becomes
@@ -80,13 +82,22 @@ export function createTotpService(deps: TotpServiceDeps): TotpService {
     return store.useStep(userId, step, clock.now());
   }
 
+  async function enrolmentOf(secret: string, username: string): Promise<TotpEnrolment> {
+    const otpauthUrl = totpUrl(secret, issuer, username);
+    return { secret, otpauthUrl, qrSvg: await totpQrSvg(otpauthUrl) };
+  }
+
   return {
     async enrol(user) {
       const secret = newTotpSecret(random);
       await secrets.set(user.id, TOTP_PENDING_SECRET_KIND, secret);
       await store.ensure(user.id, clock.now());
-      const otpauthUrl = totpUrl(secret, issuer, user.username);
-      return { secret, otpauthUrl, qrSvg: await totpQrSvg(otpauthUrl) };
+      return enrolmentOf(secret, user.username);
+    },
+
+    async pendingEnrolment(user) {
+      const secret = await secrets.get(user.id, TOTP_PENDING_SECRET_KIND);
+      return secret === null ? null : enrolmentOf(secret, user.username);
     },
 
     async confirm(user, code, origin) {
