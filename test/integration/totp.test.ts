@@ -65,7 +65,7 @@ describe.each(backendNames())("authenticator app (TOTP) through the API (%s)", (
 
   it("enrol → confirm → sign-in asks for the code → the code gives an aal2 session; its replay is refused (MFA-01, MFA-02)", async () => {
     const account = await signedInAccount(h, "user");
-    const me = async (cookie: string) => (await call("GET", "/api/auth/me", cookie)).json().user.mfa;
+    const me = async (cookie: string) => (await call("GET", "/api/auth/me", cookie)).json().user.mfa as unknown;
     expect(await me(account.cookie)).toEqual({ totp: false, passkeys: 0 });
 
     const enrol = await call("POST", "/api/account/mfa/totp", account.cookie);
