@@ -19,6 +19,8 @@ import type { LimiterStore } from "./core/rate-limit/limiter-store.js";
 import { createEnrolledFactors, type EnrolledFactorSource } from "./core/mfa/enrolled-factors.js";
 import { createNotifyUser } from "./core/mfa/account-notices.js";
 import { createSecondFactorGuard, type SecondFactorGuard } from "./core/mfa/second-factor-guard.js";
+import { createTotpService, type TotpService } from "./core/mfa/totp/totp-service.js";
+import { totpFactorSource, totpVerifier } from "./core/mfa/totp/totp-second-factor.js";
 import { createSecretRegulator, type SecretRegulator } from "./core/rate-limit/secret-regulator.js";
 import { createSignIn } from "./core/sign-in/sign-in.js";
 import { createStepUp, type StepUp } from "./core/sign-in/step-up.js";
@@ -98,6 +100,8 @@ export interface Gatehouse {
   secondFactorGuard: SecondFactorGuard;
   /** Which second factors each user has. */
   secondFactors: SecondFactors;
+  /** Authenticator apps (TOTP) as a second factor. */
+  totp: TotpService;
   /** The verifier of each second-factor method. */
   secondFactorVerifiers: SecondFactorVerifiers;
   /** The outbox, its worker and the mailer. */
@@ -198,7 +202,10 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const regulator = createSecretRegulator({ store: limiter, clock, audit, bans, policy: config.protection });
   const mail = createMailSystem({ config, stores, limiter, clock, random, secretBox, log: logger, ...options.mail });
   // Second factors share the regulator and add their own pause (MFA-03, src/core/mfa).
-  const secondFactorGuard = createSecondFactorGuard({ regulator, store: limiter, audit, clock, notify: createNotifyUser(mail.mailer) });
+  const notifyUser = createNotifyUser(mail.mailer);
+  const secondFactorGuard = createSecondFactorGuard({ regulator, store: limiter, audit, clock, notify: notifyUser });
+  // Authenticator apps (RFC 6238; src/core/mfa/totp): the secret in userSecrets, the last used step in totp_factors.
+  const totp = createTotpService({ store: stores.totpFactors, secrets: userSecrets, guard: secondFactorGuard, audit, notify: notifyUser, clock, random, issuer: config.mailProductName });
   // The config is frozen: the session lifetimes in force are the settings service's own, which a superadmin may change at runtime.
   const settings = createSettingsService({
     store: stores.settings,
@@ -226,6 +233,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   // offers them) and its verifier (src/core/mfa). Tests may replace both with doubles.
   const factorSources: EnrolledFactorSource[] = [];
   const factorVerifiers = new Map<SecondFactorMethod, SecondFactorVerifier>();
+  factorSources.push(totpFactorSource(totp));
+  factorVerifiers.set("totp", totpVerifier(totp));
   const secondFactors = options.secondFactors ?? createEnrolledFactors(factorSources);
   const secondFactorVerifiers = options.secondFactorVerifiers ?? factorVerifiers;
   // Flow × strategy: a proved first factor signs in, or waits for a second factor (src/core/sign-in/pending-sign-in.ts).
@@ -350,8 +359,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       adminDashboard,
       firstSuperadmin,
       settings,
-      backups: createBackupService(database.db,
-      DEFAULT_MAX_BACKUP_BYTES),
+      backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES),
       audit,
       sessions,
       tokens,
@@ -368,6 +376,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       adminAccounts,
       registration,
       mailEnabled: mail.mailer.enabled,
+      totp,
+      secondFactors,
     },
     logger,
   );
@@ -404,6 +414,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     secondFactorGuard,
     secondFactors,
     secondFactorVerifiers,
+    totp,
     mail,
     passwordReset,
     emailVerification,

@@ -12,7 +12,7 @@ import { parseEnvelope } from "../core/secrets/secret-envelope.js";
  * table, update the specs below and this name together (a test checks every
  * live column is covered); export and import refuse to run while they differ.
  */
-export const SPEC_SCHEMA = "0008_sign_in_assurance";
+export const SPEC_SCHEMA = "0009_totp";
 
 /** Columns of one table, in database.ts order: the order rows are written in. */
 export type TableSpec = ReadonlyArray<readonly [column: string, check: ColumnCheck]>;
@@ -33,6 +33,9 @@ const scopes: ColumnCheck = (v) => {
   }
   return Array.isArray(list) && list.every((x) => typeof x === "string" && SCOPE.test(x)) ? null : "must list scope names";
 };
+
+/** A TOTP time step (30-second steps since 1970): a non-negative integer. */
+const stepCount: ColumnCheck = (v) => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? null : "must be a non-negative integer");
 
 const anyJson = (): boolean => true;
 
@@ -84,6 +87,13 @@ export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
     ["created_at", epochMs],
     ["updated_at", epochMs],
   ],
+  totp_factors: [
+    ["user_id", id],
+    ["confirmed_at", nullable(epochMs)],
+    ["last_used_step", stepCount],
+    ["created_at", epochMs],
+    ["updated_at", epochMs],
+  ],
   audit_events: [
     ["id", id],
     ["type", oneOf(AUDIT_EVENT_TYPES)],
@@ -108,5 +118,6 @@ export const PRIMARY_KEYS: Record<BackupTable, string> = {
   settings: "key",
   api_tokens: "id",
   user_secrets: "id",
+  totp_factors: "user_id",
   audit_events: "id",
 };

@@ -114,6 +114,10 @@ function checkRelations(tables: Record<BackupTable, BackupRow[]>, add: (p: strin
     if (kinds.has(pair)) add(`user_secrets[${i}]`, "repeats a (user_id, kind) pair");
     kinds.add(pair);
   });
+  checkUnique(tables.totp_factors, "totp_factors", "user_id", add);
+  tables.totp_factors.forEach((f, i) => {
+    if (!userIds.has(f.user_id)) add(`totp_factors[${i}].user_id`, "names no user in the backup");
+  });
   checkUnique(tables.audit_events, "audit_events", "id", add);
 }
 

@@ -24,6 +24,8 @@ import type { InvitationService } from "../core/invitations/invitation-service.j
 import type { PendingSignIn } from "../core/sign-in/pending-sign-in.js";
 import type { StepUp } from "../core/sign-in/step-up.js";
 import type { RegistrationService } from "../core/registration/registration-service.js";
+import type { TotpService } from "../core/mfa/totp/totp-service.js";
+import type { SecondFactors } from "../core/sign-in/second-factors.js";
 
 /**
  * Who may call a route (AZ-01): every route declares one; undeclared routes
@@ -89,6 +91,10 @@ export interface AppDeps {
   registration: RegistrationService;
   /** The gateway's access rules: decisions for forward-auth and the reverse proxy, and safe return URLs. */
   gate: AccessGate;
+  /** Authenticator apps (TOTP): enrolment, confirmation, removal. */
+  totp: TotpService;
+  /** Which second factors each user has (a second enrolment needs a recent re-authentication). */
+  secondFactors: SecondFactors;
 }
 
 /** One declared route: what the policy-matrix test compares with its checked-in table. */

@@ -32,6 +32,8 @@ export const NOTICES: Record<string, string> = {
   signed_out: "You are signed out.",
   account_deleted: "Your account was deleted.",
   setup_done: "Welcome! Your superadmin account is ready.",
+  totp_enabled: "Your authenticator app is set up: sign-ins now ask for its code.",
+  totp_removed: "Your authenticator app was removed.",
   ...ADMIN_NOTICES,
   ...MAIL_NOTICES,
 };

@@ -131,6 +131,15 @@ export interface UserSecretsTable {
   updated_at: number;
 }
 
+/** Authenticator apps (TOTP): confirmation and the last accepted step; the secret is in user_secrets. */
+export interface TotpFactorsTable {
+  user_id: string;
+  confirmed_at: number | null;
+  last_used_step: number;
+  created_at: number;
+  updated_at: number;
+}
+
 /** The whole schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -144,4 +153,5 @@ export interface Database {
   invitations: InvitationsTable;
   user_secrets: UserSecretsTable;
   pending_sign_ins: PendingSignInsTable;
+  totp_factors: TotpFactorsTable;
 }

@@ -25,6 +25,10 @@ export interface AccountView {
   passwordErrors?: FormErrors;
   tokenErrors?: FormErrors;
   deleteErrors?: FormErrors;
+  /** True when the user has a confirmed authenticator app. */
+  totpEnabled?: boolean;
+  /** Errors of the authenticator app's removal form. */
+  totpErrors?: FormErrors;
   tokenInput?: { name: string; scopes: readonly string[]; days: string };
   /** A token just created: its secret, shown this one time. */
   created?: { token: ApiToken; secret: string };
@@ -132,6 +136,28 @@ ${
 </section>`;
 }
 
+function secondFactors(ctx: PageContext, view: AccountView): SafeHtml {
+  const app = view.totpEnabled
+    ? html`<p>Authenticator app: <span class="badge">on</span></p>
+${formError(view.totpErrors)}
+<form class="stack" method="post" action="${href(ctx, "/account/mfa/totp/remove")}" data-confirm="Remove your authenticator app? Sign-ins will no longer ask for its code.">
+${csrfField(ctx)}
+${
+  view.needsReauth
+    ? field({ name: "password", id: "f-totp-password", label: "Confirm your password", type: "password", autocomplete: "current-password", required: true, errors: view.totpErrors, hint: "Needed because you signed in more than 10 minutes ago." })
+    : ""
+}
+<div class="row"><button type="submit" class="danger small">Remove the authenticator app</button> <a href="${href(ctx, "/account/mfa/totp")}">Replace it with a new one</a></div>
+</form>`
+    : html`<p>Authenticator app: <span class="muted">not set up</span></p>
+<p><a class="btn" href="${href(ctx, "/account/mfa/totp")}">Set up an authenticator app</a></p>`;
+  return html`<section class="card" aria-labelledby="mfa-h">
+<h2 id="mfa-h">Two-factor authentication</h2>
+<p class="muted">A second step after your password: a code from an app on your phone.</p>
+${app}
+</section>`;
+}
+
 function deleteAccount(ctx: PageContext, view: AccountView): SafeHtml {
   return html`<section class="card" aria-labelledby="delete-h">
 <h2 id="delete-h">Delete account</h2>
@@ -151,6 +177,7 @@ export function accountPage(ctx: PageContext, view: AccountView): SafeHtml {
     title: "Your account",
     body: html`<h1>Your account</h1>
 <div class="grid">${profile(ctx, view)}${passwordForm(ctx, view)}</div>
+${secondFactors(ctx, view)}
 ${sessionsList(ctx, view)}
 ${tokensList(ctx, view)}
 ${deleteAccount(ctx, view)}`,

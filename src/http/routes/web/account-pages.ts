@@ -23,7 +23,7 @@ function auth(request: FastifyRequest): { user: User; session: Session } {
 
 /** `/account` and its forms: password change, session revocation, API tokens. */
 export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const { accounts, sessions, tokens, config, clock } = deps;
+  const { accounts, sessions, tokens, config, clock, totp } = deps;
 
   // The "change" link next to the email appears once the email pages provide `/account/email`.
   let changeEmail: boolean | null = null;
@@ -54,6 +54,7 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
       needsReauth: needsReauth(session),
       passwordHint: passwordPolicyHint(config.passwordMinLength),
       changeEmail: hasChangeEmailPage(),
+      totpEnabled: await totp.isEnrolled(user.id),
       now: clock.now(),
       ...extra,
     };
@@ -142,6 +143,24 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
       if (!isGatehouseError(err) || err.status >= 500 || err.status === 429 || err.code === "unauthenticated") throw err;
       const errors = err.code === "invalid_password" ? { fields: { password: "The password is incorrect." } } : { form: `${err.message}.` };
       return render(request, reply, { deleteErrors: errors }, err.status);
+    }
+  });
+
+  app.post<{ Body: FormBody }>("/account/mfa/totp/remove", { config: signedIn }, async (request, reply) => {
+    const { user, session } = auth(request);
+    const password = formValue(request.body, "password", 65_536);
+    try {
+      const fresh = await recent(request, reply, user, session, password);
+      accounts.requireRecentAuth(fresh);
+      await totp.disable(user, originOf(request));
+      return seeOther(reply, `${request.basePath}/account?notice=totp_removed`);
+    } catch (err) {
+      if (!isGatehouseError(err) || err.status >= 500 || err.status === 429 || err.code === "unauthenticated") throw err;
+      const errors =
+        err.code === "reauth_required" ? { fields: { password: "Confirm your password to remove the app." } }
+        : err.code === "invalid_password" ? { fields: { password: "The password is incorrect." } }
+        : { form: `${err.message}.` };
+      return render(request, reply, { totpErrors: errors }, err.status);
     }
   });
 
