@@ -52,7 +52,7 @@ describe.each(backendNames())("backup and restore (%s)", (backendName) => {
   it("round trip: every backed-up row arrives, compared column by column", async () => {
     const fx = await target();
     const result = await importBackup(fx.database.db, plain);
-    expect(result.counts).toEqual({ users: 1103, settings: 2, api_tokens: 3, user_secrets: 2, audit_events: 1205 });
+    expect(result.counts).toEqual({ users: 1103, settings: 2, api_tokens: 3, user_secrets: 2, recovery_codes: 2, audit_events: 1205 });
     const restored = await dumpAll(fx.database.db);
     for (const table of BACKED_UP) {
       expect(restored[table]!.length, table).toBe(sourceDump[table]!.length);

@@ -131,6 +131,16 @@ export interface UserSecretsTable {
   updated_at: number;
 }
 
+/** Recovery codes: the public lookup part and the Argon2id hash of the secret part, never the code (src/core/mfa/recovery-codes). */
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  lookup: string;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
 /** The whole schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -144,4 +154,5 @@ export interface Database {
   invitations: InvitationsTable;
   user_secrets: UserSecretsTable;
   pending_sign_ins: PendingSignInsTable;
+  recovery_codes: RecoveryCodesTable;
 }
