@@ -19,6 +19,7 @@ import type { LimiterStore } from "./core/rate-limit/limiter-store.js";
 import { createEnrolledFactors, type EnrolledFactorSource } from "./core/mfa/enrolled-factors.js";
 import { createNotifyUser } from "./core/mfa/account-notices.js";
 import { createSecondFactorGuard, type SecondFactorGuard } from "./core/mfa/second-factor-guard.js";
+import { createRecoveryCodes, type RecoveryCodes } from "./core/mfa/recovery-codes/recovery-codes.js";
 import { createSecretRegulator, type SecretRegulator } from "./core/rate-limit/secret-regulator.js";
 import { createSignIn } from "./core/sign-in/sign-in.js";
 import { createPendingSignIn, type PendingSignIn } from "./core/sign-in/pending-sign-in.js";
@@ -97,6 +98,8 @@ export interface Gatehouse {
   secondFactors: SecondFactors;
   /** The verifier of each second-factor method. */
   secondFactorVerifiers: SecondFactorVerifiers;
+  /** Recovery codes, the backup second factor (issue shows them once; removeAll revokes them). */
+  recoveryCodes: RecoveryCodes;
   /** The outbox, its worker and the mailer. */
   mail: MailSystem;
   passwordReset: PasswordReset;
@@ -195,7 +198,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const regulator = createSecretRegulator({ store: limiter, clock, audit, bans, policy: config.protection });
   const mail = createMailSystem({ config, stores, limiter, clock, random, log: logger, ...options.mail });
   // Second factors share the regulator and add their own pause (MFA-03, src/core/mfa).
-  const secondFactorGuard = createSecondFactorGuard({ regulator, store: limiter, audit, clock, notify: createNotifyUser(mail.mailer) });
+  const notifyUser = createNotifyUser(mail.mailer);
+  const secondFactorGuard = createSecondFactorGuard({ regulator, store: limiter, audit, clock, notify: notifyUser });
   // The config is frozen: the session lifetimes in force are the settings service's own, which a superadmin may change at runtime.
   const settings = createSettingsService({
     store: stores.settings,
@@ -223,6 +227,20 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   // offers them) and its verifier (src/core/mfa). Tests may replace both with doubles.
   const factorSources: EnrolledFactorSource[] = [];
   const factorVerifiers = new Map<SecondFactorMethod, SecondFactorVerifier>();
+  const recoveryCodes = createRecoveryCodes({
+    store: stores.recoveryCodes,
+    hasher,
+    random,
+    clock,
+    audit,
+    notify: notifyUser,
+    // Declared below; called only once requests arrive.
+    requireRecentAuth: (session) => accounts.requireRecentAuth(session),
+    hasPrimaryFactor: async (userId) => (await secondFactors.methodsOf(userId)).length > 0,
+  });
+  // Recovery codes stay LAST: a backup factor, offered after the primary ones.
+  factorSources.push(recoveryCodes.source);
+  factorVerifiers.set(recoveryCodes.source.method, recoveryCodes.verifier);
   const secondFactors = options.secondFactors ?? createEnrolledFactors(factorSources);
   const secondFactorVerifiers = options.secondFactorVerifiers ?? factorVerifiers;
   // Flow × strategy: a proved first factor signs in, or waits for a second factor (src/core/sign-in/pending-sign-in.ts).
@@ -333,7 +351,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
   // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
   const databaseOutage = createOutageMonitor({ what: "database", isOutage: isDatabaseUnavailable, probe: () => database.ping(), log: logger, now: () => clock.now() });
-  const app = await buildApp({ databaseOutage, config, accounts, pendingSignIn, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
+  const app = await buildApp({ databaseOutage, config, accounts, pendingSignIn, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, recoveryCodes, mailEnabled: mail.mailer.enabled }, logger);
   // The outbox worker polls while the app runs: from ready (listen, or the first inject) to close.
   app.addHook("onReady", async () => mail.start());
   app.addHook("onClose", async () => mail.worker?.stop());
@@ -366,6 +384,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     secondFactorGuard,
     secondFactors,
     secondFactorVerifiers,
+    recoveryCodes,
     mail,
     passwordReset,
     emailVerification,

@@ -22,6 +22,7 @@ import type { AdminAccounts } from "../core/admin/admin-accounts.js";
 import type { InvitationService } from "../core/invitations/invitation-service.js";
 import type { PendingSignIn } from "../core/sign-in/pending-sign-in.js";
 import type { RegistrationService } from "../core/registration/registration-service.js";
+import type { RecoveryCodes } from "../core/mfa/recovery-codes/recovery-codes.js";
 
 /**
  * Who may call a route (AZ-01): every route declares one; undeclared routes
@@ -83,6 +84,8 @@ export interface AppDeps {
   registration: RegistrationService;
   /** The gateway's access rules: decisions for forward-auth and the reverse proxy, and safe return URLs. */
   gate: AccessGate;
+  /** Recovery codes (the backup second factor); absent in apps built without second factors. */
+  recoveryCodes?: RecoveryCodes;
 }
 
 /** One declared route: what the policy-matrix test compares with its checked-in table. */
