@@ -18,7 +18,7 @@ import { dumpAll, expectCode, flipByte, seed, SEED_DATA_KEY, T0, type Seeded } f
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const PASSPHRASE = "correct horse battery staple";
-const BACKED_UP = ["users", "settings", "api_tokens", "user_secrets", "audit_events"] as const;
+const BACKED_UP = ["users", "settings", "api_tokens", "user_secrets", "recovery_codes", "audit_events"] as const;
 
 describe.each(backendNames())("backup and restore (%s)", (backendName) => {
   let source: StoreFixture;
