@@ -81,6 +81,11 @@ describe.each(backendNames())("recovery codes through the API and the pages (%s)
     }
     for (const r of rows) expect(r.code_hash).toMatch(/^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$/);
     expect(rows.map((r) => r.lookup).sort()).toEqual(codes.map((c) => c.slice(0, 4)).sort());
+    const made = await h.gh.stores.audit.list({ userId: account.id, type: "mfa_enabled", limit: 5 });
+    expect(made.map((e) => e.details)).toEqual([{ method: "recovery_code", codes: 10 }]);
+    const mails = await inbox(h, sink, `${account.name}@example.test`);
+    expect(mails.filter((m) => m.subject.includes("second factor was added"))).toHaveLength(1);
+    for (const c of codes) expect(JSON.stringify(mails)).not.toContain(c);
   });
 
   it("API tokens can neither read nor make codes; an anonymous caller gets 401", async () => {

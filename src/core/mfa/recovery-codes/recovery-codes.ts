@@ -29,11 +29,11 @@ export interface RecoveryCodes {
   issue(userId: string): Promise<string[]>;
   /**
    * The account action: {@link issue} for the signed-in `user`, audited
-   * (`mfa_enabled`, method `recovery_code`). Throws 403 `reauth_required`
+   * (`mfa_enabled`, method `recovery_code`) and mailed (`second_factor_added`). Throws 403 `reauth_required`
    * outside the sudo window and 409 `second_factor_required` when the user
    * has no primary second factor (codes only back one up).
    */
-  regenerate(user: Pick<User, "id">, session: Session, origin: SessionOrigin): Promise<string[]>;
+  regenerate(user: Pick<User, "id" | "email">, session: Session, origin: SessionOrigin): Promise<string[]>;
   /** True when `userId` may make codes: they have a primary second factor for the codes to back up. */
   canRegenerate(userId: string): Promise<boolean>;
   /** How many unused codes `userId` has (never the codes). */
@@ -129,6 +129,7 @@ export function createRecoveryCodes(deps: RecoveryCodesDeps): RecoveryCodes {
         userAgent: origin.userAgent,
         ...(origin.requestId ? { requestId: origin.requestId } : {}),
       });
+      notify("second_factor_added", user);
       return codes;
     },
     canRegenerate: (userId) => deps.hasPrimaryFactor(userId),

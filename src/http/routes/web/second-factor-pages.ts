@@ -56,7 +56,9 @@ ${
 ${form(RECOVERY, "Recovery code", "f-recovery-code", active === RECOVERY)}
 </details>`
       : form(RECOVERY, "Recovery code", "f-recovery-code", true)
-    : ""
+    : primary === undefined
+      ? html`<p><a href="${href(ctx, "/login")}">Start over</a></p>`
+      : ""
 }
 </div>`,
   });
