@@ -1,6 +1,6 @@
 import { freePort } from "../processes.js";
 import type { Clock } from "../../../src/core/clock.js";
-import { startHarness, type Harness } from "../harness.js";
+import { startHarness, type Harness, type HarnessOptions } from "../harness.js";
 
 /** A Gatehouse listening on a loopback port, for a real browser. */
 export interface LiveGatehouse {
@@ -19,13 +19,13 @@ export interface LiveGatehouse {
  * enough — and makes it listen on 127.0.0.1 with PUBLIC_URL set to that
  * origin, so CSRF origin checks see what the browser sends.
  */
-export async function startLiveGatehouse(env: Record<string, string> = {}, clock?: Clock): Promise<LiveGatehouse> {
+export async function startLiveGatehouse(env: Record<string, string> = {}, clock?: Clock, options: HarnessOptions = {}): Promise<LiveGatehouse> {
   // The port must be known before the config is built (PUBLIC_URL); another
   // process may take it in between, so a taken port means another try.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
-    const h = await startHarness("sqlite", { PUBLIC_URL: origin, ...env }, clock);
+    const h = await startHarness("sqlite", { PUBLIC_URL: origin, ...env }, clock, options);
     try {
       await h.gh.app.listen({ port, host: "127.0.0.1" });
     } catch (err) {
