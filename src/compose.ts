@@ -21,6 +21,7 @@ import { createNotifyUser } from "./core/mfa/account-notices.js";
 import { createSecondFactorGuard, type SecondFactorGuard } from "./core/mfa/second-factor-guard.js";
 import { createTotpService, type TotpService } from "./core/mfa/totp/totp-service.js";
 import { totpFactorSource, totpVerifier } from "./core/mfa/totp/totp-second-factor.js";
+import { createRecoveryCodes, type RecoveryCodes } from "./core/mfa/recovery-codes/recovery-codes.js";
 import { createSecretRegulator, type SecretRegulator } from "./core/rate-limit/secret-regulator.js";
 import { createSignIn } from "./core/sign-in/sign-in.js";
 import { createStepUp, type StepUp } from "./core/sign-in/step-up.js";
@@ -104,6 +105,8 @@ export interface Gatehouse {
   totp: TotpService;
   /** The verifier of each second-factor method. */
   secondFactorVerifiers: SecondFactorVerifiers;
+  /** Recovery codes, the backup second factor (issue shows them once; removeAll revokes them). */
+  recoveryCodes: RecoveryCodes;
   /** The outbox, its worker and the mailer. */
   mail: MailSystem;
   passwordReset: PasswordReset;
@@ -235,6 +238,20 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const factorVerifiers = new Map<SecondFactorMethod, SecondFactorVerifier>();
   factorSources.push(totpFactorSource(totp));
   factorVerifiers.set("totp", totpVerifier(totp));
+  const recoveryCodes = createRecoveryCodes({
+    store: stores.recoveryCodes,
+    hasher,
+    random,
+    clock,
+    audit,
+    notify: notifyUser,
+    // Declared below; called only once requests arrive.
+    requireRecentAuth: (session) => accounts.requireRecentAuth(session),
+    hasPrimaryFactor: async (userId) => (await secondFactors.methodsOf(userId)).length > 0,
+  });
+  // Recovery codes stay LAST: a backup factor, offered after the primary ones.
+  factorSources.push(recoveryCodes.source);
+  factorVerifiers.set(recoveryCodes.source.method, recoveryCodes.verifier);
   const secondFactors = options.secondFactors ?? createEnrolledFactors(factorSources);
   const secondFactorVerifiers = options.secondFactorVerifiers ?? factorVerifiers;
   // Flow × strategy: a proved first factor signs in, or waits for a second factor (src/core/sign-in/pending-sign-in.ts).
@@ -377,6 +394,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       registration,
       mailEnabled: mail.mailer.enabled,
       totp,
+      recoveryCodes,
       secondFactors,
     },
     logger,
@@ -415,6 +433,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     secondFactors,
     secondFactorVerifiers,
     totp,
+    recoveryCodes,
     mail,
     passwordReset,
     emailVerification,

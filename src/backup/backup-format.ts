@@ -18,16 +18,18 @@ export const LATEST_SCHEMA: string = Object.keys(migrations).sort().at(-1) ?? ""
  * as their envelopes only (ciphertext); restoring them needs the keyring
  * they were sealed under (docs/operations.md). An authenticator app's row
  * (confirmed, last used step) travels with them; its secret is in user_secrets.
+ * Recovery codes are carried as their Argon2id hashes only (the codes
+ * themselves exist nowhere).
  * Sign-ins waiting for a second factor are neither sessions nor data: a
  * restore ends them with the sessions.
  */
-export const BACKUP_TABLES = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "audit_events"] as const;
+export const BACKUP_TABLES = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "audit_events"] as const;
 
 /** One of {@link BACKUP_TABLES}. */
 export type BackupTable = (typeof BACKUP_TABLES)[number];
 
 /** Tables emptied by an import, children first (sessions, pending sign-ins and one-time tokens included). */
-export const CLEARED_TABLES = ["sessions", "pending_sign_ins", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "totp_factors", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
+export const CLEARED_TABLES = ["sessions", "pending_sign_ins", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "totp_factors", "recovery_codes", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
 
 /** Largest backup file accepted by default (256 MiB; a JS string cannot hold much more than 512 MiB). */
 export const DEFAULT_MAX_BACKUP_BYTES = 256 * 1024 * 1024;
@@ -39,6 +41,7 @@ export const DEFAULT_MAX_ROWS: Record<BackupTable, number> = {
   api_tokens: 1_000_000,
   user_secrets: 1_000_000,
   totp_factors: 1_000_000,
+  recovery_codes: 10_000_000,
   audit_events: 5_000_000,
 };
 

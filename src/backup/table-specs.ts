@@ -12,7 +12,7 @@ import { parseEnvelope } from "../core/secrets/secret-envelope.js";
  * table, update the specs below and this name together (a test checks every
  * live column is covered); export and import refuse to run while they differ.
  */
-export const SPEC_SCHEMA = "0009_totp";
+export const SPEC_SCHEMA = "0010_recovery_codes";
 
 /** Columns of one table, in database.ts order: the order rows are written in. */
 export type TableSpec = ReadonlyArray<readonly [column: string, check: ColumnCheck]>;
@@ -94,6 +94,14 @@ export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
     ["created_at", epochMs],
     ["updated_at", epochMs],
   ],
+  recovery_codes: [
+    ["id", id],
+    ["user_id", id],
+    ["lookup", both(text(1, 16), (v) => (/^[0-9a-z]+$/.test(v as string) ? null : "must be a recovery code lookup"))],
+    ["code_hash", argon2idPhc],
+    ["created_at", epochMs],
+    ["used_at", nullable(epochMs)],
+  ],
   audit_events: [
     ["id", id],
     ["type", oneOf(AUDIT_EVENT_TYPES)],
@@ -119,5 +127,6 @@ export const PRIMARY_KEYS: Record<BackupTable, string> = {
   api_tokens: "id",
   user_secrets: "id",
   totp_factors: "user_id",
+  recovery_codes: "id",
   audit_events: "id",
 };

@@ -118,6 +118,14 @@ function checkRelations(tables: Record<BackupTable, BackupRow[]>, add: (p: strin
   tables.totp_factors.forEach((f, i) => {
     if (!userIds.has(f.user_id)) add(`totp_factors[${i}].user_id`, "names no user in the backup");
   });
+  checkUnique(tables.recovery_codes, "recovery_codes", "id", add);
+  const lookups = new Set<string>();
+  tables.recovery_codes.forEach((r, i) => {
+    if (!userIds.has(r.user_id)) add(`recovery_codes[${i}].user_id`, "names no user in the backup");
+    const pair = `${String(r.user_id)}/${String(r.lookup)}`;
+    if (lookups.has(pair)) add(`recovery_codes[${i}]`, "repeats a (user_id, lookup) pair");
+    lookups.add(pair);
+  });
   checkUnique(tables.audit_events, "audit_events", "id", add);
 }
 

@@ -40,6 +40,7 @@ export const errorCodes = {
   user_has_no_email: { status: 409, message: "This user has no email address" },
   too_many_tokens: { status: 409, message: "Too many API tokens; revoke one first" },
   enrolment_not_started: { status: 409, message: "Start setting up the authenticator app first" },
+  second_factor_required: { status: 409, message: "Set up a second factor (an authenticator app or a passkey) first" },
   request_timeout: { status: 408, message: "The request took too long to arrive" },
   payload_too_large: { status: 413, message: "The request body is too large" },
   unsupported_media_type: { status: 415, message: "Unsupported content type; send application/json" },

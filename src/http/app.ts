@@ -11,6 +11,7 @@ import { usePipeline, type PipelineEntry } from "./pipeline/use-pipeline.js";
 import { accountRoutes } from "./routes/account/account-routes.js";
 import { tokenRoutes } from "./routes/account/token-routes.js";
 import { totpRoutes } from "./routes/account/totp-routes.js";
+import { recoveryCodeRoutes } from "./routes/account/recovery-code-routes.js";
 import { adminRoutes } from "./routes/admin/admin-routes.js";
 import { authRoutes } from "./routes/auth/auth-routes.js";
 import { mailRoutes } from "./routes/auth/mail-routes.js";
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     if (deps.emailChange) await api.register(emailRoutes, { emailChange: deps.emailChange, prefix: "/api/account" });
     await api.register(tokenRoutes, { tokens: deps.tokens, prefix: "/api/account" });
     await api.register(totpRoutes, { totp: deps.totp, accounts: deps.accounts, secondFactors: deps.secondFactors, prefix: "/api/account" });
+    if (deps.recoveryCodes) await api.register(recoveryCodeRoutes, { recoveryCodes: deps.recoveryCodes, prefix: "/api/account" });
     await api.register(adminRoutes, { admin: deps.admin, prefix: "/api/admin" });
     await api.register(backupRoutes, { backups: deps.backups, accounts: deps.accounts, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, prefix: "/api/admin" });
     await api.register(settingsRoutes, { settings: deps.settings, accounts: deps.accounts, prefix: "/api/admin" });

@@ -26,6 +26,7 @@ import type { StepUp } from "../core/sign-in/step-up.js";
 import type { RegistrationService } from "../core/registration/registration-service.js";
 import type { TotpService } from "../core/mfa/totp/totp-service.js";
 import type { SecondFactors } from "../core/sign-in/second-factors.js";
+import type { RecoveryCodes } from "../core/mfa/recovery-codes/recovery-codes.js";
 
 /**
  * Who may call a route (AZ-01): every route declares one; undeclared routes
@@ -95,6 +96,8 @@ export interface AppDeps {
   totp: TotpService;
   /** Which second factors each user has (a second enrolment needs a recent re-authentication). */
   secondFactors: SecondFactors;
+  /** Recovery codes (the backup second factor); absent in apps built without second factors. */
+  recoveryCodes?: RecoveryCodes;
 }
 
 /** One declared route: what the policy-matrix test compares with its checked-in table. */

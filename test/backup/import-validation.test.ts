@@ -9,7 +9,7 @@ import { ARGON, dumpAll, expectCode, seed } from "../helpers/backup.js";
 
 type Row = Record<string, unknown>;
 interface Doc {
-  tables: { users: Row[]; settings: Row[]; api_tokens: Row[]; user_secrets: Row[]; totp_factors: Row[]; audit_events: Row[] } & Record<string, unknown>;
+  tables: { users: Row[]; settings: Row[]; api_tokens: Row[]; user_secrets: Row[]; totp_factors: Row[]; recovery_codes: Row[]; audit_events: Row[] } & Record<string, unknown>;
   [key: string]: unknown;
 }
 
@@ -93,6 +93,20 @@ describe.each(backendNames())("import refuses invalid backups with nothing chang
     const twice = doc();
     twice.tables.user_secrets[1] = { ...twice.tables.user_secrets[0]!, id: "00000000-0000-4000-8000-000000000abc" };
     await refused(crafted(twice), "invalid_backup", "user_secrets[1]");
+  });
+
+  it("a plain recovery code smuggled in as its hash, an orphan or a repeated (user, lookup) code → invalid_backup", async () => {
+    for (const value of ["abcd-efgh-ijkl-mnop-qrst", "efghijklmnopqrst", "$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", ""]) {
+      const d = doc();
+      d.tables.recovery_codes[0]!.code_hash = value;
+      await refused(crafted(d), "invalid_backup", "recovery_codes[0].code_hash");
+    }
+    const orphan = doc();
+    orphan.tables.recovery_codes[0]!.user_id = "00000000-0000-4000-8000-00000000dead";
+    await refused(crafted(orphan), "invalid_backup", "recovery_codes[0].user_id");
+    const twice = doc();
+    twice.tables.recovery_codes[1] = { ...twice.tables.recovery_codes[0]!, id: "00000000-0000-4000-8000-000000000abc" };
+    await refused(crafted(twice), "invalid_backup", "recovery_codes[1]");
   });
 
   it("an unknown column (mass-assigned privilege flag) → invalid_backup naming it", async () => {

@@ -66,6 +66,10 @@ export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; au
   ]).execute();
   // The admin's authenticator app: confirmed, with a last used step (its secret is the "totp" envelope above).
   await db.insertInto("totp_factors").values({ user_id: adminId, confirmed_at: T0 + 1, last_used_step: Math.floor(T0 / 30_000), created_at: T0, updated_at: T0 + 1 }).execute();
+  await db.insertInto("recovery_codes").values([
+    { id: randomUUID(), user_id: adminId, lookup: "ab12", code_hash: ARGON, created_at: T0, used_at: null },
+    { id: randomUUID(), user_id: adminId, lookup: "cd34", code_hash: ARGON, created_at: T0, used_at: T0 + 10 },
+  ]).execute();
   const events = Array.from({ length: opts.auditEvents ?? 5 }, (_, i) => ({
     id: randomUUID(), type: i % 2 === 0 ? "login_success" : "login_failure", at: T0 + i * 1000, user_id: i % 3 === 0 ? null : adminId,
     actor_id: i % 5 === 0 ? superadminId : null, ip: i % 2 === 0 ? "203.0.113.7" : "2001:db8::1", user_agent: `Mozilla/5.0 "quoted" \\ ünïcødé ${i}`,
@@ -83,7 +87,7 @@ export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; au
   return { superadminId, adminId, userId, sessionTokenHashes, oneTimeTokenHash, secretPlaintexts };
 }
 
-const KEYS = { users: "id", sessions: "id", settings: "key", api_tokens: "id", user_secrets: "id", totp_factors: "user_id", one_time_tokens: "token_hash", audit_events: "id" } as const;
+const KEYS = { users: "id", sessions: "id", settings: "key", api_tokens: "id", user_secrets: "id", totp_factors: "user_id", recovery_codes: "id", one_time_tokens: "token_hash", audit_events: "id" } as const;
 
 /** Every row of every table, sorted by primary key (to prove a database unchanged or equal). */
 export async function dumpAll(db: Kysely<Database>): Promise<Record<string, unknown[]>> {

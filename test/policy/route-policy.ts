@@ -49,6 +49,9 @@ export const ROUTE_POLICY: Record<string, string> = {
   "POST /api/account/mfa/totp": USER,
   "POST /api/account/mfa/totp/confirm": USER,
   "DELETE /api/account/mfa/totp": USER,
+  // Recovery codes: the session only (a token never reads or makes them); making them needs a recent re-authentication.
+  "GET /api/account/mfa/recovery-codes": USER,
+  "POST /api/account/mfa/recovery-codes": USER,
   "GET /api/admin/users": ADMIN_READ,
   "GET /api/admin/users/:id": ADMIN_READ,
   "PATCH /api/admin/users/:id": ADMIN_WRITE,
@@ -100,6 +103,7 @@ export const ROUTE_POLICY: Record<string, string> = {
   "POST /account/sessions/revoke-others": USER,
   "POST /account/tokens": USER,
   "POST /account/tokens/:id/revoke": USER,
+  "POST /account/recovery-codes": USER,
   "POST /account/delete": USER,
   // Admin dashboard (issue 5): admins only; settings, backup and restore superadmin only; no API tokens.
   "GET /admin": ADMIN,

@@ -11,6 +11,7 @@ import type { ApiTokenStore } from "../../core/tokens/api-token-store.js";
 import type { UserStore } from "../../core/users/user-store.js";
 import type { UserSecretStore } from "../../core/secrets/user-secret-store.js";
 import type { TotpFactorStore } from "../../core/mfa/totp/totp-factor-store.js";
+import type { RecoveryCodeStore } from "../../core/mfa/recovery-codes/recovery-code-store.js";
 import type { Database } from "./database.js";
 import { createSqlApiTokenStore } from "./sql-api-token-store.js";
 import { createSqlAuditStore } from "./sql-audit-store.js";
@@ -24,6 +25,7 @@ import { createSqlSettingsStore } from "./sql-settings-store.js";
 import { createSqlUserStore } from "./sql-user-store.js";
 import { createSqlUserSecretStore } from "./sql-user-secret-store.js";
 import { createSqlTotpFactorStore } from "./sql-totp-factor-store.js";
+import { createSqlRecoveryCodeStore } from "./sql-recovery-code-store.js";
 
 /**
  * Every store port, backed by one Kysely database. Built once by the
@@ -51,6 +53,8 @@ export interface Stores {
   userSecrets: UserSecretStore;
   /** Authenticator apps (TOTP): confirmation and the last used step. */
   totpFactors: TotpFactorStore;
+  /** Recovery codes, as lookup parts and Argon2id hashes only. */
+  recoveryCodes: RecoveryCodeStore;
 }
 
 /** Creates all SQL stores over `db`. */
@@ -68,5 +72,6 @@ export function createSqlStores(db: Kysely<Database>): Stores {
     outbox: createSqlOutboxStore(db),
     userSecrets: createSqlUserSecretStore(db),
     totpFactors: createSqlTotpFactorStore(db),
+    recoveryCodes: createSqlRecoveryCodeStore(db),
   };
 }

@@ -140,6 +140,16 @@ export interface TotpFactorsTable {
   updated_at: number;
 }
 
+/** Recovery codes: the public lookup part and the Argon2id hash of the secret part, never the code (src/core/mfa/recovery-codes). */
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  lookup: string;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
 /** The whole schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -154,4 +164,5 @@ export interface Database {
   user_secrets: UserSecretsTable;
   pending_sign_ins: PendingSignInsTable;
   totp_factors: TotpFactorsTable;
+  recovery_codes: RecoveryCodesTable;
 }

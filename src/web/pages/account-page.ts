@@ -32,6 +32,9 @@ export interface AccountView {
   tokenInput?: { name: string; scopes: readonly string[]; days: string };
   /** A token just created: its secret, shown this one time. */
   created?: { token: ApiToken; secret: string };
+  /** The recovery-codes section (absent when the deployment has none). */
+  recoveryCodes?: { remaining: number; canMake: boolean };
+  recoveryErrors?: FormErrors;
 }
 
 function profile(ctx: PageContext, view: AccountView): SafeHtml {
@@ -158,6 +161,43 @@ ${app}
 </section>`;
 }
 
+function recoveryCodesSection(ctx: PageContext, view: AccountView, codes: NonNullable<AccountView["recoveryCodes"]>): SafeHtml {
+  return html`<section class="card" aria-labelledby="recovery-h">
+<h2 id="recovery-h">Recovery codes</h2>
+<p>If you lose your second factor, a recovery code signs you in instead. Each code works once.</p>
+<p id="recovery-remaining"><strong>${String(codes.remaining)}</strong> unused ${codes.remaining === 1 ? "code" : "codes"} left.</p>
+${formError(view.recoveryErrors)}
+${
+  codes.canMake
+    ? html`<form class="stack" method="post" action="${href(ctx, "/account/recovery-codes")}" data-confirm="${codes.remaining > 0 ? "Make new codes? Your old codes will stop working." : "Make new recovery codes?"}">
+${csrfField(ctx)}
+${
+  view.needsReauth
+    ? field({ name: "password", id: "f-recovery-password", label: "Confirm your password", type: "password", autocomplete: "current-password", required: true, errors: view.recoveryErrors, hint: "Needed because you signed in more than 10 minutes ago." })
+    : ""
+}
+<button type="submit">Make new codes</button>
+</form>`
+    : html`<p class="muted">Set up a second factor (an authenticator app or a passkey) first; recovery codes back it up.</p>`
+}
+</section>`;
+}
+
+/** The page that shows newly made recovery codes, once (the page is never cached). */
+export function recoveryCodesPage(ctx: PageContext, codes: readonly string[]): SafeHtml {
+  return layout(ctx, {
+    title: "Your recovery codes",
+    narrow: true,
+    body: html`<div class="card">
+<h1>Your recovery codes</h1>
+<div class="alert alert-warn" role="status"><p><strong>Save these codes now</strong> (print them or keep them in a password manager): they will not be shown again. Your old codes no longer work.</p></div>
+<ol class="mono" id="recovery-codes">${codes.map((c) => html`<li><code>${c}</code></li>`)}</ol>
+<p class="muted">Each code works once, in place of your second factor.</p>
+<a href="${href(ctx, "/account")}">Back to your account</a>
+</div>`,
+  });
+}
+
 function deleteAccount(ctx: PageContext, view: AccountView): SafeHtml {
   return html`<section class="card" aria-labelledby="delete-h">
 <h2 id="delete-h">Delete account</h2>
@@ -171,7 +211,7 @@ ${field({ name: "password", id: "f-delete-password", label: "Your password", typ
 </section>`;
 }
 
-/** The signed-in user's account page: profile, password, sessions, API tokens. */
+/** The signed-in user's account page: profile, password, sessions, API tokens, recovery codes. */
 export function accountPage(ctx: PageContext, view: AccountView): SafeHtml {
   return layout(ctx, {
     title: "Your account",
@@ -180,6 +220,7 @@ export function accountPage(ctx: PageContext, view: AccountView): SafeHtml {
 ${secondFactors(ctx, view)}
 ${sessionsList(ctx, view)}
 ${tokensList(ctx, view)}
+${view.recoveryCodes ? recoveryCodesSection(ctx, view, view.recoveryCodes) : ""}
 ${deleteAccount(ctx, view)}`,
   });
 }

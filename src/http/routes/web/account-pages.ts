@@ -5,7 +5,7 @@ import type { IssuedSession } from "../../../core/sessions/session-service.js";
 import { effectiveScopes, TOKEN_SCOPES } from "../../../core/tokens/api-token.js";
 import type { User } from "../../../core/users/user.js";
 import { formValue, formValues, type FormBody } from "../../../web/form.js";
-import { accountPage, type AccountView } from "../../../web/pages/account-page.js";
+import { accountPage, recoveryCodesPage, type AccountView } from "../../../web/pages/account-page.js";
 import { originOf } from "../../origin.js";
 import { clearSessionCookie, setSessionCookie } from "../../plugins/session-cookie.js";
 import type { AppDeps } from "../../types.js";
@@ -23,7 +23,7 @@ function auth(request: FastifyRequest): { user: User; session: Session } {
 
 /** `/account` and its forms: password change, session revocation, API tokens. */
 export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const { accounts, sessions, tokens, config, clock, totp } = deps;
+  const { accounts, sessions, tokens, config, clock, totp, recoveryCodes } = deps;
 
   // The "change" link next to the email appears once the email pages provide `/account/email`.
   let changeEmail: boolean | null = null;
@@ -56,6 +56,7 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
       changeEmail: hasChangeEmailPage(),
       totpEnabled: await totp.isEnrolled(user.id),
       now: clock.now(),
+      ...(recoveryCodes ? { recoveryCodes: { remaining: await recoveryCodes.remaining(user.id), canMake: await recoveryCodes.canRegenerate(user.id) } } : {}),
       ...extra,
     };
     return sendPage(reply, accountPage(pageContext(request, reply), view), status, options);
@@ -163,6 +164,25 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
       return render(request, reply, { totpErrors: errors }, err.status);
     }
   });
+  if (recoveryCodes) {
+    // New recovery codes (MFA-05): a sudo action; the codes are shown once, on a page that is never cached.
+    app.post<{ Body: FormBody }>("/account/recovery-codes", { config: signedIn }, async (request, reply) => {
+      const { user, session } = auth(request);
+      const password = formValue(request.body, "password", 65_536);
+      try {
+        const fresh = await recent(request, reply, user, session, password);
+        const codes = await recoveryCodes.regenerate(user, fresh, originOf(request));
+        return sendPage(reply, recoveryCodesPage(pageContext(request, reply), codes), 200, { noReferrer: true });
+      } catch (err) {
+        if (!isGatehouseError(err) || err.status >= 500 || err.status === 429 || err.code === "unauthenticated") throw err;
+        const errors =
+          err.code === "reauth_required" ? { fields: { password: "Confirm your password to make new codes." } }
+          : err.code === "invalid_password" ? { fields: { password: "The password is incorrect." } }
+          : { form: `${err.message}.` };
+        return render(request, reply, { recoveryErrors: errors }, err.status);
+      }
+    });
+  }
 
   app.post<{ Params: { id: string } }>(
     "/account/tokens/:id/revoke",

@@ -13,18 +13,47 @@ import type { AppDeps } from "../../types.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
 import { returnQuery, returnTarget } from "./return-target.js";
 
-/** What the second-factor form shows: the methods offered (the first is the default), where to go after, any error. */
+const RECOVERY = "recovery_code";
+const METHOD = /^[a-z_]{1,32}$/;
+
+/** The methods a page offers, carried through the form so a wrong code shows the same choices (presentation only). */
+function offeredMethods(raw: string, fallback: string): string[] {
+  const list = raw.split(",").filter((m) => METHOD.test(m)).slice(0, 8);
+  if (METHOD.test(fallback) && !list.includes(fallback)) list.push(fallback);
+  return list;
+}
+
+/** What the second-factor form shows: the methods offered, where to go after, any error. */
 export interface SecondFactorPageView {
   methods: readonly string[];
   returnTo: string;
   errors?: FormErrors;
+  /** The method just tried (its form opens, with the error). */
+  active?: string;
   /** A signed-in session stepping up (a `two_factor` rule), rather than a sign-in's second step. */
   stepUp?: boolean;
 }
 
-/** The second step of a sign-in, or the step-up of a signed-in session: a code field for the offered method. */
+/**
+ * The second step of a sign-in, or the step-up of a signed-in session: a code
+ * form for the first primary method and, when the user has recovery codes, a
+ * second form under "Use a recovery code" (open when that is what was just
+ * tried). No script.
+ */
 export function secondFactorPage(ctx: PageContext, o: SecondFactorPageView) {
-  const method = o.methods[0] ?? "";
+  const primary = o.methods.find((m) => m !== RECOVERY);
+  const recovery = o.methods.includes(RECOVERY);
+  const active = o.active ?? primary ?? RECOVERY;
+  const offered = o.methods.join(",");
+  const leave = o.stepUp ? html`<a href="${href(ctx, "/account")}">Cancel</a>` : html`<a href="${href(ctx, "/login")}">Start over</a>`;
+  const form = (method: string, label: string, id: string, withErrors: boolean) => html`<form class="stack" method="post" action="${href(ctx, "/login/second-factor")}">
+${csrfField(ctx)}
+<input type="hidden" name="return" value="${o.returnTo}">
+<input type="hidden" name="method" value="${method}">
+<input type="hidden" name="offered" value="${offered}">
+${field({ name: "code", id, label, autocomplete: method === RECOVERY ? "off" : "one-time-code", required: true, maxlength: 1024, autofocus: method === active, errors: withErrors ? o.errors : undefined })}
+<div class="row spread"><button type="submit">Continue</button>${leave}</div>
+</form>`;
   return layout(ctx, {
     title: "Second factor",
     narrow: true,
@@ -32,13 +61,20 @@ export function secondFactorPage(ctx: PageContext, o: SecondFactorPageView) {
 <h1>Confirm it is you</h1>
 ${o.stepUp ? html`<p class="muted">This page needs a second factor. Enter a code from your second factor to continue.</p>` : ""}
 ${formError(o.errors)}
-<form class="stack" method="post" action="${href(ctx, "/login/second-factor")}">
-${csrfField(ctx)}
-<input type="hidden" name="return" value="${o.returnTo}">
-<input type="hidden" name="method" value="${method}">
-${field({ name: "code", label: "Code", autocomplete: "one-time-code", required: true, maxlength: 1024, autofocus: true, errors: o.errors })}
-<div class="row spread"><button type="submit">Continue</button>${o.stepUp ? html`<a href="${href(ctx, "/account")}">Cancel</a>` : html`<a href="${href(ctx, "/login")}">Start over</a>`}</div>
-</form>
+${primary !== undefined ? form(primary, "Code", "f-code", active === primary) : ""}
+${
+  recovery
+    ? primary !== undefined
+      ? html`<details${active === RECOVERY ? html` open` : ""}>
+<summary>Use a recovery code</summary>
+<p class="muted">Lost your device? Enter one of the recovery codes you saved, e.g. <span class="mono">abcd-efgh-jkmn-pqrs-tvwx</span>. Each code works once.</p>
+${form(RECOVERY, "Recovery code", "f-recovery-code", active === RECOVERY)}
+</details>`
+      : form(RECOVERY, "Recovery code", "f-recovery-code", true)
+    : primary === undefined
+      ? html`<p>${leave}</p>`
+      : ""
+}
 </div>`,
   });
 }
@@ -81,6 +117,7 @@ export async function secondFactorPages(app: FastifyInstance, deps: AppDeps): Pr
     const method = formValue(request.body, "method", 32);
     const code = formValue(request.body, "code", 1024);
     const raw = formValue(request.body, "return", 4096);
+    const offered = offeredMethods(formValue(request.body, "offered", 512), method);
     const token = readPendingToken(request, config);
     const auth = sessionOf(request);
     if (token === null && auth === null) return seeOther(reply, `${request.basePath}/login`);
@@ -99,7 +136,7 @@ export async function secondFactorPages(app: FastifyInstance, deps: AppDeps): Pr
       }
       if (!isGatehouseError(err) || err.status < 400 || err.status >= 500) throw err;
       if (err.retryAfter !== undefined) reply.header("Retry-After", String(Math.max(1, Math.ceil(err.retryAfter))));
-      return sendSecondFactorPage(request, reply, { methods: [method], returnTo: raw, errors: { form: `${err.message}.` }, stepUp: token === null }, err.status);
+      return sendSecondFactorPage(request, reply, { methods: offered, returnTo: raw, errors: { form: `${err.message}.` }, active: method, stepUp: token === null }, err.status);
     }
   });
 }

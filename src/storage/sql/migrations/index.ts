@@ -8,6 +8,7 @@ import * as m0006 from "./0006_invitations.js";
 import * as m0007 from "./0007_user_secrets.js";
 import * as m0008 from "./0008_sign_in_assurance.js";
 import * as m0009 from "./0009_totp.js";
+import * as m0010 from "./0010_recovery_codes.js";
 
 /** Every migration, in order. Names are frozen once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   "0007_user_secrets": m0007,
   "0008_sign_in_assurance": m0008,
   "0009_totp": m0009,
+  "0010_recovery_codes": m0010,
 };
