@@ -4,6 +4,8 @@ import { createAuditLog, type AuditLog, type AuditSink } from "./core/audit/audi
 import { createAdminService, type AdminService } from "./core/admin/admin-service.js";
 import { createAdminDashboard } from "./core/admin/admin-dashboard.js";
 import { createFirstSuperadmin, type FirstSuperadmin } from "./core/setup/first-superadmin.js";
+import { createMfaPolicy, type MfaPolicy } from "./core/mfa/mfa-policy.js";
+import { createResetSecondFactors, createSecondFactorRemovers, type ResetSecondFactors, type SecondFactorRemovers } from "./core/mfa/second-factor-reset.js";
 import { createSettingsService, type SettingsService } from "./core/settings/settings-service.js";
 import { createAdminAccounts, type AdminAccounts } from "./core/admin/admin-accounts.js";
 import { createInvitationService, type InvitationService } from "./core/invitations/invitation-service.js";
@@ -97,6 +99,12 @@ export interface Gatehouse {
   secondFactors: SecondFactors;
   /** The verifier of each second-factor method. */
   secondFactorVerifiers: SecondFactorVerifiers;
+  /** Each kind of second factor's remover, run by {@link resetSecondFactors}. */
+  secondFactorRemovers: SecondFactorRemovers;
+  /** Who must have a second factor, and what follows (AZ-06, MFA-08). */
+  mfaPolicy: MfaPolicy;
+  /** An administrator's (or the CLI's) reset of a user's second factors. */
+  resetSecondFactors: ResetSecondFactors;
   /** The outbox, its worker and the mailer. */
   mail: MailSystem;
   passwordReset: PasswordReset;
@@ -225,6 +233,19 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const factorVerifiers = new Map<SecondFactorMethod, SecondFactorVerifier>();
   const secondFactors = options.secondFactors ?? createEnrolledFactors(factorSources);
   const secondFactorVerifiers = options.secondFactorVerifiers ?? factorVerifiers;
+  // Every kind of second factor also registers its remover here, for an administrator's reset.
+  const secondFactorRemovers = createSecondFactorRemovers();
+  // Who must have a second factor (AZ-06, MFA-08): checked by the access step of every admin route.
+  const mfaPolicy = createMfaPolicy({ settings: config.mfa, secondFactors, clock });
+  const resetSecondFactors = createResetSecondFactors({
+    users: stores.users,
+    removers: secondFactorRemovers,
+    secondFactors,
+    guard: secondFactorGuard,
+    sessions,
+    audit,
+    notify: createNotifyUser(mail.mailer),
+  });
   // Flow × strategy: a proved first factor signs in, or waits for a second factor (src/core/sign-in/pending-sign-in.ts).
   const pendingSignIn = createPendingSignIn({
     store: stores.pendingSignIns,
@@ -333,7 +354,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
   // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
   const databaseOutage = createOutageMonitor({ what: "database", isOutage: isDatabaseUnavailable, probe: () => database.ping(), log: logger, now: () => clock.now() });
-  const app = await buildApp({ databaseOutage, config, accounts, pendingSignIn, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
+  const app = await buildApp({ databaseOutage, config, accounts, pendingSignIn, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled, mfaPolicy, secondFactors, resetSecondFactors }, logger);
   // The outbox worker polls while the app runs: from ready (listen, or the first inject) to close.
   app.addHook("onReady", async () => mail.start());
   app.addHook("onClose", async () => mail.worker?.stop());
@@ -366,6 +387,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     secondFactorGuard,
     secondFactors,
     secondFactorVerifiers,
+    secondFactorRemovers,
+    mfaPolicy,
+    resetSecondFactors,
     mail,
     passwordReset,
     emailVerification,

@@ -82,7 +82,12 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     await api.register(accountRoutes, { ...deps, prefix: "/api/account" });
     if (deps.emailChange) await api.register(emailRoutes, { emailChange: deps.emailChange, prefix: "/api/account" });
     await api.register(tokenRoutes, { tokens: deps.tokens, prefix: "/api/account" });
-    await api.register(adminRoutes, { admin: deps.admin, prefix: "/api/admin" });
+    await api.register(adminRoutes, {
+      admin: deps.admin,
+      resetSecondFactors: deps.resetSecondFactors,
+      requireRecentAuth: (session) => deps.accounts.requireRecentAuth(session),
+      prefix: "/api/admin",
+    });
     await api.register(backupRoutes, { backups: deps.backups, accounts: deps.accounts, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, prefix: "/api/admin" });
     await api.register(settingsRoutes, { settings: deps.settings, accounts: deps.accounts, prefix: "/api/admin" });
     await api.register(invitationRoutes, { invitations: deps.invitations, adminAccounts: deps.adminAccounts, accounts: deps.accounts, clock: deps.clock, prefix: "/api/admin" });

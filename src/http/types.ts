@@ -21,6 +21,9 @@ import type { AccessGate } from "../core/gateway/access-decision.js";
 import type { AdminAccounts } from "../core/admin/admin-accounts.js";
 import type { InvitationService } from "../core/invitations/invitation-service.js";
 import type { PendingSignIn } from "../core/sign-in/pending-sign-in.js";
+import type { SecondFactors } from "../core/sign-in/second-factors.js";
+import type { MfaPolicy } from "../core/mfa/mfa-policy.js";
+import type { ResetSecondFactors } from "../core/mfa/second-factor-reset.js";
 import type { RegistrationService } from "../core/registration/registration-service.js";
 
 /**
@@ -83,6 +86,12 @@ export interface AppDeps {
   registration: RegistrationService;
   /** The gateway's access rules: decisions for forward-auth and the reverse proxy, and safe return URLs. */
   gate: AccessGate;
+  /** Who must have a second factor: the access step of admin routes asks it (AZ-06). */
+  mfaPolicy: MfaPolicy;
+  /** Which second factors each user has (the admin user page lists them). */
+  secondFactors: SecondFactors;
+  /** An administrator's reset of a user's second factors. */
+  resetSecondFactors: ResetSecondFactors;
 }
 
 /** One declared route: what the policy-matrix test compares with its checked-in table. */
@@ -109,6 +118,8 @@ declare module "fastify" {
     basePath: string;
     /** Set on web pages for anonymous visitors: whether the registration mode is `open` (pages then link to /register). */
     registrationOpen?: boolean;
+    /** Set by the access step of an admin route for an account within its MFA grace period: when it ends (epoch ms). */
+    mfaGraceEndsAt?: number;
   }
   interface FastifyContextConfig {
     access?: Access;

@@ -13,17 +13,21 @@ const TITLES: Partial<Record<string, string>> = {
   not_found: "Page not found",
   rate_limited: "Too many attempts",
   account_blocked: "Account blocked",
+  mfa_required: "Sign in with your second factor",
 };
 
 const HINTS: Partial<Record<string, string>> = {
   csrf: "The page was open too long or came from another site. Go back, reload the page and try again.",
   rate_limited: "Wait a moment, then try again.",
+  mfa_required: "This session was opened without your second factor (before you added it, or with a password alone). Sign out, then sign in again with your password and your second factor.",
 };
 
 /**
  * The error handler of the web pages: an anonymous (or signed-out, blocked,
- * revoked) visitor is sent to the sign-in page with a return target; every
- * other error is an HTML page with the status and message of docs/api.md.
+ * revoked) visitor is sent to the sign-in page with a return target; an
+ * administrator who must add a second factor first (AZ-06,
+ * `mfa_enrollment_required`) to the page where they add one; every other
+ * error is an HTML page with the status and message of docs/api.md.
  */
 export function webErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const e = toPublicError(err, request);
@@ -32,6 +36,7 @@ export function webErrorHandler(err: FastifyError, request: FastifyRequest, repl
     const back = request.method === "GET" ? `?return=${encodeURIComponent(request.basePath + request.url)}` : "";
     return seeOther(reply, `${request.basePath}/login${back}`);
   }
+  if (e.code === "mfa_enrollment_required") return seeOther(reply, `${request.basePath}/account/mfa?notice=mfa_enrollment_required`);
   const ctx = pageContext(request, reply);
   const title = TITLES[e.code] ?? (e.status >= 500 ? "Something went wrong" : "Request refused");
   const body = html`<div class="card" data-error="${e.code}">
