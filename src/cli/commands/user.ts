@@ -141,6 +141,8 @@ export const userCommand: Command = async (args: string[], io: CliIo) => {
       case "reset-mfa": {
         const user = await findUser(gh, name, true);
         const { methods, sessionsEnded } = await gh.resetSecondFactors(user.id, { user: null, origin: CLI_ORIGIN });
+        // The notice is queued in the background; send it before this process exits.
+        await gh.mail.flush();
         const had = methods.length === 0 ? "had no second factor" : `had ${methods.join(", ")}`;
         io.out(`${printable(user.username)} ${had}; every second factor was removed, ${sessionsEnded} session(s) ended${user.email && gh.mail.mailer.enabled ? ", and they were mailed" : ""}\n`);
         return EXIT.ok;
