@@ -37,7 +37,7 @@ async function policyHarness(backend: Parameters<typeof startHarness>[0], env: R
 }
 
 const adminApi = (h: Harness, cookie: string) => h.request({ method: "GET", url: "/api/admin/users", cookie });
-const codeOf = (res: LightMyRequestResponse) => (String(res.headers["content-type"]).startsWith("application/json") ? res.json().code : undefined);
+const codeOf = (res: LightMyRequestResponse): unknown => (String(res.headers["content-type"]).startsWith("application/json") ? (res.json() as { code?: unknown }).code : undefined);
 
 describe.each(backendNames())("AZ-06: MFA_REQUIRED=admins (%s)", (backend) => {
   let t: Awaited<ReturnType<typeof policyHarness>>;
@@ -225,7 +225,7 @@ describe.each(backendNames())("resetting a user's second factors (%s)", (backend
   });
 
   it("an admin cannot reset another admin, a superadmin or themself (403 forbidden, factors kept); a superadmin resets an admin", async () => {
-    const { h, factors, enrolledAccount } = t;
+    const { factors, enrolledAccount } = t;
     const admin = await enrolledAccount("admin");
     const other = await enrolledAccount("admin");
     const sup = await enrolledAccount("superadmin");
