@@ -35,6 +35,7 @@ export const NOTICES: Record<string, string> = {
   signed_out: "You are signed out.",
   account_deleted: "Your account was deleted.",
   setup_done: "Welcome! Your superadmin account is ready.",
+  setup_done_add_factor: "Welcome! Your superadmin account is ready. Add a second factor now: the admin dashboard opens once you have one and sign in with it.",
   ...ADMIN_NOTICES,
   ...MAIL_NOTICES,
 };

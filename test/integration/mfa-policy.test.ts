@@ -290,3 +290,32 @@ describe.each(backendNames())("resetting a user's second factors (%s)", (backend
     expect((await browser.get(`/admin/users/${admin.id}`)).body).not.toContain("/mfa/reset");
   });
 });
+
+describe.each(backendNames())("the first superadmin under the shipped default (%s)", (backend) => {
+  let t: Awaited<ReturnType<typeof policyHarness>>;
+  beforeAll(async () => {
+    // "" restores the shipped default (admins) over the harness's `off`.
+    t = await policyHarness(backend, { MFA_REQUIRED: "" });
+  });
+  afterAll(async () => t?.h.close());
+
+  it("setup leads to adding a second factor; the dashboard opens once they have one and signed in with it", async () => {
+    const { h, factors, signInWithCode } = t;
+    const first = await h.gh.firstSuperadmin.ensure(null);
+    if (first.status !== "setup") throw new Error(`expected setup, got ${first.status}`);
+    const b = new WebClient(h);
+    await b.get("/setup");
+    const done = await b.post("/setup", { token: first.token, username: "root1", password: GOOD_PASSWORD });
+    expect(done.statusCode, done.body).toBe(303);
+    expect(done.headers.location).toBe("/account/mfa?notice=setup_done_add_factor");
+    const dashboard = await b.get("/admin");
+    expect(dashboard.statusCode).toBe(303);
+    expect(dashboard.headers.location).toBe("/account/mfa?notice=mfa_enrollment_required");
+    // The account page is open to them meanwhile.
+    expect((await b.get("/account")).statusCode).toBe(200);
+    const root = await h.gh.stores.users.findByLogin({ username: "root1" });
+    factors.enrolled.add(root!.id);
+    const cookie = await signInWithCode("root1");
+    expect((await h.request({ method: "GET", url: "/admin", cookie })).statusCode).toBe(200);
+  });
+});
