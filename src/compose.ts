@@ -4,6 +4,8 @@ import { createAuditLog, type AuditLog, type AuditSink } from "./core/audit/audi
 import { createAdminService, type AdminService } from "./core/admin/admin-service.js";
 import { createAdminDashboard } from "./core/admin/admin-dashboard.js";
 import { createFirstSuperadmin, type FirstSuperadmin } from "./core/setup/first-superadmin.js";
+import { createMfaPolicy, type MfaPolicy } from "./core/mfa/mfa-policy.js";
+import { createResetSecondFactors, createSecondFactorRemovers, type ResetSecondFactors, type SecondFactorRemovers } from "./core/mfa/second-factor-reset.js";
 import { createSettingsService, type SettingsService } from "./core/settings/settings-service.js";
 import { createAdminAccounts, type AdminAccounts } from "./core/admin/admin-accounts.js";
 import { createInvitationService, type InvitationService } from "./core/invitations/invitation-service.js";
@@ -107,6 +109,12 @@ export interface Gatehouse {
   secondFactorVerifiers: SecondFactorVerifiers;
   /** Recovery codes, the backup second factor (issue shows them once; removeAll revokes them). */
   recoveryCodes: RecoveryCodes;
+  /** Each kind of second factor's remover, run by {@link resetSecondFactors}. */
+  secondFactorRemovers: SecondFactorRemovers;
+  /** Who must have a second factor, and what follows (AZ-06, MFA-08). */
+  mfaPolicy: MfaPolicy;
+  /** An administrator's (or the CLI's) reset of a user's second factors. */
+  resetSecondFactors: ResetSecondFactors;
   /** The outbox, its worker and the mailer. */
   mail: MailSystem;
   passwordReset: PasswordReset;
@@ -254,6 +262,19 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   factorVerifiers.set(recoveryCodes.source.method, recoveryCodes.verifier);
   const secondFactors = options.secondFactors ?? createEnrolledFactors(factorSources);
   const secondFactorVerifiers = options.secondFactorVerifiers ?? factorVerifiers;
+  // Every kind of second factor also registers its remover here, for an administrator's reset.
+  const secondFactorRemovers = createSecondFactorRemovers();
+  // Who must have a second factor (AZ-06, MFA-08): checked by the access step of every admin route.
+  const mfaPolicy = createMfaPolicy({ settings: config.mfa, secondFactors, clock });
+  const resetSecondFactors = createResetSecondFactors({
+    users: stores.users,
+    removers: secondFactorRemovers,
+    secondFactors,
+    guard: secondFactorGuard,
+    sessions,
+    audit,
+    notify: createNotifyUser(mail.mailer),
+  });
   // Flow × strategy: a proved first factor signs in, or waits for a second factor (src/core/sign-in/pending-sign-in.ts).
   const pendingSignIn = createPendingSignIn({
     store: stores.pendingSignIns,
@@ -396,6 +417,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       totp,
       recoveryCodes,
       secondFactors,
+      mfaPolicy,
+      resetSecondFactors,
     },
     logger,
   );
@@ -434,6 +457,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     secondFactorVerifiers,
     totp,
     recoveryCodes,
+    secondFactorRemovers,
+    mfaPolicy,
+    resetSecondFactors,
     mail,
     passwordReset,
     emailVerification,

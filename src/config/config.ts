@@ -1,3 +1,4 @@
+import type { MfaPolicySettings } from "../core/mfa/mfa-policy.js";
 import type { RegistrationMode } from "../core/registration/registration-mode.js";
 import type { HashingCapacity } from "../core/passwords/bounded-hasher.js";
 import type { ProtectionPolicy } from "../core/rate-limit/protection-policy.js";
@@ -53,4 +54,6 @@ export interface Config {
   alertWebhookUrl: string | null;
   /** Self-registration: the mode from `REGISTRATION` (the admin settings may override it) and the email-domain allow-list of `open`. */
   registration: { mode: RegistrationMode; emailDomains: string[] };
+  /** Who must have a second factor (`MFA_REQUIRED`) and the grace period of a new account, ms (`MFA_GRACE_PERIOD`). */
+  mfa: MfaPolicySettings;
 }

@@ -151,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRetentionMs: v.auditRetention,
     alertWebhookUrl: v.alertWebhookUrl,
     registration: { mode: v.registration, emailDomains: v.registrationEmailDomains },
+    mfa: { requirement: v.mfaRequired, graceMs: v.mfaGracePeriod },
   });
 }
 

@@ -1,4 +1,5 @@
 import { parseEmailDomains, parseRegistrationMode, type RegistrationMode } from "../core/registration/registration-mode.js";
+import { parseMfaRequirement, type MfaRequirement } from "../core/mfa/mfa-requirement.js";
 import { parseSmtpUrl } from "../mail/smtp-url.js";
 import { parseBoolean, parseCidrList, parseDuration, parseHeaderNameList, parseHttpUrl, parseIntInRange, parsePathPrefix, parsePublicUrl, parseUpstreamUrl, parseWindowLimit } from "./parse-values.js";
 
@@ -6,7 +7,7 @@ import { parseBoolean, parseCidrList, parseDuration, parseHeaderNameList, parseH
  * The sections of docs/configuration.md ("### Runtime", …), in their order;
  * `.env.example` is grouped the same way.
  */
-export const SETTING_GROUPS = ["Runtime", "Secrets and storage", "First superadmin", "Network", "Mail", "Passwords", "Sessions", "HTTP", "Abuse protection", "Registration"] as const;
+export const SETTING_GROUPS = ["Runtime", "Secrets and storage", "First superadmin", "Network", "Mail", "Passwords", "Sessions", "HTTP", "Abuse protection", "Registration", "Second factors"] as const;
 
 /** One section of the configuration reference. */
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
@@ -62,6 +63,8 @@ const optional = (raw: string): string | null => (raw.trim() === "" ? null : raw
 
 /** The registration default, typed as the mode (not the string literal) so the setting holds any mode. */
 const CLOSED_REGISTRATION: RegistrationMode = "closed";
+/** The MFA requirement default, typed as the requirement so the setting holds any value. */
+const ADMINS_MUST_HAVE_MFA: MfaRequirement = "admins";
 
 /**
  * Every environment variable Gatehouse reads, with its default and meaning.
@@ -120,6 +123,8 @@ export const settings = {
   allowInsecureHttp: { env: "GATEHOUSE_ALLOW_INSECURE_HTTP", group: "HTTP", default: false, description: "production only: allow a plain-http PUBLIC_URL, for a trusted private network", parse: parseBoolean },
   registration: { env: "REGISTRATION", group: "Registration", default: CLOSED_REGISTRATION, description: "who may create an account: `closed` (default: admins invite or create accounts), `invite` (only with an invitation) or `open` (anyone); the admin settings can override it", parse: parseRegistrationMode },
   registrationEmailDomains: { env: "REGISTRATION_EMAIL_DOMAINS", group: "Registration", default: [] as string[], description: "comma-separated email domains open registration accepts (`example.com,example.org`); when set, an address in one of them is required", parse: parseEmailDomains },
+  mfaRequired: { env: "MFA_REQUIRED", group: "Second factors", default: ADMINS_MUST_HAVE_MFA, description: "who must have a second factor: `admins` (default: admin and superadmin accounts get no administrator function without one), `everyone` (also: nobody removes their last one) or `off`", parse: parseMfaRequirement },
+  mfaGracePeriod: { env: "MFA_GRACE_PERIOD", group: "Second factors", default: 0, description: "how long after an account's creation it may still use administrator functions without a second factor while it is told to add one (`7d`); default `0`: none", parse: parseDuration },
 } satisfies Record<string, Setting<unknown>>;
 
 /** Every setting, in schema order. */

@@ -88,7 +88,12 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     await api.register(tokenRoutes, { tokens: deps.tokens, prefix: "/api/account" });
     await api.register(totpRoutes, { totp: deps.totp, accounts: deps.accounts, secondFactors: deps.secondFactors, prefix: "/api/account" });
     if (deps.recoveryCodes) await api.register(recoveryCodeRoutes, { recoveryCodes: deps.recoveryCodes, prefix: "/api/account" });
-    await api.register(adminRoutes, { admin: deps.admin, prefix: "/api/admin" });
+    await api.register(adminRoutes, {
+      admin: deps.admin,
+      resetSecondFactors: deps.resetSecondFactors,
+      requireRecentAuth: (session) => deps.accounts.requireRecentAuth(session),
+      prefix: "/api/admin",
+    });
     await api.register(backupRoutes, { backups: deps.backups, accounts: deps.accounts, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, prefix: "/api/admin" });
     await api.register(settingsRoutes, { settings: deps.settings, accounts: deps.accounts, prefix: "/api/admin" });
     await api.register(invitationRoutes, { invitations: deps.invitations, adminAccounts: deps.adminAccounts, accounts: deps.accounts, clock: deps.clock, prefix: "/api/admin" });

@@ -23,6 +23,8 @@ import type { AdminAccounts } from "../core/admin/admin-accounts.js";
 import type { InvitationService } from "../core/invitations/invitation-service.js";
 import type { PendingSignIn } from "../core/sign-in/pending-sign-in.js";
 import type { StepUp } from "../core/sign-in/step-up.js";
+import type { MfaPolicy } from "../core/mfa/mfa-policy.js";
+import type { ResetSecondFactors } from "../core/mfa/second-factor-reset.js";
 import type { RegistrationService } from "../core/registration/registration-service.js";
 import type { TotpService } from "../core/mfa/totp/totp-service.js";
 import type { SecondFactors } from "../core/sign-in/second-factors.js";
@@ -98,6 +100,10 @@ export interface AppDeps {
   secondFactors: SecondFactors;
   /** Recovery codes (the backup second factor); absent in apps built without second factors. */
   recoveryCodes?: RecoveryCodes;
+  /** Who must have a second factor: the access step of admin routes asks it (AZ-06). */
+  mfaPolicy: MfaPolicy;
+  /** An administrator's reset of a user's second factors. */
+  resetSecondFactors: ResetSecondFactors;
 }
 
 /** One declared route: what the policy-matrix test compares with its checked-in table. */
@@ -124,6 +130,8 @@ declare module "fastify" {
     basePath: string;
     /** Set on web pages for anonymous visitors: whether the registration mode is `open` (pages then link to /register). */
     registrationOpen?: boolean;
+    /** Set by the access step of an admin route for an account within its MFA grace period: when it ends (epoch ms). */
+    mfaGraceEndsAt?: number;
   }
   interface FastifyContextConfig {
     access?: Access;

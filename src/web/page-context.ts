@@ -18,6 +18,8 @@ export interface PageContext {
   notice: string | null;
   /** Whether anyone may create an account (registration mode `open`): only then do pages link to /register. */
   registrationOpen?: boolean;
+  /** An admin page for an account within its MFA grace period: the date (ISO) by which it must add a second factor. */
+  mfaEnrollBy?: string;
 }
 
 /**
@@ -25,6 +27,7 @@ export interface PageContext {
  * strings can appear, so the query string can never inject text.
  */
 export const NOTICES: Record<string, string> = {
+  mfa_enrollment_required: "Administrators must have a second factor: add one here to use the admin dashboard.",
   password_changed: "Your password was changed. Your other sessions were signed out.",
   session_revoked: "The session was signed out.",
   sessions_revoked: "All your other sessions were signed out.",
@@ -34,6 +37,7 @@ export const NOTICES: Record<string, string> = {
   setup_done: "Welcome! Your superadmin account is ready.",
   totp_enabled: "Your authenticator app is set up: sign-ins now ask for its code.",
   totp_removed: "Your authenticator app was removed.",
+  setup_done_add_factor: "Welcome! Your superadmin account is ready. Add a second factor now: the admin dashboard opens once you have one and sign in with it.",
   ...ADMIN_NOTICES,
   ...MAIL_NOTICES,
 };

@@ -86,7 +86,12 @@ export function sessionCookieFrom(res: LightMyRequestResponse): string | null {
  * Starts Gatehouse on `backendName` with extra environment. The harness opens
  * self-registration (`REGISTRATION=open`, the shipped default is `closed`)
  * because most suites sign up through `POST /api/auth/register`; pass
- * `REGISTRATION: ""` to run with the default.
+ * `REGISTRATION: ""` to run with the default. It also turns the MFA
+ * requirement off (`MFA_REQUIRED=off`; the shipped default `admins` refuses
+ * admin functions to an admin without a second factor), because most suites
+ * act as admins made by `account("admin")` with no factor; the suites of the
+ * policy pass `MFA_REQUIRED: "admins"` (or `everyone`) explicitly
+ * (test/integration/mfa-policy.test.ts).
  */
 export async function startHarness(
   backendName: Backend["name"],
@@ -110,6 +115,8 @@ export async function startHarness(
       ...RELAXED_LIMITS,
       // Most suites self-register; the closed default is tested with REGISTRATION: "" (test/integration/registration-mode.test.ts).
       REGISTRATION: "open",
+      // Admin suites act as admins without a second factor; the MFA policy suites set MFA_REQUIRED themselves.
+      MFA_REQUIRED: "off",
       ...backend.env,
       ...env,
     });

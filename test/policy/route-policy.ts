@@ -59,6 +59,8 @@ export const ROUTE_POLICY: Record<string, string> = {
   "GET /api/admin/users/:id/sessions": ADMIN_READ,
   "DELETE /api/admin/users/:id/sessions": ADMIN_WRITE,
   "POST /api/admin/users/:id/unlock": ADMIN_WRITE,
+  // Resetting a user's second factors (issue 15): session-only and re-authenticated, like deleting a user.
+  "DELETE /api/admin/users/:id/mfa": ADMIN,
   "GET /api/admin/audit": ADMIN_READ,
   "GET /api/admin/stats": ADMIN_READ,
   "GET /api/admin/bans": ADMIN_READ,
@@ -113,6 +115,7 @@ export const ROUTE_POLICY: Record<string, string> = {
   "POST /admin/users/:id/block": ADMIN,
   "POST /admin/users/:id/sessions/revoke": ADMIN,
   "POST /admin/users/:id/unlock": ADMIN,
+  "POST /admin/users/:id/mfa/reset": ADMIN,
   "GET /admin/audit": ADMIN,
   "GET /admin/audit.csv": ADMIN,
   "GET /admin/bans": ADMIN,
@@ -182,4 +185,7 @@ export const TARGET_POLICY: Record<string, Record<TargetKind, string>> = {
   "POST /admin/users/:id/sessions/revoke": ON_USERS_AND_SELF_SESSION,
   "POST /admin/users/:id/unlock": ON_USERS_AND_SELF_SESSION,
   "POST /admin/users/:id/reset-link": ON_USERS_AND_SELF_SESSION,
+  // Nobody resets their own second factors (their own factor routes remove one at a time, MFA-08).
+  "DELETE /api/admin/users/:id/mfa": { ...ON_USERS_AND_SELF_SESSION, self: "NNNNNNN" },
+  "POST /admin/users/:id/mfa/reset": { ...ON_USERS_AND_SELF_SESSION, self: "NNNNNNN" },
 };

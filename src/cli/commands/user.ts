@@ -4,6 +4,7 @@ import pino from "pino";
 import { createGatehouse, type Gatehouse } from "../../compose.js";
 import { isGatehouseError } from "../../core/errors.js";
 import { ROLES, type Role, type User } from "../../core/users/user.js";
+import { normalizeEmail } from "../../core/users/email.js";
 import { normalizeUsername } from "../../core/users/username.js";
 import { CliError, EXIT, printable, type CliIo, type Command } from "../cli-io.js";
 import { loadCliConfig } from "../configured-database.js";
@@ -16,13 +17,17 @@ export const USER_USAGE = `Usage: gatehouse user <command>
   set-role <username> <user|admin|superadmin>
   block <username>
   unblock <username>
-  reset-mfa <username>
+  reset-mfa <username|email>
 
 An invitation prints its single-use link (valid 7 days) for you to pass on,
 and mails it to the address when mail is configured.
 
 A role change or a block ends all of that user's sessions at once and is
-audited (actor: the CLI). The last active superadmin cannot be demoted or blocked.`;
+audited (actor: the CLI). The last active superadmin cannot be demoted or blocked.
+
+reset-mfa removes every second factor of the user (for someone who lost their
+authenticator and recovery codes), ends all their sessions, audits mfa_reset
+and mails them. Make sure the request really comes from them.`;
 
 const CLI_ORIGIN = { ip: "local", userAgent: "gatehouse-cli" };
 
@@ -52,9 +57,10 @@ function roleOf(value: string | undefined, fallback?: Role): Role {
   return value as Role;
 }
 
-async function findUser(gh: Gatehouse, username: string | undefined): Promise<User> {
+async function findUser(gh: Gatehouse, username: string | undefined, orEmail = false): Promise<User> {
   if (!username) throw new CliError(`a username is required\n\n${USER_USAGE}`, EXIT.usage);
-  const user = await gh.stores.users.findByLogin({ username: normalizeUsername(username) });
+  const byEmail = orEmail && username.includes("@");
+  const user = await gh.stores.users.findByLogin(byEmail ? { email: normalizeEmail(username) } : { username: normalizeUsername(username) });
   if (!user) throw new CliError(`no user named "${printable(username)}"`);
   return user;
 }
@@ -133,8 +139,12 @@ export const userCommand: Command = async (args: string[], io: CliIo) => {
         return EXIT.ok;
       }
       case "reset-mfa": {
-        const user = await findUser(gh, name);
-        io.out(`${printable(user.username)} has no second factor to reset: MFA is not available in this version\n`);
+        const user = await findUser(gh, name, true);
+        const { methods, sessionsEnded } = await gh.resetSecondFactors(user.id, { user: null, origin: CLI_ORIGIN });
+        // The notice is queued in the background; send it before this process exits.
+        await gh.mail.flush();
+        const had = methods.length === 0 ? "had no second factor" : `had ${methods.join(", ")}`;
+        io.out(`${printable(user.username)} ${had}; every second factor was removed, ${sessionsEnded} session(s) ended${user.email && gh.mail.mailer.enabled ? ", and they were mailed" : ""}\n`);
         return EXIT.ok;
       }
       default:

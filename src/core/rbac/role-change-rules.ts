@@ -13,7 +13,7 @@ export interface UserChange {
  * the dashboard. Reading an account (its profile, sessions and audit trail)
  * is not an action: every admin may read every account.
  */
-export const TARGET_ACTIONS = ["set-role", "block", "unblock", "delete", "revoke-sessions", "unlock", "send-reset-link"] as const;
+export const TARGET_ACTIONS = ["set-role", "block", "unblock", "delete", "revoke-sessions", "unlock", "send-reset-link", "reset-mfa"] as const;
 
 /** An action on an existing account, checked by {@link canActOn}. */
 export type TargetAction = (typeof TARGET_ACTIONS)[number];
@@ -26,6 +26,7 @@ const ACTION_PERMISSION: Record<TargetAction, Permission> = {
   "revoke-sessions": "session:revoke-any",
   unlock: "user:unlock",
   "send-reset-link": "user:send-reset-link",
+  "reset-mfa": "user:reset-mfa",
 };
 
 /** The id and role of an account, all {@link canActOn} looks at. */
@@ -35,8 +36,10 @@ export type Party = Pick<User, "id" | "role">;
  * The one rule for who may act on whose account (AZ-02), for the admin API,
  * the dashboard and the services behind them:
  * - the actor's role must hold the action's permission (an `admin` or higher);
- * - on their own account: nobody blocks themselves, and only a superadmin
- *   changes their own role; everything else is allowed;
+ * - on their own account: nobody blocks themselves or resets their own second
+ *   factors (their own factor routes remove one at a time, under the policy's
+ *   last-factor rule), and only a superadmin changes their own role;
+ *   everything else is allowed;
  * - on someone else's: an admin acts on plain users only; acting on another
  *   admin or on a superadmin needs `admin:manage`, which only a superadmin holds.
  *
@@ -48,7 +51,7 @@ export type Party = Pick<User, "id" | "role">;
 export function canActOn(actor: Party, target: Party, action: TargetAction): boolean {
   if (!can(actor.role, ACTION_PERMISSION[action])) return false;
   if (actor.id === target.id) {
-    if (action === "block") return false;
+    if (action === "block" || action === "reset-mfa") return false;
     if (action === "set-role") return can(actor.role, "admin:grant");
     return true;
   }

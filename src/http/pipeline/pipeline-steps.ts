@@ -37,7 +37,7 @@ export function createPipelineSteps(deps: AppDeps): PipelineSteps {
     checkCrossSite: createCrossSiteStep({ publicOrigin: config.publicUrl, cookieName, csrfKey: deriveKey(config.secretKey, "csrf") }),
     ...createSessionSteps({ sessions: deps.sessions, tokens: deps.tokens, cookieName }),
     countRouteLimit: createLimitStep({ store: deps.limiter, bans: deps.bans, limits: config.protection.routes, clock: deps.clock, clientKey: createClientKey(config.protection.ipv6PrefixLength) }),
-    refuseAccess: createAccessStep(config, cookieName),
+    refuseAccess: createAccessStep(config, cookieName, deps.mfaPolicy),
     shedWhenSaturated: createShedStep(deps.hashing),
   };
 }

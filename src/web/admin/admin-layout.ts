@@ -25,7 +25,13 @@ export function adminNav(ctx: PageContext): SafeHtml {
 
 /** A dashboard page: the portal layout with the admin section navigation above the body. */
 export function adminPage(ctx: PageContext, o: { title: string; body: HtmlValue }): SafeHtml {
-  return layout(ctx, { title: `${o.title} · Admin`, body: html`${adminNav(ctx)}${o.body}` });
+  return layout(ctx, { title: `${o.title} · Admin`, body: html`${adminNav(ctx)}${mfaGraceBanner(ctx)}${o.body}` });
+}
+
+/** Within the MFA grace period (AZ-06): the admin is told to add a second factor before administrator functions close to them. */
+function mfaGraceBanner(ctx: PageContext): SafeHtml {
+  if (ctx.mfaEnrollBy === undefined) return html``;
+  return html`<div class="alert alert-warn" role="status" data-mfa-grace="${ctx.mfaEnrollBy}">Administrators must have a second factor. <a href="${href(ctx, "/account/mfa")}">Add one</a> before ${ctx.mfaEnrollBy.slice(0, 16).replace("T", " ")} UTC, or the dashboard closes to you until you do.</div>`;
 }
 
 /** A query string from defined, non-empty values (escaped by the template when placed in an attribute). */

@@ -8,6 +8,7 @@ export const ADMIN_NOTICES: Record<string, string> = {
   user_session_revoked: "The session was signed out.",
   session_gone: "That session had already ended.",
   user_unlocked: "Sign-in failures of that user were cleared.",
+  user_mfa_reset: "Every second factor of that user was removed; they were signed out everywhere and mailed.",
   ban_lifted: "The ban was lifted.",
   ban_gone: "That IP was no longer banned.",
   invitation_sent: "The invitation was sent. Its link works once and for 7 days.",

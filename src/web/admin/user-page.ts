@@ -20,8 +20,39 @@ export interface UserPageData {
   canChangeRole: boolean;
   /** Whether the viewer may block, sign out or unlock this user (not a superadmin unless the viewer is one). */
   canManage: boolean;
+  /** The second factors the user has (method names; empty: none). */
+  factors: string[];
+  /** Whether the viewer may reset this user's second factors (`canActOn` with `reset-mfa`: never their own). */
+  canResetMfa: boolean;
+  /** Whether the reset form must ask for the viewer's password (SESS-08). */
+  needsSudo: boolean;
   /** A form-level error to show (a refused action). */
   error?: string;
+}
+
+const FACTOR_NAMES: Record<string, string> = { totp: "Authenticator app (TOTP)", webauthn: "Passkeys", recovery_code: "Recovery codes" };
+
+/** The user's second factors and, when the viewer may, the reset form. */
+function secondFactorsCard(ctx: PageContext, d: UserPageData): SafeHtml {
+  const u = d.user;
+  return html`<section class="card" aria-labelledby="mfa-h">
+<h2 id="mfa-h">Second factors</h2>
+${
+  d.factors.length === 0
+    ? html`<p class="muted" data-factors="none">None: this account signs in with a password alone.</p>`
+    : html`<ul data-factors="${d.factors.join(" ")}">${d.factors.map((m) => html`<li>${FACTOR_NAMES[m] ?? m}</li>`)}</ul>`
+}
+${
+  d.canResetMfa
+    ? html`<form class="stack" method="post" action="${href(ctx, `/admin/users/${u.id}/mfa/reset`)}" data-confirm="${`Reset every second factor of ${u.username}? They are signed out everywhere and mailed, and sign in with their password alone until they add one again.`}">
+${csrfField(ctx)}
+<p class="muted small">For someone who lost their authenticator and recovery codes: removes every second factor, signs them out everywhere and mails them. Make sure it is really them asking.</p>
+${sudoField(d.needsSudo)}
+<button type="submit" class="danger">Reset second factors</button>
+</form>`
+    : ""
+}
+</section>`;
 }
 
 function sessionRows(ctx: PageContext, user: User, sessions: Session[], canManage: boolean): SafeHtml[] {
@@ -81,6 +112,7 @@ ${u.email ? postButton(ctx, `${base}/reset-link`, "Send password-reset link", { 
 }
 </section>
 </div>
+${secondFactorsCard(ctx, d)}
 <section class="card" aria-labelledby="sessions-h">
 <div class="row spread"><h2 id="sessions-h">Sessions (${d.sessions.length})</h2>
 ${d.canManage && d.sessions.length > 0 ? postButton(ctx, `${base}/sessions/revoke`, "Sign out everywhere", { className: "danger small", confirm: "Sign out every session of this user?" }) : ""}</div>

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Actor, AdminService } from "../../../core/admin/admin-service.js";
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from "../../../core/audit/audit-event.js";
 import { GatehouseError } from "../../../core/errors.js";
+import type { ResetSecondFactors } from "../../../core/mfa/second-factor-reset.js";
+import type { Session } from "../../../core/sessions/session.js";
 import { ROLES, toPublicUser, type Role } from "../../../core/users/user.js";
 import { originOf } from "../../origin.js";
 import { emptyBody, pagination, userSchema } from "../../schemas.js";
@@ -28,7 +30,10 @@ function publicEvent(e: AuditEvent) {
 }
 
 /** `/api/admin`: users, their sessions, the audit log, stats and bans (role `admin` or higher). */
-export async function adminRoutes(app: FastifyInstance, deps: { admin: AdminService }): Promise<void> {
+export async function adminRoutes(
+  app: FastifyInstance,
+  deps: { admin: AdminService; resetSecondFactors: ResetSecondFactors; requireRecentAuth(session: Session): void },
+): Promise<void> {
   const { admin } = deps;
   const adminOnly = { access: "admin" } as const;
   // API tokens (TOK-03): reads need `admin:read`, changes `admin:write`; a role change (and anything sudo-gated) never.
@@ -119,6 +124,30 @@ export async function adminRoutes(app: FastifyInstance, deps: { admin: AdminServ
     await admin.unlock(actorOf(request), request.params.id);
     return reply.code(204).send();
   });
+
+  // An administrator's reset of a user's second factors: session-only and re-authenticated, like deleting a user.
+  app.delete<{ Params: { id: string } }>(
+    "/users/:id/mfa",
+    {
+      config: adminOnly,
+      schema: {
+        params: idParams,
+        body: emptyBody,
+        response: {
+          200: {
+            type: "object",
+            additionalProperties: false,
+            properties: { methods: { type: "array", items: { type: "string" } }, sessionsEnded: { type: "integer" } },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      deps.requireRecentAuth(actor.session);
+      return deps.resetSecondFactors(request.params.id, { user: actor.user, origin: actor.origin });
+    },
+  );
 
   app.get<{ Querystring: { type?: AuditEventType; userId?: string; ip?: string; from?: string; to?: string; limit?: string; cursor?: string } }>(
     "/audit",

@@ -43,6 +43,7 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply): PageC
     path: pathOf(request),
     notice: Object.hasOwn(NOTICES, key) ? (NOTICES[key] ?? null) : null,
     registrationOpen: request.registrationOpen === true,
+    ...(request.mfaGraceEndsAt !== undefined ? { mfaEnrollBy: new Date(request.mfaGraceEndsAt).toISOString() } : {}),
   };
 }
 

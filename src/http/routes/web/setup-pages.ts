@@ -66,7 +66,9 @@ export async function setupPages(app: FastifyInstance, deps: AppDeps): Promise<v
     if (problem !== null) return sendPage(reply, setupPage(pageContext(request, reply), { username, email, errors: errorsFor(problem, minLength), minLength }), problem.status, { noReferrer: true });
     try {
       await completeSignIn(request, reply, config, (replacing) => firstSuperadmin.complete(token, { username, password, email }, originOf(request), replacing));
-      return seeOther(reply, `${request.basePath}/account?notice=setup_done`);
+      // Where admins must have a second factor (AZ-06), the new superadmin is taken straight to adding one.
+      const next = deps.mfaPolicy.requiredFor({ role: "superadmin" }) ? "/account/mfa?notice=setup_done_add_factor" : "/account?notice=setup_done";
+      return seeOther(reply, `${request.basePath}${next}`);
     } catch (err) {
       if (!isGatehouseError(err) || err.status >= 500 || err.status === 429) throw err;
       const errors = err.code === "forbidden" ? { fields: { token: "This setup token is invalid, used or expired. Restart Gatehouse to print a new link." } } : errorsFor(err, minLength);

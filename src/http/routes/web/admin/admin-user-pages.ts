@@ -17,7 +17,7 @@ function roleOf(form: FormBody | undefined): Role {
   return role as Role;
 }
 
-/** `/admin/users/:id` and its actions: role change (confirmation + sudo), block, sign out, unlock. */
+/** `/admin/users/:id` and its actions: role change (confirmation + sudo), block, sign out, unlock, second-factor reset (sudo). */
 export async function adminUserPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { admin } = deps;
   const back = (request: FastifyRequest, id: string, notice: string) => `${request.basePath}/admin/users/${id}?notice=${notice}`;
@@ -31,6 +31,7 @@ export async function adminUserPages(app: FastifyInstance, deps: AppDeps): Promi
     const viewer = actor.user;
     // The buttons follow the same rule the actions enforce (an admin manages plain users and themself only).
     const canManage = canActOn(viewer, user, "revoke-sessions");
+    const factors = await deps.secondFactors.methodsOf(id);
     return sendPage(
       reply,
       userPage(pageContext(request, reply), {
@@ -40,6 +41,9 @@ export async function adminUserPages(app: FastifyInstance, deps: AppDeps): Promi
         names,
         canChangeRole: viewer.role === "superadmin",
         canManage,
+        factors,
+        canResetMfa: canActOn(viewer, user, "reset-mfa"),
+        needsSudo: needsSudo(deps, actor.session),
         ...(error ? { error } : {}),
       }),
       status,
@@ -98,6 +102,20 @@ export async function adminUserPages(app: FastifyInstance, deps: AppDeps): Promi
     }
     const revoked = await admin.revokeSession(actor, request.params.id, sessionId);
     return seeOther(reply, back(request, request.params.id, revoked ? "user_session_revoked" : "session_gone"));
+  });
+
+  // An administrator's reset of the user's second factors: re-authenticated (the sudo prompt on the form), then the
+  // same reset as DELETE /api/admin/users/:id/mfa.
+  app.post<{ Params: { id: string }; Body: FormBody }>("/admin/users/:id/mfa/reset", { config: ADMIN, schema: { params: USER_ID_PARAMS } }, async (request, reply) => {
+    let acting;
+    try {
+      acting = await sudo(deps, request, reply, request.body);
+    } catch (err) {
+      if (isSudoRefusal(err)) return renderUser(request, reply, err.status, `${err.message}.`);
+      throw err;
+    }
+    await deps.resetSecondFactors(request.params.id, { user: acting.user, origin: acting.origin });
+    return seeOther(reply, back(request, request.params.id, "user_mfa_reset"));
   });
 
   app.post<{ Params: { id: string }; Body: FormBody }>("/admin/users/:id/unlock", { config: ADMIN, schema: { params: USER_ID_PARAMS } }, async (request, reply) => {
