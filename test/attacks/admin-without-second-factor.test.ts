@@ -88,7 +88,7 @@ describe.each(backendNames())("attack: admin without a second factor uses the ad
     expect(await h.gh.stores.users.findById(victim.id)).toMatchObject({ blocked: false });
   });
 
-  it("attack: a stolen password of an admin who HAS a factor gives no admin session (the sign-in stops at the factor), and an older aal1 session gets 403 mfa_required", async () => {
+  it("attack: a stolen password of an admin who HAS a factor gives no admin session (the sign-in stops at the factor), and an older aal1 session gets 401 mfa_required (it must step up)", async () => {
     const admin = await h.account("admin");
     // The cookie from before the factor was added: a session that never proved it.
     const older = admin.cookie;
@@ -96,7 +96,7 @@ describe.each(backendNames())("attack: admin without a second factor uses the ad
     const stolen = await h.request({ method: "POST", url: "/api/auth/login", json: { username: admin.name, password: GOOD_PASSWORD } });
     expect(stolen.json()).toEqual({ mfa_required: true, methods: ["totp"] });
     const res = await h.request({ method: "GET", url: "/api/admin/users", cookie: older });
-    expect(res.statusCode).toBe(403);
+    expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe("mfa_required");
   });
 });

@@ -92,7 +92,7 @@ describe.each(backendNames())("AZ-06: MFA_REQUIRED=admins (%s)", (backend) => {
     // The step-up (a second factor given by the signed-in session) rotates it to aal2: the admin API opens.
     const stepped = await h.request({ method: "POST", url: "/api/auth/mfa/verify", cookie: admin.cookie, json: { method: "totp", code: TEST_CODE } });
     expect(stepped.statusCode).toBe(200);
-    const cookie = sessionCookieFrom(stepped);
+    const cookie = sessionCookieFrom(stepped) ?? "";
     expect((await adminApi(h, cookie)).statusCode).toBe(200);
     expect((await adminApi(h, admin.cookie)).statusCode).toBe(401);
   });

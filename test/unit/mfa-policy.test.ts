@@ -63,10 +63,10 @@ describe("AZ-06: administrator functions need the second factor the policy requi
     expect(await refusal(f.policy.checkAdminAccess({ user: admin, aal: "aal1" }))).toBe("403 mfa_enrollment_required");
   });
 
-  it("an admin who has a factor, on a session that did not prove it (aal1): 403 mfa_required; an API token (no assurance) passes", async () => {
+  it("an admin who has a factor, on a session that did not prove it (aal1): 401 mfa_required; an API token (no assurance) passes", async () => {
     const f = fixture("admins");
     const admin = f.user("admin", ["webauthn"]);
-    expect(await refusal(f.policy.checkAdminAccess({ user: admin, aal: "aal1" }))).toBe("403 mfa_required");
+    expect(await refusal(f.policy.checkAdminAccess({ user: admin, aal: "aal1" }))).toBe("401 mfa_required");
     await expect(f.policy.checkAdminAccess({ user: admin, aal: null })).resolves.toBeNull();
     // A token of an admin without a factor is refused like their session.
     const bare = f.user("admin");
