@@ -19,6 +19,9 @@ import type { LimiterStore } from "./core/rate-limit/limiter-store.js";
 import { createEnrolledFactors, type EnrolledFactorSource } from "./core/mfa/enrolled-factors.js";
 import { createNotifyUser } from "./core/mfa/account-notices.js";
 import { createSecondFactorGuard, type SecondFactorGuard } from "./core/mfa/second-factor-guard.js";
+import { createPasskeys, type Passkeys } from "./core/mfa/webauthn/passkeys.js";
+import { passkeyFactorSource, passkeyVerifier } from "./core/mfa/webauthn/passkey-factor.js";
+import { relyingPartyOf } from "./core/mfa/webauthn/relying-party.js";
 import { createSecretRegulator, type SecretRegulator } from "./core/rate-limit/secret-regulator.js";
 import { createSignIn } from "./core/sign-in/sign-in.js";
 import { createPendingSignIn, type PendingSignIn } from "./core/sign-in/pending-sign-in.js";
@@ -114,6 +117,8 @@ export interface Gatehouse {
   secretBox: SecretBox;
   /** Per-user secrets (second-factor seeds), encrypted at rest. */
   userSecrets: UserSecrets;
+  /** Passkeys (WebAuthn): registration, second factor, passwordless sign-in. */
+  passkeys: Passkeys;
   /** Re-encrypts every stored secret that is not under the active key (rotation; also run in the background by {@link start}). */
   rewrapSecrets(): Promise<RewrapReport[]>;
   /** Re-reads `GATEHOUSE_CONFIG` (on SIGHUP): true when the new rules are in force; a bad file keeps the old ones and logs why. */
@@ -195,7 +200,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const regulator = createSecretRegulator({ store: limiter, clock, audit, bans, policy: config.protection });
   const mail = createMailSystem({ config, stores, limiter, clock, random, log: logger, ...options.mail });
   // Second factors share the regulator and add their own pause (MFA-03, src/core/mfa).
-  const secondFactorGuard = createSecondFactorGuard({ regulator, store: limiter, audit, clock, notify: createNotifyUser(mail.mailer) });
+  const notifyUser = createNotifyUser(mail.mailer);
+  const secondFactorGuard = createSecondFactorGuard({ regulator, store: limiter, audit, clock, notify: notifyUser });
   // The config is frozen: the session lifetimes in force are the settings service's own, which a superadmin may change at runtime.
   const settings = createSettingsService({
     store: stores.settings,
@@ -223,6 +229,22 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   // offers them) and its verifier (src/core/mfa). Tests may replace both with doubles.
   const factorSources: EnrolledFactorSource[] = [];
   const factorVerifiers = new Map<SecondFactorMethod, SecondFactorVerifier>();
+  // Passkeys (src/core/mfa/webauthn): offered first. Declared functions below are called only once requests arrive.
+  const passkeys = createPasskeys({
+    store: stores.webauthn,
+    users: stores.users,
+    pendingSignIns: stores.pendingSignIns,
+    signIn,
+    audit,
+    notify: notifyUser,
+    clock,
+    random,
+    rp: relyingPartyOf(config.publicUrl, config.cookieDomain),
+    requireRecentAuth: (session) => accounts.requireRecentAuth(session),
+    canSignIn: (user) => emailVerification.canSignIn(user),
+  });
+  factorSources.push(passkeyFactorSource(passkeys));
+  factorVerifiers.set("webauthn", passkeyVerifier(passkeys));
   const secondFactors = options.secondFactors ?? createEnrolledFactors(factorSources);
   const secondFactorVerifiers = options.secondFactorVerifiers ?? factorVerifiers;
   // Flow × strategy: a proved first factor signs in, or waits for a second factor (src/core/sign-in/pending-sign-in.ts).
@@ -333,7 +355,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
   // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
   const databaseOutage = createOutageMonitor({ what: "database", isOutage: isDatabaseUnavailable, probe: () => database.ping(), log: logger, now: () => clock.now() });
-  const app = await buildApp({ databaseOutage, config, accounts, pendingSignIn, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, mailEnabled: mail.mailer.enabled }, logger);
+  const app = await buildApp({ databaseOutage, config, accounts, pendingSignIn, admin, adminDashboard, firstSuperadmin, settings, backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES), audit, sessions, tokens, clock, limiter, bans, hashing: hasher, ping, gate, passwordReset, emailVerification, emailChange, invitations, adminAccounts, registration, passkeys, mailEnabled: mail.mailer.enabled }, logger);
   // The outbox worker polls while the app runs: from ready (listen, or the first inject) to close.
   app.addHook("onReady", async () => mail.start());
   app.addHook("onClose", async () => mail.worker?.stop());
@@ -376,13 +398,14 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     gate,
     secretBox,
     userSecrets,
+    passkeys,
     rewrapSecrets: () => rewrapSecrets(database.db, secretBox),
     reloadRules: () => rulesFile.reload(gate),
     alertsIdle: () => alerts?.idle() ?? Promise.resolve(),
     start() {
       if (housekeeping.length > 0) return;
       const purge = () =>
-        Promise.all([sessions.purgeExpired(), pendingSignIn.purgeExpired()]).catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
+        Promise.all([sessions.purgeExpired(), pendingSignIn.purgeExpired(), passkeys.purgeExpired()]).catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
       const pruneAudit = () =>
         audit.prune().then(
           (count) => count > 0 && logger.info({ count }, "pruned audit events past retention"),

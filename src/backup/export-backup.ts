@@ -44,7 +44,7 @@ export async function exportBackupDetailed(db: Kysely<Database>, options: Export
   }
   const createdAt = new Date(options.now).toISOString();
   const writer = createDocumentWriter();
-  const counts = { users: 0, settings: 0, api_tokens: 0, user_secrets: 0, audit_events: 0 } satisfies BackupCounts;
+  const counts = { users: 0, settings: 0, api_tokens: 0, user_secrets: 0, webauthn_credentials: 0, audit_events: 0 } satisfies BackupCounts;
   writer.write(
     `{"format":${JSON.stringify(BACKUP_FORMAT)},"version":${BACKUP_VERSION},"createdAt":${JSON.stringify(createdAt)},` +
       `"schema":${JSON.stringify(LATEST_SCHEMA)},"tables":{`,

@@ -22,6 +22,7 @@ import type { AdminAccounts } from "../core/admin/admin-accounts.js";
 import type { InvitationService } from "../core/invitations/invitation-service.js";
 import type { PendingSignIn } from "../core/sign-in/pending-sign-in.js";
 import type { RegistrationService } from "../core/registration/registration-service.js";
+import type { Passkeys } from "../core/mfa/webauthn/passkeys.js";
 
 /**
  * Who may call a route (AZ-01): every route declares one; undeclared routes
@@ -73,6 +74,8 @@ export interface AppDeps {
   emailVerification?: EmailVerification;
   /** Email change requests (mail). */
   emailChange?: EmailChange;
+  /** Passkeys (WebAuthn); absent in apps built without them (tests of other parts). */
+  passkeys?: Passkeys;
   /** Whether outgoing mail is configured (invitations and admin-sent links need it). */
   mailEnabled: boolean;
   /** Invitations by email. */

@@ -10,6 +10,7 @@ import type { OneTimeTokenStore } from "../../core/setup/one-time-token-store.js
 import type { ApiTokenStore } from "../../core/tokens/api-token-store.js";
 import type { UserStore } from "../../core/users/user-store.js";
 import type { UserSecretStore } from "../../core/secrets/user-secret-store.js";
+import type { WebAuthnStore } from "../../core/mfa/webauthn/webauthn-store.js";
 import type { Database } from "./database.js";
 import { createSqlApiTokenStore } from "./sql-api-token-store.js";
 import { createSqlAuditStore } from "./sql-audit-store.js";
@@ -22,6 +23,7 @@ import { createSqlSessionStore } from "./sql-session-store.js";
 import { createSqlSettingsStore } from "./sql-settings-store.js";
 import { createSqlUserStore } from "./sql-user-store.js";
 import { createSqlUserSecretStore } from "./sql-user-secret-store.js";
+import { createSqlWebAuthnStore } from "./sql-webauthn-store.js";
 
 /**
  * Every store port, backed by one Kysely database. Built once by the
@@ -47,6 +49,8 @@ export interface Stores {
   outbox: OutboxStore;
   /** Per-user secrets, as envelopes only (second-factor seeds). */
   userSecrets: UserSecretStore;
+  /** Passkeys and their ceremonies' challenges. */
+  webauthn: WebAuthnStore;
 }
 
 /** Creates all SQL stores over `db`. */
@@ -63,5 +67,6 @@ export function createSqlStores(db: Kysely<Database>): Stores {
     emailTokens: createSqlEmailTokenStore(db),
     outbox: createSqlOutboxStore(db),
     userSecrets: createSqlUserSecretStore(db),
+    webauthn: createSqlWebAuthnStore(db),
   };
 }

@@ -7,6 +7,7 @@ import * as m0005 from "./0005_mail_outbox.js";
 import * as m0006 from "./0006_invitations.js";
 import * as m0007 from "./0007_user_secrets.js";
 import * as m0008 from "./0008_sign_in_assurance.js";
+import * as m0011 from "./0011_webauthn.js";
 
 /** Every migration, in order. Names are frozen once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   "0006_invitations": m0006,
   "0007_user_secrets": m0007,
   "0008_sign_in_assurance": m0008,
+  "0011_webauthn": m0011,
 };
