@@ -10,7 +10,7 @@ import { readBackup } from "./read-backup.js";
 import { assertSpecsCurrent, looseDb } from "./loose-db.js";
 import { columnsOf, PRIMARY_KEYS } from "./table-specs.js";
 
-const UNLIMITED_ROWS = { users: Infinity, settings: Infinity, api_tokens: Infinity, user_secrets: Infinity, audit_events: Infinity };
+const UNLIMITED_ROWS = { users: Infinity, settings: Infinity, api_tokens: Infinity, user_secrets: Infinity, webauthn_credentials: Infinity, audit_events: Infinity };
 
 /** Options of {@link exportBackup}. */
 export interface ExportOptions {

@@ -64,7 +64,7 @@ export interface CeremonyOptions {
 
 /** One software authenticator holding one credential. */
 export class SoftAuthenticator {
-  readonly credentialId = randomBytes(16);
+  readonly credentialId: Buffer = randomBytes(16);
   private readonly privateKey: KeyObject;
   private readonly publicKey: KeyObject;
   /** The next counter: 0 keeps no counter (as synced passkeys do). */
@@ -108,7 +108,7 @@ export class SoftAuthenticator {
     if (attested) flags |= 0x40;
     const count = Buffer.alloc(4);
     count.writeUInt32BE(counter);
-    const parts = [sha256(rpId), Buffer.from([flags]), count];
+    const parts: Buffer[] = [sha256(rpId), Buffer.from([flags]), count];
     if (attested) {
       const len = Buffer.alloc(2);
       len.writeUInt16BE(this.credentialId.length);
