@@ -41,7 +41,7 @@ export function passkeyFlows(h: Harness) {
   async function secondFactorOptions(pending: string): Promise<CeremonyOptions & { allowCredentials: { id: string }[] }> {
     const res = await h.request({ method: "POST", url: "/api/auth/webauthn/options", cookie: pending, json: {} });
     expect(res.statusCode, res.body).toBe(200);
-    return res.json().options;
+    return res.json().options as CeremonyOptions & { allowCredentials: { id: string }[] };
   }
 
   const verifySecondFactor = (pending: string, response: unknown) => h.request({ method: "POST", url: "/api/auth/mfa/verify", cookie: pending, json: { method: "webauthn", response } });
