@@ -36,7 +36,7 @@ describeBrowser("passkeys in the browser (MFA-06; sqlite)", () => {
     await page.goto(gh.url("/account"));
     const form = page.locator("form[data-passkey-add]");
     await expect.poll(() => form.isVisible()).toBe(true);
-    await form.getByLabel("Name").fill(name);
+    await form.getByLabel("Passkey name").fill(name);
     await Promise.all([page.waitForEvent("load"), form.getByRole("button", { name: "Add a passkey" }).click()]);
     await expect.poll(() => page.locator("#passkeys table").textContent()).toContain(name);
   }

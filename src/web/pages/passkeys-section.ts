@@ -31,7 +31,7 @@ ${
     : html`<p>You have no passkeys.</p>`
 }
 <form class="stack" data-passkey-add data-options-url="${api("/options")}" data-register-url="${api("/register")}" hidden>
-<div class="field"><label for="pk-new-name">Name</label><input id="pk-new-name" name="name" maxlength="100" placeholder="e.g. “Laptop”"></div>
+<div class="field"><label for="pk-new-name">Passkey name</label><input id="pk-new-name" name="name" maxlength="100" placeholder="e.g. “Laptop”"></div>
 <button type="submit">Add a passkey</button>
 </form>
 <noscript><p class="muted">Passkeys need JavaScript.</p></noscript>
