@@ -1,12 +1,8 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import type { AuditLog } from "../../audit/audit-log.js";
 import type { Clock } from "../../clock.js";
@@ -126,6 +122,10 @@ export interface PasskeysDeps {
   canSignIn?: (user: User) => Promise<boolean>;
 }
 
+// The WebAuthn library (and its ASN.1 and COSE dependencies) loads on the first ceremony, not at start-up (docs/performance.md).
+let webauthnLib: Promise<typeof import("@simplewebauthn/server")> | null = null;
+const lib = () => (webauthnLib ??= import("@simplewebauthn/server"));
+
 function summaryOf(p: PasskeyRecord): PasskeySummary {
   return { id: p.id, name: p.name, createdAt: p.createdAt, lastUsedAt: p.lastUsedAt, backedUp: p.backedUp, deviceType: p.deviceType };
 }
@@ -189,6 +189,7 @@ export function createPasskeys(deps: PasskeysDeps): Passkeys {
   async function verifyAssertion(record: PasskeyRecord, response: unknown, challenge: string, requireUv: boolean, origin: SessionOrigin): Promise<boolean> {
     let info;
     try {
+      const { verifyAuthenticationResponse } = await lib();
       const result = await verifyAuthenticationResponse({
         response: response as AuthenticationResponseJSON,
         expectedChallenge: challenge,
@@ -229,6 +230,7 @@ export function createPasskeys(deps: PasskeysDeps): Passkeys {
       const existing = await store.listByUser(user.id);
       if (existing.length >= MAX_PASSKEYS) throw new GatehouseError("too_many_passkeys");
       const challenge = await issueChallenge("register", user.id, { kind: "session", sessionId: session.id });
+      const { generateRegistrationOptions } = await lib();
       return generateRegistrationOptions({
         rpName: rp.name,
         rpID: rp.id,
@@ -252,6 +254,7 @@ export function createPasskeys(deps: PasskeysDeps): Passkeys {
       if (used === null || used.userId !== user.id) throw rejected();
       let info;
       try {
+        const { verifyRegistrationResponse } = await lib();
         const result = await verifyRegistrationResponse({
           response: response as RegistrationResponseJSON,
           expectedChallenge: used.challenge,
@@ -313,6 +316,7 @@ export function createPasskeys(deps: PasskeysDeps): Passkeys {
       if (pending === null || pending.userAgent !== origin.userAgent.slice(0, 512)) throw new GatehouseError("sign_in_expired");
       const passkeys = await store.listByUser(pending.userId);
       const challenge = await issueChallenge("second_factor", pending.userId, { kind: "pending", tokenHash: pendingTokenHash });
+      const { generateAuthenticationOptions } = await lib();
       return generateAuthenticationOptions({
         rpID: rp.id,
         allowCredentials: passkeys.map((p) => ({ id: p.credentialId, transports: p.transports })),
@@ -341,6 +345,7 @@ export function createPasskeys(deps: PasskeysDeps): Passkeys {
       const token = generateToken(random);
       const challenge = await issueChallenge("passwordless", null, { kind: "anonymous", token });
       const now = clock.now();
+      const { generateAuthenticationOptions } = await lib();
       const options = await generateAuthenticationOptions({ rpID: rp.id, allowCredentials: [], challenge, timeout: CHALLENGE_MS, userVerification: "required" });
       return { options, token, createdAt: now, expiresAt: now + CHALLENGE_MS };
     },
