@@ -104,6 +104,12 @@ describe.each(backendNames())("passkeys through the API (MFA-06, MFA-07, MFA-09)
     expect(Object.keys(options).sort()).toEqual(["allowCredentials", "challenge", "rpId", "timeout", "userVerification"].sort());
     expect(options).toMatchObject({ allowCredentials: [], userVerification: "required" });
     expect(res.cookies.find((c) => c.name === "gatehouse_webauthn")).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/", maxAge: 300 });
+    // Another visitor gets the same answer but for the challenge; a username is not even accepted.
+    const other = await flows.passwordlessOptions();
+    expect({ ...other.options, challenge: "" }).toEqual({ ...options, challenge: "" });
+    expect(other.options.challenge).not.toBe(options.challenge);
+    const named = await h.request({ method: "POST", url: "/api/auth/webauthn/options", json: { username: me.name } });
+    expect(named.statusCode).toBe(400);
     const signedIn = await flows.passwordless(cookie, auth.assert(options));
     expect(signedIn.statusCode, signedIn.body).toBe(200);
     expect(signedIn.json().user.id).toBe(me.id);
