@@ -24,6 +24,9 @@ import { createSecondFactorGuard, type SecondFactorGuard } from "./core/mfa/seco
 import { createTotpService, type TotpService } from "./core/mfa/totp/totp-service.js";
 import { totpFactorSource, totpVerifier } from "./core/mfa/totp/totp-second-factor.js";
 import { createRecoveryCodes, type RecoveryCodes } from "./core/mfa/recovery-codes/recovery-codes.js";
+import { createPasskeys, type Passkeys } from "./core/mfa/webauthn/passkeys.js";
+import { passkeyFactorSource, passkeyVerifier } from "./core/mfa/webauthn/passkey-factor.js";
+import { relyingPartyOf } from "./core/mfa/webauthn/relying-party.js";
 import { createSecretRegulator, type SecretRegulator } from "./core/rate-limit/secret-regulator.js";
 import { createSignIn } from "./core/sign-in/sign-in.js";
 import { createStepUp, type StepUp } from "./core/sign-in/step-up.js";
@@ -132,6 +135,8 @@ export interface Gatehouse {
   secretBox: SecretBox;
   /** Per-user secrets (second-factor seeds), encrypted at rest. */
   userSecrets: UserSecrets;
+  /** Passkeys (WebAuthn): registration, second factor, passwordless sign-in. */
+  passkeys: Passkeys;
   /** Re-encrypts every stored secret that is not under the active key (rotation; also run in the background by {@link start}). */
   rewrapSecrets(): Promise<RewrapReport[]>;
   /** Re-reads `GATEHOUSE_CONFIG` (on SIGHUP): true when the new rules are in force; a bad file keeps the old ones and logs why. */
@@ -244,6 +249,22 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   // offers them) and its verifier (src/core/mfa). Tests may replace both with doubles.
   const factorSources: EnrolledFactorSource[] = [];
   const factorVerifiers = new Map<SecondFactorMethod, SecondFactorVerifier>();
+  // Passkeys (src/core/mfa/webauthn): offered first. Declared functions below are called only once requests arrive.
+  const passkeys = createPasskeys({
+    store: stores.webauthn,
+    users: stores.users,
+    pendingSignIns: stores.pendingSignIns,
+    signIn,
+    audit,
+    notify: notifyUser,
+    clock,
+    random,
+    rp: relyingPartyOf(config.publicUrl, config.cookieDomain),
+    requireRecentAuth: (session) => accounts.requireRecentAuth(session),
+    canSignIn: (user) => emailVerification.canSignIn(user),
+  });
+  factorSources.push(passkeyFactorSource(passkeys));
+  factorVerifiers.set("webauthn", passkeyVerifier(passkeys));
   factorSources.push(totpFactorSource(totp));
   factorVerifiers.set("totp", totpVerifier(totp));
   const recoveryCodes = createRecoveryCodes({
@@ -417,6 +438,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       totp,
       recoveryCodes,
       secondFactors,
+      passkeys,
       mfaPolicy,
       resetSecondFactors,
     },
@@ -470,13 +492,14 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     gate,
     secretBox,
     userSecrets,
+    passkeys,
     rewrapSecrets: () => rewrapSecrets(database.db, secretBox),
     reloadRules: () => rulesFile.reload(gate),
     alertsIdle: () => alerts?.idle() ?? Promise.resolve(),
     start() {
       if (housekeeping.length > 0) return;
       const purge = () =>
-        Promise.all([sessions.purgeExpired(), pendingSignIn.purgeExpired()]).catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
+        Promise.all([sessions.purgeExpired(), pendingSignIn.purgeExpired(), passkeys.purgeExpired()]).catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
       const pruneAudit = () =>
         audit.prune().then(
           (count) => count > 0 && logger.info({ count }, "pruned audit events past retention"),

@@ -21,15 +21,16 @@ export const LATEST_SCHEMA: string = Object.keys(migrations).sort().at(-1) ?? ""
  * Recovery codes are carried as their Argon2id hashes only (the codes
  * themselves exist nowhere).
  * Sign-ins waiting for a second factor are neither sessions nor data: a
- * restore ends them with the sessions.
+ * restore ends them with the sessions. Passkeys are carried (public keys
+ * and counters, no secret); their ceremonies' challenges are not.
  */
-export const BACKUP_TABLES = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "audit_events"] as const;
+export const BACKUP_TABLES = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "webauthn_credentials", "audit_events"] as const;
 
 /** One of {@link BACKUP_TABLES}. */
 export type BackupTable = (typeof BACKUP_TABLES)[number];
 
 /** Tables emptied by an import, children first (sessions, pending sign-ins and one-time tokens included). */
-export const CLEARED_TABLES = ["sessions", "pending_sign_ins", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "totp_factors", "recovery_codes", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
+export const CLEARED_TABLES = ["sessions", "pending_sign_ins", "webauthn_challenges", "webauthn_credentials", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "totp_factors", "recovery_codes", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
 
 /** Largest backup file accepted by default (256 MiB; a JS string cannot hold much more than 512 MiB). */
 export const DEFAULT_MAX_BACKUP_BYTES = 256 * 1024 * 1024;
@@ -42,6 +43,7 @@ export const DEFAULT_MAX_ROWS: Record<BackupTable, number> = {
   user_secrets: 1_000_000,
   totp_factors: 1_000_000,
   recovery_codes: 10_000_000,
+  webauthn_credentials: 1_000_000,
   audit_events: 5_000_000,
 };
 

@@ -12,7 +12,7 @@ import { parseEnvelope } from "../core/secrets/secret-envelope.js";
  * table, update the specs below and this name together (a test checks every
  * live column is covered); export and import refuse to run while they differ.
  */
-export const SPEC_SCHEMA = "0010_recovery_codes";
+export const SPEC_SCHEMA = "0011_webauthn";
 
 /** Columns of one table, in database.ts order: the order rows are written in. */
 export type TableSpec = ReadonlyArray<readonly [column: string, check: ColumnCheck]>;
@@ -45,6 +45,14 @@ const secretEnvelope: ColumnCheck = (v) => {
   if (problem) return problem;
   return typeof parseEnvelope(v as string) === "string" ? "must be an encrypted envelope (v1.<key id>.<nonce>.<ciphertext>)" : null;
 };
+
+/** base64url text (credential ids, COSE public keys). */
+function base64url(min: number, max: number): ColumnCheck {
+  return both(text(min, max), (v) => (/^[A-Za-z0-9_-]+$/.test(v as string) ? null : "must be base64url"));
+}
+
+/** A sign counter: a non-negative 32-bit integer. */
+const signCounter: ColumnCheck = (v) => (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? null : "must be a sign counter (0 to 2^32-1)");
 
 /** Every backed-up table's columns and their checks. */
 export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
@@ -102,6 +110,19 @@ export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
     ["created_at", epochMs],
     ["used_at", nullable(epochMs)],
   ],
+  webauthn_credentials: [
+    ["id", id],
+    ["user_id", id],
+    ["credential_id", base64url(1, 1400)],
+    ["public_key", base64url(1, 8192)],
+    ["counter", signCounter],
+    ["transports", both(text(0, 256), (v) => (/^[a-z-]*(,[a-z-]+)*$/.test(v as string) ? null : "must list transports"))],
+    ["device_type", oneOf(["singleDevice", "multiDevice"])],
+    ["backed_up", flag],
+    ["name", visibleText(1, 100)],
+    ["created_at", epochMs],
+    ["last_used_at", nullable(epochMs)],
+  ],
   audit_events: [
     ["id", id],
     ["type", oneOf(AUDIT_EVENT_TYPES)],
@@ -128,5 +149,6 @@ export const PRIMARY_KEYS: Record<BackupTable, string> = {
   user_secrets: "id",
   totp_factors: "user_id",
   recovery_codes: "id",
+  webauthn_credentials: "id",
   audit_events: "id",
 };

@@ -126,6 +126,11 @@ function checkRelations(tables: Record<BackupTable, BackupRow[]>, add: (p: strin
     if (lookups.has(pair)) add(`recovery_codes[${i}]`, "repeats a (user_id, lookup) pair");
     lookups.add(pair);
   });
+  checkUnique(tables.webauthn_credentials, "webauthn_credentials", "id", add);
+  checkUnique(tables.webauthn_credentials, "webauthn_credentials", "credential_id", add);
+  tables.webauthn_credentials.forEach((p, i) => {
+    if (!userIds.has(p.user_id)) add(`webauthn_credentials[${i}].user_id`, "names no user in the backup");
+  });
   checkUnique(tables.audit_events, "audit_events", "id", add);
 }
 

@@ -15,6 +15,8 @@ import { recoveryCodeRoutes } from "./routes/account/recovery-code-routes.js";
 import { adminRoutes } from "./routes/admin/admin-routes.js";
 import { authRoutes } from "./routes/auth/auth-routes.js";
 import { mailRoutes } from "./routes/auth/mail-routes.js";
+import { webauthnRoutes } from "./routes/auth/webauthn-routes.js";
+import { passkeyRoutes } from "./routes/account/passkey-routes.js";
 import { emailRoutes } from "./routes/account/email-routes.js";
 import { healthRoutes } from "./routes/health.js";
 import { cspReportRoutes } from "./routes/csp-report-routes.js";
@@ -83,7 +85,9 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     if (deps.passwordReset && deps.emailVerification) {
       await api.register(mailRoutes, { ...deps, passwordReset: deps.passwordReset, emailVerification: deps.emailVerification, prefix: "/api/auth" });
     }
+    if (deps.passkeys) await api.register(webauthnRoutes, { passkeys: deps.passkeys, config, prefix: "/api/auth/webauthn" });
     await api.register(accountRoutes, { ...deps, prefix: "/api/account" });
+    if (deps.passkeys) await api.register(passkeyRoutes, { passkeys: deps.passkeys, prefix: "/api/account/mfa" });
     if (deps.emailChange) await api.register(emailRoutes, { emailChange: deps.emailChange, prefix: "/api/account" });
     await api.register(tokenRoutes, { tokens: deps.tokens, prefix: "/api/account" });
     await api.register(totpRoutes, { totp: deps.totp, accounts: deps.accounts, secondFactors: deps.secondFactors, prefix: "/api/account" });

@@ -29,6 +29,7 @@ import type { RegistrationService } from "../core/registration/registration-serv
 import type { TotpService } from "../core/mfa/totp/totp-service.js";
 import type { SecondFactors } from "../core/sign-in/second-factors.js";
 import type { RecoveryCodes } from "../core/mfa/recovery-codes/recovery-codes.js";
+import type { Passkeys } from "../core/mfa/webauthn/passkeys.js";
 
 /**
  * Who may call a route (AZ-01): every route declares one; undeclared routes
@@ -84,6 +85,8 @@ export interface AppDeps {
   emailVerification?: EmailVerification;
   /** Email change requests (mail). */
   emailChange?: EmailChange;
+  /** Passkeys (WebAuthn); absent in apps built without them (tests of other parts). */
+  passkeys?: Passkeys;
   /** Whether outgoing mail is configured (invitations and admin-sent links need it). */
   mailEnabled: boolean;
   /** Invitations by email. */

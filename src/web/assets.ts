@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 
 /** One static file served from `/assets/<name>`. */
 export interface Asset {
@@ -18,19 +20,35 @@ const TYPES: Record<string, string> = {
 
 const DIR = new URL("./assets/", import.meta.url);
 
+/** Third-party browser bundles served from our own origin (strict CSP: no CDN): asset name → file inside its package. */
+const VENDORED: ReadonlyArray<{ name: string; pkg: string; file: string }> = [
+  // Exposes `SimpleWebAuthnBrowser` (startRegistration, startAuthentication) for passkeys.js.
+  { name: "simplewebauthn-browser.js", pkg: "@simplewebauthn/browser", file: "dist/bundle/index.umd.min.js" },
+];
+
+function entry(name: string, body: Buffer, contentType: string): Asset {
+  return { name, body, contentType, version: createHash("sha256").update(body).digest("base64url").slice(0, 12) };
+}
+
 function load(): Map<string, Asset> {
   const assets = new Map<string, Asset>();
+  const require = createRequire(import.meta.url);
+  for (const v of VENDORED) {
+    // The package's main file is `<root>/script/index.js`: the bundle sits beside it under dist/.
+    const root = dirname(dirname(require.resolve(v.pkg)));
+    assets.set(v.name, entry(v.name, readFileSync(join(root, v.file)), TYPES[".js"]!));
+  }
   for (const name of readdirSync(DIR)) {
     const ext = name.slice(name.lastIndexOf("."));
     const contentType = TYPES[ext];
     if (contentType === undefined || !/^[a-z0-9-]+\.[a-z]+$/.test(name)) continue;
     const body = readFileSync(new URL(name, DIR));
-    assets.set(name, { name, body, contentType, version: createHash("sha256").update(body).digest("base64url").slice(0, 12) });
+    assets.set(name, entry(name, body, contentType));
   }
   return assets;
 }
 
-/** Every file of `src/web/assets/` (`.css`, `.js`, `.svg`), read once at start-up. */
+/** Every file of `src/web/assets/` (`.css`, `.js`, `.svg`) and the vendored bundles, read once at start-up. */
 export const ASSETS: ReadonlyMap<string, Asset> = load();
 
 /**

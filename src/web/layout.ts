@@ -11,6 +11,8 @@ export interface LayoutOptions {
   body: HtmlValue;
   /** A narrow, centred column (sign-in forms). */
   narrow?: boolean;
+  /** Extra scripts of this page (asset names), loaded deferred after gatehouse.js, in this order. */
+  scripts?: readonly string[];
 }
 
 function navLink(ctx: PageContext, path: string, label: string): SafeHtml {
@@ -42,6 +44,7 @@ export function layout(ctx: PageContext, o: LayoutOptions): SafeHtml {
 <link rel="stylesheet" href="${href(ctx, assetPath("gatehouse.css"))}">
 <link rel="icon" type="image/svg+xml" href="${href(ctx, assetPath("favicon.svg"))}">
 <script src="${href(ctx, assetPath("gatehouse.js"))}" nonce="${ctx.nonce}" defer></script>
+${(o.scripts ?? []).map((name) => html`<script src="${href(ctx, assetPath(name))}" nonce="${ctx.nonce}" defer></script>`)}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

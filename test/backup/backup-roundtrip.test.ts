@@ -18,7 +18,7 @@ import { dumpAll, expectCode, flipByte, seed, SEED_DATA_KEY, T0, type Seeded } f
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const PASSPHRASE = "correct horse battery staple";
-const BACKED_UP = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "audit_events"] as const;
+const BACKED_UP = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "webauthn_credentials", "audit_events"] as const;
 
 describe.each(backendNames())("backup and restore (%s)", (backendName) => {
   let source: StoreFixture;
@@ -52,7 +52,7 @@ describe.each(backendNames())("backup and restore (%s)", (backendName) => {
   it("round trip: every backed-up row arrives, compared column by column", async () => {
     const fx = await target();
     const result = await importBackup(fx.database.db, plain);
-    expect(result.counts).toEqual({ users: 1103, settings: 2, api_tokens: 3, user_secrets: 2, totp_factors: 1, recovery_codes: 2, audit_events: 1205 });
+    expect(result.counts).toEqual({ users: 1103, settings: 2, api_tokens: 3, user_secrets: 2, totp_factors: 1, recovery_codes: 2, webauthn_credentials: 2, audit_events: 1205 });
     const restored = await dumpAll(fx.database.db);
     for (const table of BACKED_UP) {
       expect(restored[table]!.length, table).toBe(sourceDump[table]!.length);

@@ -9,7 +9,7 @@ import { ARGON, dumpAll, expectCode, seed } from "../helpers/backup.js";
 
 type Row = Record<string, unknown>;
 interface Doc {
-  tables: { users: Row[]; settings: Row[]; api_tokens: Row[]; user_secrets: Row[]; totp_factors: Row[]; recovery_codes: Row[]; audit_events: Row[] } & Record<string, unknown>;
+  tables: { users: Row[]; settings: Row[]; api_tokens: Row[]; user_secrets: Row[]; totp_factors: Row[]; recovery_codes: Row[]; webauthn_credentials: Row[]; audit_events: Row[] } & Record<string, unknown>;
   [key: string]: unknown;
 }
 

@@ -196,7 +196,7 @@ describeBrowser("browser: the portal — sign up, sign in, account, sessions (sq
     await plantCsrfToken(pv, attackerToken);
     await pv.getByLabel("Username or email").fill(name);
     await pv.getByLabel("Password", { exact: true }).fill(GOOD_PASSWORD);
-    const [res] = await Promise.all([pv.waitForNavigation(), pv.getByRole("button", { name: "Sign in" }).click()]);
+    const [res] = await Promise.all([pv.waitForNavigation(), pv.getByRole("button", { name: "Sign in", exact: true }).click()]);
     expect(res?.status()).toBe(403);
     expect((await victim.context.cookies()).some((c) => c.name.endsWith("gatehouse_session"))).toBe(false);
     await attacker.closeClean();

@@ -31,7 +31,7 @@ export interface Seeded {
 /**
  * Seeds every table directly through Kysely: a superadmin, an admin, a
  * blocked user without email or password, `extraUsers` more users, settings,
- * API tokens, two per-user secrets (envelopes under {@link SEED_DATA_KEY}),
+ * API tokens, two per-user secrets (envelopes under {@link SEED_DATA_KEY}), two passkeys,
  * `auditEvents` audit events (enough to span export pages), two live sessions
  * and a one-time token.
  */
@@ -70,6 +70,10 @@ export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; au
     { id: randomUUID(), user_id: adminId, lookup: "ab12", code_hash: ARGON, created_at: T0, used_at: null },
     { id: randomUUID(), user_id: adminId, lookup: "cd34", code_hash: ARGON, created_at: T0, used_at: T0 + 10 },
   ]).execute();
+  await db.insertInto("webauthn_credentials").values([
+    { id: randomUUID(), user_id: adminId, credential_id: "AQIDBAUGBwgJCgsMDQ4PEA", public_key: "pQECAyYgASFYIA-public-key-bytes", counter: 41, transports: "internal,hybrid", device_type: "multiDevice", backed_up: 1, name: "Téléphone \"perso\"", created_at: T0, last_used_at: T0 + 9 },
+    { id: randomUUID(), user_id: superadminId, credential_id: "EBESExQVFhcYGRobHB0eHw", public_key: "pQECAyYgASFYIA-other-key", counter: 0, transports: "", device_type: "singleDevice", backed_up: 0, name: "YubiKey", created_at: T0 + 1, last_used_at: null },
+  ]).execute();
   const events = Array.from({ length: opts.auditEvents ?? 5 }, (_, i) => ({
     id: randomUUID(), type: i % 2 === 0 ? "login_success" : "login_failure", at: T0 + i * 1000, user_id: i % 3 === 0 ? null : adminId,
     actor_id: i % 5 === 0 ? superadminId : null, ip: i % 2 === 0 ? "203.0.113.7" : "2001:db8::1", user_agent: `Mozilla/5.0 "quoted" \\ ünïcødé ${i}`,
@@ -87,7 +91,7 @@ export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; au
   return { superadminId, adminId, userId, sessionTokenHashes, oneTimeTokenHash, secretPlaintexts };
 }
 
-const KEYS = { users: "id", sessions: "id", settings: "key", api_tokens: "id", user_secrets: "id", totp_factors: "user_id", recovery_codes: "id", one_time_tokens: "token_hash", audit_events: "id" } as const;
+const KEYS = { users: "id", sessions: "id", settings: "key", api_tokens: "id", user_secrets: "id", totp_factors: "user_id", recovery_codes: "id", webauthn_credentials: "id", one_time_tokens: "token_hash", audit_events: "id" } as const;
 
 /** Every row of every table, sorted by primary key (to prove a database unchanged or equal). */
 export async function dumpAll(db: Kysely<Database>): Promise<Record<string, unknown[]>> {

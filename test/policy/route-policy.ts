@@ -29,6 +29,9 @@ export const ROUTE_POLICY: Record<string, string> = {
   // Needs the pending sign-in cookie of a login that answered mfa_required, or a session stepping up with a second
   // factor (which the access matrix, sending no code, cannot give): a token grants nothing here.
   "POST /api/auth/mfa/verify": PUBLIC,
+  // Passwordless options (an anonymous challenge cookie) or, with the pending cookie, second-factor options.
+  "POST /api/auth/webauthn/options": PUBLIC,
+  "POST /api/auth/webauthn/verify": PUBLIC,
   "POST /api/auth/forgot-password": PUBLIC,
   "POST /api/auth/reset-password": PUBLIC,
   "POST /api/auth/verify-email": PUBLIC,
@@ -39,6 +42,11 @@ export const ROUTE_POLICY: Record<string, string> = {
   "DELETE /api/account/sessions/:id": USER,
   "DELETE /api/account/sessions": USER,
   "POST /api/account/password": USER,
+  "GET /api/account/mfa/webauthn": USER_READ,
+  "POST /api/account/mfa/webauthn/options": USER,
+  "POST /api/account/mfa/webauthn/register": USER,
+  "PATCH /api/account/mfa/webauthn/:id": USER,
+  "DELETE /api/account/mfa/webauthn/:id": USER,
   "DELETE /api/account": USER,
   "POST /api/account/email": USER,
   "GET /api/account/tokens": USER_READ,

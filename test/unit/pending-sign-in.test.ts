@@ -6,7 +6,7 @@ import { createBanPolicy } from "../../src/core/rate-limit/ban-policy.js";
 import { defaultProtectionPolicy } from "../../src/core/rate-limit/protection-policy.js";
 import { createSecretRegulator } from "../../src/core/rate-limit/secret-regulator.js";
 import { createSecondFactorGuard } from "../../src/core/mfa/second-factor-guard.js";
-import { assuranceOf } from "../../src/core/sessions/assurance.js";
+import { assuranceOf, formatAmr, parseAmr } from "../../src/core/sessions/assurance.js";
 import { createPendingSignIn, PENDING_SIGN_IN_MAX_FAILURES, PENDING_SIGN_IN_MS } from "../../src/core/sign-in/pending-sign-in.js";
 import { createSignIn } from "../../src/core/sign-in/sign-in.js";
 import { createMemoryLimiterStore } from "../../src/storage/memory/memory-limiter-store.js";
@@ -60,6 +60,12 @@ describe("assurance: aal2 takes two kinds of factor", () => {
     expect(assuranceOf(["otp", "hwk"])).toBe("aal1");
     expect(assuranceOf(["pwd", "otp"])).toBe("aal2");
     expect(assuranceOf(["pwd", "hwk"])).toBe("aal2");
+  });
+
+  it("a passkey that verified its user (amr hwk + mfa, a passwordless sign-in) is aal2; the key alone is not", () => {
+    expect(assuranceOf(["hwk", "mfa"])).toBe("aal2");
+    expect(assuranceOf(["hwk"])).toBe("aal1");
+    expect(parseAmr(formatAmr(["hwk", "mfa"]))).toEqual(["hwk", "mfa"]);
   });
 });
 

@@ -2,12 +2,14 @@
  * How a sign-in proved who the user is, as Authentication Method Reference
  * values (RFC 8176): `pwd` a password, `otp` a one-time code (TOTP, a
  * recovery code), `hwk` a hardware-bound key (a passkey), `swk` a
- * software-bound key. Flows only ever name the methods they checked.
+ * software-bound key, `mfa` a multi-factor authenticator: one that checked
+ * a second factor of its own (a passkey that verified the user with a PIN or
+ * a biometric, WebAuthn's UV flag). Flows only ever name the methods they checked.
  */
-export type AuthMethod = "pwd" | "otp" | "hwk" | "swk";
+export type AuthMethod = "pwd" | "otp" | "hwk" | "swk" | "mfa";
 
 /** Every {@link AuthMethod}, in a fixed order. */
-export const AUTH_METHODS: readonly AuthMethod[] = ["pwd", "otp", "hwk", "swk"];
+export const AUTH_METHODS: readonly AuthMethod[] = ["pwd", "otp", "hwk", "swk", "mfa"];
 
 /**
  * The assurance a session carries (NIST SP 800-63B authenticator assurance
@@ -15,8 +17,8 @@ export const AUTH_METHODS: readonly AuthMethod[] = ["pwd", "otp", "hwk", "swk"];
  */
 export type Assurance = "aal1" | "aal2";
 
-/** The kind of factor each method proves: something known, or something held. */
-const FACTOR_KIND: Record<AuthMethod, "knowledge" | "possession"> = {
+/** The kind of factor each method proves: something known, or something held (`mfa` proves two on its own). */
+const FACTOR_KIND: Record<Exclude<AuthMethod, "mfa">, "knowledge" | "possession"> = {
   pwd: "knowledge",
   otp: "possession",
   hwk: "possession",
@@ -30,11 +32,15 @@ export function isAuthMethod(value: string): value is AuthMethod {
 
 /**
  * The assurance of a sign-in proved by `methods`: `aal2` when they span two
- * distinct kinds of factor (a password and a one-time code), else `aal1`
- * (two passwords, or one key alone, are still one kind).
+ * distinct kinds of factor (a password and a one-time code), or include a
+ * multi-factor authenticator (`mfa`: a passkey with user verification, the
+ * key held plus the PIN or biometric that unlocked it, as NIST SP 800-63B
+ * counts a multi-factor cryptographic authenticator), else `aal1` (two
+ * passwords, or one key alone without user verification, are still one kind).
  */
 export function assuranceOf(methods: readonly AuthMethod[]): Assurance {
-  return new Set(methods.map((m) => FACTOR_KIND[m])).size >= 2 ? "aal2" : "aal1";
+  if (methods.includes("mfa")) return "aal2";
+  return new Set(methods.map((m) => FACTOR_KIND[m as Exclude<AuthMethod, "mfa">])).size >= 2 ? "aal2" : "aal1";
 }
 
 /** The stored form of a method list: RFC 8176 values separated by spaces. */

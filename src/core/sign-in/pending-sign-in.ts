@@ -130,7 +130,7 @@ export function createPendingSignIn(deps: PendingSignInDeps): PendingSignIn {
       }
       const enrolled = await secondFactors.methodsOf(user.id);
       const verifier = enrolled.includes(proof.method) ? verifiers.get(proof.method) : undefined;
-      const ok = await guard.check(user, origin, proof.method, async () => verifier !== undefined && (await verifier.verify(user, proof.code, origin)));
+      const ok = await guard.check(user, origin, proof.method, async () => verifier !== undefined && (await verifier.verify(user, proof.code, origin, { pendingTokenHash: tokenHash })));
       if (!ok || verifier === undefined) {
         await store.recordFailure(tokenHash, PENDING_SIGN_IN_MAX_FAILURES);
         throw new GatehouseError("invalid_second_factor");

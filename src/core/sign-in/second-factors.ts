@@ -19,6 +19,12 @@ export interface SecondFactors {
   methodsOf(userId: string): Promise<SecondFactorMethod[]>;
 }
 
+/** Where a second factor is presented: the pending sign-in it completes, when there is one. */
+export interface SecondFactorContext {
+  /** SHA-256 (hex) of the pending sign-in's token: a factor whose proof is bound to it (a passkey's challenge) checks the binding. */
+  pendingTokenHash?: string;
+}
+
 /**
  * Checks one kind of second factor. Plugged into the pending sign-in by
  * method name; it owns its secrets, its replay protection and its counters.
@@ -27,7 +33,7 @@ export interface SecondFactorVerifier {
   /** The method reference a success adds to the session's `amr` (`otp` for a TOTP or recovery code, `hwk` for a passkey). */
   readonly amr: AuthMethod;
   /** True when `code` proves `user`'s factor; false otherwise (never throws for a wrong code). */
-  verify(user: User, code: string, origin: SessionOrigin): Promise<boolean>;
+  verify(user: User, code: string, origin: SessionOrigin, context?: SecondFactorContext): Promise<boolean>;
 }
 
 /** The verifiers available, keyed by {@link SecondFactorMethod}. */

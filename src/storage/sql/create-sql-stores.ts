@@ -12,6 +12,7 @@ import type { UserStore } from "../../core/users/user-store.js";
 import type { UserSecretStore } from "../../core/secrets/user-secret-store.js";
 import type { TotpFactorStore } from "../../core/mfa/totp/totp-factor-store.js";
 import type { RecoveryCodeStore } from "../../core/mfa/recovery-codes/recovery-code-store.js";
+import type { WebAuthnStore } from "../../core/mfa/webauthn/webauthn-store.js";
 import type { Database } from "./database.js";
 import { createSqlApiTokenStore } from "./sql-api-token-store.js";
 import { createSqlAuditStore } from "./sql-audit-store.js";
@@ -26,6 +27,7 @@ import { createSqlUserStore } from "./sql-user-store.js";
 import { createSqlUserSecretStore } from "./sql-user-secret-store.js";
 import { createSqlTotpFactorStore } from "./sql-totp-factor-store.js";
 import { createSqlRecoveryCodeStore } from "./sql-recovery-code-store.js";
+import { createSqlWebAuthnStore } from "./sql-webauthn-store.js";
 
 /**
  * Every store port, backed by one Kysely database. Built once by the
@@ -55,6 +57,8 @@ export interface Stores {
   totpFactors: TotpFactorStore;
   /** Recovery codes, as lookup parts and Argon2id hashes only. */
   recoveryCodes: RecoveryCodeStore;
+  /** Passkeys and their ceremonies' challenges. */
+  webauthn: WebAuthnStore;
 }
 
 /** Creates all SQL stores over `db`. */
@@ -73,5 +77,6 @@ export function createSqlStores(db: Kysely<Database>): Stores {
     userSecrets: createSqlUserSecretStore(db),
     totpFactors: createSqlTotpFactorStore(db),
     recoveryCodes: createSqlRecoveryCodeStore(db),
+    webauthn: createSqlWebAuthnStore(db),
   };
 }

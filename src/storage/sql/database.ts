@@ -151,6 +151,39 @@ export interface RecoveryCodesTable {
 }
 
 /** The whole schema as Kysely sees it. */
+/** A passkey: its public key and sign counter (no secret). */
+export interface WebauthnCredentialsTable {
+  id: string;
+  user_id: string;
+  /** base64url. */
+  credential_id: string;
+  /** The COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  /** Transport hints, comma-separated. */
+  transports: string;
+  /** `singleDevice` or `multiDevice`. */
+  device_type: string;
+  backed_up: number;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A WebAuthn ceremony's challenge, single use. */
+export interface WebauthnChallengesTable {
+  id: string;
+  /** SHA-256 (hex) of the challenge (base64url). */
+  challenge_hash: string;
+  /** `register`, `second_factor` or `passwordless`. */
+  purpose: string;
+  user_id: string | null;
+  /** SHA-256 (hex) of what asked for it (a session, a pending sign-in, an anonymous cookie). */
+  binding_hash: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -165,4 +198,6 @@ export interface Database {
   pending_sign_ins: PendingSignInsTable;
   totp_factors: TotpFactorsTable;
   recovery_codes: RecoveryCodesTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }

@@ -7,6 +7,8 @@ import { layout } from "../layout.js";
 import { href, type PageContext } from "../page-context.js";
 import { describeSignIn } from "../sign-in-methods.js";
 import { describeUserAgent } from "../user-agent.js";
+import type { PasskeySummary } from "../../core/mfa/webauthn/passkeys.js";
+import { passkeysSection } from "./passkeys-section.js";
 
 /** What the account page shows. */
 export interface AccountView {
@@ -14,6 +16,8 @@ export interface AccountView {
   currentSessionId: string;
   sessions: Session[];
   tokens: ApiToken[];
+  /** The user's passkeys; absent when passkeys are not available (the section is left out). */
+  passkeys?: PasskeySummary[];
   /** Scopes this user's role can use (others would be inert). */
   scopes: readonly TokenScope[];
   /** True when creating a token (or changing the password) needs the password again (sudo window passed). */
@@ -215,10 +219,12 @@ ${field({ name: "password", id: "f-delete-password", label: "Your password", typ
 export function accountPage(ctx: PageContext, view: AccountView): SafeHtml {
   return layout(ctx, {
     title: "Your account",
+    ...(view.passkeys ? { scripts: ["simplewebauthn-browser.js", "passkeys.js"] } : {}),
     body: html`<h1>Your account</h1>
 <div class="grid">${profile(ctx, view)}${passwordForm(ctx, view)}</div>
 ${secondFactors(ctx, view)}
 ${sessionsList(ctx, view)}
+${view.passkeys ? passkeysSection(ctx, { passkeys: view.passkeys, needsReauth: view.needsReauth }) : ""}
 ${tokensList(ctx, view)}
 ${view.recoveryCodes ? recoveryCodesSection(ctx, view, view.recoveryCodes) : ""}
 ${deleteAccount(ctx, view)}`,

@@ -6,7 +6,7 @@ import { startHarness, type Harness, type HarnessOptions } from "../harness.js";
 export interface LiveGatehouse {
   /** The test harness behind it (`h.account`, `h.clock`, `h.gh`, …). */
   h: Harness;
-  /** `http://127.0.0.1:<port>`, which is also its PUBLIC_URL. */
+  /** `http://127.0.0.1:<port>` (or `http://localhost:<port>`), which is also its PUBLIC_URL. */
   origin: string;
   /** An absolute URL on this Gatehouse. */
   url(path: string): string;
@@ -19,15 +19,17 @@ export interface LiveGatehouse {
  * enough — and makes it listen on 127.0.0.1 with PUBLIC_URL set to that
  * origin, so CSRF origin checks see what the browser sends.
  */
-export async function startLiveGatehouse(env: Record<string, string> = {}, clock?: Clock, options: HarnessOptions = {}): Promise<LiveGatehouse> {
+export async function startLiveGatehouse(env: Record<string, string> = {}, clock?: Clock, options: HarnessOptions & { hostname?: "127.0.0.1" | "localhost" } = {}): Promise<LiveGatehouse> {
+  // WebAuthn refuses an IP address as RP ID: the passkey suite runs on http://localhost (a secure context too).
+  const { hostname = "127.0.0.1", ...harnessOptions } = options;
   // The port must be known before the config is built (PUBLIC_URL); another
   // process may take it in between, so a taken port means another try.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const origin = `http://127.0.0.1:${port}`;
-    const h = await startHarness("sqlite", { PUBLIC_URL: origin, ...env }, clock, options);
+    const origin = `http://${hostname}:${port}`;
+    const h = await startHarness("sqlite", { PUBLIC_URL: origin, ...env }, clock, harnessOptions);
     try {
-      await h.gh.app.listen({ port, host: "127.0.0.1" });
+      await h.gh.app.listen({ port, host: hostname });
     } catch (err) {
       await h.close();
       if ((err as NodeJS.ErrnoException).code === "EADDRINUSE" && attempt < 5) continue;

@@ -25,7 +25,7 @@ export async function fillSignIn(page: Page, login: string, o: { password?: stri
   await page.getByLabel("Username or email").fill(login);
   await page.getByLabel("Password", { exact: true }).fill(o.password ?? GOOD_PASSWORD);
   if (o.remember) await page.getByLabel(/Keep me signed in/).check();
-  await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Sign in" }).click()]);
+  await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
 }
 
 /** Signs out with the navigation's "Sign out" button (a POST form) and checks the sign-in page shows. */

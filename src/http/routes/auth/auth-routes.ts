@@ -31,11 +31,13 @@ const loginResponse = {
   ],
 } as const;
 
+/** `{method, code}`, or `{method, response}` for a passkey (the authenticator's response object, passed on as JSON). */
 const mfaVerifyBody = {
   type: "object",
   additionalProperties: false,
-  required: ["method", "code"],
-  properties: { method: str(32), code: str(1024) },
+  required: ["method"],
+  anyOf: [{ required: ["code"] }, { required: ["response"] }],
+  properties: { method: str(32), code: str(1024), response: { type: "object", maxProperties: 16 } },
 } as const;
 
 const loginBody = {
@@ -44,6 +46,12 @@ const loginBody = {
   required: ["username", "password"],
   properties: { username: str(1024), password: passwordField, remember: { type: "boolean" } },
 } as const;
+
+/** The second factor of a verify body: a code as given, or a passkey's response as its JSON text. */
+function proofOf(body: { method: string; code?: string; response?: Record<string, unknown> }): { method: string; code: string } {
+  if (body.response !== undefined) return { method: body.method, code: JSON.stringify(body.response) };
+  return { method: body.method, code: body.code ?? "" };
+}
 
 /** `/api/auth`: register (self-service or with an invitation), login, logout, me. */
 export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -81,7 +89,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   // Completes a login that answered `mfa_required` (the pending cookie and a second factor give the session);
   // without a pending cookie, a signed-in session steps up (a `two_factor` rule asked for it): new token, aal2.
-  app.post<{ Body: { method: string; code: string } }>(
+  app.post<{ Body: { method: string; code?: string; response?: Record<string, unknown> } }>(
     "/mfa/verify",
     { config: { access: "public", rateLimit: "login" }, schema: { body: mfaVerifyBody, response: { 200: userResponse } } },
     async (request, reply) => {
@@ -89,14 +97,14 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       const auth = request.auth?.via === "session" ? request.auth : null;
       if (token === null && auth !== null) {
         // The methods come from the server: the session's own plus the verifier's, never from the request.
-        const issued = await deps.stepUp.verify(auth, { method: request.body.method, code: request.body.code }, originOf(request));
+        const issued = await deps.stepUp.verify(auth, proofOf(request.body), originOf(request));
         setSessionCookie(reply, config, issued);
         return { user: toPublicUser(auth.user) };
       }
       try {
         if (token === null) throw new GatehouseError("sign_in_expired");
         const { user } = await completeSignIn(request, reply, config, (replacing) =>
-          deps.pendingSignIn.complete(token, request.body, originOf(request), replacing),
+          deps.pendingSignIn.complete(token, proofOf(request.body), originOf(request), replacing),
         );
         return { user: toPublicUser(user) };
       } catch (err) {

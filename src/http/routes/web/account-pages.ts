@@ -50,6 +50,7 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
       currentSessionId: session.id,
       sessions: await sessions.list(user.id, 50, 0),
       tokens: await tokens.list(user, 50, 0),
+      ...(deps.passkeys ? { passkeys: await deps.passkeys.list(user.id) } : {}),
       scopes: effectiveScopes({ scopes: [...TOKEN_SCOPES] }, user.role),
       needsReauth: needsReauth(session),
       passwordHint: passwordPolicyHint(config.passwordMinLength),

@@ -11,15 +11,16 @@ import { clearSessionCookie, readSessionToken, sessionCookieName } from "../../p
 import type { AppDeps } from "../../types.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
 import { returnQuery, returnTarget } from "./return-target.js";
-import { sendSecondFactorPage } from "./second-factor-pages.js";
+import { passkeySignIn, sendSecondFactorPage } from "./second-factor-pages.js";
 
 function loginPage(
   ctx: PageContext,
-  o: { login?: string; remember?: boolean; returnTo: string; errors?: FormErrors; registration: boolean; rememberDays: number; forgotPassword: boolean },
+  o: { login?: string; remember?: boolean; returnTo: string; errors?: FormErrors; registration: boolean; rememberDays: number; forgotPassword: boolean; passkeys: boolean },
 ) {
   return layout(ctx, {
     title: "Sign in",
     narrow: true,
+    ...(o.passkeys ? { scripts: ["simplewebauthn-browser.js", "passkeys.js"] } : {}),
     body: html`<div class="card">
 <h1>Sign in</h1>
 ${formError(o.errors)}
@@ -31,6 +32,7 @@ ${field({ name: "password", label: "Password", type: "password", autocomplete: "
 ${checkbox({ name: "remember", label: `Keep me signed in on this device for ${o.rememberDays} day${o.rememberDays === 1 ? "" : "s"}`, checked: o.remember === true })}
 <div class="row spread"><button type="submit">Sign in</button>${o.forgotPassword ? html`<a href="${href(ctx, "/forgot-password")}">Forgot your password?</a>` : ""}</div>
 </form>
+${o.passkeys ? passkeySignIn(ctx, { mode: "passwordless", returnTo: o.returnTo, label: "Sign in with a passkey" }) : ""}
 </div>
 ${o.registration ? html`<p class="muted">New here? <a href="${href(ctx, "/register")}">Create an account</a>.</p>` : ""}`,
   });
@@ -54,6 +56,7 @@ export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<v
       registration: settings.registration === "open",
       rememberDays: settings.sessionRememberDays,
       forgotPassword: hasForgotPage(),
+      passkeys: deps.passkeys !== undefined,
     });
     return sendPage(reply, page);
   });
@@ -76,6 +79,7 @@ export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<v
           registration: settings.registration === "open",
           rememberDays: settings.sessionRememberDays,
           forgotPassword: hasForgotPage(),
+          passkeys: deps.passkeys !== undefined,
         });
         return sendPage(reply, page, status);
       };

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isGatehouseError } from "../../../core/errors.js";
 import { csrfField, field, formError, type FormErrors } from "../../../web/components.js";
 import { formValue, type FormBody } from "../../../web/form.js";
-import { html } from "../../../web/html.js";
+import { html, type SafeHtml } from "../../../web/html.js";
 import { layout } from "../../../web/layout.js";
 import { href, type PageContext } from "../../../web/page-context.js";
 import { completeSignIn } from "../../complete-sign-in.js";
@@ -13,7 +13,23 @@ import type { AppDeps } from "../../types.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
 import { returnQuery, returnTarget } from "./return-target.js";
 
+/**
+ * A passkey button run by passkeys.js (hidden until the script shows it):
+ * passwordless on the sign-in page, the second factor on the code page. On
+ * success the browser goes to `/login?return=…`, which follows the return
+ * target through the same checks as a form sign-in.
+ */
+export function passkeySignIn(ctx: PageContext, o: { mode: "passwordless" | "second_factor"; returnTo: string; label: string }): SafeHtml {
+  const done = href(ctx, o.returnTo === "" ? "/login" : `/login?return=${encodeURIComponent(o.returnTo)}`);
+  const verify = o.mode === "passwordless" ? "/api/auth/webauthn/verify" : "/api/auth/mfa/verify";
+  return html`<div class="stack passkey">
+<div class="alert alert-error" role="alert" data-passkey-status hidden></div>
+<button type="button" class="secondary" data-passkey-sign-in="${o.mode}" data-options-url="${href(ctx, "/api/auth/webauthn/options")}" data-verify-url="${href(ctx, verify)}" data-done-url="${done}" hidden>${o.label}</button>
+</div>`;
+}
+
 const RECOVERY = "recovery_code";
+const PASSKEY = "webauthn";
 const METHOD = /^[a-z_]{1,32}$/;
 
 /** The methods a page offers, carried through the form so a wrong code shows the same choices (presentation only). */
@@ -35,13 +51,15 @@ export interface SecondFactorPageView {
 }
 
 /**
- * The second step of a sign-in, or the step-up of a signed-in session: a code
- * form for the first primary method and, when the user has recovery codes, a
- * second form under "Use a recovery code" (open when that is what was just
- * tried). No script.
+ * The second step of a sign-in, or the step-up of a signed-in session: a
+ * passkey button when one is enrolled (passkeys.js; on a step-up it signs in
+ * afresh with the passkey alone, which is `aal2`), a code form for the first
+ * code method and, when the user has recovery codes, a second form under "Use
+ * a recovery code" (open when that is what was just tried).
  */
 export function secondFactorPage(ctx: PageContext, o: SecondFactorPageView) {
-  const primary = o.methods.find((m) => m !== RECOVERY);
+  const passkey = o.methods.includes(PASSKEY);
+  const primary = o.methods.find((m) => m !== RECOVERY && m !== PASSKEY);
   const recovery = o.methods.includes(RECOVERY);
   const active = o.active ?? primary ?? RECOVERY;
   const offered = o.methods.join(",");
@@ -57,10 +75,12 @@ ${field({ name: "code", id, label, autocomplete: method === RECOVERY ? "off" : "
   return layout(ctx, {
     title: "Second factor",
     narrow: true,
+    ...(passkey ? { scripts: ["simplewebauthn-browser.js", "passkeys.js"] } : {}),
     body: html`<div class="card">
 <h1>Confirm it is you</h1>
 ${o.stepUp ? html`<p class="muted">This page needs a second factor. Enter a code from your second factor to continue.</p>` : ""}
 ${formError(o.errors)}
+${passkey ? passkeySignIn(ctx, { mode: o.stepUp ? "passwordless" : "second_factor", returnTo: o.returnTo, label: "Use a passkey" }) : ""}
 ${primary !== undefined ? form(primary, "Code", "f-code", active === primary) : ""}
 ${
   recovery
