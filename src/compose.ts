@@ -19,6 +19,7 @@ import { createBanPolicy, type BanPolicy } from "./core/rate-limit/ban-policy.js
 import { failClosed } from "./core/rate-limit/fail-closed-store.js";
 import type { LimiterStore } from "./core/rate-limit/limiter-store.js";
 import { createEnrolledFactors, type EnrolledFactorSource } from "./core/mfa/enrolled-factors.js";
+import { createFactorSummaries } from "./core/mfa/factor-summary.js";
 import { createNotifyUser } from "./core/mfa/account-notices.js";
 import { createSecondFactorGuard, type SecondFactorGuard } from "./core/mfa/second-factor-guard.js";
 import { createTotpService, type TotpService } from "./core/mfa/totp/totp-service.js";
@@ -185,12 +186,20 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
         onError: (err, event) => logger.warn({ err, eventId: event.id, type: event.type }, "alert webhook failed"),
       })
     : null;
+  // What /api/auth/me shows of a user's second factors, kept briefly; an audited change forgets it (src/core/mfa).
+  // Its lookups are declared below and called only once requests arrive.
+  const factorSummaries = createFactorSummaries({
+    totpEnrolled: (userId) => totp.isEnrolled(userId),
+    passkeyCount: async (userId) => (await passkeys.list(userId)).length,
+    clock,
+  });
+  const forgetFactors: AuditSink = (event) => factorSummaries.observe(event);
   const audit = createAuditLog({
     store: stores.audit,
     clock,
     random,
     retentionMs: config.auditRetentionMs,
-    sinks: alerts ? [mirror, alerts] : [mirror],
+    sinks: alerts ? [mirror, alerts, forgetFactors] : [mirror, forgetFactors],
   });
 
   // ioredis is loaded only when Redis is configured (about 10 MB of RSS saved otherwise, docs/performance.md).
@@ -221,7 +230,18 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const notifyUser = createNotifyUser(mail.mailer);
   const secondFactorGuard = createSecondFactorGuard({ regulator, store: limiter, audit, clock, notify: notifyUser });
   // Authenticator apps (RFC 6238; src/core/mfa/totp): the secret in userSecrets, the last used step in totp_factors.
-  const totp = createTotpService({ store: stores.totpFactors, secrets: userSecrets, guard: secondFactorGuard, audit, notify: notifyUser, clock, random, issuer: config.mailProductName });
+  const totp = createTotpService({
+    store: stores.totpFactors,
+    secrets: userSecrets,
+    guard: secondFactorGuard,
+    audit,
+    notify: notifyUser,
+    clock,
+    random,
+    issuer: config.mailProductName,
+    // Declared below; called only once requests arrive.
+    assertMayRemove: (user, method) => mfaPolicy.assertMayRemove(user, method),
+  });
   // The config is frozen: the session lifetimes in force are the settings service's own, which a superadmin may change at runtime.
   const settings = createSettingsService({
     store: stores.settings,
@@ -261,6 +281,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     random,
     rp: relyingPartyOf(config.publicUrl, config.cookieDomain),
     requireRecentAuth: (session) => accounts.requireRecentAuth(session),
+    assertMayRemove: (user, method, opts) => mfaPolicy.assertMayRemove(user, method, opts),
     canSignIn: (user) => emailVerification.canSignIn(user),
   });
   factorSources.push(passkeyFactorSource(passkeys));
@@ -285,6 +306,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const secondFactorVerifiers = options.secondFactorVerifiers ?? factorVerifiers;
   // Every kind of second factor also registers its remover here, for an administrator's reset.
   const secondFactorRemovers = createSecondFactorRemovers();
+  secondFactorRemovers.register({ method: "webauthn", removeAll: (userId) => passkeys.removeAll(userId) });
+  secondFactorRemovers.register({ method: "totp", removeAll: (userId) => totp.removeAll(userId) });
+  secondFactorRemovers.register({ method: "recovery_code", removeAll: async (userId) => void (await recoveryCodes.removeAll(userId)) });
   // Who must have a second factor (AZ-06, MFA-08): checked by the access step of every admin route.
   const mfaPolicy = createMfaPolicy({ settings: config.mfa, secondFactors, clock });
   const resetSecondFactors = createResetSecondFactors({
@@ -294,7 +318,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     guard: secondFactorGuard,
     sessions,
     audit,
-    notify: createNotifyUser(mail.mailer),
+    notify: notifyUser,
   });
   // Flow × strategy: a proved first factor signs in, or waits for a second factor (src/core/sign-in/pending-sign-in.ts).
   const pendingSignIn = createPendingSignIn({
@@ -441,6 +465,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       passkeys,
       mfaPolicy,
       resetSecondFactors,
+      factorSummaries,
     },
     logger,
   );

@@ -22,6 +22,7 @@ import type { AccessGate } from "../core/gateway/access-decision.js";
 import type { AdminAccounts } from "../core/admin/admin-accounts.js";
 import type { InvitationService } from "../core/invitations/invitation-service.js";
 import type { PendingSignIn } from "../core/sign-in/pending-sign-in.js";
+import type { FactorSummaries } from "../core/mfa/factor-summary.js";
 import type { StepUp } from "../core/sign-in/step-up.js";
 import type { MfaPolicy } from "../core/mfa/mfa-policy.js";
 import type { ResetSecondFactors } from "../core/mfa/second-factor-reset.js";
@@ -103,6 +104,8 @@ export interface AppDeps {
   secondFactors: SecondFactors;
   /** Recovery codes (the backup second factor); absent in apps built without second factors. */
   recoveryCodes?: RecoveryCodes;
+  /** What `/api/auth/me` shows of a user's second factors (kept briefly). */
+  factorSummaries: FactorSummaries;
   /** Who must have a second factor: the access step of admin routes asks it (AZ-06). */
   mfaPolicy: MfaPolicy;
   /** An administrator's reset of a user's second factors. */

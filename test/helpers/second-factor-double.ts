@@ -17,6 +17,6 @@ export function secondFactorDouble() {
   const secondFactors: SecondFactors = { methodsOf: async (userId) => (enrolled.has(userId) ? ["totp"] : []) };
   const totp: SecondFactorVerifier = { amr: "otp", verify: async (_user, code) => code === TEST_CODE };
   const secondFactorVerifiers: SecondFactorVerifiers = new Map([["totp", totp]]);
-  const remover: SecondFactorRemover = { method: "totp", removeAll: async (userId) => void enrolled.delete(userId) };
+  const remover: SecondFactorRemover = { method: "totp (test double)", removeAll: async (userId) => void enrolled.delete(userId) };
   return { enrolled, secondFactors, secondFactorVerifiers, remover };
 }

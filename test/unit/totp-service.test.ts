@@ -28,7 +28,7 @@ function serviceOf(f: SessionFixture) {
   const notices: SecondFactorNotice[] = [];
   const make = () =>
     createTotpService({ store: f.stores.totpFactors, secrets, guard: passThrough, audit, notify: (kind) => notices.push(kind), clock: f.clock, random: cryptoRandom, issuer: "Acme Gate" });
-  const user = { id: f.alice, username: "alice", email: "alice@example.test" };
+  const user = { id: f.alice, username: "alice", email: "alice@example.test", role: "user" as const };
   /** The code an app shows `offsetMs` from the (manual) now. */
   const codeAt = (secret: string, offsetMs = 0) => generate({ secret, epoch: Math.floor((f.clock.now() + offsetMs) / 1000) });
   return { totp: make(), make, secrets, user, notices, codeAt, events: (type: string) => f.stores.audit.list({ userId: f.alice, type, limit: 10 }) };

@@ -54,7 +54,9 @@ export interface TotpService {
    * user when there was a confirmed one. False when there was nothing.
    * (Re-authentication is the caller's check.)
    */
-  disable(user: Pick<User, "id" | "email">, origin: SessionOrigin): Promise<boolean>;
+  disable(user: Pick<User, "id" | "email" | "role">, origin: SessionOrigin): Promise<boolean>;
+  /** Removes the user's authenticator app and any setup in progress, silently (an administrator's reset audits and mails once for every factor). */
+  removeAll(userId: string): Promise<void>;
 }
 
 /** Dependencies of {@link createTotpService}. */
@@ -68,6 +70,8 @@ export interface TotpServiceDeps {
   random: Random;
   /** The issuer shown in authenticator apps (the product's name). */
   issuer: string;
+  /** Throws 409 `last_second_factor` when the policy keeps the user from removing this factor (MFA-08; `MfaPolicy.assertMayRemove`). */
+  assertMayRemove?: (user: Pick<User, "id" | "role">, method: string) => Promise<void>;
 }
 
 /** Creates the {@link TotpService}. */
@@ -129,6 +133,7 @@ export function createTotpService(deps: TotpServiceDeps): TotpService {
 
     async disable(user, origin) {
       const factor = await store.find(user.id);
+      if (factor !== null && factor.confirmedAt !== null) await deps.assertMayRemove?.(user, TOTP_METHOD);
       const removed = await store.remove(user.id);
       await secrets.remove(user.id, TOTP_SECRET_KIND);
       await secrets.remove(user.id, TOTP_PENDING_SECRET_KIND);
@@ -136,6 +141,12 @@ export function createTotpService(deps: TotpServiceDeps): TotpService {
       await audit.record({ type: "mfa_disabled", userId: user.id, actorId: user.id, details: { method: TOTP_METHOD }, ...request(origin) });
       notify("second_factor_removed", user);
       return true;
+    },
+
+    async removeAll(userId) {
+      await store.remove(userId);
+      await secrets.remove(userId, TOTP_SECRET_KIND);
+      await secrets.remove(userId, TOTP_PENDING_SECRET_KIND);
     },
   };
 }

@@ -1,10 +1,10 @@
 import type { SecondFactorVerifier } from "../../sign-in/second-factors.js";
 import type { EnrolledFactorSource } from "../enrolled-factors.js";
-import type { Passkeys } from "./passkeys.js";
+import { PASSKEY_METHOD, type Passkeys } from "./passkeys.js";
 
 /** Passkeys as a second factor: enrolled when the user has one (method `webauthn`). */
 export function passkeyFactorSource(passkeys: Pick<Passkeys, "hasAny">): EnrolledFactorSource {
-  return { method: "webauthn", isEnrolled: (userId) => passkeys.hasAny(userId) };
+  return { method: PASSKEY_METHOD, isEnrolled: (userId) => passkeys.hasAny(userId) };
 }
 
 /**

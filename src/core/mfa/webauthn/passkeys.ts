@@ -79,6 +79,8 @@ export interface Passkeys {
    * `webauthn_removed`; the user is mailed.
    */
   remove(user: User, session: Session, id: string, origin: SessionOrigin): Promise<void>;
+  /** Removes every passkey of the user, silently (an administrator's reset audits and mails once for every factor). */
+  removeAll(userId: string): Promise<void>;
   /**
    * Options to complete the pending sign-in of `pendingTokenHash` with a
    * passkey: the user's passkeys as `allowCredentials`. Throws 401
@@ -106,6 +108,9 @@ export interface Passkeys {
   purgeExpired(): Promise<number>;
 }
 
+/** The method name of passkeys (`mfa_required`'s `methods`, `POST /api/auth/mfa/verify`'s `method`). */
+export const PASSKEY_METHOD = "webauthn";
+
 /** Dependencies of {@link createPasskeys}. */
 export interface PasskeysDeps {
   store: WebAuthnStore;
@@ -118,6 +123,8 @@ export interface PasskeysDeps {
   random: Random;
   rp: RelyingParty;
   requireRecentAuth(session: Session): void;
+  /** Throws 409 `last_second_factor` when the policy keeps the user from removing this passkey (MFA-08; `MfaPolicy.assertMayRemove`). */
+  assertMayRemove?: (user: User, method: string, opts: { lastOfItsKind: boolean }) => Promise<void>;
   /** Whether a user may sign in at all (email verification where required). */
   canSignIn?: (user: User) => Promise<boolean>;
 }
@@ -306,9 +313,16 @@ export function createPasskeys(deps: PasskeysDeps): Passkeys {
 
     async remove(user, session, id, origin) {
       deps.requireRecentAuth(session);
+      const own = await store.listByUser(user.id);
+      if (!own.some((p) => p.id === id)) throw new GatehouseError("not_found");
+      await deps.assertMayRemove?.(user, PASSKEY_METHOD, { lastOfItsKind: own.length === 1 });
       if (!(await store.delete(user.id, id))) throw new GatehouseError("not_found");
       await audit.record({ type: "webauthn_removed", userId: user.id, actorId: user.id, details: { passkeyId: id }, ...origin });
       notify("second_factor_removed", user);
+    },
+
+    async removeAll(userId) {
+      for (const p of await store.listByUser(userId)) await store.delete(userId, p.id);
     },
 
     async secondFactorOptions(pendingTokenHash, origin) {

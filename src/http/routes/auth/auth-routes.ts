@@ -146,6 +146,6 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   app.get("/me", { config: { access: "user", token: "read:account" }, schema: { response: { 200: userResponse } } }, async (request) => {
     if (!request.auth) throw new GatehouseError("unauthenticated");
     const user = toPublicUser(request.auth.user);
-    return { user: { ...user, mfa: { ...user.mfa, totp: await deps.totp.isEnrolled(user.id) } } };
+    return { user: { ...user, mfa: await deps.factorSummaries.summaryOf(user.id) } };
   });
 }
