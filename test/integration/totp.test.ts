@@ -5,7 +5,7 @@ import { exportBackup } from "../../src/backup/export-backup.js";
 import { decodeTotpSecret } from "../../src/core/mfa/totp/totp-code.js";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
-import { inbox, signedInAccount, startMailHarness } from "../helpers/mail.js";
+import { inbox, lastLink, signedInAccount, startMailHarness } from "../helpers/mail.js";
 import type { SmtpSink } from "../helpers/smtp-sink.js";
 import { WebClient } from "../helpers/web-client.js";
 
@@ -172,6 +172,21 @@ describe.each(backendNames())("authenticator app (TOTP) through the API (%s)", (
     expect(mails.map((m) => m.subject)).toContain("A second factor was removed from your Gatehouse account");
     expect((await login(account.name)).json().user?.username).toBe(account.name);
     expect((await call("DELETE", "/api/account/mfa/totp", fresh)).statusCode).toBe(404);
+  });
+
+  it("attack: dropping the second factor through a password reset (RST-05) — the reset signs nobody in, and the new password still stops at the code", async () => {
+    const account = await enrolled();
+    const email = `${account.name}@example.test`;
+    await h.request({ method: "POST", url: "/api/auth/forgot-password", json: { email } });
+    const { token } = await lastLink(h, sink, email);
+    const NEW_PASSWORD = "quartz-meadow-harbor-77";
+    const reset = await h.request({ method: "POST", url: "/api/auth/reset-password", json: { token, password: NEW_PASSWORD } });
+    expect(reset.statusCode, reset.body).toBe(204);
+    expect(sessionCookieFrom(reset)).toBeNull();
+    expect(await h.gh.totp.isEnrolled(account.id)).toBe(true);
+    const login = await h.request({ method: "POST", url: "/api/auth/login", json: { username: account.name, password: NEW_PASSWORD } });
+    expect(login.json()).toEqual({ mfa_required: true, methods: ["totp"] });
+    expect(sessionCookieFrom(login)).toBeNull();
   });
 
   it("secrets never reach the logs, any other answer or a backup (the database and backup hold envelopes only)", async () => {
