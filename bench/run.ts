@@ -20,11 +20,12 @@ import { idle, sessions, sessionTargets } from "./scenarios/footprint.js";
 import { forwardAuth, reverseProxy } from "./scenarios/gateway.js";
 import { ladder } from "./scenarios/ladder.js";
 import { login } from "./scenarios/login.js";
+import { loginTotp } from "./scenarios/login-totp.js";
 import { peer } from "./scenarios/peer.js";
 import type { Scenario } from "./scenarios/scenario.js";
 import { bare, lookup, meCold, mePostgres, meSqlite } from "./scenarios/session-check.js";
 
-const SCENARIOS: Scenario[] = [bare, lookup, meSqlite, mePostgres, meCold, forwardAuth, reverseProxy, login, loginFlood, banned, idle, sessions, peer, ladder];
+const SCENARIOS: Scenario[] = [bare, lookup, meSqlite, mePostgres, meCold, forwardAuth, reverseProxy, login, loginTotp, loginFlood, banned, idle, sessions, peer, ladder];
 
 const { values } = parseArgs({
   options: {

@@ -37,10 +37,13 @@ export interface LoadOutcome {
   cpuPct: number;
 }
 
+/** The last step whose code was sent, per TOTP secret: kept across jobs (warm-up and rounds), as the server keeps it. */
+const usedSteps = new Map<string, number>();
+let nextUser = 0;
+
 /** The requests of a two-step (password, then TOTP) sign-in; see {@link LoadJob.totp}. */
 function twoStepRequests(job: LoadJob, totp: NonNullable<LoadJob["totp"]>): autocannon.Request[] {
-  const lastStep = new Array<number>(totp.secrets.length).fill(-1);
-  let next = 0;
+  const count = totp.secrets.length;
   const verifyPath = new URL(totp.verifyUrl).pathname;
   const loginPath = new URL(job.url).pathname;
   type Ctx = { user?: number; step?: number; cookie?: string };
@@ -52,11 +55,12 @@ function twoStepRequests(job: LoadJob, totp: NonNullable<LoadJob["totp"]>): auto
         const ctx = context as Ctx;
         const now = Math.floor(Date.now() / 30_000);
         // The next user (round robin) with a step left in the window the server accepts (now, now + 1).
-        for (let tries = 0; tries < lastStep.length; tries++) {
-          const u = next++ % lastStep.length;
-          const step = Math.max(lastStep[u]! + 1, now);
+        for (let tries = 0; tries < count; tries++) {
+          const u = nextUser++ % count;
+          const secret = totp.secrets[u]!;
+          const step = Math.max((usedSteps.get(secret) ?? -1) + 1, now);
           if (step > now + 1) continue;
-          lastStep[u] = step;
+          usedSteps.set(secret, step);
           ctx.user = u;
           ctx.step = step;
           return { ...req, body: job.bodies[u] };
@@ -87,7 +91,8 @@ function run(job: LoadJob): Promise<autocannon.Result> {
       url: job.url,
       connections: job.connections,
       headers: { ...job.headers },
-      ...(job.amount !== undefined ? { amount: job.amount } : { duration: job.seconds }),
+      // `amount` counts sign-ins here: two requests each.
+      ...(job.amount !== undefined ? { amount: job.amount * 2 } : { duration: job.seconds }),
       requests: twoStepRequests(job, job.totp),
     });
   }

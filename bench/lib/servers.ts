@@ -80,6 +80,8 @@ export interface Ready {
   port: number;
   cookie?: string;
   loginUsers?: string[];
+  /** Users with a confirmed authenticator app and their base32 secrets (BENCH_TOTP_USERS). */
+  totpUsers?: { username: string; secret: string }[];
   password?: string;
 }
 

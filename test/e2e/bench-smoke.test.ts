@@ -16,11 +16,11 @@ function dryRun(only: string): Promise<{ code: number | null; out: string }> {
 }
 
 describe("npm run bench --dry-run: every scenario's server starts and answers as the timed run expects", () => {
-  it("session checks, the minimal prepared-lookup baseline (with and without its LRU), forward-auth, the banned-IP rejection, login and the login flood's own process answer with their expected statuses, directly and through the load process", async () => {
-    const { code, out } = await dryRun("lookup,me-sqlite,me-cold,forward-auth,banned,login,flood");
+  it("session checks, the minimal prepared-lookup baseline (with and without its LRU), forward-auth, the banned-IP rejection, login (password alone, and password then TOTP code) and the login flood's own process answer with their expected statuses, directly and through the load process", async () => {
+    const { code, out } = await dryRun("lookup,me-sqlite,me-cold,forward-auth,banned,login,login-totp,flood");
     expect(out).toMatch(/dry run: (\d+) of \1 checks answered as expected/);
-    // bare, lookup-db, lookup-lru, me-sqlite, me-cold, fwd-allow, fwd-deny, argon2, login, quiet-me, flood-me, banned
-    expect(out).toContain("dry run: 12 of 12 checks");
+    // bare, lookup-db, lookup-lru, me-sqlite, me-cold, fwd-allow, fwd-deny, argon2, login, login-password, login-totp, quiet-me, flood-me, banned
+    expect(out).toContain("dry run: 14 of 14 checks");
     expect(code, out).toBe(0);
   }, 120_000);
 
