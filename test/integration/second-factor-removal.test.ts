@@ -94,3 +94,58 @@ describe.each(backendNames())("an administrator's reset removes every real secon
     expect(again).toEqual({ totp: false, passkeys: 0 });
   });
 });
+
+describe.each(backendNames())("a passkey steps up a signed-in session (%s)", (backend) => {
+  let h: Harness;
+  let flows: ReturnType<typeof passkeyFlows>;
+  beforeAll(async () => {
+    h = await startHarness(backend);
+    flows = passkeyFlows(h);
+  });
+  afterAll(async () => h?.close());
+
+  const stepUpOptions = async (cookie: string) => {
+    const res = await h.request({ method: "POST", url: "/api/auth/webauthn/options", cookie, json: { mode: "second_factor" } });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json().options as Parameters<ReturnType<typeof flows.authenticator>["assert"]>[0] & { allowCredentials: { id: string }[] };
+  };
+  const stepUp = (cookie: string, response: unknown) => h.request({ method: "POST", url: "/api/auth/mfa/verify", cookie, json: { method: "webauthn", response } });
+  const aalOf = async (cookie: string) => {
+    const list = await h.request({ method: "GET", url: "/api/account/sessions", cookie });
+    return (list.json().sessions as { current: boolean; aal: string; amr: string[] }[]).find((s) => s.current);
+  };
+
+  it("a password-only session answers step-up options bound to it: aal2, amr pwd hwk, the old token dead; the same assertion is refused twice", async () => {
+    const me = await h.account();
+    const { auth } = await flows.enrol(me.cookie);
+    expect((await aalOf(me.cookie))?.aal).toBe("aal1");
+    const options = await stepUpOptions(me.cookie);
+    expect(options.allowCredentials.map((c) => c.id)).toEqual([auth.id]);
+    const response = auth.assert(options);
+    const res = await stepUp(me.cookie, response);
+    expect(res.statusCode, res.body).toBe(200);
+    const fresh = sessionCookieFrom(res)!;
+    expect(await aalOf(fresh)).toMatchObject({ aal: "aal2", amr: ["pwd", "hwk"] });
+    expect((await h.request({ method: "GET", url: "/api/auth/me", cookie: me.cookie })).statusCode).toBe(401);
+    expect((await stepUp(fresh, response)).statusCode).toBe(401);
+  });
+
+  it("attack: another session's step-up challenge — an assertion over a challenge issued to session A does not step up session B", async () => {
+    const me = await h.account();
+    const { auth } = await flows.enrol(me.cookie);
+    const second = await h.request({ method: "POST", url: "/api/auth/login", json: { username: me.name, password: GOOD_PASSWORD } });
+    // Login with a passkey enrolled answers mfa_required: sign in the second browser through its pending sign-in.
+    const pending = second.cookies.find((c) => c.name.endsWith("gatehouse_pending"))!;
+    const pendingCookie = `${pending.name}=${pending.value}`;
+    const done = await flows.verifySecondFactor(pendingCookie, auth.assert(await flows.secondFactorOptions(pendingCookie)));
+    expect(done.statusCode).toBe(200);
+    const other = sessionCookieFrom(done)!;
+    // Session A (password only) asks for options; session B presents the answer.
+    const forA = auth.assert(await stepUpOptions(me.cookie));
+    const res = await stepUp(other, forA);
+    expect(res.statusCode).toBe(401);
+    expect(res.json().code).toBe("invalid_second_factor");
+    // The challenge stayed A's: A still steps up with it.
+    expect((await stepUp(me.cookie, forA)).statusCode).toBe(200);
+  });
+});

@@ -19,10 +19,16 @@ export interface SecondFactors {
   methodsOf(userId: string): Promise<SecondFactorMethod[]>;
 }
 
-/** Where a second factor is presented: the pending sign-in it completes, when there is one. */
+/**
+ * Where a second factor is presented: the pending sign-in it completes, or
+ * the signed-in session it steps up. A factor whose proof is bound to one (a
+ * passkey's challenge) checks the binding.
+ */
 export interface SecondFactorContext {
-  /** SHA-256 (hex) of the pending sign-in's token: a factor whose proof is bound to it (a passkey's challenge) checks the binding. */
+  /** SHA-256 (hex) of the pending sign-in's token. */
   pendingTokenHash?: string;
+  /** The id of the session stepping up. */
+  sessionId?: string;
 }
 
 /**

@@ -51,7 +51,7 @@ export function createStepUp(deps: StepUpDeps): StepUp {
     const { user, session } = signedIn;
     const enrolled = await secondFactors.methodsOf(user.id);
     const verifier = enrolled.includes(proof.method) ? verifiers.get(proof.method) : undefined;
-    const ok = await guard.check(user, origin, proof.method, async () => verifier !== undefined && (await verifier.verify(user, proof.code, origin)));
+    const ok = await guard.check(user, origin, proof.method, async () => verifier !== undefined && (await verifier.verify(user, proof.code, origin, { sessionId: session.id })));
     if (!ok || verifier === undefined) throw new GatehouseError("invalid_second_factor");
     const [first, ...rest] = session.amr;
     const methods: [AuthMethod, ...AuthMethod[]] = [first ?? "pwd", ...rest];

@@ -9,11 +9,12 @@ export function passkeyFactorSource(passkeys: Pick<Passkeys, "hasAny">): Enrolle
 
 /**
  * The `webauthn` second-factor check: the code is the JSON of an assertion
- * answering a challenge issued to the same pending sign-in (amr `hwk`).
+ * answering a challenge issued to the same pending sign-in, or to the same
+ * session stepping up (amr `hwk`).
  */
 export function passkeyVerifier(passkeys: Pick<Passkeys, "verifySecondFactor">): SecondFactorVerifier {
   return {
     amr: "hwk",
-    verify: (user, code, origin, context) => passkeys.verifySecondFactor(user, code, context?.pendingTokenHash, origin),
+    verify: (user, code, origin, context) => passkeys.verifySecondFactor(user, code, context, origin),
   };
 }

@@ -16,6 +16,7 @@ import type { SignedIn, SignIn } from "../../sign-in/sign-in.js";
 import type { User } from "../../users/user.js";
 import type { UserStore } from "../../users/user-store.js";
 import type { NotifyUser } from "../account-notices.js";
+import type { SecondFactorContext } from "../../sign-in/second-factors.js";
 import { bindingHash, type ChallengeBinding } from "./challenge-binding.js";
 import type { RelyingParty } from "./relying-party.js";
 import type { ChallengePurpose, PasskeyRecord, WebAuthnStore } from "./webauthn-store.js";
@@ -88,8 +89,14 @@ export interface Passkeys {
    * by another user agent.
    */
   secondFactorOptions(pendingTokenHash: string, origin: SessionOrigin): Promise<PublicKeyCredentialRequestOptionsJSON>;
-  /** True when `code` (the JSON of an assertion) proves `user`'s passkey for the pending sign-in of `pendingTokenHash`. */
-  verifySecondFactor(user: User, code: string, pendingTokenHash: string | undefined, origin: SessionOrigin): Promise<boolean>;
+  /** Options for a signed-in session to step up with one of its user's passkeys (the challenge is bound to the session). */
+  stepUpOptions(user: Pick<User, "id">, session: Pick<Session, "id">): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  /**
+   * True when `code` (the JSON of an assertion) proves `user`'s passkey and
+   * answers a challenge issued to `bound`: the pending sign-in it completes,
+   * or the session it steps up. False without either.
+   */
+  verifySecondFactor(user: User, code: string, bound: SecondFactorContext | undefined, origin: SessionOrigin): Promise<boolean>;
   /**
    * Options for a passwordless sign-in: no username, no `allowCredentials`
    * (the passkey is discoverable), user verification required. They are the
@@ -340,15 +347,32 @@ export function createPasskeys(deps: PasskeysDeps): Passkeys {
       });
     },
 
-    async verifySecondFactor(user, code, pendingTokenHash, origin) {
-      if (pendingTokenHash === undefined || code.length > 16_384) return false;
+    async stepUpOptions(user, session) {
+      const passkeys = await store.listByUser(user.id);
+      const challenge = await issueChallenge("second_factor", user.id, { kind: "session", sessionId: session.id });
+      const { generateAuthenticationOptions } = await lib();
+      return generateAuthenticationOptions({
+        rpID: rp.id,
+        allowCredentials: passkeys.map((p) => ({ id: p.credentialId, transports: p.transports })),
+        challenge,
+        timeout: CHALLENGE_MS,
+        userVerification: "preferred",
+      });
+    },
+
+    async verifySecondFactor(user, code, bound, origin) {
+      const binding: ChallengeBinding | null =
+        bound?.pendingTokenHash !== undefined ? { kind: "pending", tokenHash: bound.pendingTokenHash }
+        : bound?.sessionId !== undefined ? { kind: "session", sessionId: bound.sessionId }
+        : null;
+      if (binding === null || code.length > 16_384) return false;
       let response: unknown;
       try {
         response = JSON.parse(code);
       } catch {
         return false;
       }
-      const used = await consume(response, "second_factor", { kind: "pending", tokenHash: pendingTokenHash });
+      const used = await consume(response, "second_factor", binding);
       if (used === null || used.userId !== user.id) return false;
       const record = await store.findByCredentialId((response as { id: string }).id);
       if (record === null || record.userId !== user.id) return false;

@@ -16,7 +16,8 @@ export const webauthnResponseField = { type: "object", maxProperties: 16 } as co
 const optionsBody = {
   type: ["object", "null"],
   additionalProperties: false,
-  // `passwordless` ignores a pending sign-in cookie; by default one present asks for second-factor options.
+  // `passwordless` ignores a pending sign-in cookie; by default one present asks for second-factor options;
+  // `second_factor` without one, from a signed-in session, asks for step-up options.
   properties: { mode: { type: "string", enum: ["passwordless", "second_factor"] } },
 } as const;
 
@@ -33,6 +34,11 @@ export async function webauthnRoutes(app: FastifyInstance, deps: { passkeys: Pas
       const mode = request.body?.mode;
       const pending = mode === "passwordless" ? null : readPendingToken(request, config);
       if (mode === "second_factor" || pending !== null) {
+        // No sign-in waiting, but a signed-in session: a step-up, its challenge bound to that session.
+        if (pending === null && request.auth?.via === "session") {
+          reply.header("Cache-Control", "no-store");
+          return { options: await passkeys.stepUpOptions(request.auth.user, request.auth.session) };
+        }
         try {
           if (pending === null || !isWellFormedToken(pending)) throw new GatehouseError("sign_in_expired");
           const options = await passkeys.secondFactorOptions(hashToken(pending), originOf(request));

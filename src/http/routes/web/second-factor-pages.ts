@@ -52,8 +52,7 @@ export interface SecondFactorPageView {
 
 /**
  * The second step of a sign-in, or the step-up of a signed-in session: a
- * passkey button when one is enrolled (passkeys.js; on a step-up it signs in
- * afresh with the passkey alone, which is `aal2`), a code form for the first
+ * passkey button when one is enrolled (passkeys.js), a code form for the first
  * code method and, when the user has recovery codes, a second form under "Use
  * a recovery code" (open when that is what was just tried).
  */
@@ -80,7 +79,7 @@ ${field({ name: "code", id, label, autocomplete: method === RECOVERY ? "off" : "
 <h1>Confirm it is you</h1>
 ${o.stepUp ? html`<p class="muted">This page needs a second factor. Enter a code from your second factor to continue.</p>` : ""}
 ${formError(o.errors)}
-${passkey ? passkeySignIn(ctx, { mode: o.stepUp ? "passwordless" : "second_factor", returnTo: o.returnTo, label: "Use a passkey" }) : ""}
+${passkey ? passkeySignIn(ctx, { mode: "second_factor", returnTo: o.returnTo, label: "Use a passkey" }) : ""}
 ${primary !== undefined ? form(primary, "Code", "f-code", active === primary) : ""}
 ${
   recovery
