@@ -226,7 +226,7 @@ function describeStack(kind: "nginx" | "caddy", mode: StackMode): void {
     // signs (the RP ID example.com is valid on app.example.com) and Gatehouse refuses the assertion. When this is
     // fixed (accept the served app origins, or send the button to the portal), this test fails: turn it into the
     // journey above on the app host.
-    it.runIf(mode === "reverse-proxy")("known gap: a passkey on the app host's own sign-in page is refused (401 invalid_passkey: the origin is not PUBLIC_URL's); the app sees nothing", async () => {
+    it.runIf(mode === "reverse-proxy")("known gap: a passkey on the app host's own pages is refused, alone (401 invalid_passkey) or after the password (401 invalid_second_factor): the origin is not PUBLIC_URL's; the app sees nothing", async () => {
       const user = await stack.user();
       const mark = stack.upstream.seen.length;
       const first = await watchedContext(chromium, tls);
@@ -256,6 +256,17 @@ function describeStack(kind: "nginx" | "caddy", mode: StackMode): void {
       expect(seenAt(stack, DEEP, mark)).toEqual([]);
       const failures = await stack.gh.h.gh.stores.audit.list({ userId: user.id, type: "login_failure", limit: 5 });
       expect(failures.map((e) => e.details.reason)).toEqual(["passkey_rejected"]);
+
+      // The same after the password: the app host's second-factor page offers "Use a passkey", refused alike.
+      await fillSignIn(p, user.name);
+      await expect.poll(() => p.getByRole("heading", { name: "Confirm it is you" }).isVisible()).toBe(true);
+      const [second] = await Promise.all([
+        p.waitForResponse((r) => r.url().endsWith("/.gatehouse/api/auth/mfa/verify")),
+        p.getByRole("button", { name: "Use a passkey" }).click(),
+      ]);
+      expect(second.status()).toBe(401);
+      expect(await second.json()).toMatchObject({ code: "invalid_second_factor" });
+      expect(seenAt(stack, DEEP, mark)).toEqual([]);
       await w.closeClean();
     });
 
