@@ -12,7 +12,7 @@ export function passkeysSection(ctx: PageContext, o: { passkeys: readonly Passke
 <td data-label="Added">${formatTime(p.createdAt)}</td>
 <td data-label="Last used">${formatTime(p.lastUsedAt)}</td>
 <td>
-<form class="inline" data-passkey-rename="${api(`/${p.id}`)}" hidden><label class="sr-only" for="pk-name-${p.id}">New name</label><input id="pk-name-${p.id}" name="name" value="${p.name}" maxlength="100" required> <button type="submit" class="link">Rename</button></form>
+<form class="inline" data-passkey-rename="${api(`/${p.id}`)}" hidden><label class="sr-only" for="pk-name-${p.id}">New name</label><input id="pk-name-${p.id}" type="text" name="name" value="${p.name}" maxlength="100" required> <button type="submit" class="link">Rename</button></form>
 <form class="inline" data-passkey-remove="${api(`/${p.id}`)}" data-reauth-url="${href(ctx, "/api/auth/reauth")}" hidden>${
       o.needsReauth ? html`<label class="sr-only" for="pk-pw-${p.id}">Your password</label><input id="pk-pw-${p.id}" name="password" type="password" autocomplete="current-password" placeholder="Your password" required> ` : ""
     }<button type="submit" class="link danger">Remove</button></form>
@@ -31,7 +31,7 @@ ${
     : html`<p>You have no passkeys.</p>`
 }
 <form class="stack" data-passkey-add data-options-url="${api("/options")}" data-register-url="${api("/register")}" hidden>
-<div class="field"><label for="pk-new-name">Passkey name</label><input id="pk-new-name" name="name" maxlength="100" placeholder="e.g. “Laptop”"></div>
+<div class="field"><label for="pk-new-name">Passkey name</label><input id="pk-new-name" type="text" name="name" maxlength="100" placeholder="e.g. “Laptop”"></div>
 <button type="submit">Add a passkey</button>
 </form>
 <noscript><p class="muted">Passkeys need JavaScript.</p></noscript>

@@ -62,7 +62,7 @@ export interface ProxiedStack {
    * page, whatever REGISTRATION says), with password GOOD_PASSWORD and
    * email `<name>@example.test`; `cookie` is a session cookie header value.
    */
-  user(): Promise<{ name: string; cookie: string }>;
+  user(): Promise<{ id: string; name: string; cookie: string }>;
   close(): Promise<void>;
 }
 
@@ -114,16 +114,17 @@ let userSeq = 0;
 
 /**
  * Starts the echo app, Gatehouse (PUBLIC_URL `https://auth.example.com:<port>`,
- * COOKIE_DOMAIN `.example.com`) and the real proxy on one random https port.
+ * COOKIE_DOMAIN `.example.com`) and the real proxy on one random https port,
+ * with the access rules `rulesYaml` (default {@link BROWSER_RULES_YAML}).
  */
-export async function startProxiedStack(kind: "nginx" | "caddy", mode: StackMode): Promise<ProxiedStack> {
+export async function startProxiedStack(kind: "nginx" | "caddy", mode: StackMode, rulesYaml = BROWSER_RULES_YAML): Promise<ProxiedStack> {
   const port = await freePort();
   const upstream = await startEchoUpstream();
   const env: Record<string, string> = { PUBLIC_URL: `https://${PORTAL_HOST}:${port}`, COOKIE_DOMAIN: ".example.com", REGISTRATION: "open" };
   if (mode === "reverse-proxy") env.UPSTREAM_URL = `http://127.0.0.1:${upstream.port}`;
   let gh: ListeningGatehouse | null = null;
   try {
-    gh = await startListeningGatehouse(env, BROWSER_RULES_YAML);
+    gh = await startListeningGatehouse(env, rulesYaml);
     const ports = { gatehouse: gh.port, upstream: upstream.port };
     let proxy: RunningProxy;
     if (mode === "reverse-proxy") proxy = await startTerminator(kind, port, gh.port);
@@ -141,9 +142,9 @@ export async function startProxiedStack(kind: "nginx" | "caddy", mode: StackMode
       async user() {
         const name = `reader${++userSeq}x${process.pid % 1000}`;
         const origin = { ip: "127.0.0.1", userAgent: "proxied-stack" };
-        const { issued } = await started.h.gh.accounts.register({ username: name, password: GOOD_PASSWORD, email: `${name}@example.test` }, origin);
+        const { user, issued } = await started.h.gh.accounts.register({ username: name, password: GOOD_PASSWORD, email: `${name}@example.test` }, origin);
         if (issued === null) throw new Error("no session issued");
-        return { name, cookie: `__Host-gatehouse_session=${issued.token}` };
+        return { id: user.id, name, cookie: `__Host-gatehouse_session=${issued.token}` };
       },
       async close() {
         await proxy.stop();
