@@ -1,10 +1,10 @@
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
-import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
-import { inbox, MAIL_PUBLIC_URL } from "../helpers/mail.js";
-import { cheapArgon2, doubleWithRecoveryCodes } from "../helpers/recovery-codes.js";
-import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
+import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
+import { inbox } from "../helpers/mail.js";
+import { doubleWithRecoveryCodes, startRecoveryCodesHarness } from "../helpers/recovery-codes.js";
+import type { SmtpSink } from "../helpers/smtp-sink.js";
 
 function pendingCookieFrom(res: LightMyRequestResponse): string {
   const c = res.cookies.find((x) => x.name.endsWith("gatehouse_pending"));
@@ -15,23 +15,13 @@ function pendingCookieFrom(res: LightMyRequestResponse): string {
 describe.each(backendNames())("attacks on recovery codes (%s)", (backend) => {
   let h: Harness;
   let sink: SmtpSink;
+  let close: (() => Promise<void>) | undefined;
   const factors = doubleWithRecoveryCodes();
-  const hasher = cheapArgon2();
 
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    h = await startHarness(backend, { SMTP_URL: sink.url, PUBLIC_URL: MAIL_PUBLIC_URL }, undefined, {
-      hasher,
-      secondFactors: factors.secondFactors,
-      secondFactorVerifiers: factors.secondFactorVerifiers,
-    });
-    factors.attach(h.gh);
+    ({ h, sink, close } = await startRecoveryCodesHarness(backend, factors));
   });
-  afterAll(async () => {
-    await h?.close();
-    await sink?.stop();
-    await hasher.close();
-  });
+  afterAll(async () => close?.());
 
   const pendingLogin = async (name: string) =>
     pendingCookieFrom(await h.request({ method: "POST", url: "/api/auth/login", json: { username: name, password: GOOD_PASSWORD } }));

@@ -1,11 +1,11 @@
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
-import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
-import { inbox, MAIL_PUBLIC_URL } from "../helpers/mail.js";
-import { cheapArgon2, doubleWithRecoveryCodes } from "../helpers/recovery-codes.js";
+import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
+import { inbox } from "../helpers/mail.js";
+import { doubleWithRecoveryCodes, startRecoveryCodesHarness } from "../helpers/recovery-codes.js";
 import { TEST_CODE } from "../helpers/second-factor-double.js";
-import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink.js";
+import type { SmtpSink } from "../helpers/smtp-sink.js";
 import { WebClient } from "../helpers/web-client.js";
 
 const CODE = /^[0-9a-hjkmnp-tv-z]{4}(-[0-9a-hjkmnp-tv-z]{4}){4}$/;
@@ -18,23 +18,13 @@ function pendingCookieFrom(res: LightMyRequestResponse): string | null {
 describe.each(backendNames())("recovery codes through the API and the pages (%s)", (backend) => {
   let h: Harness;
   let sink: SmtpSink;
+  let close: (() => Promise<void>) | undefined;
   const factors = doubleWithRecoveryCodes();
-  const hasher = cheapArgon2();
 
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    h = await startHarness(backend, { SMTP_URL: sink.url, PUBLIC_URL: MAIL_PUBLIC_URL }, undefined, {
-      hasher,
-      secondFactors: factors.secondFactors,
-      secondFactorVerifiers: factors.secondFactorVerifiers,
-    });
-    factors.attach(h.gh);
+    ({ h, sink, close } = await startRecoveryCodesHarness(backend, factors));
   });
-  afterAll(async () => {
-    await h?.close();
-    await sink?.stop();
-    await hasher.close();
-  });
+  afterAll(async () => close?.());
 
   const make = (cookie: string) => h.request({ method: "POST", url: "/api/account/mfa/recovery-codes", cookie });
   const remaining = async (cookie: string) => (await h.request({ method: "GET", url: "/api/account/mfa/recovery-codes", cookie })).json() as { remaining: number };

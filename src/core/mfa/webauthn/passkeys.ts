@@ -188,6 +188,20 @@ export function createPasskeys(deps: PasskeysDeps): Passkeys {
   }
 
   /** Uses up the challenge a response answers, if it was issued for `purpose` to `binding` and is still valid. */
+  /** Options for `userId`'s passkeys as a second factor, the challenge bound to a pending sign-in or a session. */
+  async function secondFactorOptionsFor(userId: string, binding: ChallengeBinding) {
+    const passkeys = await store.listByUser(userId);
+    const challenge = await issueChallenge("second_factor", userId, binding);
+    const { generateAuthenticationOptions } = await lib();
+    return generateAuthenticationOptions({
+      rpID: rp.id,
+      allowCredentials: passkeys.map((p) => ({ id: p.credentialId, transports: p.transports })),
+      challenge,
+      timeout: CHALLENGE_MS,
+      userVerification: "preferred",
+    });
+  }
+
   async function consume(response: unknown, purpose: ChallengePurpose, binding: ChallengeBinding) {
     const challenge = challengeOf(response);
     if (challenge === null) return null;
@@ -335,30 +349,10 @@ export function createPasskeys(deps: PasskeysDeps): Passkeys {
     async secondFactorOptions(pendingTokenHash, origin) {
       const pending = await pendingSignIns.find(pendingTokenHash, clock.now());
       if (pending === null || pending.userAgent !== origin.userAgent.slice(0, 512)) throw new GatehouseError("sign_in_expired");
-      const passkeys = await store.listByUser(pending.userId);
-      const challenge = await issueChallenge("second_factor", pending.userId, { kind: "pending", tokenHash: pendingTokenHash });
-      const { generateAuthenticationOptions } = await lib();
-      return generateAuthenticationOptions({
-        rpID: rp.id,
-        allowCredentials: passkeys.map((p) => ({ id: p.credentialId, transports: p.transports })),
-        challenge,
-        timeout: CHALLENGE_MS,
-        userVerification: "preferred",
-      });
+      return secondFactorOptionsFor(pending.userId, { kind: "pending", tokenHash: pendingTokenHash });
     },
 
-    async stepUpOptions(user, session) {
-      const passkeys = await store.listByUser(user.id);
-      const challenge = await issueChallenge("second_factor", user.id, { kind: "session", sessionId: session.id });
-      const { generateAuthenticationOptions } = await lib();
-      return generateAuthenticationOptions({
-        rpID: rp.id,
-        allowCredentials: passkeys.map((p) => ({ id: p.credentialId, transports: p.transports })),
-        challenge,
-        timeout: CHALLENGE_MS,
-        userVerification: "preferred",
-      });
-    },
+    stepUpOptions: (user, session) => secondFactorOptionsFor(user.id, { kind: "session", sessionId: session.id }),
 
     async verifySecondFactor(user, code, bound, origin) {
       const binding: ChallengeBinding | null =
