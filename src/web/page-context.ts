@@ -20,6 +20,11 @@ export interface PageContext {
   registrationOpen?: boolean;
   /** An admin page for an account within its MFA grace period: the date (ISO) by which it must add a second factor. */
   mfaEnrollBy?: string;
+  /**
+   * Set on a page served on a proxied app host: the portal's URL. Passkeys
+   * are used there, since every ceremony is bound to the portal's origin.
+   */
+  portalUrl?: string;
 }
 
 /**

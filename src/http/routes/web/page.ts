@@ -8,6 +8,8 @@ declare module "fastify" {
   interface FastifyInstance {
     /** Page CSRF tokens (inside the web routes only; see `src/web/README.md`). */
     webCsrf: WebCsrf;
+    /** The portal's URL (`PUBLIC_URL`), for what only the portal can do (passkey ceremonies). */
+    portalUrl: string;
   }
 }
 
@@ -43,6 +45,8 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply): PageC
     path: pathOf(request),
     notice: Object.hasOwn(NOTICES, key) ? (NOTICES[key] ?? null) : null,
     registrationOpen: request.registrationOpen === true,
+    // On a proxied app host (a base path), passkeys run on the portal: WebAuthn ceremonies are bound to PUBLIC_URL's origin.
+    ...(request.basePath !== "" ? { portalUrl: request.server.portalUrl } : {}),
     ...(request.mfaGraceEndsAt !== undefined ? { mfaEnrollBy: new Date(request.mfaGraceEndsAt).toISOString() } : {}),
   };
 }

@@ -20,6 +20,12 @@ import { returnQuery, returnTarget } from "./return-target.js";
  * target through the same checks as a form sign-in.
  */
 export function passkeySignIn(ctx: PageContext, o: { mode: "passwordless" | "second_factor"; returnTo: string; label: string }): SafeHtml {
+  if (ctx.portalUrl !== undefined) {
+    // A proxied app host: passkeys answer to the portal's origin only, so the passkey sign-in happens there
+    // (passwordless; the return target is checked by the portal's sign-in page like any other).
+    const portalLogin = `${ctx.portalUrl}/login${o.returnTo === "" ? "" : `?return=${encodeURIComponent(o.returnTo)}`}`;
+    return html`<p><a class="btn secondary" href="${portalLogin}">${o.label}</a> <span class="muted">on the sign-in portal</span></p>`;
+  }
   const done = href(ctx, o.returnTo === "" ? "/login" : `/login?return=${encodeURIComponent(o.returnTo)}`);
   const verify = o.mode === "passwordless" ? "/api/auth/webauthn/verify" : "/api/auth/mfa/verify";
   return html`<div class="stack passkey">

@@ -37,6 +37,7 @@ export async function webRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
   await app.register(assetRoutes);
   await app.register(async (web) => {
     web.decorate("webCsrf", createWebCsrf(deps.config, deriveKey(deps.config.secretKey, "csrf")));
+    web.decorate("portalUrl", deps.config.publicUrl);
     web.setErrorHandler(webErrorHandler);
     web.removeAllContentTypeParsers();
     web.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
