@@ -68,3 +68,9 @@ export function pagination(query: { limit?: string; page?: string }): { limit: n
   const page = Math.max(1, Number(query.page ?? 1));
   return { limit, offset: (page - 1) * limit, page };
 }
+
+/** A lower-case UUID, as Gatehouse makes its ids. */
+export const UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
+
+/** Route params `{id}` holding one of Gatehouse's ids (anything else is a 400 before the handler). */
+export const idParams = { type: "object", additionalProperties: false, required: ["id"], properties: { id: { type: "string", pattern: UUID_PATTERN } } } as const;

@@ -1,9 +1,8 @@
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, sessionCookieFrom } from "../helpers/harness.js";
-import { APP_HOST, APP_ORIGIN, APP_RULES, listen, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
+import { APP_HOST, APP_ORIGIN, APP_RULES, listen, startProxyHarness, type ProxyHarness, upgradeStatus } from "../helpers/reverse-proxy.js";
 import { secondFactorDouble, TEST_CODE } from "../helpers/second-factor-double.js";
 
 const PENDING = "gatehouse_pending";
@@ -12,22 +11,6 @@ function pendingValue(res: LightMyRequestResponse): string {
   const c = res.cookies.find((x) => x.name === PENDING);
   if (!c || c.value === "") throw new Error(`no pending cookie (status ${res.statusCode}: ${res.body})`);
   return c.value;
-}
-
-/** The HTTP status of a refused WebSocket upgrade, or 101 when it opened. */
-function upgradeStatus(base: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`${base.replace("http", "ws")}/ws`, [], { headers });
-    ws.once("unexpected-response", (_req, res) => {
-      res.resume();
-      resolve(res.statusCode ?? -1);
-    });
-    ws.once("open", () => {
-      ws.terminate();
-      resolve(101);
-    });
-    ws.once("error", () => resolve(-1));
-  });
 }
 
 describe.each(backendNames())("attack: the pending sign-in token used as a session through the reverse proxy and WebSockets (MFA-04) (%s)", (backend) => {
@@ -67,8 +50,8 @@ describe.each(backendNames())("attack: the pending sign-in token used as a sessi
   it("a WebSocket upgrade carrying the pending token as the session cookie is refused with 401", async () => {
     const token = await passwordOnly();
     const before = p.upstream.seen.length;
-    expect(await upgradeStatus(base, { host: APP_HOST, origin: APP_ORIGIN, cookie: `gatehouse_session=${token}` })).toBe(401);
-    expect(await upgradeStatus(base, { host: APP_HOST, origin: APP_ORIGIN, cookie: `${PENDING}=${token}` })).toBe(401);
+    expect(await upgradeStatus(base, "/ws", { host: APP_HOST, origin: APP_ORIGIN, cookie: `gatehouse_session=${token}` })).toBe(401);
+    expect(await upgradeStatus(base, "/ws", { host: APP_HOST, origin: APP_ORIGIN, cookie: `${PENDING}=${token}` })).toBe(401);
     expect(p.upstream.seen.length).toBe(before);
   });
 
@@ -84,7 +67,7 @@ describe.each(backendNames())("attack: the pending sign-in token used as a sessi
     expect(done.statusCode).toBe(200);
     const session = sessionCookieFrom(done) as string;
     expect((await p.h.request({ method: "GET", url: "/dashboard", cookie: session, headers: { host: APP_HOST } })).statusCode).toBe(200);
-    expect(await upgradeStatus(base, { host: APP_HOST, origin: APP_ORIGIN, cookie: session })).toBe(101);
+    expect(await upgradeStatus(base, "/ws", { host: APP_HOST, origin: APP_ORIGIN, cookie: session })).toBe(101);
     expect((await p.h.request({ method: "GET", url: "/dashboard", cookie: `gatehouse_session=${token}`, headers: { host: APP_HOST } })).statusCode).toBe(401);
   });
 });

@@ -1,10 +1,9 @@
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { backendNames } from "../helpers/backends.js";
 import { ask, PROXY } from "../helpers/forward-auth.js";
 import { GOOD_PASSWORD, sessionCookieFrom } from "../helpers/harness.js";
-import { APP_HOST, APP_ORIGIN, listen, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
+import { APP_HOST, APP_ORIGIN, listen, startProxyHarness, type ProxyHarness, upgradeStatus } from "../helpers/reverse-proxy.js";
 import { secondFactorDouble, TEST_CODE } from "../helpers/second-factor-double.js";
 import { WebClient } from "../helpers/web-client.js";
 
@@ -21,22 +20,6 @@ access_control:
 `;
 const HTML = "text/html,application/xhtml+xml";
 const PENDING = "gatehouse_pending";
-
-/** The HTTP status of a refused WebSocket upgrade, or 101 when it opened. */
-function upgradeStatus(base: string, path: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`${base.replace("http", "ws")}${path}`, [], { headers });
-    ws.once("unexpected-response", (_req, res) => {
-      res.resume();
-      resolve(res.statusCode ?? -1);
-    });
-    ws.once("open", () => {
-      ws.terminate();
-      resolve(101);
-    });
-    ws.once("error", () => resolve(-1));
-  });
-}
 
 describe.each(backendNames())("attack: step-up and two_factor rules (MFA-04, SESS-04) (%s)", (backend) => {
   let p: ProxyHarness;

@@ -6,6 +6,7 @@ import type { Clock } from "../../src/core/clock.js";
 import type { Backend } from "./backends.js";
 import { startEchoUpstream, type EchoUpstream } from "./echo-upstream.js";
 import { startHarness, type Harness, type HarnessOptions } from "./harness.js";
+import WebSocket from "ws";
 
 /** The rules of the reverse-proxy suites, on host `app.test`. */
 export const APP_RULES = `
@@ -73,4 +74,20 @@ export async function listen(h: Harness): Promise<string> {
   await h.gh.app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = h.gh.app.server.address() as AddressInfo;
   return `http://127.0.0.1:${port}`;
+}
+
+/** The HTTP status of a refused WebSocket upgrade of `base` + `path` (a listening Gatehouse), or 101 when it opened. */
+export function upgradeStatus(base: string, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${base.replace("http", "ws")}${path}`, [], { headers });
+    ws.once("unexpected-response", (_req, res) => {
+      res.resume();
+      resolve(res.statusCode ?? -1);
+    });
+    ws.once("open", () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.once("error", () => resolve(-1));
+  });
 }

@@ -3,7 +3,7 @@ import { GatehouseError } from "../../../core/errors.js";
 import type { ValidSession } from "../../../core/sessions/session-service.js";
 import { originOf } from "../../origin.js";
 import { clearSessionCookie, setSessionCookie } from "../../plugins/session-cookie.js";
-import { emptyBody, pagedResponse, pagination, paginationQuery, passwordField } from "../../schemas.js";
+import { emptyBody, pagedResponse, pagination, paginationQuery, passwordField, idParams } from "../../schemas.js";
 import type { AppDeps } from "../../types.js";
 
 const sessionItem = {
@@ -22,12 +22,6 @@ const sessionItem = {
   },
 } as const;
 
-const idParams = {
-  type: "object",
-  additionalProperties: false,
-  required: ["id"],
-  properties: { id: { type: "string", pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" } },
-} as const;
 
 function signedIn(request: FastifyRequest): ValidSession {
   if (!request.auth) throw new GatehouseError("unauthenticated");

@@ -3,7 +3,7 @@ import { GatehouseError } from "../../../core/errors.js";
 import type { PasskeySummary, Passkeys } from "../../../core/mfa/webauthn/passkeys.js";
 import type { ValidSession } from "../../../core/sessions/session-service.js";
 import { originOf } from "../../origin.js";
-import { emptyBody, str } from "../../schemas.js";
+import { emptyBody, str, idParams } from "../../schemas.js";
 import { webauthnResponseField } from "../auth/webauthn-routes.js";
 
 const passkeyItem = {
@@ -20,12 +20,6 @@ const passkeyItem = {
   },
 } as const;
 
-const idParams = {
-  type: "object",
-  additionalProperties: false,
-  required: ["id"],
-  properties: { id: { type: "string", pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" } },
-} as const;
 
 const nameField = { type: "string", minLength: 1, maxLength: 100 } as const;
 

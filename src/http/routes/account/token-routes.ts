@@ -3,11 +3,9 @@ import { GatehouseError } from "../../../core/errors.js";
 import { TOKEN_SCOPES, type ApiToken } from "../../../core/tokens/api-token.js";
 import { MAX_TOKEN_NAME } from "../../../core/tokens/api-token-service.js";
 import { originOf } from "../../origin.js";
-import { emptyBody, pagedResponse, pagination, paginationQuery } from "../../schemas.js";
+import { emptyBody, pagedResponse, pagination, paginationQuery, idParams } from "../../schemas.js";
 import type { AppDeps, RequestAuth } from "../../types.js";
 
-const UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
-const idParams = { type: "object", additionalProperties: false, required: ["id"], properties: { id: { type: "string", pattern: UUID } } } as const;
 
 /** A token as clients see it: never the secret, never its hash. */
 const tokenSchema = {

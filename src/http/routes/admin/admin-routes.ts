@@ -6,10 +6,8 @@ import type { ResetSecondFactors } from "../../../core/mfa/second-factor-reset.j
 import type { Session } from "../../../core/sessions/session.js";
 import { ROLES, toPublicUser, type Role } from "../../../core/users/user.js";
 import { originOf } from "../../origin.js";
-import { emptyBody, pagination, userSchema } from "../../schemas.js";
+import { emptyBody, pagination, userSchema, idParams, UUID_PATTERN as UUID } from "../../schemas.js";
 
-const UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
-const idParams = { type: "object", additionalProperties: false, required: ["id"], properties: { id: { type: "string", pattern: UUID } } } as const;
 const limitPage = { limit: { type: "string", pattern: "^[0-9]{1,3}$" }, page: { type: "string", pattern: "^[0-9]{1,6}$" } } as const;
 const iso = (ms: number) => new Date(ms).toISOString();
 

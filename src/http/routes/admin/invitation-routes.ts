@@ -7,10 +7,8 @@ import { checkRoleGrant } from "../../../core/rbac/role-change-rules.js";
 import type { AccountService } from "../../../core/users/account-service.js";
 import { ROLES, toPublicUser, type Role, type User } from "../../../core/users/user.js";
 import { originOf } from "../../origin.js";
-import { emptyBody, str, userSchema } from "../../schemas.js";
+import { emptyBody, str, userSchema, idParams } from "../../schemas.js";
 
-const UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
-const idParams = { type: "object", additionalProperties: false, required: ["id"], properties: { id: { type: "string", pattern: UUID } } } as const;
 const role = { type: "string", enum: [...ROLES] } as const;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

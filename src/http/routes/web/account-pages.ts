@@ -11,9 +11,8 @@ import { clearSessionCookie, setSessionCookie } from "../../plugins/session-cook
 import type { AppDeps } from "../../types.js";
 import { pageContext, seeOther, sendPage, type PageOptions } from "./page.js";
 import { errorsFor, passwordPolicyHint } from "./register-pages.js";
+import { idParams } from "../../schemas.js";
 
-const UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
-const idParams = { type: "object", additionalProperties: false, required: ["id"], properties: { id: { type: "string", pattern: UUID } } } as const;
 const signedIn = { access: "user", rateLimit: "api" } as const;
 
 function auth(request: FastifyRequest): { user: User; session: Session } {
