@@ -1,15 +1,15 @@
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
-import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
+import { GOOD_PASSWORD, pendingCookieFrom, sessionCookieFrom, type Harness } from "../helpers/harness.js";
 import { inbox } from "../helpers/mail.js";
 import { doubleWithRecoveryCodes, startRecoveryCodesHarness } from "../helpers/recovery-codes.js";
 import type { SmtpSink } from "../helpers/smtp-sink.js";
 
-function pendingCookieFrom(res: LightMyRequestResponse): string {
-  const c = res.cookies.find((x) => x.name.endsWith("gatehouse_pending"));
-  if (!c || c.value === "") throw new Error(`no pending cookie (status ${res.statusCode}: ${res.body})`);
-  return `${c.name}=${c.value}`;
+function requirePending(res: LightMyRequestResponse): string {
+  const cookie = pendingCookieFrom(res);
+  if (cookie === null) throw new Error(`no pending cookie (status ${res.statusCode}: ${res.body})`);
+  return cookie;
 }
 
 describe.each(backendNames())("attacks on recovery codes (%s)", (backend) => {
@@ -24,7 +24,7 @@ describe.each(backendNames())("attacks on recovery codes (%s)", (backend) => {
   afterAll(async () => close?.());
 
   const pendingLogin = async (name: string) =>
-    pendingCookieFrom(await h.request({ method: "POST", url: "/api/auth/login", json: { username: name, password: GOOD_PASSWORD } }));
+    requirePending(await h.request({ method: "POST", url: "/api/auth/login", json: { username: name, password: GOOD_PASSWORD } }));
   const verify = (pending: string, code: string) => h.request({ method: "POST", url: "/api/auth/mfa/verify", json: { method: "recovery_code", code }, cookie: pending });
 
   async function withCodes() {

@@ -76,6 +76,12 @@ let accountSeq = 0;
 /** A password that passes the policy. */
 export const GOOD_PASSWORD = "tulip-orbit-lantern-42";
 
+/** The pending sign-in cookie set by a response (`gatehouse_pending`; `__Host-` prefixed over https) as a Cookie header value, or null. */
+export function pendingCookieFrom(res: LightMyRequestResponse): string | null {
+  const c = res.cookies.find((x) => x.name.endsWith("gatehouse_pending"));
+  return c && c.value !== "" ? `${c.name}=${c.value}` : null;
+}
+
 /** The value of the session cookie set by a response, or null. */
 export function sessionCookieFrom(res: LightMyRequestResponse): string | null {
   const c = res.cookies.find((x) => x.name === "gatehouse_session" || x.name === "__Host-gatehouse_session");

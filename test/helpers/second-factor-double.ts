@@ -5,7 +5,7 @@ import type { SecondFactors, SecondFactorVerifier, SecondFactorVerifiers } from 
 export const TEST_CODE = "000000";
 
 /**
- * A test double of the second-factor ports (no TOTP exists yet): the users
+ * A test double of the second-factor ports, for suites about the flows around a factor rather than a factor itself: the users
  * whose ids are added to `enrolled` have `totp`, and the `totp` verifier
  * accepts {@link TEST_CODE} only; its `remover` (register it on
  * `gh.secondFactorRemovers`) takes them out of `enrolled`, as an

@@ -1,7 +1,6 @@
-import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
-import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
+import { GOOD_PASSWORD, pendingCookieFrom, sessionCookieFrom, type Harness } from "../helpers/harness.js";
 import { inbox } from "../helpers/mail.js";
 import { doubleWithRecoveryCodes, startRecoveryCodesHarness } from "../helpers/recovery-codes.js";
 import { TEST_CODE } from "../helpers/second-factor-double.js";
@@ -9,11 +8,6 @@ import type { SmtpSink } from "../helpers/smtp-sink.js";
 import { WebClient } from "../helpers/web-client.js";
 
 const CODE = /^[0-9a-hjkmnp-tv-z]{4}(-[0-9a-hjkmnp-tv-z]{4}){4}$/;
-
-function pendingCookieFrom(res: LightMyRequestResponse): string | null {
-  const c = res.cookies.find((x) => x.name.endsWith("gatehouse_pending"));
-  return c && c.value !== "" ? `${c.name}=${c.value}` : null;
-}
 
 describe.each(backendNames())("recovery codes through the API and the pages (%s)", (backend) => {
   let h: Harness;

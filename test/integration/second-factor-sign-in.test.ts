@@ -1,16 +1,10 @@
-import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
-import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
+import { GOOD_PASSWORD, pendingCookieFrom, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
 import { secondFactorDouble, TEST_CODE } from "../helpers/second-factor-double.js";
 import { WebClient } from "../helpers/web-client.js";
 
 const PENDING = "gatehouse_pending";
-
-function pendingCookieFrom(res: LightMyRequestResponse): string | null {
-  const c = res.cookies.find((x) => x.name === PENDING);
-  return c && c.value !== "" ? `${c.name}=${c.value}` : null;
-}
 
 describe.each(backendNames())("sign-in with a second factor through the API (%s)", (backend) => {
   let h: Harness;

@@ -1,22 +1,14 @@
-import type { LightMyRequestResponse } from "fastify";
 import { generate } from "otplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportBackup } from "../../src/backup/export-backup.js";
 import { decodeTotpSecret } from "../../src/core/mfa/totp/totp-code.js";
 import { backendNames } from "../helpers/backends.js";
-import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
+import { GOOD_PASSWORD, pendingCookieFrom, sessionCookieFrom, type Harness } from "../helpers/harness.js";
 import { inbox, lastLink, signedInAccount, startMailHarness } from "../helpers/mail.js";
 import type { SmtpSink } from "../helpers/smtp-sink.js";
 import { WebClient } from "../helpers/web-client.js";
 
-const PENDING = "gatehouse_pending";
 const MIN = 60_000;
-
-function pendingCookieFrom(res: LightMyRequestResponse): string | null {
-  // `__Host-gatehouse_pending` over https (the mail suites' PUBLIC_URL).
-  const c = res.cookies.find((x) => x.name.endsWith(PENDING));
-  return c && c.value !== "" ? `${c.name}=${c.value}` : null;
-}
 
 /** Every encoding a leaked secret could take in a text. */
 function encodingsOf(secret: string): string[] {
