@@ -22,7 +22,7 @@ function tokenMayCall(auth: Extract<RequestAuth, { via: "token" }>, rule: TokenR
  * refused token), 403 with a role below the route's or a token whose scopes
  * or owner's role fall short. On `admin` and `superadmin` routes it then asks
  * the MFA policy (AZ-06): 403 `mfa_enrollment_required` for an account that
- * must have a second factor and has none, 403 `mfa_required` for a session
+ * must have a second factor and has none, 401 `mfa_required` for a session
  * that did not prove the factor the account has. It runs after the route's
  * limit, so an anonymous client has been counted by IP before it is turned
  * away, and still before any body is read.
