@@ -56,4 +56,10 @@ export interface Config {
   registration: { mode: RegistrationMode; emailDomains: string[] };
   /** Who must have a second factor (`MFA_REQUIRED`) and the grace period of a new account, ms (`MFA_GRACE_PERIOD`). */
   mfa: MfaPolicySettings;
+  /**
+   * Sign-in methods: the password form (`PASSWORD_LOGIN`), and the provider
+   * given by the `OAUTH_*` variables, as written (validated with the rules
+   * file's providers by src/oauth/load-providers.ts).
+   */
+  signInMethods: { password: boolean; envProvider: Record<string, string | boolean> | null };
 }

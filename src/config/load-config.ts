@@ -152,7 +152,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     alertWebhookUrl: v.alertWebhookUrl,
     registration: { mode: v.registration, emailDomains: v.registrationEmailDomains },
     mfa: { requirement: v.mfaRequired, graceMs: v.mfaGracePeriod },
+    signInMethods: { password: v.passwordLogin, envProvider: envProvider(v) },
   });
+}
+
+/** The `OAUTH_*` provider in the rules file's shape (its secret under `client_secret`, resolved from the variable or its file), or null. */
+function envProvider(v: Values): Record<string, string | boolean> | null {
+  if (v.oauthProvider === null) return null;
+  const raw: Record<string, string | boolean> = { type: v.oauthProvider, auto_link: v.oauthAutoLink, private_network: v.oauthPrivateNetwork, second_factor: v.oauthSecondFactor };
+  const optional: [string, string | null][] = [
+    ["name", v.oauthName], ["issuer", v.oauthIssuer], ["client_id", v.oauthClientId], ["client_secret", v.oauthClientSecret],
+    ["scopes", v.oauthScopes], ["email_domains", v.oauthEmailDomains], ["ca_file", v.oauthCaFile],
+  ];
+  for (const [key, value] of optional) if (value !== null) raw[key] = value;
+  return raw;
 }
 
 /** Why a COOKIE_DOMAIN cannot carry the SSO cookie for this PUBLIC_URL, or null. */

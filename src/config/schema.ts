@@ -7,7 +7,7 @@ import { parseBoolean, parseCidrList, parseDuration, parseHeaderNameList, parseH
  * The sections of docs/configuration.md ("### Runtime", …), in their order;
  * `.env.example` is grouped the same way.
  */
-export const SETTING_GROUPS = ["Runtime", "Secrets and storage", "First superadmin", "Network", "Mail", "Passwords", "Sessions", "HTTP", "Abuse protection", "Registration", "Second factors"] as const;
+export const SETTING_GROUPS = ["Runtime", "Secrets and storage", "First superadmin", "Network", "Mail", "Passwords", "Sessions", "HTTP", "Abuse protection", "Registration", "Second factors", "Provider sign-in"] as const;
 
 /** One section of the configuration reference. */
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
@@ -60,6 +60,12 @@ const parseProductName = (raw: string): string => {
   return value;
 };
 const optional = (raw: string): string | null => (raw.trim() === "" ? null : raw.trim());
+const parseProviderType = (raw: string): string | null => {
+  const value = raw.trim().toLowerCase();
+  if (value === "") return null;
+  if (!["oidc", "google", "github"].includes(value)) throw new Error("must be oidc, google or github");
+  return value;
+};
 
 /** The registration default, typed as the mode (not the string literal) so the setting holds any mode. */
 const CLOSED_REGISTRATION: RegistrationMode = "closed";
@@ -125,6 +131,18 @@ export const settings = {
   registrationEmailDomains: { env: "REGISTRATION_EMAIL_DOMAINS", group: "Registration", default: [] as string[], description: "comma-separated email domains open registration accepts (`example.com,example.org`); when set, an address in one of them is required", parse: parseEmailDomains },
   mfaRequired: { env: "MFA_REQUIRED", group: "Second factors", default: ADMINS_MUST_HAVE_MFA, description: "who must have a second factor: `admins` (default: admin and superadmin accounts get no administrator function without one), `everyone` (also: nobody removes their last one) or `off`", parse: parseMfaRequirement },
   mfaGracePeriod: { env: "MFA_GRACE_PERIOD", group: "Second factors", default: 0, description: "how long after an account's creation it may still use administrator functions without a second factor while it is told to add one (`7d`); default `0`: none", parse: parseDuration },
+  passwordLogin: { env: "PASSWORD_LOGIN", group: "Provider sign-in", default: true, description: "`off` removes the password form: accounts sign in through a provider (or a passkey) only; needs at least one enabled provider", parse: parseBoolean },
+  oauthProvider: { env: "OAUTH_PROVIDER", group: "Provider sign-in", default: null as string | null, description: "one provider from the environment: `oidc`, `google` or `github` (more providers: `identity_providers` in the rules file); its id is the type", parse: parseProviderType },
+  oauthName: { env: "OAUTH_NAME", group: "Provider sign-in", default: null as string | null, description: "its name on the sign-in button (default `Google`, `GitHub` or `single sign-on`)", parse: optional },
+  oauthIssuer: { env: "OAUTH_ISSUER", group: "Provider sign-in", default: null as string | null, description: "`oidc`: the issuer URL (https; discovery must name exactly this issuer); `github`: a GitHub Enterprise origin", parse: optional },
+  oauthClientId: { env: "OAUTH_CLIENT_ID", group: "Provider sign-in", default: null as string | null, description: "the client id registered at the provider", parse: optional },
+  oauthClientSecret: { env: "OAUTH_CLIENT_SECRET", group: "Provider sign-in", secret: true, default: null as string | null, fromFile: true, description: "the client secret (kept in memory only, never stored or logged)", parse: optional },
+  oauthScopes: { env: "OAUTH_SCOPES", group: "Provider sign-in", default: null as string | null, description: "space- or comma-separated scopes (default `openid email profile`; GitHub `read:user user:email`)", parse: optional },
+  oauthAutoLink: { env: "OAUTH_AUTO_LINK", group: "Provider sign-in", default: false, description: "link a first provider sign-in to the local account with the same address when the provider says the address is verified (off: the user links from the account page)", parse: parseBoolean },
+  oauthEmailDomains: { env: "OAUTH_EMAIL_DOMAINS", group: "Provider sign-in", default: null as string | null, description: "accounts the provider creates need an address in one of these domains (comma-separated)", parse: optional },
+  oauthSecondFactor: { env: "OAUTH_SECOND_FACTOR", group: "Provider sign-in", default: "admins", description: "when a provider sign-in still asks Gatehouse's own second factor (if the account has one): `admins` (default), `always` or `never`", parse: text },
+  oauthCaFile: { env: "OAUTH_CA_FILE", group: "Provider sign-in", default: null as string | null, description: "PEM file of an extra certificate authority for the provider's TLS (a private CA)", parse: optional },
+  oauthPrivateNetwork: { env: "OAUTH_PRIVATE_NETWORK", group: "Provider sign-in", default: false, description: "allow the provider on a loopback or private address (an identity provider on your LAN); link-local and metadata addresses are always refused", parse: parseBoolean },
 } satisfies Record<string, Setting<unknown>>;
 
 /** Every setting, in schema order. */

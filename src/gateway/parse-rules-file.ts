@@ -64,13 +64,15 @@ export function parseRulesFile(text: string): AccessRules {
   const root = doc.contents;
   if (root === null) throw new RulesFileError(["line 1: the file is empty; it needs an `access_control` section"]);
   if (!isMap(root)) throw new RulesFileError([`${at(root)}: the file must be a mapping with an \`access_control\` section`]);
-  const top = entries(root, ["access_control", "upstreams"], problems, at);
+  // `identity_providers` is read by src/oauth/parse-providers-file.ts; a file may hold only that section.
+  const top = entries(root, ["access_control", "upstreams", "identity_providers"], problems, at);
 
   let defaultPolicy: Policy = "deny";
   const rules: AccessRule[] = [];
   const access = top.get("access_control");
-  if (access === undefined) problems.push("line 1: `access_control` is missing");
-  else if (!isMap(access)) problems.push(`${at(access)}: \`access_control\` must be a mapping`);
+  if (access === undefined) {
+    if (!top.has("identity_providers")) problems.push("line 1: `access_control` is missing");
+  } else if (!isMap(access)) problems.push(`${at(access)}: \`access_control\` must be a mapping`);
   else {
     const section = entries(access, ["default_policy", "rules", "networks"], problems, at);
     const named = namedNetworks(section.get("networks"), problems, at);
