@@ -62,6 +62,14 @@ export interface InvitationService {
    * client presented) ends at sign-in.
    */
   redeem(token: string, input: InvitationRegistration, origin: SessionOrigin, replacing?: string | null): Promise<{ user: User; issued: IssuedSession }>;
+  /**
+   * A provider sign-up: uses the pending invitation addressed to an email the
+   * provider asserted as verified (that proves the address as the mailed link
+   * would), creating the account with `create` (given the invitation's
+   * address and role). Null when no invitation is pending for the address; a
+   * failed `create` gives the invitation back.
+   */
+  redeemForVerifiedEmail(email: string, create: (invited: { email: string; role: Role }) => Promise<User>, origin: SessionOrigin): Promise<User | null>;
 }
 
 /** Creates the {@link InvitationService}. */
@@ -77,6 +85,14 @@ export function createInvitationService(deps: {
 }): InvitationService {
   const { store, users, accounts, mailer, regulator, audit, clock, random } = deps;
   const badToken = () => new GatehouseError("invalid_token", { fields: ["invitation"] });
+  const recordUse = (used: Invitation, user: User, origin: SessionOrigin) =>
+    audit.record({
+      type: "invitation_used",
+      userId: user.id,
+      actorId: user.id,
+      details: { invitationId: used.id, role: used.role, invitedBy: used.createdBy },
+      ...origin,
+    });
 
   return {
     async create(inviter, input, options = {}) {
@@ -163,14 +179,23 @@ export function createInvitationService(deps: {
       const { user, issued } = registered;
       if (issued === null) throw new Error("invited registration did not sign in");
       await store.setUsedBy(used.id, user.id);
-      await audit.record({
-        type: "invitation_used",
-        userId: user.id,
-        actorId: user.id,
-        details: { invitationId: used.id, role: used.role, invitedBy: used.createdBy },
-        ...origin,
-      });
+      await recordUse(used, user, origin);
       return { user, issued };
+    },
+
+    async redeemForVerifiedEmail(email, create, origin) {
+      const used = await store.consumeByEmail(normalizeEmail(email), clock.now());
+      if (used === null) return null;
+      let user: User;
+      try {
+        user = await create({ email: used.email, role: used.role });
+      } catch (err) {
+        await store.release(used.id);
+        throw err;
+      }
+      await store.setUsedBy(used.id, user.id);
+      await recordUse(used, user, origin);
+      return user;
     },
   };
 }

@@ -20,6 +20,12 @@ export interface InvitationStore {
    * `now` and returns it: of two concurrent uses, exactly one gets it.
    */
   consume(tokenHash: string, now: number): Promise<Invitation | null>;
+  /**
+   * Atomically marks the newest pending invitation addressed to
+   * `emailNormalized` used at `now` and returns it (a provider sign-up proved
+   * that address): of two concurrent uses, exactly one gets it.
+   */
+  consumeByEmail(emailNormalized: string, now: number): Promise<Invitation | null>;
   /** Gives a consumed invitation back (the account could not be created with it): pending again, as before. */
   release(id: string): Promise<void>;
   /** Records the account created with a consumed invitation. */

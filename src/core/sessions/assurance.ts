@@ -4,12 +4,15 @@
  * recovery code), `hwk` a hardware-bound key (a passkey), `swk` a
  * software-bound key, `mfa` a multi-factor authenticator: one that checked
  * a second factor of its own (a passkey that verified the user with a PIN or
- * a biometric, WebAuthn's UV flag). Flows only ever name the methods they checked.
+ * a biometric, WebAuthn's UV flag), and Gatehouse's own `fed`: an identity
+ * provider vouched for the user (OpenID Connect, GitHub); RFC 8176 has no
+ * value for it, and what the provider checked is not known, so it counts as
+ * one factor of its own kind. Flows only ever name the methods they checked.
  */
-export type AuthMethod = "pwd" | "otp" | "hwk" | "swk" | "mfa";
+export type AuthMethod = "pwd" | "otp" | "hwk" | "swk" | "mfa" | "fed";
 
 /** Every {@link AuthMethod}, in a fixed order. */
-export const AUTH_METHODS: readonly AuthMethod[] = ["pwd", "otp", "hwk", "swk", "mfa"];
+export const AUTH_METHODS: readonly AuthMethod[] = ["pwd", "otp", "hwk", "swk", "mfa", "fed"];
 
 /**
  * The assurance a session carries (NIST SP 800-63B authenticator assurance
@@ -18,8 +21,9 @@ export const AUTH_METHODS: readonly AuthMethod[] = ["pwd", "otp", "hwk", "swk", 
 export type Assurance = "aal1" | "aal2";
 
 /** The kind of factor each method proves: something known, or something held (`mfa` proves two on its own). */
-const FACTOR_KIND: Record<Exclude<AuthMethod, "mfa">, "knowledge" | "possession"> = {
+const FACTOR_KIND: Record<Exclude<AuthMethod, "mfa">, "knowledge" | "possession" | "federated"> = {
   pwd: "knowledge",
+  fed: "federated",
   otp: "possession",
   hwk: "possession",
   swk: "possession",

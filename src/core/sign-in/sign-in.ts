@@ -8,7 +8,7 @@ import type { UserStore } from "../users/user-store.js";
 export type { AuthMethod } from "../sessions/assurance.js";
 
 /** The `method` an audit event names for the first method (`password`, the name `login_success` has always carried). */
-const METHOD_NAMES: Record<AuthMethod, string> = { pwd: "password", otp: "one_time_code", hwk: "hardware_key", swk: "software_key", mfa: "multi_factor" };
+const METHOD_NAMES: Record<AuthMethod, string> = { pwd: "password", otp: "one_time_code", hwk: "hardware_key", swk: "software_key", mfa: "multi_factor", fed: "provider" };
 
 /**
  * The flow that ends in a sign-in. A `login` records `login_success`; a

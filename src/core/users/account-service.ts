@@ -67,6 +67,14 @@ export interface RegisterOptions {
   audit?: { actorId: string | null; details: Record<string, string> };
 }
 
+/** Options of {@link AccountService.createWithoutPassword}. */
+export interface PasswordlessAccountOptions {
+  /** The address is already proved (a provider asserted it verified). */
+  emailVerified?: boolean;
+  /** The `register` event's details (default `{via: "admin", role}`). */
+  details?: Record<string, string>;
+}
+
 /** Registration, password login, password change and account deletion. */
 export interface AccountService {
   /**
@@ -78,7 +86,7 @@ export interface AccountService {
    * Creates an account without a password (an admin-made account: its owner
    * chooses the password with a mailed link). Validates like {@link register}; signs nobody in.
    */
-  createWithoutPassword(input: { username: string; email: string }, role: Role, origin: SessionOrigin, actorId: string | null): Promise<User>;
+  createWithoutPassword(input: { username: string; email: string | null }, role: Role, origin: SessionOrigin, actorId: string | null, options?: PasswordlessAccountOptions): Promise<User>;
   /**
    * Password login. Unknown users and wrong passwords fail identically and
    * take the same time; a blocked user is told so only after the right password.
@@ -186,25 +194,26 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       return signIn({ user, methods: ["pwd"], flow: options.flow ?? "registration", origin, remember: false, replacing: options.replacing });
     },
 
-    async createWithoutPassword(input, role, origin, actorId) {
+    async createWithoutPassword(input, role, origin, actorId, options = {}) {
       if (usernameProblem(input.username) !== null) throw invalid("username");
-      if (emailProblem(input.email) !== null) throw invalid("email");
+      if (input.email !== null && emailProblem(input.email) !== null) throw invalid("email");
       const username = cleanUsername(input.username);
       const id = random.uuid();
       const result = await users.insert({
         id,
         username,
         usernameNormalized: normalizeUsername(username),
-        email: cleanEmail(input.email),
-        emailNormalized: normalizeEmail(input.email),
+        email: input.email === null ? null : cleanEmail(input.email),
+        emailNormalized: input.email === null ? null : normalizeEmail(input.email),
         passwordHash: null,
         role,
         createdAt: clock.now(),
+        ...(options.emailVerified === true && input.email !== null ? { emailVerified: true } : {}),
       });
       if (!result.ok) throw new GatehouseError(result.conflict, { fields: [result.conflict === "email_taken" ? "email" : "username"] });
       const user = await users.findById(id);
       if (!user) throw new Error("created user vanished");
-      await audit.record({ type: "register", userId: id, actorId, details: { via: "admin", role }, ...origin });
+      await audit.record({ type: "register", userId: id, actorId, details: options.details ?? { via: "admin", role }, ...origin });
       return user;
     },
 

@@ -73,6 +73,12 @@ export function createSqlInvitationStore(db: Kysely<Database>): InvitationStore 
       return row ? toInvitation(row) : null;
     },
 
+    async consumeByEmail(emailNormalized, now) {
+      const newest = db.selectFrom("invitations").select("id").where("email_normalized", "=", emailNormalized).where(pendingAt(now)).orderBy("created_at", "desc").limit(1);
+      const row = await db.updateTable("invitations").set({ used_at: now }).where("id", "=", newest).where(pendingAt(now)).returningAll().executeTakeFirst();
+      return row ? toInvitation(row) : null;
+    },
+
     async release(id) {
       await db.updateTable("invitations").set({ used_at: null }).where("id", "=", id).where("used_by", "is", null).execute();
     },
