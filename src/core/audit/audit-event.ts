@@ -11,6 +11,7 @@ export const AUDIT_EVENT_TYPES = [
   "key_rotated",
   "mfa_recovery_used", "mfa_locked", "mfa_reset", "mfa_step_up",
   "webauthn_registered", "webauthn_removed", "webauthn_counter_regression",
+  "oauth_login", "oauth_link", "oauth_unlink", "oauth_failure",
 ] as const;
 
 /** One of the audit event types. */
