@@ -23,14 +23,17 @@ export const LATEST_SCHEMA: string = Object.keys(migrations).sort().at(-1) ?? ""
  * Sign-ins waiting for a second factor are neither sessions nor data: a
  * restore ends them with the sessions. Passkeys are carried (public keys
  * and counters, no secret); their ceremonies' challenges are not.
+ * Linked provider identities are carried (issuer, subject, the last email;
+ * no provider token exists to carry); provider round trips in flight are not:
+ * a restore ends them, and the browser starts the sign-in again.
  */
-export const BACKUP_TABLES = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "webauthn_credentials", "audit_events"] as const;
+export const BACKUP_TABLES = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "webauthn_credentials", "external_identities", "audit_events"] as const;
 
 /** One of {@link BACKUP_TABLES}. */
 export type BackupTable = (typeof BACKUP_TABLES)[number];
 
 /** Tables emptied by an import, children first (sessions, pending sign-ins and one-time tokens included). */
-export const CLEARED_TABLES = ["sessions", "pending_sign_ins", "webauthn_challenges", "webauthn_credentials", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "totp_factors", "recovery_codes", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
+export const CLEARED_TABLES = ["sessions", "pending_sign_ins", "oauth_transactions", "external_identities", "webauthn_challenges", "webauthn_credentials", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "totp_factors", "recovery_codes", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
 
 /** Largest backup file accepted by default (256 MiB; a JS string cannot hold much more than 512 MiB). */
 export const DEFAULT_MAX_BACKUP_BYTES = 256 * 1024 * 1024;
@@ -44,6 +47,7 @@ export const DEFAULT_MAX_ROWS: Record<BackupTable, number> = {
   totp_factors: 1_000_000,
   recovery_codes: 10_000_000,
   webauthn_credentials: 1_000_000,
+  external_identities: 1_000_000,
   audit_events: 5_000_000,
 };
 

@@ -12,7 +12,7 @@ import { parseEnvelope } from "../core/secrets/secret-envelope.js";
  * table, update the specs below and this name together (a test checks every
  * live column is covered); export and import refuse to run while they differ.
  */
-export const SPEC_SCHEMA = "0011_webauthn";
+export const SPEC_SCHEMA = "0012_oauth";
 
 /** Columns of one table, in database.ts order: the order rows are written in. */
 export type TableSpec = ReadonlyArray<readonly [column: string, check: ColumnCheck]>;
@@ -53,6 +53,9 @@ function base64url(min: number, max: number): ColumnCheck {
 
 /** A sign counter: a non-negative 32-bit integer. */
 const signCounter: ColumnCheck = (v) => (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? null : "must be a sign counter (0 to 2^32-1)");
+
+/** A configured provider's id, as in its callback path (`[a-z0-9-]{1,32}`). */
+const providerId: ColumnCheck = (v) => (typeof v === "string" && /^[a-z0-9-]{1,32}$/.test(v) ? null : "must be a provider id");
 
 /** Every backed-up table's columns and their checks. */
 export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
@@ -123,6 +126,16 @@ export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
     ["created_at", epochMs],
     ["last_used_at", nullable(epochMs)],
   ],
+  external_identities: [
+    ["id", id],
+    ["user_id", id],
+    ["provider", providerId],
+    ["issuer", visibleText(1, 512)],
+    ["subject", text(1, 255)],
+    ["email", nullable(visibleText(1, 320))],
+    ["created_at", epochMs],
+    ["last_used_at", nullable(epochMs)],
+  ],
   audit_events: [
     ["id", id],
     ["type", oneOf(AUDIT_EVENT_TYPES)],
@@ -150,5 +163,6 @@ export const PRIMARY_KEYS: Record<BackupTable, string> = {
   totp_factors: "user_id",
   recovery_codes: "id",
   webauthn_credentials: "id",
+  external_identities: "id",
   audit_events: "id",
 };

@@ -131,6 +131,18 @@ function checkRelations(tables: Record<BackupTable, BackupRow[]>, add: (p: strin
   tables.webauthn_credentials.forEach((p, i) => {
     if (!userIds.has(p.user_id)) add(`webauthn_credentials[${i}].user_id`, "names no user in the backup");
   });
+  checkUnique(tables.external_identities, "external_identities", "id", add);
+  const subjects = new Set<string>();
+  const linked = new Set<string>();
+  tables.external_identities.forEach((x, i) => {
+    if (!userIds.has(x.user_id)) add(`external_identities[${i}].user_id`, "names no user in the backup");
+    const key = JSON.stringify([x.issuer, x.subject]);
+    if (subjects.has(key)) add(`external_identities[${i}]`, "repeats an (issuer, subject) pair");
+    subjects.add(key);
+    const pair = `${String(x.user_id)}/${String(x.provider)}`;
+    if (linked.has(pair)) add(`external_identities[${i}]`, "repeats a (user_id, provider) pair");
+    linked.add(pair);
+  });
   checkUnique(tables.audit_events, "audit_events", "id", add);
 }
 

@@ -18,7 +18,7 @@ import { dumpAll, expectCode, flipByte, seed, SEED_DATA_KEY, T0, type Seeded } f
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const PASSPHRASE = "correct horse battery staple";
-const BACKED_UP = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "webauthn_credentials", "audit_events"] as const;
+const BACKED_UP = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "webauthn_credentials", "external_identities", "audit_events"] as const;
 
 describe.each(backendNames())("backup and restore (%s)", (backendName) => {
   let source: StoreFixture;
@@ -52,7 +52,7 @@ describe.each(backendNames())("backup and restore (%s)", (backendName) => {
   it("round trip: every backed-up row arrives, compared column by column", async () => {
     const fx = await target();
     const result = await importBackup(fx.database.db, plain);
-    expect(result.counts).toEqual({ users: 1103, settings: 2, api_tokens: 3, user_secrets: 2, totp_factors: 1, recovery_codes: 2, webauthn_credentials: 2, audit_events: 1205 });
+    expect(result.counts).toEqual({ users: 1103, settings: 2, api_tokens: 3, user_secrets: 2, totp_factors: 1, recovery_codes: 2, webauthn_credentials: 2, external_identities: 2, audit_events: 1205 });
     const restored = await dumpAll(fx.database.db);
     for (const table of BACKED_UP) {
       expect(restored[table]!.length, table).toBe(sourceDump[table]!.length);
@@ -75,6 +75,7 @@ describe.each(backendNames())("backup and restore (%s)", (backendName) => {
     expect(doc).toMatchObject({ format: "gatehouse-backup", version: 1, createdAt: new Date(NOW).toISOString(), schema: LATEST_SCHEMA });
     expect(Object.keys(doc.tables as object)).toEqual([...BACKED_UP]);
     for (const hash of [...seeded.sessionTokenHashes, seeded.oneTimeTokenHash]) expect(text).not.toContain(hash);
+    for (const inFlight of ["oauth_transactions", "n0nce-value", "code_verifier"]) expect(text).not.toContain(inFlight);
     const { sha256: _sha256, ...withoutSum } = doc;
     expect(doc.sha256).toBe(createHash("sha256").update(JSON.stringify(withoutSum)).digest("hex"));
   });
@@ -158,13 +159,15 @@ describe.each(backendNames())("backup and restore (%s)", (backendName) => {
     expect(await dumpAll(fx.database.db)).toEqual(before);
   });
 
-  it("live sessions and one-time tokens present before the import are gone after it; none are imported", async () => {
+  it("live sessions, one-time tokens and provider sign-ins in flight present before the import are gone after it; none are imported", async () => {
     const fx = await target(true);
     expect((await fx.database.db.selectFrom("sessions").select("id").execute()).length).toBe(2);
+    expect((await fx.database.db.selectFrom("oauth_transactions").select("id").execute()).length).toBe(1);
     const result = await importBackup(fx.database.db, plain);
     expect(result.sessionsEnded).toBe(2);
     expect(await fx.database.db.selectFrom("sessions").selectAll().execute()).toEqual([]);
     expect(await fx.database.db.selectFrom("one_time_tokens").selectAll().execute()).toEqual([]);
+    expect(await fx.database.db.selectFrom("oauth_transactions").selectAll().execute()).toEqual([]);
   });
 
   it("records who restored as a database_imported event in the same transaction", async () => {

@@ -9,7 +9,7 @@ import { ARGON, dumpAll, expectCode, seed } from "../helpers/backup.js";
 
 type Row = Record<string, unknown>;
 interface Doc {
-  tables: { users: Row[]; settings: Row[]; api_tokens: Row[]; user_secrets: Row[]; totp_factors: Row[]; recovery_codes: Row[]; webauthn_credentials: Row[]; audit_events: Row[] } & Record<string, unknown>;
+  tables: { users: Row[]; settings: Row[]; api_tokens: Row[]; user_secrets: Row[]; totp_factors: Row[]; recovery_codes: Row[]; webauthn_credentials: Row[]; external_identities: Row[]; audit_events: Row[] } & Record<string, unknown>;
   [key: string]: unknown;
 }
 
@@ -107,6 +107,34 @@ describe.each(backendNames())("import refuses invalid backups with nothing chang
     const twice = doc();
     twice.tables.recovery_codes[1] = { ...twice.tables.recovery_codes[0]!, id: "00000000-0000-4000-8000-000000000abc" };
     await refused(crafted(twice), "invalid_backup", "recovery_codes[1]");
+  });
+
+  it("attack: a restore that links one provider identity to a second account (takeover through the backup) → invalid_backup", async () => {
+    const d = doc();
+    const [first, second] = d.tables.external_identities;
+    Object.assign(second!, { issuer: first!.issuer, subject: first!.subject });
+    await refused(crafted(d), "invalid_backup", "external_identities[1]");
+  });
+
+  it("an orphan identity, a second identity of one provider for one account, a bad provider id, a smuggled provider token → invalid_backup", async () => {
+    const orphan = doc();
+    orphan.tables.external_identities[0]!.user_id = "00000000-0000-4000-8000-00000000dead";
+    await refused(crafted(orphan), "invalid_backup", "external_identities[0].user_id");
+    const twice = doc();
+    twice.tables.external_identities[1] = { ...twice.tables.external_identities[0]!, id: "00000000-0000-4000-8000-000000000abc", issuer: "https://other.example", subject: "other" };
+    await refused(crafted(twice), "invalid_backup", "external_identities[1]");
+    const provider = doc();
+    provider.tables.external_identities[0]!.provider = "Google!";
+    await refused(crafted(provider), "invalid_backup", "external_identities[0].provider");
+    const token = doc();
+    token.tables.external_identities[0]!.access_token = "ya29.a0AfH6SM";
+    await refused(crafted(token), "invalid_backup", "external_identities[0].access_token");
+  });
+
+  it("provider sign-ins in flight smuggled into the tables → invalid_backup (they are never imported)", async () => {
+    const d = doc();
+    d.tables.oauth_transactions = [{ id: "t", state_hash: "0".repeat(64) }];
+    await refused(crafted(d), "invalid_backup", "tables.oauth_transactions");
   });
 
   it("an unknown column (mass-assigned privilege flag) → invalid_backup naming it", async () => {

@@ -32,6 +32,7 @@ export interface Seeded {
  * Seeds every table directly through Kysely: a superadmin, an admin, a
  * blocked user without email or password, `extraUsers` more users, settings,
  * API tokens, two per-user secrets (envelopes under {@link SEED_DATA_KEY}), two passkeys,
+ * two linked provider identities (one subject under two issuers), one provider round trip in flight,
  * `auditEvents` audit events (enough to span export pages), two live sessions
  * and a one-time token.
  */
@@ -74,6 +75,15 @@ export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; au
     { id: randomUUID(), user_id: adminId, credential_id: "AQIDBAUGBwgJCgsMDQ4PEA", public_key: "pQECAyYgASFYIA-public-key-bytes", counter: 41, transports: "internal,hybrid", device_type: "multiDevice", backed_up: 1, name: "Téléphone \"perso\"", created_at: T0, last_used_at: T0 + 9 },
     { id: randomUUID(), user_id: superadminId, credential_id: "EBESExQVFhcYGRobHB0eHw", public_key: "pQECAyYgASFYIA-other-key", counter: 0, transports: "", device_type: "singleDevice", backed_up: 0, name: "YubiKey", created_at: T0 + 1, last_used_at: null },
   ]).execute();
+  await db.insertInto("external_identities").values([
+    { id: randomUUID(), user_id: adminId, provider: "google", issuer: "https://accounts.google.com", subject: "1045", email: "Alice@Example.test", created_at: T0, last_used_at: T0 + 7 },
+    { id: randomUUID(), user_id: superadminId, provider: "corp", issuer: "https://sso.corp.example/realms/main", subject: "1045", email: null, created_at: T0 + 1, last_used_at: null },
+  ]).execute();
+  // A provider round trip in flight: never exported, emptied by a restore.
+  await db.insertInto("oauth_transactions").values({
+    id: randomUUID(), state_hash: sha(`state-${randomUUID()}`), binding_hash: sha("binding"), provider: "google", intent: "link", nonce: "n0nce-value",
+    code_verifier: "verifier-".padEnd(64, "v"), return_to: "/account", user_id: adminId, session_hash: sha("s1"), invitation_hash: null, remember: 0, created_at: T0, expires_at: T0 + 600_000,
+  }).execute();
   const events = Array.from({ length: opts.auditEvents ?? 5 }, (_, i) => ({
     id: randomUUID(), type: i % 2 === 0 ? "login_success" : "login_failure", at: T0 + i * 1000, user_id: i % 3 === 0 ? null : adminId,
     actor_id: i % 5 === 0 ? superadminId : null, ip: i % 2 === 0 ? "203.0.113.7" : "2001:db8::1", user_agent: `Mozilla/5.0 "quoted" \\ ünïcødé ${i}`,
@@ -91,7 +101,7 @@ export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; au
   return { superadminId, adminId, userId, sessionTokenHashes, oneTimeTokenHash, secretPlaintexts };
 }
 
-const KEYS = { users: "id", sessions: "id", settings: "key", api_tokens: "id", user_secrets: "id", totp_factors: "user_id", recovery_codes: "id", webauthn_credentials: "id", one_time_tokens: "token_hash", audit_events: "id" } as const;
+const KEYS = { users: "id", sessions: "id", settings: "key", api_tokens: "id", user_secrets: "id", totp_factors: "user_id", recovery_codes: "id", webauthn_credentials: "id", external_identities: "id", oauth_transactions: "id", one_time_tokens: "token_hash", audit_events: "id" } as const;
 
 /** Every row of every table, sorted by primary key (to prove a database unchanged or equal). */
 export async function dumpAll(db: Kysely<Database>): Promise<Record<string, unknown[]>> {

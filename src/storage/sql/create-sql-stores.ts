@@ -13,6 +13,8 @@ import type { UserSecretStore } from "../../core/secrets/user-secret-store.js";
 import type { TotpFactorStore } from "../../core/mfa/totp/totp-factor-store.js";
 import type { RecoveryCodeStore } from "../../core/mfa/recovery-codes/recovery-code-store.js";
 import type { WebAuthnStore } from "../../core/mfa/webauthn/webauthn-store.js";
+import type { ExternalIdentityStore } from "../../core/oauth/external-identity-store.js";
+import type { OAuthTransactionStore } from "../../core/oauth/oauth-transaction-store.js";
 import type { Database } from "./database.js";
 import { createSqlApiTokenStore } from "./sql-api-token-store.js";
 import { createSqlAuditStore } from "./sql-audit-store.js";
@@ -28,6 +30,8 @@ import { createSqlUserSecretStore } from "./sql-user-secret-store.js";
 import { createSqlTotpFactorStore } from "./sql-totp-factor-store.js";
 import { createSqlRecoveryCodeStore } from "./sql-recovery-code-store.js";
 import { createSqlWebAuthnStore } from "./sql-webauthn-store.js";
+import { createSqlExternalIdentityStore } from "./sql-external-identity-store.js";
+import { createSqlOAuthTransactionStore } from "./sql-oauth-transaction-store.js";
 
 /**
  * Every store port, backed by one Kysely database. Built once by the
@@ -59,6 +63,10 @@ export interface Stores {
   recoveryCodes: RecoveryCodeStore;
   /** Passkeys and their ceremonies' challenges. */
   webauthn: WebAuthnStore;
+  /** Provider identities (Google, GitHub, OIDC) linked to accounts, keyed on (issuer, subject); never a provider token. */
+  externalIdentities: ExternalIdentityStore;
+  /** Provider round trips in flight: single use, short-lived, bound to the browser (hashes of state and binding only). */
+  oauthTransactions: OAuthTransactionStore;
 }
 
 /** Creates all SQL stores over `db`. */
@@ -78,5 +86,7 @@ export function createSqlStores(db: Kysely<Database>): Stores {
     totpFactors: createSqlTotpFactorStore(db),
     recoveryCodes: createSqlRecoveryCodeStore(db),
     webauthn: createSqlWebAuthnStore(db),
+    externalIdentities: createSqlExternalIdentityStore(db),
+    oauthTransactions: createSqlOAuthTransactionStore(db),
   };
 }

@@ -150,7 +150,6 @@ export interface RecoveryCodesTable {
   used_at: number | null;
 }
 
-/** The whole schema as Kysely sees it. */
 /** A passkey: its public key and sign counter (no secret). */
 export interface WebauthnCredentialsTable {
   id: string;
@@ -184,6 +183,44 @@ export interface WebauthnChallengesTable {
   expires_at: number;
 }
 
+/** A provider identity linked to an account, keyed on (issuer, subject); no provider token. */
+export interface ExternalIdentitiesTable {
+  id: string;
+  user_id: string;
+  /** The configured provider's id (`google`, `github`, `corp`). */
+  provider: string;
+  issuer: string;
+  subject: string;
+  /** The email the provider gave at the last sign-in (display only). */
+  email: string | null;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A provider round trip in flight, single use; hashes of the state and of the browser binding only. */
+export interface OauthTransactionsTable {
+  id: string;
+  /** SHA-256 (hex) of the `state` parameter. */
+  state_hash: string;
+  /** SHA-256 (hex) of the browser's transaction cookie. */
+  binding_hash: string;
+  provider: string;
+  /** `login`, `link` or `reauth`. */
+  intent: string;
+  nonce: string;
+  code_verifier: string;
+  return_to: string | null;
+  user_id: string | null;
+  /** SHA-256 (hex) of the session that started a `link` or `reauth`. */
+  session_hash: string | null;
+  /** SHA-256 (hex) of an invitation token. */
+  invitation_hash: string | null;
+  remember: number;
+  created_at: number;
+  expires_at: number;
+}
+
+/** The whole schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -200,4 +237,6 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   webauthn_credentials: WebauthnCredentialsTable;
   webauthn_challenges: WebauthnChallengesTable;
+  external_identities: ExternalIdentitiesTable;
+  oauth_transactions: OauthTransactionsTable;
 }

@@ -10,6 +10,7 @@ import * as m0008 from "./0008_sign_in_assurance.js";
 import * as m0009 from "./0009_totp.js";
 import * as m0010 from "./0010_recovery_codes.js";
 import * as m0011 from "./0011_webauthn.js";
+import * as m0012 from "./0012_oauth.js";
 
 /** Every migration, in order. Names are frozen once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   "0009_totp": m0009,
   "0010_recovery_codes": m0010,
   "0011_webauthn": m0011,
+  "0012_oauth": m0012,
 };
