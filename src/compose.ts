@@ -42,6 +42,13 @@ import { createAccessGate } from "./core/gateway/create-access-gate.js";
 import type { AccessGate } from "./core/gateway/access-decision.js";
 import { createRulesFileReloader } from "./gateway/rules-file-reloader.js";
 import { createAccountService, type AccountService } from "./core/users/account-service.js";
+import type { ProviderSettings } from "./core/oauth/identity-provider.js";
+import { createLinkedIdentities, type LinkedIdentities } from "./core/oauth/linked-identities.js";
+import { createProviderAccounts } from "./core/oauth/provider-account.js";
+import { createProviderRegistry, type ProviderRegistry } from "./core/oauth/provider-registry.js";
+import { createProviderSignIn, type ProviderSignIn } from "./core/oauth/provider-sign-in.js";
+import { loadProviders } from "./oauth/load-providers.js";
+import { providerClientFor } from "./oauth/provider-client-for.js";
 import { createEmailChange, type EmailChange } from "./core/users/email-change.js";
 import { createEmailVerification, type EmailVerification } from "./core/users/email-verification.js";
 import { createPasswordReset, type PasswordReset } from "./core/users/password-reset.js";
@@ -82,11 +89,17 @@ export interface ComposeOptions {
   secondFactors?: SecondFactors;
   /** The second-factor checks by method name (default: none). */
   secondFactorVerifiers?: SecondFactorVerifiers;
+  /** The identity providers (default: the `OAUTH_*` variables and the rules file's `identity_providers`). */
+  providers?: readonly ProviderSettings[];
 }
 
 /** A wired Gatehouse: its database, stores, services and HTTP app. */
 export interface Gatehouse {
   app: FastifyInstance;
+  /** Sign-in through identity providers, and the identities linked to accounts. */
+  providerSignIn: ProviderSignIn;
+  linkedIdentities: LinkedIdentities;
+  providers: ProviderRegistry;
   database: OpenDatabase;
   stores: Stores;
   sessions: SessionService;
@@ -167,6 +180,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const random = options.random ?? cryptoRandom;
   // The access rules first: an invalid file stops the start before anything is opened.
   const rulesFile = createRulesFileReloader({ path: config.configFile, logger });
+  // The identity providers too (src/oauth/load-providers.ts): each with the client that speaks its protocol.
+  const providers = createProviderRegistry(options.providers ?? loadProviders(config), providerClientFor);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -346,6 +361,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     lifetimes,
     signIn,
     afterFirstFactor: (request) => pendingSignIn.afterFirstFactor(request),
+    passwordLogin: config.signInMethods.password,
     // Declared below; called only once requests arrive.
     canSignIn: (user) => emailVerification.canSignIn(user),
   });
@@ -425,7 +441,39 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     random,
   });
   const adminAccounts = createAdminAccounts({ users: stores.users, accounts, mailer: mail.mailer, audit });
-  const registration = createRegistrationService({ settings, accounts, invitations, emailVerification, emailDomains: config.registration.emailDomains });
+  const registration = createRegistrationService({ settings, accounts, invitations, emailVerification, emailDomains: config.registration.emailDomains, passwordLogin: config.signInMethods.password });
+  // Sign-in through identity providers: the provider proves the first factor (src/core/oauth/).
+  const providerSignIn = createProviderSignIn({
+    providers,
+    transactions: stores.oauthTransactions,
+    identities: stores.externalIdentities,
+    accounts: createProviderAccounts({
+      identities: stores.externalIdentities,
+      users: stores.users,
+      accounts,
+      invitations,
+      registration: { mode: () => registration.mode(), emailDomains: config.registration.emailDomains },
+      sessions,
+      audit,
+      clock,
+      random,
+    }),
+    afterFirstFactor: (request) => pendingSignIn.afterFirstFactor(request),
+    signIn,
+    sessions,
+    audit,
+    clock,
+    random,
+    redirectUri: (id) => `${config.publicUrl}/api/auth/oauth/${id}/callback`,
+  });
+  const linkedIdentities = createLinkedIdentities({
+    identities: stores.externalIdentities,
+    providers,
+    passwordLogin: config.signInMethods.password,
+    hasPasskey: (userId) => stores.webauthn.hasAny(userId),
+    requireRecentAuth: (session) => accounts.requireRecentAuth(session),
+    audit,
+  });
   const gate = createAccessGate({ publicUrl: config.publicUrl, rules: rulesFile.initial });
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
   // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
@@ -458,6 +506,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       invitations,
       adminAccounts,
       registration,
+      providerSignIn,
+      linkedIdentities,
+      providers,
       mailEnabled: mail.mailer.enabled,
       totp,
       recoveryCodes,
@@ -485,6 +536,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   };
   return {
     app,
+    providerSignIn,
+    linkedIdentities,
+    providers,
     database,
     stores,
     sessions,
@@ -524,7 +578,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     start() {
       if (housekeeping.length > 0) return;
       const purge = () =>
-        Promise.all([sessions.purgeExpired(), pendingSignIn.purgeExpired(), passkeys.purgeExpired()]).catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
+        Promise.all([sessions.purgeExpired(), pendingSignIn.purgeExpired(), passkeys.purgeExpired(), providerSignIn.purgeExpired()]).catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
       const pruneAudit = () =>
         audit.prune().then(
           (count) => count > 0 && logger.info({ count }, "pruned audit events past retention"),

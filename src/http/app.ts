@@ -1,3 +1,4 @@
+import { identityRoutes } from "./routes/account/identity-routes.js";
 import { useSsoSeal } from "./plugins/session-cookie.js";
 import cookie from "@fastify/cookie";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
@@ -90,6 +91,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     if (deps.passkeys) await api.register(passkeyRoutes, { passkeys: deps.passkeys, prefix: "/api/account/mfa" });
     if (deps.emailChange) await api.register(emailRoutes, { emailChange: deps.emailChange, prefix: "/api/account" });
     await api.register(tokenRoutes, { tokens: deps.tokens, prefix: "/api/account" });
+    await api.register(identityRoutes, { linkedIdentities: deps.linkedIdentities, prefix: "/api/account" });
     await api.register(totpRoutes, { totp: deps.totp, accounts: deps.accounts, secondFactors: deps.secondFactors, prefix: "/api/account" });
     if (deps.recoveryCodes) await api.register(recoveryCodeRoutes, { recoveryCodes: deps.recoveryCodes, prefix: "/api/account" });
     await api.register(adminRoutes, {

@@ -1,3 +1,6 @@
+import type { LinkedIdentities } from "../core/oauth/linked-identities.js";
+import type { ProviderRegistry } from "../core/oauth/provider-registry.js";
+import type { ProviderSignIn } from "../core/oauth/provider-sign-in.js";
 import type { SecretBox } from "../core/secrets/secret-box.js";
 import type { OutageMonitor } from "../core/outage/outage-monitor.js";
 import type { AccountService } from "../core/users/account-service.js";
@@ -96,6 +99,12 @@ export interface AppDeps {
   adminAccounts: AdminAccounts;
   /** Self-registration under the registration mode (and invited registration). */
   registration: RegistrationService;
+  /** Sign-in through identity providers (start, callback). */
+  providerSignIn: ProviderSignIn;
+  /** The provider identities linked to accounts (list, unlink). */
+  linkedIdentities: LinkedIdentities;
+  /** The configured identity providers (the sign-in buttons). */
+  providers: ProviderRegistry;
   /** The gateway's access rules: decisions for forward-auth and the reverse proxy, and safe return URLs. */
   gate: AccessGate;
   /** Authenticator apps (TOTP): enrolment, confirmation, removal. */

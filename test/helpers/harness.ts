@@ -1,3 +1,4 @@
+import type { ProviderSettings } from "../../src/core/oauth/identity-provider.js";
 import { randomBytes } from "node:crypto";
 import type { LightMyRequestResponse } from "fastify";
 import { createManualClock, type Clock, type ManualClock } from "../../src/core/clock.js";
@@ -69,6 +70,8 @@ export interface HarnessOptions {
   memoryLimiterKeys?: number;
   secondFactors?: SecondFactors;
   secondFactorVerifiers?: SecondFactorVerifiers;
+  /** Identity providers (default: those of the env's `OAUTH_*` variables and rules file). */
+  providers?: readonly ProviderSettings[];
 }
 
 let accountSeq = 0;
@@ -134,6 +137,7 @@ export async function startHarness(
       ...(options.memoryLimiterKeys ? { memoryLimiterKeys: options.memoryLimiterKeys } : {}),
       ...(options.secondFactors ? { secondFactors: options.secondFactors } : {}),
       ...(options.secondFactorVerifiers ? { secondFactorVerifiers: options.secondFactorVerifiers } : {}),
+      ...(options.providers ? { providers: options.providers } : {}),
       ...(backend.schema ? { schema: backend.schema } : {}),
       ...(config.redisUrl ? { redisPrefix: env.REDIS_PREFIX ?? redisTestPrefix() } : {}),
     });

@@ -42,6 +42,8 @@ export function createRegistrationService(deps: {
   emailVerification?: EmailVerification | undefined;
   /** `REGISTRATION_EMAIL_DOMAINS`; empty: any address (or none). */
   emailDomains: readonly string[];
+  /** `PASSWORD_LOGIN` (default on): off, no account is made with a password (403 `password_login_disabled`); providers make them. */
+  passwordLogin?: boolean;
 }): RegistrationService {
   const { settings, accounts, invitations, emailVerification, emailDomains } = deps;
 
@@ -52,6 +54,7 @@ export function createRegistrationService(deps: {
   return {
     mode,
     async register(input, origin) {
+      if (deps.passwordLogin === false) throw new GatehouseError("password_login_disabled");
       if (input.invitation !== undefined) {
         const { user, issued } = await invitations.redeem(input.invitation, input, origin, input.replacing);
         return { status: "registered", user, issued };

@@ -39,6 +39,8 @@ export interface AccountServiceDeps {
    * RST-07); a refusal answers exactly like a wrong password.
    */
   canSignIn?: (user: User) => Promise<boolean>;
+  /** `PASSWORD_LOGIN` (default on): off, every password sign-in is refused with 403 `password_login_disabled`. */
+  passwordLogin?: boolean;
 }
 
 /** Input of a registration. */
@@ -218,6 +220,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     },
 
     async login(input, origin) {
+      if (deps.passwordLogin === false) throw new GatehouseError("password_login_disabled");
       if (isPasswordTooLong(input.password, policy)) throw invalid("password");
       const login = input.login.trim();
       const byEmail = login.includes("@");

@@ -10,6 +10,7 @@ import { adminPages } from "./admin/admin-pages.js";
 import { assetRoutes } from "./asset-routes.js";
 import { invitePages } from "./invite-pages.js";
 import { loginPages } from "./login-pages.js";
+import { oauthPages } from "./oauth-pages.js";
 import { secondFactorPages } from "./second-factor-pages.js";
 import { totpPages } from "./totp-pages.js";
 import { mailPages } from "./mail/mail-pages.js";
@@ -24,7 +25,7 @@ import { webErrorHandler } from "./web-errors.js";
  * the form parser, the CSRF check, HTML errors and the sign-in redirect.
  * Add yours here (one line; see src/web/README.md).
  */
-const PAGE_MODULES: ((app: FastifyInstance, deps: AppDeps) => Promise<void>)[] = [loginPages, secondFactorPages, registerPages, accountPages, accountMfaPages, totpPages, setupPages, adminPages, mailPages, invitePages];
+const PAGE_MODULES: ((app: FastifyInstance, deps: AppDeps) => Promise<void>)[] = [loginPages, secondFactorPages, registerPages, accountPages, accountMfaPages, totpPages, setupPages, adminPages, mailPages, invitePages, oauthPages];
 
 /**
  * The server-rendered web pages: one encapsulated context where bodies are
