@@ -31,7 +31,7 @@ export function loadProviders(config: Pick<Config, "configFile" | "signInMethods
     if (settings) providers.push(settings);
   }
   if (config.configFile !== null) {
-    let text: string | null = null;
+    let text: string | null;
     try {
       text = readFileSync(config.configFile, "utf8");
     } catch {

@@ -11,6 +11,15 @@ export const PROVIDER_KEYS = [
   "email_domains", "second_factor", "roles", "ca_file", "private_network", "authorization_endpoint", "token_endpoint", "api_url",
 ] as const;
 
+/** True when the text holds a C0 control character or DEL. */
+function hasControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 32 || c === 127) return true;
+  }
+  return false;
+}
+
 const ID = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 const SECOND_FACTORS: readonly ProviderSecondFactor[] = ["admins", "always", "never"];
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
@@ -22,7 +31,7 @@ const DEFAULTS: Record<ProviderType, { name: string; issuer: string | null; scop
 
 /** An https URL without credentials, query or fragment, as written (a trailing slash dropped); null (reported) otherwise. */
 function httpsUrl(value: unknown, key: string, where: string, problems: string[]): string | null {
-  let url: URL | null = null;
+  let url: URL | null;
   try {
     url = typeof value === "string" ? new URL(value.trim()) : null;
   } catch {
@@ -47,7 +56,7 @@ function bool(value: unknown, key: string, fallback: boolean, where: string, pro
 
 function stringList(value: unknown, key: string, where: string, problems: string[]): string[] | null {
   if (value === undefined) return null;
-  const list = typeof value === "string" ? value.split(/[\s,]+/).filter((s) => s !== "") : Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : null;
+  const list = typeof value === "string" ? value.split(/[\s,]+/).filter((s) => s !== "") : Array.isArray(value) && value.every((v) => typeof v === "string") ? value : null;
   if (list === null) problems.push(`${where}: \`${key}\` must be a list of strings`);
   return list;
 }
@@ -114,15 +123,16 @@ export function providerSettingsFrom(raw: RawProvider, where: string, env: NodeJ
   }
   const t = type as ProviderType;
   const defaults = DEFAULTS[t];
-  const id = raw.id ?? t;
-  if (typeof id !== "string" || !ID.test(id)) problems.push(`${where}: \`id\` must be 1 to 32 lower-case letters, digits or dashes (it is part of the callback URL)`);
-  const name = raw.name ?? defaults.name;
-  if (typeof name !== "string" || name.trim() === "" || name.length > 64 || /[\x00-\x1f\x7f]/.test(name)) problems.push(`${where}: \`name\` must be 1 to 64 characters`);
+  const id = raw.id === undefined ? t : typeof raw.id === "string" ? raw.id : "";
+  if (!ID.test(id)) problems.push(`${where}: \`id\` must be 1 to 32 lower-case letters, digits or dashes (it is part of the callback URL)`);
+  const rawName = raw.name ?? defaults.name;
+  const name = typeof rawName === "string" ? rawName : "";
+  if (name.trim() === "" || name.length > 64 || hasControl(name)) problems.push(`${where}: \`name\` must be 1 to 64 characters`);
   if (t === "oidc" && raw.issuer === undefined) problems.push(`${where}: \`issuer\` is required for an OpenID Connect provider`);
   if (t === "google" && raw.issuer !== undefined) problems.push(`${where}: Google's issuer is fixed; remove \`issuer\` (or use type oidc)`);
   const issuer = raw.issuer === undefined ? defaults.issuer : httpsUrl(raw.issuer, "issuer", where, problems);
-  const clientId = raw.client_id;
-  if (typeof clientId !== "string" || clientId.trim() === "" || clientId.length > 255 || /[\x00-\x20\x7f]/.test(clientId)) problems.push(`${where}: \`client_id\` is required (1 to 255 visible characters)`);
+  const clientId = typeof raw.client_id === "string" ? raw.client_id : "";
+  if (clientId.trim() === "" || clientId.length > 255 || hasControl(clientId) || clientId.includes(" ")) problems.push(`${where}: \`client_id\` is required (1 to 255 visible characters)`);
   const secret = clientSecret(raw, where, env, problems);
   const scopes = stringList(raw.scopes, "scopes", where, problems) ?? defaults.scopes;
   if (scopes.some((s) => !SCOPE.test(s))) problems.push(`${where}: \`scopes\` must be OAuth scope names`);
@@ -155,11 +165,11 @@ export function providerSettingsFrom(raw: RawProvider, where: string, env: NodeJ
     }
   }
   const settings: ProviderSettings = {
-    id: String(id),
+    id,
     type: t,
-    name: String(name).trim(),
+    name: name.trim(),
     issuer: issuer ?? "",
-    clientId: String(clientId ?? "").trim(),
+    clientId: clientId.trim(),
     clientSecret: secret,
     scopes,
     enabled: bool(raw.enabled, "enabled", true, where, problems),

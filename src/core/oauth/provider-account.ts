@@ -71,7 +71,7 @@ export function createProviderAccounts(deps: ProviderAccountsDeps): ProviderAcco
 
   /** Creates an account for the profile with the first free username; the address only when verified. */
   async function create(provider: ProviderSettings, profile: ExternalProfile, role: Role, email: string | null, origin: SessionOrigin): Promise<User> {
-    let lastError: unknown = null;
+    let lastError: GatehouseError | null = null;
     for (const username of usernameCandidates(profile, random)) {
       try {
         return await accounts.createWithoutPassword({ username, email }, role, origin, null, { emailVerified: email !== null, details: { via: "oauth", provider: provider.id, role } });
