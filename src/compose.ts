@@ -48,7 +48,6 @@ import { createProviderAccounts } from "./core/oauth/provider-account.js";
 import { createProviderRegistry, type ProviderRegistry } from "./core/oauth/provider-registry.js";
 import { createProviderSignIn, type ProviderSignIn } from "./core/oauth/provider-sign-in.js";
 import { loadProviders } from "./oauth/load-providers.js";
-import { providerClientFor } from "./oauth/provider-client-for.js";
 import { createEmailChange, type EmailChange } from "./core/users/email-change.js";
 import { createEmailVerification, type EmailVerification } from "./core/users/email-verification.js";
 import { createPasswordReset, type PasswordReset } from "./core/users/password-reset.js";
@@ -181,7 +180,13 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   // The access rules first: an invalid file stops the start before anything is opened.
   const rulesFile = createRulesFileReloader({ path: config.configFile, logger });
   // The identity providers too (src/oauth/load-providers.ts): each with the client that speaks its protocol.
-  const providers = createProviderRegistry(options.providers ?? loadProviders(config), providerClientFor);
+  const providerList = options.providers ?? loadProviders(config);
+  // openid-client and undici are loaded only when a provider is configured (docs/performance.md).
+  const clientFor = providerList.some((p) => p.enabled) ? (await import("./oauth/provider-client-for.js")).providerClientFor : null;
+  const providers = createProviderRegistry(providerList, (settings) => {
+    if (clientFor === null) throw new Error("no provider client without an enabled provider");
+    return clientFor(settings);
+  });
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,

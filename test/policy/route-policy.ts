@@ -51,6 +51,9 @@ export const ROUTE_POLICY: Record<string, string> = {
   "POST /api/account/email": USER,
   "GET /api/account/tokens": USER_READ,
   "GET /api/account/tokens/:id": USER_READ,
+  // Provider identities: listed with a read:account token; unlinked with the session only (and a recent re-authentication).
+  "GET /api/account/identities": USER_READ,
+  "DELETE /api/account/identities/:id": USER,
   "POST /api/account/tokens": USER,
   "DELETE /api/account/tokens/:id": USER,
   // Authenticator app (TOTP): sessions only, never a token.
@@ -83,6 +86,11 @@ export const ROUTE_POLICY: Record<string, string> = {
   // as "N" by the matrix), a token holder with 403: pages are for browser sessions only.
   "GET /assets/:name": PUBLIC,
   "GET /login": PUBLIC,
+  // Provider sign-in: anyone may start one or come back from the provider; a link or re-authentication (POST, intent)
+  // needs the session, which the core checks (the matrix's body asks for a plain sign-in of an unknown provider: 404).
+  "GET /api/auth/oauth/:provider/start": PUBLIC,
+  "POST /api/auth/oauth/:provider/start": PUBLIC,
+  "GET /api/auth/oauth/:provider/callback": PUBLIC,
   "POST /login": PUBLIC,
   // The step-up form: public (a pending sign-in has no session), but without a browser session it sends to /login.
   "GET /login/second-factor": USER,

@@ -26,7 +26,7 @@ describe("libraries an idle server does not need are loaded on first use (docs/p
     expect(out).toEqual(["false", "password_common", "true"]);
   });
 
-  it("the reverse proxy's HTTP client, the main thread's Argon2, the QR-code renderer and the WebAuthn library: not loaded by building the whole app", () => {
+  it("the reverse proxy's HTTP client, the main thread's Argon2, the QR-code renderer, the WebAuthn library and the OpenID Connect client (no provider configured): not loaded by building the whole app", () => {
     const out = fresh(`
       import { createRequire } from "node:module";
       import { mkdtempSync } from "node:fs";
@@ -39,9 +39,9 @@ describe("libraries an idle server does not need are loaded on first use (docs/p
       const config = loadConfig({ NODE_ENV: "test", GATEHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), "gatehouse-lazy-")), SECRET_KEY: randomBytes(32).toString("hex") });
       const gh = await createGatehouse({ config, logger: pino({ level: "silent" }) });
       await gh.app.ready();
-      console.log(${loaded("@fastify/reply-from")}, ${loaded("undici")}, ${loaded("@node-rs/argon2")}, ${loaded("qrcode")}, ${loaded("@simplewebauthn/server")});
+      console.log(${loaded("@fastify/reply-from")}, ${loaded("undici")}, ${loaded("@node-rs/argon2")}, ${loaded("qrcode")}, ${loaded("@simplewebauthn/server")}, ${loaded("openid-client")});
       await gh.close();
     `);
-    expect(out).toEqual(["false false false false false"]);
+    expect(out).toEqual(["false false false false false false"]);
   });
 });
