@@ -35,7 +35,9 @@ export async function oauthPages(app: FastifyInstance, deps: AppDeps): Promise<v
 
   async function start(request: FastifyRequest<{ Params: { provider: string } }>, reply: FastifyReply, intent: OAuthIntent, raw: string, remember: boolean): Promise<FastifyReply> {
     // The return target is checked now (REDIR-01) and kept server-side with the round trip.
-    const returnTo = raw === "" ? null : returnTarget(deps, request, raw);
+    const safe = raw === "" ? null : returnTarget(deps, request, raw);
+    // The round trip keeps at most 2048 characters of it; a longer one falls back to the default.
+    const returnTo = safe !== null && safe.length <= 2048 ? safe : null;
     const started = await providerSignIn.start({ provider: request.params.provider, intent, returnTo, remember, current: presented(request, deps) });
     setOauthCookie(reply, config, started.binding, started.expiresAt - deps.clock.now());
     return seeOther(reply, started.redirectTo.href);
