@@ -29,7 +29,11 @@ const DEFAULTS: Record<ProviderType, { name: string; issuer: string | null; scop
   github: { name: "GitHub", issuer: "https://github.com", scopes: ["read:user", "user:email"] },
 };
 
-/** An https URL without credentials, query or fragment, as written (a trailing slash dropped); null (reported) otherwise. */
+/**
+ * An https URL without credentials, query or fragment, exactly as written
+ * (an issuer is compared character for character with what discovery
+ * answers: `https://id.example.com/app/` keeps its slash); null (reported) otherwise.
+ */
 function httpsUrl(value: unknown, key: string, where: string, problems: string[]): string | null {
   let url: URL | null;
   try {
@@ -41,7 +45,7 @@ function httpsUrl(value: unknown, key: string, where: string, problems: string[]
     problems.push(`${where}: \`${key}\` must be an https URL without credentials, query or fragment`);
     return null;
   }
-  return url.href.replace(/\/$/, "");
+  return (value as string).trim();
 }
 
 function bool(value: unknown, key: string, fallback: boolean, where: string, problems: string[]): boolean {
@@ -152,7 +156,7 @@ export function providerSettingsFrom(raw: RawProvider, where: string, env: NodeJ
   if (caFile !== undefined && (typeof caFile !== "string" || caFile.trim() === "")) problems.push(`${where}: \`ca_file\` must be a path`);
   let github: ProviderSettings["github"] = null;
   if (t === "github") {
-    const base = issuer ?? "https://github.com";
+    const base = (issuer ?? "https://github.com").replace(/\/$/, "");
     const onGithubCom = base === "https://github.com";
     github = {
       authorizationEndpoint: raw.authorization_endpoint === undefined ? `${base}/login/oauth/authorize` : httpsUrl(raw.authorization_endpoint, "authorization_endpoint", where, problems) ?? "",
