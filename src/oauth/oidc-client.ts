@@ -107,6 +107,8 @@ export function createOidcClient(settings: ProviderSettings, deps: { fetch: Outb
         { [oidc.customFetch]: providerFetch, timeout: REQUEST_TIMEOUT_S, execute: [oidc.enableNonRepudiationChecks] },
       );
     } catch (err) {
+      // openid-client compares the document's issuer with the expected one itself (this code, in discovery, is only that).
+      if (codeOf(err) === "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED") throw new ProviderError("unavailable", "discovery answered another issuer");
       throw providerErrorIn(err) ?? new ProviderError("unavailable", `discovery failed (${codeOf(err)})`);
     }
     const meta = config.serverMetadata();

@@ -67,6 +67,7 @@ function stringList(value: unknown, key: string, where: string, problems: string
 
 /** The client secret, from a file or a named environment variable (never written in the rules file itself). */
 function clientSecret(raw: RawProvider, where: string, env: NodeJS.ProcessEnv, problems: string[]): string {
+  const before = problems.length;
   const file = raw.client_secret_file;
   const name = raw.client_secret_env;
   if ((file === undefined) === (name === undefined)) {
@@ -86,7 +87,8 @@ function clientSecret(raw: RawProvider, where: string, env: NodeJS.ProcessEnv, p
     }
   } else if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) problems.push(`${where}: \`client_secret_env\` must name an environment variable`);
   else secret = (env[name] ?? "").trim();
-  if (secret === "" && !problems.some((p) => p.startsWith(`${where}: cannot read`) || p.includes("client_secret_"))) problems.push(`${where}: the client secret is empty`);
+  // Only this entry's own secret problems count (an earlier entry's must not hide an empty secret here).
+  if (secret === "" && problems.length === before) problems.push(`${where}: the client secret is empty`);
   if (secret.length > 1024) problems.push(`${where}: the client secret is longer than 1024 characters`);
   return secret;
 }

@@ -21,6 +21,7 @@ const SAMPLES: Record<string, (c: string) => string> = {
   REDIS_URL: (c) => `redis://default:${c}@redis.internal:6379/0`,
   SMTP_URL: (c) => `smtps://mailer:${c}@mail.example.com:465`,
   ALERT_WEBHOOK_URL: (c) => `https://hooks.example.com/services/${c}?token=${c}`,
+  OAUTH_CLIENT_SECRET: (c) => `${c}-oauth-client-secret`,
 };
 
 describe("gatehouse config print", () => {
@@ -73,6 +74,7 @@ describe("gatehouse config print", () => {
       expect(r.stdout).toMatch(/^SMTP_URL=smtps:\/\/\*\*\*@mail\.example\.com:465 /m);
       expect(r.stdout).toMatch(/^ALERT_WEBHOOK_URL=https:\/\/hooks\.example\.com\/\*\*\* /m);
       expect(r.stdout).toMatch(/^SECRET_KEY=\*\*\* /m);
+      expect(r.stdout).toMatch(/^OAUTH_CLIENT_SECRET=\*\*\* /m);
     });
   }
 
@@ -93,6 +95,28 @@ describe("gatehouse config print", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^PORT=eighty +# environment$/m);
     expect(r.stderr).toContain("PORT must be a whole number");
+  });
+
+  it("the provider settings: OAUTH_* listed with the secret redacted; provider problems the start would refuse are exit 1, without the secret", async () => {
+    const work = join(dir, "providers");
+    mkdirSync(work, { recursive: true });
+    const secret = canary("oauth");
+    const base = { GATEHOUSE_DATA_DIR: join(work, "data"), OAUTH_PROVIDER: "oidc", OAUTH_CLIENT_ID: "gatehouse", OAUTH_CLIENT_SECRET: secret };
+    const good = await gatehouse(["config", "print"], { ...base, OAUTH_ISSUER: "https://sso.example.com" }, work);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/^OAUTH_PROVIDER=oidc +# environment$/m);
+    expect(good.stdout).toMatch(/^OAUTH_ISSUER=https:\/\/sso\.example\.com +# environment$/m);
+    expect(good.stdout).toMatch(/^OAUTH_CLIENT_SECRET=\*\*\* +# environment$/m);
+    expect(good.stdout + good.stderr).not.toContain(secret);
+
+    const bad = await gatehouse(["config", "print"], { ...base, PASSWORD_LOGIN: "off" }, work);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("OAUTH_* variables: `issuer` is required for an OpenID Connect provider");
+    expect(bad.stdout + bad.stderr).not.toContain(secret);
+
+    const noProvider = await gatehouse(["config", "print"], { GATEHOUSE_DATA_DIR: join(work, "data"), PASSWORD_LOGIN: "off" }, work);
+    expect(noProvider.code).toBe(1);
+    expect(noProvider.stderr).toContain("PASSWORD_LOGIN=off needs at least one enabled identity provider");
   });
 });
 

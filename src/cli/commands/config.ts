@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { effectiveSettings } from "../../config/effective-settings.js";
 import { renderEnvExample } from "../../config/env-example.js";
 import { ConfigError, loadConfig } from "../../config/load-config.js";
+import { loadProviders, ProviderConfigError } from "../../oauth/load-providers.js";
 import { CliError, EXIT, printable, type CliIo, type Command } from "../cli-io.js";
 import { cliEnvironment } from "../cli-environment.js";
 
@@ -31,10 +32,11 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   if (!hasSecret && env.NODE_ENV === "production") problems.push("SECRET_KEY is required in production");
   try {
-    loadConfig(probe);
+    // The identity providers too (OAUTH_* and the rules file's identity_providers), as the start reads them.
+    loadProviders(loadConfig(probe), probe);
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    problems.push(...err.problems);
+    if (err instanceof ConfigError || err instanceof ProviderConfigError) problems.push(...err.problems);
+    else throw err;
   }
   return problems;
 }

@@ -1,6 +1,7 @@
 import { diagnose, type Finding } from "../doctor-checks.js";
 import { databaseCheck } from "./database-check.js";
 import { doctorContext, type DoctorContext } from "./doctor-context.js";
+import { identityProvidersCheck } from "./identity-providers-check.js";
 import { proxyHeadersCheck } from "./proxy-check.js";
 import { redisCheck } from "./redis-check.js";
 import { registrationCheck } from "./registration-check.js";
@@ -26,6 +27,7 @@ export function doctorChecks(): DoctorCheck[] {
     { name: "proxy headers", run: proxyHeadersCheck },
     { name: "registration", run: registrationCheck },
     { name: "rules file", run: rulesFileCheck },
+    { name: "identity providers", run: identityProvidersCheck },
     { name: "database", run: databaseCheck },
     { name: "redis", run: redisCheck },
     { name: "smtp", run: smtpCheck },
