@@ -27,8 +27,11 @@ export function loadProviders(config: Pick<Config, "configFile" | "signInMethods
   const fromEnv = config.signInMethods.envProvider;
   if (fromEnv !== null) {
     const { client_secret: secret, ...rest } = fromEnv;
-    const settings = providerSettingsFrom({ ...rest, client_secret_env: "OAUTH_CLIENT_SECRET" }, "OAUTH_* variables", { OAUTH_CLIENT_SECRET: typeof secret === "string" ? secret : "" }, problems);
-    if (settings) providers.push(settings);
+    if (typeof secret !== "string" || secret === "") problems.push("OAUTH_CLIENT_SECRET (or OAUTH_CLIENT_SECRET_FILE) is required with OAUTH_PROVIDER");
+    else {
+      const settings = providerSettingsFrom({ ...rest, client_secret_env: "OAUTH_CLIENT_SECRET" }, "OAUTH_* variables", { OAUTH_CLIENT_SECRET: secret }, problems);
+      if (settings) providers.push(settings);
+    }
   }
   if (config.configFile !== null) {
     let text: string | null;

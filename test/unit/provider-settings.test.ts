@@ -101,17 +101,17 @@ describe("provider settings: defaults per type", () => {
   it("github: GitHub Enterprise endpoints derived from the issuer (API under /api/v3); explicit endpoints win", () => {
     const ghe = settings({ type: "github", id: "ghe", issuer: "https://ghe.example.com/", client_id: "gh", client_secret_env: "CORP_SECRET" }).result;
     expect(ghe).toMatchObject({
-      issuer: "https://ghe.example.com",
+      issuer: "https://ghe.example.com/",
       github: { authorizationEndpoint: "https://ghe.example.com/login/oauth/authorize", tokenEndpoint: "https://ghe.example.com/login/oauth/access_token", apiUrl: "https://ghe.example.com/api/v3" },
     });
     const explicit = settings({ type: "github", issuer: "https://ghe.example.com", api_url: "https://api.ghe.example.com", token_endpoint: "https://t.ghe.example.com/token", client_id: "gh", client_secret_env: "CORP_SECRET" }).result;
     expect(explicit?.github).toEqual({ authorizationEndpoint: "https://ghe.example.com/login/oauth/authorize", tokenEndpoint: "https://t.ghe.example.com/token", apiUrl: "https://api.ghe.example.com" });
   });
 
-  it("oidc: the issuer is required; given, it is kept as written (a trailing slash dropped)", () => {
+  it("oidc: the issuer is required; given, it is kept exactly as written (a trailing slash kept: discovery compares it character for character)", () => {
     expect(settings({ type: "oidc", client_id: "c", client_secret_env: "CORP_SECRET" }).problems).toEqual([expect.stringContaining("`issuer` is required")]);
     const { result } = settings({ type: "oidc", issuer: "https://sso.example.com/realms/corp/", client_id: "c", client_secret_env: "CORP_SECRET" });
-    expect(result).toMatchObject({ id: "oidc", name: "single sign-on", issuer: "https://sso.example.com/realms/corp", scopes: ["openid", "email", "profile"], github: null });
+    expect(result).toMatchObject({ id: "oidc", name: "single sign-on", issuer: "https://sso.example.com/realms/corp/", scopes: ["openid", "email", "profile"], github: null });
   });
 
   it("every setting as written: scopes, switches, domains, second factor, roles, CA file, private network", () => {
@@ -273,7 +273,7 @@ describe("loadProviders: the OAUTH_* variables and the rules file together", () 
   it("OAUTH_PROVIDER builds one provider whose id is its type", () => {
     const providers = load({ OAUTH_PROVIDER: "oidc", OAUTH_ISSUER: "https://sso.example.com/", OAUTH_CLIENT_ID: "gatehouse", OAUTH_CLIENT_SECRET: SECRET, OAUTH_NAME: "Corp SSO", OAUTH_SCOPES: "openid email groups", OAUTH_AUTO_LINK: "true", OAUTH_EMAIL_DOMAINS: "example.com", OAUTH_SECOND_FACTOR: "never", OAUTH_PRIVATE_NETWORK: "true" });
     expect(providers).toEqual([
-      expect.objectContaining({ id: "oidc", type: "oidc", name: "Corp SSO", issuer: "https://sso.example.com", clientId: "gatehouse", clientSecret: SECRET, scopes: ["openid", "email", "groups"], autoLink: true, emailDomains: ["example.com"], secondFactor: "never", privateNetwork: true, enabled: true }),
+      expect.objectContaining({ id: "oidc", type: "oidc", name: "Corp SSO", issuer: "https://sso.example.com/", clientId: "gatehouse", clientSecret: SECRET, scopes: ["openid", "email", "groups"], autoLink: true, emailDomains: ["example.com"], secondFactor: "never", privateNetwork: true, enabled: true }),
     ]);
     expect(load({ OAUTH_PROVIDER: "github", OAUTH_CLIENT_ID: "gh", OAUTH_CLIENT_SECRET: SECRET })).toEqual([expect.objectContaining({ id: "github", issuer: "https://github.com" })]);
   });
@@ -284,7 +284,7 @@ describe("loadProviders: the OAUTH_* variables and the rules file together", () 
 
   it("OAUTH_* problems are named after the variables, without the secret", () => {
     expect(refused({ OAUTH_PROVIDER: "oidc", OAUTH_CLIENT_ID: "c", OAUTH_CLIENT_SECRET: SECRET })).toEqual([expect.stringMatching(/^OAUTH_\* variables: `issuer` is required/)]);
-    expect(refused({ OAUTH_PROVIDER: "google", OAUTH_CLIENT_ID: "g" })).toEqual(["OAUTH_* variables: the client secret is empty"]);
+    expect(refused({ OAUTH_PROVIDER: "google", OAUTH_CLIENT_ID: "g" })).toEqual(["OAUTH_CLIENT_SECRET (or OAUTH_CLIENT_SECRET_FILE) is required with OAUTH_PROVIDER"]);
     expect(refused({ OAUTH_PROVIDER: "oidc", OAUTH_ISSUER: "http://sso.example.com", OAUTH_CLIENT_ID: "c", OAUTH_CLIENT_SECRET: SECRET, OAUTH_SECOND_FACTOR: "sometimes" })).toEqual([
       expect.stringContaining("`issuer` must be an https URL"),
       expect.stringContaining("`second_factor` must be one of"),
