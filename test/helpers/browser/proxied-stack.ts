@@ -115,12 +115,19 @@ let userSeq = 0;
 /**
  * Starts the echo app, Gatehouse (PUBLIC_URL `https://auth.example.com:<port>`,
  * COOKIE_DOMAIN `.example.com`) and the real proxy on one random https port,
- * with the access rules `rulesYaml` (default {@link BROWSER_RULES_YAML}).
+ * with the access rules `rulesYaml` (default {@link BROWSER_RULES_YAML});
+ * `extraEnv` adds to (or overrides) Gatehouse's environment, e.g. the
+ * `OAUTH_*` variables of an identity provider.
  */
-export async function startProxiedStack(kind: "nginx" | "caddy", mode: StackMode, rulesYaml = BROWSER_RULES_YAML): Promise<ProxiedStack> {
+export async function startProxiedStack(
+  kind: "nginx" | "caddy",
+  mode: StackMode,
+  rulesYaml = BROWSER_RULES_YAML,
+  extraEnv: Record<string, string> = {},
+): Promise<ProxiedStack> {
   const port = await freePort();
   const upstream = await startEchoUpstream();
-  const env: Record<string, string> = { PUBLIC_URL: `https://${PORTAL_HOST}:${port}`, COOKIE_DOMAIN: ".example.com", REGISTRATION: "open" };
+  const env: Record<string, string> = { PUBLIC_URL: `https://${PORTAL_HOST}:${port}`, COOKIE_DOMAIN: ".example.com", REGISTRATION: "open", ...extraEnv };
   if (mode === "reverse-proxy") env.UPSTREAM_URL = `http://127.0.0.1:${upstream.port}`;
   let gh: ListeningGatehouse | null = null;
   try {
