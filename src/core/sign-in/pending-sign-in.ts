@@ -62,6 +62,12 @@ export interface PendingSignIn {
    * wrong code or a method the user has not enrolled (five of those drop it).
    */
   complete(token: string, proof: SecondFactorProof, origin: SessionOrigin, replacing: string | null): Promise<SignedIn>;
+  /**
+   * The methods that may complete the pending sign-in of `token` (for the
+   * form a redirect leads to), or null when it is unknown, expired or was
+   * begun by another user agent. Reads only; nothing is used up.
+   */
+  methodsFor(token: string, origin: SessionOrigin): Promise<SecondFactorMethod[] | null>;
   /** Deletes expired pending sign-ins; returns how many. */
   purgeExpired(): Promise<number>;
 }
@@ -140,6 +146,14 @@ export function createPendingSignIn(deps: PendingSignInDeps): PendingSignIn {
       if (won === null) throw expired();
       const [first, ...rest] = won.amr;
       return signIn({ user, methods: [first ?? "pwd", ...rest, verifier.amr], flow: "login", origin, remember: won.remember, replacing });
+    },
+
+    async methodsFor(token, origin) {
+      if (!isWellFormedToken(token)) return null;
+      const pending = await store.find(hashToken(token), clock.now());
+      if (pending === null || pending.userAgent !== origin.userAgent.slice(0, 512)) return null;
+      const methods = await secondFactors.methodsOf(pending.userId);
+      return methods.length > 0 ? methods : null;
     },
 
     purgeExpired: () => store.deleteExpired(clock.now()),

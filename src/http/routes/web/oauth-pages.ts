@@ -8,7 +8,6 @@ import { clearOauthCookie, readOauthBinding, setOauthCookie } from "../../plugin
 import type { AppDeps } from "../../types.js";
 import { seeOther } from "./page.js";
 import { returnQuery, returnTarget } from "./return-target.js";
-import { sendSecondFactorPage } from "./second-factor-pages.js";
 
 const providerParams = {
   type: "object",
@@ -76,7 +75,8 @@ export async function oauthPages(app: FastifyInstance, deps: AppDeps): Promise<v
       const back = outcome.returnTo ?? "";
       if (outcome.intent === "reauth") return seeOther(reply, returnTarget(deps, request, back));
       if (outcome.intent === "link") return seeOther(reply, `${request.basePath}/account?notice=provider_linked`);
-      if (outcome.status === "mfa_required") return sendSecondFactorPage(request, reply, { methods: outcome.methods, returnTo: back });
+      // The second factor's form is one redirect away, so no history entry keeps the callback's (spent) code.
+      if (outcome.status === "mfa_required") return seeOther(reply, `${request.basePath}/login/second-factor${back === "" ? "" : `?return=${encodeURIComponent(back)}`}`);
       return seeOther(reply, returnTarget(deps, request, back));
     },
   );

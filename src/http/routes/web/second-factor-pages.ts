@@ -131,7 +131,13 @@ export async function secondFactorPages(app: FastifyInstance, deps: AppDeps): Pr
   app.get("/login/second-factor", { config: { access: "public" } }, async (request, reply) => {
     const raw = returnQuery(request) ?? "";
     const auth = sessionOf(request);
-    if (auth === null) return seeOther(reply, `${request.basePath}/login${carry(raw)}`);
+    if (auth === null) {
+      // A sign-in waiting for its second factor (a provider's callback redirected here): its form.
+      const pending = readPendingToken(request, config);
+      const methods = pending === null ? null : await deps.pendingSignIn.methodsFor(pending, originOf(request));
+      if (methods !== null) return sendSecondFactorPage(request, reply, { methods, returnTo: raw });
+      return seeOther(reply, `${request.basePath}/login${carry(raw)}`);
+    }
     if (auth.session.aal === "aal2") return seeOther(reply, returnTarget(deps, request, raw));
     const methods = await deps.stepUp.methodsOf(auth.user.id);
     if (methods.length === 0) return seeOther(reply, `${request.basePath}/account/mfa${carry(raw)}`);
