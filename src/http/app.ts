@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { accessLogPlugin } from "../logging/access-log.js";
 import { addMethodNotAllowedRoutes, errorsPlugin } from "./plugins/errors.js";
 import { jsonBodyPlugin } from "./plugins/json-body.js";
+import { providerFormSources } from "../core/oauth/provider-form-sources.js";
 import { computeApiSecurityHeaders, computeHtmlSecurityHeaders } from "./plugins/security-headers.js";
 import { createPipelineSteps } from "./pipeline/pipeline-steps.js";
 import { CONTEXTS } from "./pipeline/route-needs.js";
@@ -64,7 +65,9 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     },
   });
   app.decorateRequest("auth", null);
-  app.decorate("htmlSecurityHeaders", computeHtmlSecurityHeaders(config.secure, () => deps.gate.returnTargetSources()));
+  // A provider button's form (sign-in, link, re-authentication) is answered with a 303 to the provider: Chromium
+  // checks form-action on that redirect too, so the providers' sign-in origins are listed (docs/adr/0006).
+  app.decorate("htmlSecurityHeaders", computeHtmlSecurityHeaders(config.secure, () => deps.gate.returnTargetSources(), providerFormSources(deps.providers.enabled())));
 
   // The request pipeline (docs/architecture.md, "The request pipeline"): two steps for every request at the root,
   // then four encapsulated contexts whose routes each get exactly the steps they declare they need.

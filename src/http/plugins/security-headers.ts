@@ -119,9 +119,15 @@ const NO_FORM_TARGETS: FormTargets = Object.freeze({ portal: "", hosts: Object.f
  * Builds {@link HtmlSecurityHeaders} for a deployment (https or not).
  * `formTargets` gives the CSP sources a sign-in may return to besides
  * `'self'`; it is read per response and joined again only when it returns
- * a new object (a rules reload).
+ * a new object (a rules reload). `providerSources` are listed after them on
+ * every page: the identity providers' sign-in origins, where a provider
+ * button's form is redirected (fixed until a restart).
  */
-export function computeHtmlSecurityHeaders(secure: boolean, formTargets: () => FormTargets = () => NO_FORM_TARGETS): HtmlSecurityHeaders {
+export function computeHtmlSecurityHeaders(
+  secure: boolean,
+  formTargets: () => FormTargets = () => NO_FORM_TARGETS,
+  providerSources: readonly string[] = [],
+): HtmlSecurityHeaders {
   const all: Record<string, string> = { ...computeSecurityHeaders(secure, HTML_CSP), "Cache-Control": "no-store" };
   const csp = all["Content-Security-Policy"] ?? "";
   delete all["Content-Security-Policy"];
@@ -132,7 +138,7 @@ export function computeHtmlSecurityHeaders(secure: boolean, formTargets: () => F
   const formText = (onPortal: boolean): string => {
     const of = formTargets();
     if (joined === null || joined.of !== of) {
-      const hosts = of.hosts.map((s) => ` ${s}`).join("");
+      const hosts = [...of.hosts, ...providerSources].map((s) => ` ${s}`).join("");
       joined = { of, onPortal: hosts, onApp: of.portal === "" ? hosts : ` ${of.portal}${hosts}` };
     }
     return onPortal ? joined.onPortal : joined.onApp;

@@ -17,7 +17,10 @@ export interface LiveGatehouse {
  * Starts Gatehouse through the real composition root (the harness) on
  * SQLite — the browser suites test pages, not storage, so one backend is
  * enough — and makes it listen on 127.0.0.1 with PUBLIC_URL set to that
- * origin, so CSRF origin checks see what the browser sends.
+ * origin, so CSRF origin checks see what the browser sends. `env` goes to
+ * the config (`OAUTH_*` variables included); `options.providers` configures
+ * identity providers directly (their callback is `<origin>/api/auth/oauth/<id>/callback`,
+ * known once this resolves — register it at the provider then).
  */
 export async function startLiveGatehouse(env: Record<string, string> = {}, clock?: Clock, options: HarnessOptions & { hostname?: "127.0.0.1" | "localhost" } = {}): Promise<LiveGatehouse> {
   // WebAuthn refuses an IP address as RP ID: the passkey suite runs on http://localhost (a secure context too).
