@@ -40,9 +40,18 @@ export interface TestIdp {
    * password" when the IdP re-shows its form, and with the IdP's error when it shows an error page.
    */
   authorize(authorizationUrl: string | URL, login: string, password: string, options?: { fresh?: boolean }): Promise<URL>;
-  /** Every authorization request's query and every token request's form body, in order. */
-  requests: { authorization: URLSearchParams[]; token: URLSearchParams[] };
+  /**
+   * Every authorization request's query and every token request's form body, in order; `issued`: the
+   * access and ID tokens of every successful token response (to show they never leave Gatehouse).
+   */
+  requests: { authorization: URLSearchParams[]; token: URLSearchParams[]; issued: IssuedTokens[] };
   close(): Promise<void>;
+}
+
+/** The tokens one successful token response carried. */
+export interface IssuedTokens {
+  access_token: string;
+  id_token: string;
 }
 
 const TITLE = "Test IdP sign-in";
@@ -59,7 +68,7 @@ export async function startTestIdp(options: { users?: TestIdpUser[] } = {}): Pro
   };
   for (const user of options.users ?? []) addUser(user);
 
-  const requests: TestIdp["requests"] = { authorization: [], token: [] };
+  const requests: TestIdp["requests"] = { authorization: [], token: [], issued: [] };
   const storage = new Map<string, { payload: AdapterPayload; expiresAt: number | undefined }>();
   const MapAdapter = mapAdapter(storage);
 
@@ -119,7 +128,13 @@ export async function startTestIdp(options: { users?: TestIdpUser[] } = {}): Pro
     if (authorization && ctx.method === "GET") requests.authorization.push(new URLSearchParams(ctx.querystring));
     await next();
     if (authorization && ctx.method === "POST") requests.authorization.push(formParams(ctx.oidc?.body));
-    if (ctx.path === "/token" && ctx.method === "POST") requests.token.push(formParams(ctx.oidc?.body));
+    if (ctx.path === "/token" && ctx.method === "POST") {
+      requests.token.push(formParams(ctx.oidc?.body));
+      const answer = ctx.body as { access_token?: unknown; id_token?: unknown } | undefined;
+      if (ctx.status === 200 && typeof answer?.access_token === "string" && typeof answer.id_token === "string") {
+        requests.issued.push({ access_token: answer.access_token, id_token: answer.id_token });
+      }
+    }
   });
 
   const callback = provider.callback();
