@@ -42,6 +42,8 @@ export const NOTICES: Record<string, string> = {
   setup_done: "Welcome! Your superadmin account is ready.",
   totp_enabled: "Your authenticator app is set up: sign-ins now ask for its code.",
   totp_removed: "Your authenticator app was removed.",
+  provider_linked: "Linked.",
+  provider_unlinked: "Unlinked.",
   setup_done_add_factor: "Welcome! Your superadmin account is ready. Add a second factor now: the admin dashboard opens once you have one and sign in with it.",
   ...ADMIN_NOTICES,
   ...MAIL_NOTICES,

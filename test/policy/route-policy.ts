@@ -123,6 +123,9 @@ export const ROUTE_POLICY: Record<string, string> = {
   "POST /account/tokens/:id/revoke": USER,
   "POST /account/recovery-codes": USER,
   "POST /account/delete": USER,
+  // Provider sign-in pages (issue 16): the signed-in user's own linked identities (never another account's).
+  "POST /account/identities/:id/unlink": USER,
+  "POST /account/identities/link/:provider": USER,
   // Admin dashboard (issue 5): admins only; settings, backup and restore superadmin only; no API tokens.
   "GET /admin": ADMIN,
   "GET /admin/users": ADMIN,

@@ -1,4 +1,5 @@
 import type { AuditEvent } from "../../core/audit/audit-event.js";
+import type { LinkedIdentityView } from "../../core/oauth/linked-identities.js";
 import type { Session } from "../../core/sessions/session.js";
 import { ROLES, type Role, type User } from "../../core/users/user.js";
 import { csrfField, formatTime, postButton } from "../components.js";
@@ -28,6 +29,8 @@ export interface UserPageData {
   needsSudo: boolean;
   /** A form-level error to show (a refused action). */
   error?: string;
+  /** The user's linked provider accounts; absent when no provider is enabled and none is linked (the card is left out). */
+  identities?: readonly LinkedIdentityView[];
 }
 
 const FACTOR_NAMES: Record<string, string> = { totp: "Authenticator app (TOTP)", webauthn: "Passkeys", recovery_code: "Recovery codes" };
@@ -51,6 +54,21 @@ ${sudoField(d.needsSudo)}
 <button type="submit" class="danger">Reset second factors</button>
 </form>`
     : ""
+}
+</section>`;
+}
+
+/** The user's linked provider accounts, read-only (the user links and unlinks them on their account page). */
+function identitiesCard(identities: readonly LinkedIdentityView[]): SafeHtml {
+  return html`<section class="card" aria-labelledby="identities-h">
+<h2 id="identities-h">Linked accounts (${identities.length})</h2>
+${
+  identities.length === 0
+    ? html`<p class="muted" data-identities="none">None: this account does not sign in through an identity provider.</p>`
+    : html`<div class="table-wrap"><table><thead><tr><th scope="col">Provider</th><th scope="col">Email</th><th scope="col">Linked</th><th scope="col">Last used</th></tr></thead>
+<tbody>${identities.map(
+        (i) => html`<tr data-identity="${i.provider}"><td class="wrap">${i.providerName}</td><td class="wrap">${i.email ?? html`<span class="muted">none</span>`}</td><td>${formatTime(i.createdAt)}</td><td>${formatTime(i.lastUsedAt)}</td></tr>`,
+      )}</tbody></table></div>`
 }
 </section>`;
 }
@@ -113,6 +131,7 @@ ${u.email ? postButton(ctx, `${base}/reset-link`, "Send password-reset link", { 
 </section>
 </div>
 ${secondFactorsCard(ctx, d)}
+${d.identities ? identitiesCard(d.identities) : ""}
 <section class="card" aria-labelledby="sessions-h">
 <div class="row spread"><h2 id="sessions-h">Sessions (${d.sessions.length})</h2>
 ${d.canManage && d.sessions.length > 0 ? postButton(ctx, `${base}/sessions/revoke`, "Sign out everywhere", { className: "danger small", confirm: "Sign out every session of this user?" }) : ""}</div>

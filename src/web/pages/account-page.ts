@@ -8,6 +8,7 @@ import { href, type PageContext } from "../page-context.js";
 import { describeSignIn } from "../sign-in-methods.js";
 import { describeUserAgent } from "../user-agent.js";
 import type { PasskeySummary } from "../../core/mfa/webauthn/passkeys.js";
+import { linkedIdentitiesSection, type LinkedIdentitiesView } from "./linked-identities-section.js";
 import { passkeysSection } from "./passkeys-section.js";
 
 /** What the account page shows. */
@@ -39,6 +40,10 @@ export interface AccountView {
   /** The recovery-codes section (absent when the deployment has none). */
   recoveryCodes?: { remaining: number; canMake: boolean };
   recoveryErrors?: FormErrors;
+  /** The linked provider accounts; absent when no provider is enabled and none is linked (the section is left out). */
+  identities?: Omit<LinkedIdentitiesView, "needsReauth" | "errors">;
+  /** Errors of the link and unlink forms. */
+  identityErrors?: FormErrors;
 }
 
 function profile(ctx: PageContext, view: AccountView): SafeHtml {
@@ -215,7 +220,7 @@ ${field({ name: "password", id: "f-delete-password", label: "Your password", typ
 </section>`;
 }
 
-/** The signed-in user's account page: profile, password, sessions, API tokens, recovery codes. */
+/** The signed-in user's account page: profile, password, sessions, passkeys, linked accounts, API tokens, recovery codes. */
 export function accountPage(ctx: PageContext, view: AccountView): SafeHtml {
   return layout(ctx, {
     title: "Your account",
@@ -225,6 +230,7 @@ export function accountPage(ctx: PageContext, view: AccountView): SafeHtml {
 ${secondFactors(ctx, view)}
 ${sessionsList(ctx, view)}
 ${view.passkeys ? passkeysSection(ctx, { passkeys: view.passkeys, needsReauth: view.needsReauth }) : ""}
+${view.identities ? linkedIdentitiesSection(ctx, { ...view.identities, needsReauth: view.needsReauth, ...(view.identityErrors ? { errors: view.identityErrors } : {}) }) : ""}
 ${tokensList(ctx, view)}
 ${view.recoveryCodes ? recoveryCodesSection(ctx, view, view.recoveryCodes) : ""}
 ${deleteAccount(ctx, view)}`,

@@ -4,6 +4,7 @@ import type { Session } from "../../../core/sessions/session.js";
 import type { IssuedSession } from "../../../core/sessions/session-service.js";
 import { effectiveScopes, TOKEN_SCOPES } from "../../../core/tokens/api-token.js";
 import type { User } from "../../../core/users/user.js";
+import type { FormErrors } from "../../../web/components.js";
 import { formValue, formValues, type FormBody } from "../../../web/form.js";
 import { accountPage, recoveryCodesPage, type AccountView } from "../../../web/pages/account-page.js";
 import { originOf } from "../../origin.js";
@@ -12,6 +13,8 @@ import type { AppDeps } from "../../types.js";
 import { pageContext, seeOther, sendPage, type PageOptions } from "./page.js";
 import { errorsFor, passwordPolicyHint } from "./register-pages.js";
 import { idParams } from "../../schemas.js";
+import { enabledProviders } from "./login-pages.js";
+import { providerParams, startProviderRoundTrip } from "./oauth-pages.js";
 
 const signedIn = { access: "user", rateLimit: "api" } as const;
 
@@ -42,6 +45,23 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
     return issued.session;
   }
 
+  /** The "Linked accounts" section: shown when a provider is enabled or an identity is linked. */
+  async function identitiesOf(user: User): Promise<Pick<AccountView, "identities">> {
+    const providers = enabledProviders(deps);
+    const identities = await deps.linkedIdentities.list(user.id);
+    if (providers.length === 0 && identities.length === 0) return {};
+    return { identities: { identities, providers, hasPassword: user.passwordHash !== null } };
+  }
+
+  /** The message of a refused link or unlink, on the section's form. */
+  function identityErrors(err: GatehouseError, user: User): FormErrors {
+    if (err.code === "reauth_required") {
+      return { form: user.passwordHash !== null ? "Confirm your password to continue (you signed in more than 10 minutes ago)." : "Sign in again with your identity provider to confirm, then try again." };
+    }
+    if (err.code === "invalid_password") return { form: "The password is incorrect." };
+    return { form: `${err.message}.` };
+  }
+
   async function render(request: FastifyRequest, reply: FastifyReply, extra: Partial<AccountView> = {}, status = 200, options: PageOptions = {}) {
     const { user, session } = auth(request);
     const view: AccountView = {
@@ -57,6 +77,7 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
       totpEnabled: await totp.isEnrolled(user.id),
       now: clock.now(),
       ...(recoveryCodes ? { recoveryCodes: { remaining: await recoveryCodes.remaining(user.id), canMake: await recoveryCodes.canRegenerate(user.id) } } : {}),
+      ...(await identitiesOf(user)),
       ...extra,
     };
     return sendPage(reply, accountPage(pageContext(request, reply), view), status, options);
@@ -183,6 +204,42 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
       }
     });
   }
+
+  // Linked provider accounts. Unlinking: a sudo action, never the last way to sign in (409 `last_sign_in_method`).
+  app.post<{ Params: { id: string }; Body: FormBody }>(
+    "/account/identities/:id/unlink",
+    { config: signedIn, schema: { params: idParams } },
+    async (request, reply) => {
+      const { user, session } = auth(request);
+      const password = formValue(request.body, "password", 65_536);
+      try {
+        const fresh = await recent(request, reply, user, session, password);
+        await deps.linkedIdentities.unlink(user, fresh, request.params.id, originOf(request));
+        return seeOther(reply, `${request.basePath}/account?notice=provider_unlinked`);
+      } catch (err) {
+        if (!isGatehouseError(err) || err.status >= 500 || err.status === 429 || err.code === "unauthenticated" || err.code === "not_found") throw err;
+        return render(request, reply, { identityErrors: identityErrors(err, user) }, err.status);
+      }
+    },
+  );
+
+  // Linking: re-authenticate with the password when the sudo window has passed, then the same start as
+  // `POST /api/auth/oauth/:provider/start` with `intent=link` (303 to the provider, transaction cookie set).
+  app.post<{ Params: { provider: string }; Body: FormBody }>(
+    "/account/identities/link/:provider",
+    { config: signedIn, schema: { params: providerParams } },
+    async (request, reply) => {
+      const { user, session } = auth(request);
+      const password = formValue(request.body, "password", 65_536);
+      try {
+        await recent(request, reply, user, session, password);
+        return await startProviderRoundTrip(deps, request, reply, { provider: request.params.provider, intent: "link", returnTo: `${request.basePath}/account`, remember: false });
+      } catch (err) {
+        if (!isGatehouseError(err) || err.status >= 500 || err.status === 429 || err.code === "unauthenticated" || err.code === "not_found") throw err;
+        return render(request, reply, { identityErrors: identityErrors(err, user) }, err.status);
+      }
+    },
+  );
 
   app.post<{ Params: { id: string } }>(
     "/account/tokens/:id/revoke",

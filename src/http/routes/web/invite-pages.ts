@@ -6,9 +6,11 @@ import { formValue, type FormBody } from "../../../web/form.js";
 import { html } from "../../../web/html.js";
 import { layout } from "../../../web/layout.js";
 import { href, type PageContext } from "../../../web/page-context.js";
+import { providerButtons, type ProviderButton } from "../../../web/provider-buttons.js";
 import { completeSignIn } from "../../complete-sign-in.js";
 import { originOf } from "../../origin.js";
 import type { AppDeps } from "../../types.js";
+import { enabledProviders } from "./login-pages.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
 import { errorsFor, passwordPolicyHint } from "./register-pages.js";
 
@@ -17,7 +19,18 @@ const BAD_INVITATION = "This invitation is invalid, was already used, was revoke
 /** No query parameters: an invitation token is never read from a URL's query (it would reach logs and Referer headers). */
 const NO_QUERY = { type: "object", additionalProperties: false, maxProperties: 0 } as const;
 
-function invitePage(ctx: PageContext, o: { username?: string; errors?: FormErrors; minLength: number }) {
+interface InvitePageView {
+  username?: string;
+  errors?: FormErrors;
+  minLength: number;
+  /** The enabled identity providers: an invitation is also redeemed by signing up with the invited, verified address. */
+  providers: readonly ProviderButton[];
+  /** `PASSWORD_LOGIN`: off, no password form. */
+  password: boolean;
+}
+
+function invitePage(ctx: PageContext, o: InvitePageView) {
+  const names = o.providers.map((p) => p.name).join(" or ");
   return layout(ctx, {
     title: "Accept your invitation",
     narrow: true,
@@ -25,7 +38,20 @@ function invitePage(ctx: PageContext, o: { username?: string; errors?: FormError
 <h1>Create your account</h1>
 <p>You were invited by an administrator. Your account gets the email address the invitation was sent to.</p>
 ${formError(o.errors)}
-<form class="stack" method="post" action="${href(ctx, "/invite")}">
+${o.password ? passwordForm(ctx, o) : ""}
+${
+  o.providers.length > 0
+    ? html`<p class="${o.password ? "or" : "muted"}" data-provider-note>${o.password ? "Or sign up" : "Sign up"} with ${names} using the invited address.</p>
+${providerButtons(ctx, o.providers, { verb: "Sign up", returnTo: "" })}`
+    : ""
+}
+</div>
+<p class="muted">Already have an account? <a href="${href(ctx, "/login")}">Sign in</a>.</p>`,
+  });
+}
+
+function passwordForm(ctx: PageContext, o: InvitePageView) {
+  return html`<form class="stack" method="post" action="${href(ctx, "/invite")}">
 ${csrfField(ctx)}
 <div data-token-box>
 ${field({ name: "invitation", label: "Invitation code", autocomplete: "off", required: true, maxlength: 256, errors: o.errors, data: { "fragment-token": "" }, hint: html`<span data-token-note>Filled in from the link. Without JavaScript, paste the part of the link after <code>#token=</code>.</span>` })}
@@ -33,10 +59,7 @@ ${field({ name: "invitation", label: "Invitation code", autocomplete: "off", req
 ${field({ name: "username", label: "Username", value: o.username, autocomplete: "username", required: true, maxlength: USERNAME_MAX, autofocus: true, errors: o.errors, hint: `${USERNAME_MIN} to ${USERNAME_MAX} letters, digits, '.', '_' or '-'.` })}
 ${field({ name: "password", label: "Password", type: "password", autocomplete: "new-password", required: true, errors: o.errors, hint: passwordPolicyHint(o.minLength) })}
 <button type="submit">Create account</button>
-</form>
-</div>
-<p class="muted">Already have an account? <a href="${href(ctx, "/login")}">Sign in</a>.</p>`,
-  });
+</form>`;
 }
 
 /**
@@ -47,9 +70,10 @@ ${field({ name: "password", label: "Password", type: "password", autocomplete: "
 export async function invitePages(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { config } = deps;
   const minLength = config.passwordMinLength;
+  const signUp = () => ({ providers: enabledProviders(deps), password: config.signInMethods.password });
 
   app.get("/invite", { config: { access: "public" }, schema: { querystring: NO_QUERY } }, async (request, reply) =>
-    sendPage(reply, invitePage(pageContext(request, reply), { minLength }), 200, { noReferrer: true }),
+    sendPage(reply, invitePage(pageContext(request, reply), { minLength, ...signUp() }), 200, { noReferrer: true }),
   );
 
   app.post<{ Body: FormBody }>(
@@ -69,7 +93,7 @@ export async function invitePages(app: FastifyInstance, deps: AppDeps): Promise<
         // The page has no email field (the invitation fixes the address): an address problem is a form message.
         const errors: FormErrors =
           err.code === "invalid_token" ? { fields: { invitation: BAD_INVITATION } } : err.fields?.includes("email") ? { form: `${err.message}.` } : errorsFor(err, minLength);
-        return sendPage(reply, invitePage(pageContext(request, reply), { username, errors, minLength }), err.status, { noReferrer: true });
+        return sendPage(reply, invitePage(pageContext(request, reply), { username, errors, minLength, ...signUp() }), err.status, { noReferrer: true });
       }
     },
   );

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from "fastify";
-import { isGatehouseError } from "../../../core/errors.js";
+import { GatehouseError, isGatehouseError } from "../../../core/errors.js";
 import { csrfField, field, checkbox, formError, type FormErrors } from "../../../web/components.js";
 import { formChecked, formValue, type FormBody } from "../../../web/form.js";
 import { html } from "../../../web/html.js";
 import { layout } from "../../../web/layout.js";
 import { href, type PageContext } from "../../../web/page-context.js";
+import { providerButtons, type ProviderButton } from "../../../web/provider-buttons.js";
 import { completeSignIn } from "../../complete-sign-in.js";
 import { originOf } from "../../origin.js";
 import { clearSessionCookie, readSessionToken, sessionCookieName } from "../../plugins/session-cookie.js";
@@ -15,8 +16,29 @@ import { passkeySignIn, sendSecondFactorPage } from "./second-factor-pages.js";
 
 function loginPage(
   ctx: PageContext,
-  o: { login?: string; remember?: boolean; returnTo: string; errors?: FormErrors; registration: boolean; rememberDays: number; forgotPassword: boolean; passkeys: boolean },
+  o: {
+    login?: string;
+    remember?: boolean;
+    returnTo: string;
+    errors?: FormErrors;
+    registration: boolean;
+    rememberDays: number;
+    forgotPassword: boolean;
+    passkeys: boolean;
+    /** The enabled identity providers (one button each). */
+    providers: readonly ProviderButton[];
+    /** `PASSWORD_LOGIN`: off, no password form (the buttons and passkeys only). */
+    password: boolean;
+  },
 ) {
+  const passwordForm = html`<form class="stack" method="post" action="${href(ctx, "/login")}">
+${csrfField(ctx)}
+<input type="hidden" name="return" value="${o.returnTo}">
+${field({ name: "username", label: "Username or email", value: o.login, autocomplete: "username", required: true, maxlength: 1024, autofocus: true, errors: o.errors })}
+${field({ name: "password", label: "Password", type: "password", autocomplete: "current-password", required: true, errors: o.errors })}
+${checkbox({ name: "remember", label: `Keep me signed in on this device for ${o.rememberDays} day${o.rememberDays === 1 ? "" : "s"}`, checked: o.remember === true })}
+<div class="row spread"><button type="submit">Sign in</button>${o.forgotPassword ? html`<a href="${href(ctx, "/forgot-password")}">Forgot your password?</a>` : ""}</div>
+</form>`;
   return layout(ctx, {
     title: "Sign in",
     narrow: true,
@@ -24,18 +46,18 @@ function loginPage(
     body: html`<div class="card">
 <h1>Sign in</h1>
 ${formError(o.errors)}
-<form class="stack" method="post" action="${href(ctx, "/login")}">
-${csrfField(ctx)}
-<input type="hidden" name="return" value="${o.returnTo}">
-${field({ name: "username", label: "Username or email", value: o.login, autocomplete: "username", required: true, maxlength: 1024, autofocus: true, errors: o.errors })}
-${field({ name: "password", label: "Password", type: "password", autocomplete: "current-password", required: true, errors: o.errors })}
-${checkbox({ name: "remember", label: `Keep me signed in on this device for ${o.rememberDays} day${o.rememberDays === 1 ? "" : "s"}`, checked: o.remember === true })}
-<div class="row spread"><button type="submit">Sign in</button>${o.forgotPassword ? html`<a href="${href(ctx, "/forgot-password")}">Forgot your password?</a>` : ""}</div>
-</form>
+${o.password ? passwordForm : ""}
+${o.password && o.providers.length > 0 ? html`<p class="or">or</p>` : ""}
+${providerButtons(ctx, o.providers, { verb: "Sign in", returnTo: o.returnTo })}
 ${o.passkeys ? passkeySignIn(ctx, { mode: "passwordless", returnTo: o.returnTo, label: "Sign in with a passkey" }) : ""}
 </div>
 ${o.registration ? html`<p class="muted">New here? <a href="${href(ctx, "/register")}">Create an account</a>.</p>` : ""}`,
   });
+}
+
+/** The enabled identity providers, as the sign-in and sign-up buttons show them. */
+export function enabledProviders(deps: Pick<AppDeps, "providers">): ProviderButton[] {
+  return deps.providers.enabled().map((p) => ({ id: p.id, name: p.name }));
 }
 
 /** `/login` (form and POST) and `/logout` (POST only, SESS-09). */
@@ -57,6 +79,8 @@ export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<v
       rememberDays: settings.sessionRememberDays,
       forgotPassword: hasForgotPage(),
       passkeys: deps.passkeys !== undefined,
+      providers: enabledProviders(deps),
+      password: config.signInMethods.password,
     });
     return sendPage(reply, page);
   });
@@ -80,9 +104,13 @@ export async function loginPages(app: FastifyInstance, deps: AppDeps): Promise<v
           rememberDays: settings.sessionRememberDays,
           forgotPassword: hasForgotPage(),
           passkeys: deps.passkeys !== undefined,
+          providers: enabledProviders(deps),
+          password: config.signInMethods.password,
         });
         return sendPage(reply, page, status);
       };
+      // PASSWORD_LOGIN=off: the form is not offered; a post of it anyway gets the API's refusal on the page.
+      if (!config.signInMethods.password) return render({ form: `${new GatehouseError("password_login_disabled").message}.` }, 403);
       if (login === "" || password === "") {
         const fields: Record<string, string> = {};
         if (login === "") fields.username = "Enter your username or email.";

@@ -9,7 +9,7 @@ import type { AppDeps } from "../../types.js";
 import { seeOther } from "./page.js";
 import { returnQuery, returnTarget } from "./return-target.js";
 
-const providerParams = {
+export const providerParams = {
   type: "object",
   required: ["provider"],
   properties: { provider: { type: "string", pattern: "^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$" } },
@@ -19,6 +19,26 @@ const providerParams = {
 function presented(request: FastifyRequest, deps: AppDeps): PresentedSession | null {
   if (request.auth?.via !== "session") return null;
   return { user: request.auth.user, session: request.auth.session, recentlyAuthenticated: deps.accounts.isRecentlyAuthenticated(request.auth.session) };
+}
+
+/**
+ * Starts a provider round trip for this browser: checks the return target
+ * (REDIR-01; kept server-side with the round trip), sets the transaction
+ * cookie and answers 303 to the provider. Also used by the account page's
+ * "Link" form after its re-authentication.
+ */
+export async function startProviderRoundTrip(
+  deps: AppDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  o: { provider: string; intent: OAuthIntent; returnTo: string; remember: boolean },
+): Promise<FastifyReply> {
+  const safe = o.returnTo === "" ? null : returnTarget(deps, request, o.returnTo);
+  // The round trip keeps at most 2048 characters of it; a longer one falls back to the default.
+  const returnTo = safe !== null && safe.length <= 2048 ? safe : null;
+  const started = await deps.providerSignIn.start({ provider: o.provider, intent: o.intent, returnTo, remember: o.remember, current: presented(request, deps) });
+  setOauthCookie(reply, deps.config, started.binding, started.expiresAt - deps.clock.now());
+  return seeOther(reply, started.redirectTo.href);
 }
 
 /**
@@ -32,15 +52,8 @@ function presented(request: FastifyRequest, deps: AppDeps): PresentedSession | n
 export async function oauthPages(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { config, providerSignIn } = deps;
 
-  async function start(request: FastifyRequest<{ Params: { provider: string } }>, reply: FastifyReply, intent: OAuthIntent, raw: string, remember: boolean): Promise<FastifyReply> {
-    // The return target is checked now (REDIR-01) and kept server-side with the round trip.
-    const safe = raw === "" ? null : returnTarget(deps, request, raw);
-    // The round trip keeps at most 2048 characters of it; a longer one falls back to the default.
-    const returnTo = safe !== null && safe.length <= 2048 ? safe : null;
-    const started = await providerSignIn.start({ provider: request.params.provider, intent, returnTo, remember, current: presented(request, deps) });
-    setOauthCookie(reply, config, started.binding, started.expiresAt - deps.clock.now());
-    return seeOther(reply, started.redirectTo.href);
-  }
+  const start = (request: FastifyRequest<{ Params: { provider: string } }>, reply: FastifyReply, intent: OAuthIntent, raw: string, remember: boolean) =>
+    startProviderRoundTrip(deps, request, reply, { provider: request.params.provider, intent, returnTo: raw, remember });
 
   app.get<{ Params: { provider: string } }>(
     "/api/auth/oauth/:provider/start",

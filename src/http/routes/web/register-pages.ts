@@ -7,9 +7,11 @@ import { formValue, type FormBody } from "../../../web/form.js";
 import { html, type SafeHtml } from "../../../web/html.js";
 import { layout } from "../../../web/layout.js";
 import { href, type PageContext } from "../../../web/page-context.js";
+import { providerButtons, type ProviderButton } from "../../../web/provider-buttons.js";
 import { completeSignIn } from "../../complete-sign-in.js";
 import { originOf } from "../../origin.js";
 import type { AppDeps } from "../../types.js";
+import { enabledProviders } from "./login-pages.js";
 import { pageContext, seeOther, sendPage } from "./page.js";
 
 /** The password rules, stated before the user types (docs/security-requirements.md#product-defaults, AUTH-01 to AUTH-04). */
@@ -49,23 +51,41 @@ export function errorsFor(err: GatehouseError, minLength: number): FormErrors {
   return Object.keys(fields).length > 0 ? { fields } : { form: `${err.message}.` };
 }
 
-function registerPage(ctx: PageContext, o: { username?: string; email?: string; errors?: FormErrors; minLength: number; emailRequired?: boolean }) {
+interface RegisterPageView {
+  username?: string;
+  email?: string;
+  errors?: FormErrors;
+  minLength: number;
+  emailRequired?: boolean;
+  /** The enabled identity providers ("Sign up with <name>"). */
+  providers: readonly ProviderButton[];
+  /** `PASSWORD_LOGIN`: off, no password form (accounts come from the providers). */
+  password: boolean;
+}
+
+function registerPage(ctx: PageContext, o: RegisterPageView) {
   return layout(ctx, {
     title: "Create an account",
     narrow: true,
     body: html`<div class="card">
 <h1>Create an account</h1>
 ${formError(o.errors)}
-<form class="stack" method="post" action="${href(ctx, "/register")}">
+${o.password ? passwordForm(ctx, o) : ""}
+${o.password && o.providers.length > 0 ? html`<p class="or">or</p>` : ""}
+${providerButtons(ctx, o.providers, { verb: "Sign up", returnTo: "" })}
+</div>
+<p class="muted">Already have an account? <a href="${href(ctx, "/login")}">Sign in</a>.</p>`,
+  });
+}
+
+function passwordForm(ctx: PageContext, o: RegisterPageView) {
+  return html`<form class="stack" method="post" action="${href(ctx, "/register")}">
 ${csrfField(ctx)}
 ${field({ name: "username", label: "Username", value: o.username, autocomplete: "username", required: true, maxlength: USERNAME_MAX, autofocus: true, errors: o.errors, hint: `${USERNAME_MIN} to ${USERNAME_MAX} letters, digits, '.', '_' or '-'.` })}
 ${field({ name: "email", label: o.emailRequired ? "Email" : "Email (optional)", type: "email", value: o.email, autocomplete: "email", maxlength: 254, required: o.emailRequired === true, errors: o.errors, hint: o.emailRequired ? "We will send you a link to confirm it." : undefined })}
 ${field({ name: "password", label: "Password", type: "password", autocomplete: "new-password", required: true, errors: o.errors, hint: passwordPolicyHint(o.minLength) })}
 <button type="submit">Create account</button>
-</form>
-</div>
-<p class="muted">Already have an account? <a href="${href(ctx, "/login")}">Sign in</a>.</p>`,
-  });
+</form>`;
 }
 
 function checkEmailPage(ctx: PageContext) {
@@ -101,13 +121,14 @@ export async function registerPages(app: FastifyInstance, deps: AppDeps): Promis
   const minLength = config.passwordMinLength;
 
   const emailRequired = async () => (deps.emailVerification ? deps.emailVerification.required() : false);
+  const signUp = () => ({ providers: enabledProviders(deps), password: config.signInMethods.password });
 
   app.get("/register", { config: { access: "public" } }, async (request, reply) => {
     if (request.auth?.via === "session") return seeOther(reply, `${request.basePath}/account`);
     const ctx = pageContext(request, reply);
     const mode = await deps.registration.mode();
     if (mode !== "open") return sendPage(reply, closedPage(ctx, mode), 403);
-    return sendPage(reply, registerPage(ctx, { minLength, emailRequired: await emailRequired() }));
+    return sendPage(reply, registerPage(ctx, { minLength, emailRequired: await emailRequired(), ...signUp() }));
   });
 
   app.post<{ Body: FormBody }>(
@@ -125,7 +146,7 @@ export async function registerPages(app: FastifyInstance, deps: AppDeps): Promis
       } catch (err) {
         if (!isGatehouseError(err) || err.status >= 500 || err.status === 429) throw err;
         if (err.code === "registration_closed") return sendPage(reply, closedPage(pageContext(request, reply), await deps.registration.mode()), 403);
-        const page = registerPage(pageContext(request, reply), { username, email, errors: errorsFor(err, minLength), minLength, emailRequired: await emailRequired() });
+        const page = registerPage(pageContext(request, reply), { username, email, errors: errorsFor(err, minLength), minLength, emailRequired: await emailRequired(), ...signUp() });
         return sendPage(reply, page, err.status);
       }
     },

@@ -14,12 +14,29 @@ const TITLES: Partial<Record<string, string>> = {
   rate_limited: "Too many attempts",
   account_blocked: "Account blocked",
   mfa_required: "Sign in with your second factor",
+  oauth_state_invalid: "This sign-in has expired",
+  oauth_failed: "The sign-in did not succeed",
+  oauth_account_not_linked: "No account for this sign-in",
+  oauth_provider_unavailable: "The identity provider is unavailable",
+  identity_in_use: "Already linked to another account",
+  provider_already_linked: "Already linked",
+  last_sign_in_method: "Your last way to sign in",
+  password_login_disabled: "Password sign-in is turned off",
 };
 
 const HINTS: Partial<Record<string, string>> = {
   csrf: "The page was open too long or came from another site. Go back, reload the page and try again.",
   rate_limited: "Wait a moment, then try again.",
   mfa_required: "This session was opened with your password alone (or before you added your second factor). Confirm it is you with your second factor, then try again.",
+  // Provider sign-in: fixed text only; what the provider said is never shown (it is logged, without secrets).
+  oauth_state_invalid: "Start again from the sign-in page.",
+  oauth_failed: "The identity provider did not confirm who you are, or the sign-in was cancelled. Start again from the sign-in page.",
+  oauth_account_not_linked: "An invitation works when you sign up with the address it was sent to.",
+  oauth_provider_unavailable: "Try again in a few minutes, or sign in another way.",
+  identity_in_use: "Sign in with that account instead, or unlink the provider there first.",
+  provider_already_linked: "Unlink the account of this provider from your account page first.",
+  last_sign_in_method: "Set a password, add a passkey or link another provider first.",
+  password_login_disabled: "Use one of the sign-in buttons on the sign-in page.",
 };
 
 /**

@@ -32,6 +32,8 @@ export async function adminUserPages(app: FastifyInstance, deps: AppDeps): Promi
     // The buttons follow the same rule the actions enforce (an admin manages plain users and themself only).
     const canManage = canActOn(viewer, user, "revoke-sessions");
     const factors = await deps.secondFactors.methodsOf(id);
+    const identities = await deps.linkedIdentities.list(id);
+    const showIdentities = identities.length > 0 || deps.providers.enabled().length > 0;
     return sendPage(
       reply,
       userPage(pageContext(request, reply), {
@@ -45,6 +47,7 @@ export async function adminUserPages(app: FastifyInstance, deps: AppDeps): Promi
         canResetMfa: canActOn(viewer, user, "reset-mfa"),
         needsSudo: needsSudo(deps, actor.session),
         ...(error ? { error } : {}),
+        ...(showIdentities ? { identities } : {}),
       }),
       status,
     );
