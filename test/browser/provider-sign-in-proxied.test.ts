@@ -249,9 +249,16 @@ function describeStack(kind: "nginx" | "caddy", mode: StackMode): void {
       const deep = stack.url(APP_HOST, DEEP);
       await toSignInPage(page, deep);
       await chooseProvider(page);
-      await signInAtIdp(page, user.login, (u) => u.href.startsWith(stack.url(PORTAL_HOST, `/api/auth/oauth/${PROVIDER}/callback`)));
+      await signInAtIdp(page, user.login, (u) => u.href.startsWith(stack.url(PORTAL_HOST, "/login/second-factor")));
       await expect.poll(() => page.getByRole("heading", { name: "Confirm it is you" }).isVisible()).toBe(true);
       expect(seenAt(stack, APP_HOST, DEEP, mark)).toEqual([]);
+      // The callback 303s to the second-factor form: the form's URL and every history entry are free of the (spent) code.
+      const spent = idp.requests.token.at(-1)?.get("code");
+      expect(spent).toMatch(/^\S{20,}$/);
+      expect(withoutQuery(page.url())).toBe(stack.url(PORTAL_HOST, "/login/second-factor"));
+      const cdp = await w.context.newCDPSession(page);
+      const { entries } = (await cdp.send("Page.getNavigationHistory")) as { entries: { url: string }[] };
+      for (const e of entries) expect(e.url, "a history entry").not.toContain(spent!);
 
       // The next step (the enrolment used the current one; a step is accepted once).
       await page.getByLabel("Code", { exact: true }).fill(await totpCodeAt(secret, clock.now() + 30_000));
@@ -262,9 +269,7 @@ function describeStack(kind: "nginx" | "caddy", mode: StackMode): void {
       expect(linked?.details).toMatchObject({ provider: PROVIDER, account: "auto_linked" });
       const signIns = await gh.stores.audit.list({ userId: local.id, type: "login_success", limit: 5 });
       expect(signIns.map((e) => `${String(e.details.amr)} ${String(e.details.aal)}`)).toEqual(["fed otp aal2"]);
-      // The redeemed code never reaches the app (no Referer or header of the app's requests carries it). The
-      // second-factor form is the callback's own answer (200), so its URL, code included, stays a history entry
-      // of the portal here: see the todo below.
+      // The redeemed code never reaches the app (no Referer or header of the app's requests carries it).
       const code = idp.requests.token.at(-1)?.get("code");
       expect(code).toMatch(/^\S{20,}$/);
       expect(JSON.stringify(stack.upstream.seen.slice(mark))).not.toContain(code!);
@@ -303,7 +308,6 @@ function describeStack(kind: "nginx" | "caddy", mode: StackMode): void {
 }
 
 describeBrowser("browser: provider sign-in (the local OpenID Connect provider) through real proxies with TLS", () => {
-  it.todo("step-up after a provider sign-in: the callback 303s to the second-factor form, so no history entry keeps the (redeemed) code");
   for (const kind of ["nginx", "caddy"] as const) {
     describeStack(kind, "forward-auth");
     describeStack(kind, "reverse-proxy");

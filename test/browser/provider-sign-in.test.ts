@@ -243,7 +243,9 @@ describeBrowser("browser: provider sign-in on the portal, through the local Open
 
     const { w, page } = await fresh();
     const res = await providerSignIn(page, open, user);
-    expect(res.status()).toBe(200);
+    // The callback redirects to the form (so no history entry keeps its code).
+    expect(res.status()).toBe(303);
+    await expect.poll(() => pathOf(page)).toBe("/login/second-factor");
     await expect.poll(() => page.getByRole("heading", { name: "Confirm it is you" }).isVisible()).toBe(true);
     // No session yet: only the pending sign-in.
     expect(await sessionCookieValue(page, open)).toBeNull();
