@@ -167,6 +167,7 @@ export function createOidcClient(settings: ProviderSettings, deps: { fetch: Outb
           expectedNonce: checks.nonce,
           pkceCodeVerifier: checks.codeVerifier,
           idTokenExpected: true,
+          ...(checks.maxAge !== undefined ? { maxAge: checks.maxAge } : {}),
         });
       } catch (err) {
         throw exchangeFailure(err);

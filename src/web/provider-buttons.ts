@@ -5,6 +5,8 @@ import { href, type PageContext } from "./page-context.js";
 export interface ProviderButton {
   id: string;
   name: string;
+  /** GitHub cannot be asked for a fresh sign-in, so it never confirms a re-authentication. */
+  freshSignIn: boolean;
 }
 
 /**

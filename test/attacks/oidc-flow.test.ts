@@ -596,7 +596,7 @@ describe.each(backendNames())("attack: two providers, mix-up and nonce replay (%
     await b?.close();
   });
 
-  const hostileCallback = async (started: Started): Promise<string> => {
+  const hostileCallback = async (started: Pick<Started, "location">): Promise<string> => {
     const back = await b.authorize(started.location);
     return `${back.pathname}${back.search}`;
   };
@@ -658,6 +658,42 @@ describe.each(backendNames())("attack: two providers, mix-up and nonce replay (%
       expect(await meStatusOf(h, mergeCookies(second.browser, res))).toBe(401);
     } finally {
       b.mode = "good";
+      b.idTokenClaims = claims;
+    }
+  });
+
+  it("attack: a re-authentication answered from the provider's remembered sign-in (auth_time an hour old, prompt=login ignored) → 400 oauth_failed, the session is not refreshed; a fresh auth_time passes", async () => {
+    const claims = { ...b.idTokenClaims };
+    try {
+      const user = await h.account("user", "sudoviab");
+      const page = await h.request({ method: "GET", url: "/account", cookie: user.cookie });
+      const csrf = csrfOf(page.body)!;
+      const post = (intent: string, cookie: string) =>
+        h.request({ method: "POST", url: "/api/auth/oauth/idp-b/start", cookie, payload: formBody({ _csrf: csrf, intent }), headers: { "content-type": "application/x-www-form-urlencoded" } });
+      const link = await post("link", user.cookie);
+      expect(link.statusCode, link.body.slice(0, 300)).toBe(303);
+      let browser = mergeCookies(user.cookie, link);
+      const linked = await callback(h, await hostileCallback({ location: new URL(String(link.headers.location)) }), browser);
+      expect(String(linked.headers.location)).toBe("/account?notice=provider_linked");
+      browser = mergeCookies(browser, linked);
+
+      const stale = await post("reauth", browser);
+      const staleAt = new URL(String(stale.headers.location));
+      expect(staleAt.searchParams.get("prompt")).toBe("login");
+      expect(staleAt.searchParams.get("max_age")).toBe("0");
+      b.idTokenClaims = { ...claims, auth_time: Math.floor(Date.now() / 1000) - 3600 };
+      const refused = await callback(h, await hostileCallback({ location: staleAt }), mergeCookies(browser, stale));
+      expect(refused.statusCode).toBe(400);
+      expect(pageError(refused)).toBe("oauth_failed");
+      expect(sessionCookieFrom(refused)).toBeNull();
+      expect((await auditOf(h, refused, "oauth_failure")).details).toEqual({ provider: "idp-b", reason: "invalid_id_token" });
+
+      const fresh = await post("reauth", browser);
+      b.idTokenClaims = { ...claims, auth_time: Math.floor(Date.now() / 1000) };
+      const ok = await callback(h, await hostileCallback({ location: new URL(String(fresh.headers.location)) }), mergeCookies(browser, fresh));
+      expect(ok.statusCode, ok.body.slice(0, 300)).toBe(303);
+      expect(sessionCookieFrom(ok)).not.toBeNull();
+    } finally {
       b.idTokenClaims = claims;
     }
   });

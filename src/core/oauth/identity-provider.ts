@@ -83,6 +83,13 @@ export interface CallbackChecks {
   nonce: string;
   codeVerifier: string;
   redirectUri: string;
+  /**
+   * Seconds since the provider last authenticated the user, at most (its
+   * `auth_time`; with the clock tolerance): a re-authentication asked
+   * `prompt=login` and `max_age=0`, and a provider's remembered sign-in does
+   * not count as a fresh one. Unset: not checked.
+   */
+  maxAge?: number;
 }
 
 /**

@@ -147,6 +147,8 @@ export function createProviderSignIn(deps: ProviderSignInDeps): ProviderSignIn {
       const { settings, client } = configured(id);
       if (intent !== "login") {
         if (current === null) throw new GatehouseError("unauthenticated");
+        // GitHub cannot be asked for a fresh sign-in (no prompt=login, no auth_time): its remembered session would pass for one.
+        if (intent === "reauth" && settings.type === "github") throw new GatehouseError("invalid_request");
         if (intent === "link") {
           if (!current.recentlyAuthenticated) throw new GatehouseError("reauth_required");
           if ((await identities.listByUser(current.user.id)).some((i) => i.provider === settings.id)) throw new GatehouseError("provider_already_linked");
@@ -202,7 +204,9 @@ export function createProviderSignIn(deps: ProviderSignInDeps): ProviderSignIn {
 
       let profile: ExternalProfile;
       try {
-        profile = cleaned(await client.exchange(url, { state, nonce: tx.nonce, codeVerifier: tx.codeVerifier, redirectUri: redirectUri(settings.id) }));
+        const checks = { state, nonce: tx.nonce, codeVerifier: tx.codeVerifier, redirectUri: redirectUri(settings.id) };
+        // A re-authentication must be a fresh sign-in at the provider, not its remembered session.
+        profile = cleaned(await client.exchange(url, tx.intent === "reauth" ? { ...checks, maxAge: 0 } : checks));
       } catch (err) {
         const reason = err instanceof ProviderError ? err.reason : "unavailable";
         await failure(settings.id, reason, origin, tx.userId);

@@ -26,8 +26,9 @@ function passwordField(view: LinkedIdentitiesView, id: string): SafeHtml {
 /** A passwordless account re-authenticates by signing in again with one of its (enabled) providers. */
 function providerReauth(ctx: PageContext, view: LinkedIdentitiesView): SafeHtml {
   if (!view.needsReauth || view.hasPassword) return html``;
-  const linked = view.providers.filter((p) => view.identities.some((i) => i.provider === p.id));
-  if (linked.length === 0) return html``;
+  // GitHub cannot be asked for a fresh sign-in, so it confirms nothing: a new sign-in does (the session is then recent).
+  const linked = view.providers.filter((p) => p.freshSignIn && view.identities.some((i) => i.provider === p.id));
+  if (linked.length === 0) return html`<p class="muted">Linking or unlinking needs a recent sign-in: sign out and sign in again.</p>`;
   if (ctx.portalUrl !== undefined) return html`<p class="muted">To link or unlink, first sign in again on the <a href="${`${ctx.portalUrl}/account`}">sign-in portal</a>.</p>`;
   return html`<div class="stack" data-reauth>
 <p class="muted">Linking or unlinking needs a recent sign-in (yours was more than 10 minutes ago).</p>

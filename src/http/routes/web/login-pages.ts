@@ -57,7 +57,7 @@ ${o.registration ? html`<p class="muted">New here? <a href="${href(ctx, "/regist
 
 /** The enabled identity providers, as the sign-in and sign-up buttons show them. */
 export function enabledProviders(deps: Pick<AppDeps, "providers">): ProviderButton[] {
-  return deps.providers.enabled().map((p) => ({ id: p.id, name: p.name }));
+  return deps.providers.enabled().map((p) => ({ id: p.id, name: p.name, freshSignIn: p.type !== "github" }));
 }
 
 /** `/login` (form and POST) and `/logout` (POST only, SESS-09). */
