@@ -1,33 +1,13 @@
+import { roundTrip, providerFailure } from "../helpers/oauth/client-round-trip.js";
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ProviderError, type CallbackChecks, type ProviderClient, type ProviderFailure } from "../../src/core/oauth/identity-provider.js";
+import { ProviderError, type ProviderClient } from "../../src/core/oauth/identity-provider.js";
 import { createOidcClient } from "../../src/oauth/oidc-client.js";
 import { createOutboundFetch } from "../../src/oauth/outbound-fetch.js";
 import { startHostileIdp, type HostileIdp, type IdTokenMode } from "../helpers/oauth/hostile-idp.js";
 import { providerSettings } from "../helpers/oauth/provider-settings.js";
 
 const REDIRECT_URI = "https://gatehouse.example/api/auth/oauth/test-idp/callback";
-
-/** A fresh transaction: state, nonce and PKCE pair, as the flow makes them. */
-function transaction(): CallbackChecks & { codeChallenge: string } {
-  const codeVerifier = randomBytes(32).toString("base64url");
-  return {
-    state: randomBytes(16).toString("base64url"),
-    nonce: randomBytes(16).toString("base64url"),
-    codeVerifier,
-    codeChallenge: createHash("sha256").update(codeVerifier).digest("base64url"),
-    redirectUri: REDIRECT_URI,
-  };
-}
-
-async function failure(p: Promise<unknown>): Promise<ProviderFailure> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, "expected a ProviderError").toBeInstanceOf(ProviderError);
-  return (err as ProviderError).reason;
-}
 
 describe("attack: forged or misdirected ID tokens and callbacks (OpenID Connect client)", () => {
   let idp: HostileIdp;
@@ -50,7 +30,7 @@ describe("attack: forged or misdirected ID tokens and callbacks (OpenID Connect 
   });
 
   /** The whole round trip: authorization URL, the IdP's redirect back, the exchange. */
-  async function signIn(tx = transaction(), edit: (callback: URL) => void = () => undefined) {
+  async function signIn(tx = roundTrip(REDIRECT_URI), edit: (callback: URL) => void = () => undefined) {
     const url = await client.authorizationUrl({ state: tx.state, nonce: tx.nonce, codeChallenge: tx.codeChallenge, redirectUri: tx.redirectUri });
     const callback = await idp.authorize(url);
     edit(callback);
@@ -83,20 +63,20 @@ describe("attack: forged or misdirected ID tokens and callbacks (OpenID Connect 
   ];
   it.each(forged)("attack: ID token %s (%s) → invalid_id_token", async (mode) => {
     idp.mode = mode;
-    expect(await failure(signIn())).toBe("invalid_id_token");
+    expect(await providerFailure(signIn())).toBe("invalid_id_token");
   });
 
   it("attack: the ID token's jku/x5u point at an attacker URL → it is never fetched", async () => {
     idp.mode = "foreign_kid_jku";
     idp.hits.length = 0;
-    expect(await failure(signIn())).toBe("invalid_id_token");
+    expect(await providerFailure(signIn())).toBe("invalid_id_token");
     expect(idp.hits.filter((h) => h.startsWith("/attacker"))).toEqual([]);
   });
 
   it("attack: intercepted code without the verifier (OIDC-01): S256 challenge of 43 chars, and the token request's verifier hashes to it", async () => {
     idp.authorizations.length = 0;
     idp.tokenBodies.length = 0;
-    const tx = transaction();
+    const tx = roundTrip(REDIRECT_URI);
     await signIn(tx);
     const auth = idp.authorizations.at(-1)!;
     expect(auth.get("code_challenge_method")).toBe("S256");
@@ -109,14 +89,14 @@ describe("attack: forged or misdirected ID tokens and callbacks (OpenID Connect 
     expect(idp.tokenBodies.at(-1)!.get("redirect_uri")).toBe(REDIRECT_URI);
 
     // The same code with another verifier is refused by the IdP; the client reports invalid_response.
-    const other = transaction();
+    const other = roundTrip(REDIRECT_URI);
     const url = await client.authorizationUrl({ state: other.state, nonce: other.nonce, codeChallenge: other.codeChallenge, redirectUri: REDIRECT_URI });
     const callback = await idp.authorize(url);
-    expect(await failure(client.exchange(callback, { ...other, codeVerifier: randomBytes(32).toString("base64url") }))).toBe("invalid_response");
+    expect(await providerFailure(client.exchange(callback, { ...other, codeVerifier: randomBytes(32).toString("base64url") }))).toBe("invalid_response");
   });
 
   it("prompt login asks the IdP to re-authenticate (prompt=login, max_age=0)", async () => {
-    const tx = transaction();
+    const tx = roundTrip(REDIRECT_URI);
     const url = await client.authorizationUrl({ state: tx.state, nonce: tx.nonce, codeChallenge: tx.codeChallenge, redirectUri: REDIRECT_URI, prompt: "login" });
     expect(url.searchParams.get("prompt")).toBe("login");
     expect(url.searchParams.get("max_age")).toBe("0");
@@ -124,60 +104,60 @@ describe("attack: forged or misdirected ID tokens and callbacks (OpenID Connect 
 
   it("attack: mix-up (OIDC-04): a callback whose iss names another issuer → invalid_response, no token request", async () => {
     idp.tokenBodies.length = 0;
-    const reason = await failure(signIn(transaction(), (cb) => cb.searchParams.set("iss", "https://other-idp.example")));
+    const reason = await providerFailure(signIn(roundTrip(REDIRECT_URI), (cb) => cb.searchParams.set("iss", "https://other-idp.example")));
     expect(reason).toBe("invalid_response");
     expect(idp.tokenBodies).toEqual([]);
   });
 
   it("attack: mix-up: a callback without iss while the IdP promises one → invalid_response", async () => {
-    expect(await failure(signIn(transaction(), (cb) => cb.searchParams.delete("iss")))).toBe("invalid_response");
+    expect(await providerFailure(signIn(roundTrip(REDIRECT_URI), (cb) => cb.searchParams.delete("iss")))).toBe("invalid_response");
   });
 
   it("attack: mix-up: a differing iss fails even when the IdP does not advertise iss support", async () => {
     idp.metadataOverrides = { authorization_response_iss_parameter_supported: false };
-    expect(await failure(signIn(transaction(), (cb) => cb.searchParams.set("iss", "https://other-idp.example")))).toBe("invalid_response");
+    expect(await providerFailure(signIn(roundTrip(REDIRECT_URI), (cb) => cb.searchParams.set("iss", "https://other-idp.example")))).toBe("invalid_response");
   });
 
   it("attack: login CSRF: a callback with another state → invalid_response, no token request", async () => {
     idp.tokenBodies.length = 0;
-    expect(await failure(signIn(transaction(), (cb) => cb.searchParams.set("state", "attacker-state")))).toBe("invalid_response");
-    expect(await failure(signIn(transaction(), (cb) => cb.searchParams.delete("state")))).toBe("invalid_response");
+    expect(await providerFailure(signIn(roundTrip(REDIRECT_URI), (cb) => cb.searchParams.set("state", "attacker-state")))).toBe("invalid_response");
+    expect(await providerFailure(signIn(roundTrip(REDIRECT_URI), (cb) => cb.searchParams.delete("state")))).toBe("invalid_response");
     expect(idp.tokenBodies).toEqual([]);
   });
 
   it("attack: a forged cancellation (error=access_denied with another state) → invalid_response, not cancelled", async () => {
-    const tx = transaction();
+    const tx = roundTrip(REDIRECT_URI);
     const forgedCallback = new URL(`${REDIRECT_URI}?error=access_denied&state=attacker&iss=${encodeURIComponent(idp.issuer)}`);
-    expect(await failure(client.exchange(forgedCallback, tx))).toBe("invalid_response");
+    expect(await providerFailure(client.exchange(forgedCallback, tx))).toBe("invalid_response");
   });
 
   it("provider errors: access_denied → cancelled, other errors → provider_error", async () => {
-    const tx = transaction();
+    const tx = roundTrip(REDIRECT_URI);
     const iss = encodeURIComponent(idp.issuer);
-    expect(await failure(client.exchange(new URL(`${REDIRECT_URI}?error=access_denied&state=${tx.state}&iss=${iss}`), tx))).toBe("cancelled");
-    expect(await failure(client.exchange(new URL(`${REDIRECT_URI}?error=server_error&state=${tx.state}&iss=${iss}`), tx))).toBe("provider_error");
+    expect(await providerFailure(client.exchange(new URL(`${REDIRECT_URI}?error=access_denied&state=${tx.state}&iss=${iss}`), tx))).toBe("cancelled");
+    expect(await providerFailure(client.exchange(new URL(`${REDIRECT_URI}?error=server_error&state=${tx.state}&iss=${iss}`), tx))).toBe("provider_error");
   });
 
   it("attack: a replayed code (used once already) → invalid_response", async () => {
-    const tx = transaction();
+    const tx = roundTrip(REDIRECT_URI);
     const url = await client.authorizationUrl({ state: tx.state, nonce: tx.nonce, codeChallenge: tx.codeChallenge, redirectUri: REDIRECT_URI });
     const callback = await idp.authorize(url);
     await client.exchange(callback, tx);
-    expect(await failure(client.exchange(callback, tx))).toBe("invalid_response");
+    expect(await providerFailure(client.exchange(callback, tx))).toBe("invalid_response");
   });
 
   it("attack: discovery answers another issuer (OIDC-03) → unavailable, and a later good discovery is retried", async () => {
     idp.discoveryMode = "issuer_mismatch";
-    const tx = transaction();
-    expect(await failure(client.authorizationUrl({ state: tx.state, nonce: tx.nonce, codeChallenge: tx.codeChallenge, redirectUri: REDIRECT_URI }))).toBe("unavailable");
+    const tx = roundTrip(REDIRECT_URI);
+    expect(await providerFailure(client.authorizationUrl({ state: tx.state, nonce: tx.nonce, codeChallenge: tx.codeChallenge, redirectUri: REDIRECT_URI }))).toBe("unavailable");
     idp.discoveryMode = "normal";
     await expect(signIn()).resolves.toMatchObject({ subject: "user-42" });
   });
 
   it("attack: discovery issuer equal only after URL normalisation (a trailing slash) → unavailable", async () => {
     idp.metadataOverrides = { issuer: `${idp.issuer}/` };
-    const tx = transaction();
-    expect(await failure(client.authorizationUrl({ state: tx.state, nonce: tx.nonce, codeChallenge: tx.codeChallenge, redirectUri: REDIRECT_URI }))).toBe("unavailable");
+    const tx = roundTrip(REDIRECT_URI);
+    expect(await providerFailure(client.authorizationUrl({ state: tx.state, nonce: tx.nonce, codeChallenge: tx.codeChallenge, redirectUri: REDIRECT_URI }))).toBe("unavailable");
   });
 
   it("attack: unverified email claims: email_verified absent or the string \"true\" → emailVerified false", async () => {
@@ -223,7 +203,7 @@ describe("attack: forged or misdirected ID tokens and callbacks (OpenID Connect 
   it("attack: user info for another subject (a victim's verified email) → invalid_response", async () => {
     idp.idTokenClaims = { email: undefined };
     idp.userInfo = { sub: "someone-else", email: "victim@example.com", email_verified: true };
-    expect(await failure(signIn())).toBe("invalid_response");
+    expect(await providerFailure(signIn())).toBe("invalid_response");
   });
 
   it("errors name no token, code, secret or body", async () => {

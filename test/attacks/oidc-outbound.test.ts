@@ -1,5 +1,5 @@
+import { roundTrip } from "../helpers/oauth/client-round-trip.js";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import { createHash, randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ProviderError } from "../../src/core/oauth/identity-provider.js";
 import { allowOnly } from "../../src/oauth/allow-only.js";
@@ -27,17 +27,6 @@ async function refusal(p: Promise<unknown>): Promise<ProviderError> {
   expect(err, "expected a ProviderError").toBeInstanceOf(ProviderError);
   expect((err as ProviderError).reason).toBe("unavailable");
   return err as ProviderError;
-}
-
-function transaction() {
-  const codeVerifier = randomBytes(32).toString("base64url");
-  return {
-    state: randomBytes(16).toString("base64url"),
-    nonce: randomBytes(16).toString("base64url"),
-    codeVerifier,
-    codeChallenge: createHash("sha256").update(codeVerifier).digest("base64url"),
-    redirectUri: REDIRECT_URI,
-  };
 }
 
 describe("attack: SSRF and unsafe transport on identity-provider calls (OIDC-07)", () => {
@@ -68,7 +57,7 @@ describe("attack: SSRF and unsafe transport on identity-provider calls (OIDC-07)
   const oidcClient = (fetch: OutboundFetch, issuer = idp.issuer, privateNetwork = true) =>
     createOidcClient(providerSettings({ issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, privateNetwork }), { fetch });
   const start = (client: ReturnType<typeof oidcClient>) => {
-    const tx = transaction();
+    const tx = roundTrip(REDIRECT_URI);
     return client.authorizationUrl({ state: tx.state, nonce: tx.nonce, codeChallenge: tx.codeChallenge, redirectUri: REDIRECT_URI });
   };
 
@@ -161,7 +150,7 @@ describe("attack: SSRF and unsafe transport on identity-provider calls (OIDC-07)
     };
     idp.idTokenClaims = { email: undefined };
     const client = oidcClient(recording);
-    const tx = transaction();
+    const tx = roundTrip(REDIRECT_URI);
     const callback = await idp.authorize(await client.authorizationUrl({ ...tx }));
     await client.exchange(callback, tx);
     expect([...new Set(seen)].sort()).toEqual(["/.well-known/openid-configuration", "/jwks", "/token", "/userinfo"]);

@@ -1,32 +1,13 @@
+import { roundTrip, providerFailure } from "../helpers/oauth/client-round-trip.js";
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ProviderError, type ProviderClient, type ProviderFailure } from "../../src/core/oauth/identity-provider.js";
+import { ProviderError, type ProviderClient } from "../../src/core/oauth/identity-provider.js";
 import { createGithubClient } from "../../src/oauth/github-client.js";
 import { createOutboundFetch, type OutboundFetch } from "../../src/oauth/outbound-fetch.js";
 import { startGithubDouble, type GithubDouble } from "../helpers/oauth/github-double.js";
 import { providerSettings } from "../helpers/oauth/provider-settings.js";
 
 const REDIRECT_URI = "https://gatehouse.example/api/auth/oauth/github/callback";
-
-function transaction() {
-  const codeVerifier = randomBytes(32).toString("base64url");
-  return {
-    state: randomBytes(16).toString("base64url"),
-    nonce: randomBytes(16).toString("base64url"),
-    codeVerifier,
-    codeChallenge: createHash("sha256").update(codeVerifier).digest("base64url"),
-    redirectUri: REDIRECT_URI,
-  };
-}
-
-async function failure(p: Promise<unknown>): Promise<ProviderFailure> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, "expected a ProviderError").toBeInstanceOf(ProviderError);
-  return (err as ProviderError).reason;
-}
 
 describe("GitHub client against a GitHub double", () => {
   let gh: GithubDouble;
@@ -57,7 +38,7 @@ describe("GitHub client against a GitHub double", () => {
     );
   });
 
-  async function signIn(tx = transaction(), edit: (callback: URL) => void = () => undefined) {
+  async function signIn(tx = roundTrip(REDIRECT_URI), edit: (callback: URL) => void = () => undefined) {
     const url = await client.authorizationUrl({ state: tx.state, nonce: tx.nonce, codeChallenge: tx.codeChallenge, redirectUri: tx.redirectUri });
     const callback = await gh.authorize(url);
     edit(callback);
@@ -82,7 +63,7 @@ describe("GitHub client against a GitHub double", () => {
   });
 
   it("the authorization URL: client id, redirect URI, default scopes, state, S256 challenge, no sign-up", async () => {
-    const tx = transaction();
+    const tx = roundTrip(REDIRECT_URI);
     const url = await client.authorizationUrl({ state: tx.state, nonce: tx.nonce, codeChallenge: tx.codeChallenge, redirectUri: REDIRECT_URI });
     expect(url.origin + url.pathname).toBe(gh.endpoints.authorizationEndpoint);
     expect(Object.fromEntries(url.searchParams)).toEqual({
@@ -115,38 +96,38 @@ describe("GitHub client against a GitHub double", () => {
   });
 
   it("error=access_denied → cancelled; another error → provider_error", async () => {
-    const tx = transaction();
-    expect(await failure(client.exchange(new URL(`${REDIRECT_URI}?error=access_denied&state=${tx.state}`), tx))).toBe("cancelled");
-    expect(await failure(client.exchange(new URL(`${REDIRECT_URI}?error=application_suspended&state=${tx.state}`), tx))).toBe("provider_error");
+    const tx = roundTrip(REDIRECT_URI);
+    expect(await providerFailure(client.exchange(new URL(`${REDIRECT_URI}?error=access_denied&state=${tx.state}`), tx))).toBe("cancelled");
+    expect(await providerFailure(client.exchange(new URL(`${REDIRECT_URI}?error=application_suspended&state=${tx.state}`), tx))).toBe("provider_error");
     expect(fetched).toEqual([]);
   });
 
   it("attack: a forged code → invalid_response (GitHub's 200 with an error body is a failure)", async () => {
-    const tx = transaction();
-    expect(await failure(signIn(tx, (cb) => cb.searchParams.set("code", "forged-code")))).toBe("invalid_response");
+    const tx = roundTrip(REDIRECT_URI);
+    expect(await providerFailure(signIn(tx, (cb) => cb.searchParams.set("code", "forged-code")))).toBe("invalid_response");
     expect(gh.tokenRequests.at(-1)!.refused).toBe("bad_verification_code");
     expect(fetched).toEqual([gh.endpoints.tokenEndpoint]);
   });
 
   it("attack: a replayed code (single use) → invalid_response", async () => {
-    const tx = transaction();
+    const tx = roundTrip(REDIRECT_URI);
     const url = await client.authorizationUrl({ state: tx.state, nonce: tx.nonce, codeChallenge: tx.codeChallenge, redirectUri: REDIRECT_URI });
     const callback = await gh.authorize(url);
     await client.exchange(callback, tx);
-    expect(await failure(client.exchange(callback, tx))).toBe("invalid_response");
+    expect(await providerFailure(client.exchange(callback, tx))).toBe("invalid_response");
   });
 
   it("attack: login CSRF: a callback with another state → invalid_response, the code is never sent", async () => {
-    expect(await failure(signIn(transaction(), (cb) => cb.searchParams.set("state", "attacker-state")))).toBe("invalid_response");
-    expect(await failure(signIn(transaction(), (cb) => cb.searchParams.delete("state")))).toBe("invalid_response");
+    expect(await providerFailure(signIn(roundTrip(REDIRECT_URI), (cb) => cb.searchParams.set("state", "attacker-state")))).toBe("invalid_response");
+    expect(await providerFailure(signIn(roundTrip(REDIRECT_URI), (cb) => cb.searchParams.delete("state")))).toBe("invalid_response");
     expect(fetched).toEqual([]);
   });
 
   it("attack: intercepted code with another PKCE verifier → refused by the double (bad_verification_code) → invalid_response", async () => {
-    const tx = transaction();
+    const tx = roundTrip(REDIRECT_URI);
     const url = await client.authorizationUrl({ state: tx.state, nonce: tx.nonce, codeChallenge: tx.codeChallenge, redirectUri: REDIRECT_URI });
     const callback = await gh.authorize(url);
-    expect(await failure(client.exchange(callback, { ...tx, codeVerifier: randomBytes(32).toString("base64url") }))).toBe("invalid_response");
+    expect(await providerFailure(client.exchange(callback, { ...tx, codeVerifier: randomBytes(32).toString("base64url") }))).toBe("invalid_response");
     expect(gh.tokenRequests.at(-1)!.refused).toBe("bad_verification_code");
     const sent = gh.tokenRequests.at(-1)!.body;
     expect(sent.get("redirect_uri")).toBe(REDIRECT_URI);
@@ -161,7 +142,7 @@ describe("GitHub client against a GitHub double", () => {
   });
 
   it("attack: a callback iss naming another issuer (mix-up) → invalid_response", async () => {
-    expect(await failure(signIn(transaction(), (cb) => cb.searchParams.set("iss", "https://evil.example")))).toBe("invalid_response");
+    expect(await providerFailure(signIn(roundTrip(REDIRECT_URI), (cb) => cb.searchParams.set("iss", "https://evil.example")))).toBe("invalid_response");
   });
 
   it("a wrong client secret → invalid_response; errors carry no secret, code or token", async () => {
@@ -178,6 +159,6 @@ describe("GitHub client against a GitHub double", () => {
 
   it("attack: a user answer without a numeric id (a string id) → invalid_response, nothing keyed on it", async () => {
     gh.user = { id: "583231" as unknown as number, login: "octocat", name: null };
-    expect(await failure(signIn())).toBe("invalid_response");
+    expect(await providerFailure(signIn())).toBe("invalid_response");
   });
 });

@@ -1,6 +1,8 @@
+import { readBody, sendJson } from "./double-http.js";
+import { followRedirect } from "./follow-redirect.js";
 import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createServer, request as httpsRequest, type Server } from "node:https";
+import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { testCertificate, type TestCertificate } from "./tls-cert.js";
 
@@ -48,21 +50,6 @@ interface IssuedCode {
   codeChallenge: string | null;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
 /**
  * Starts the GitHub double: `/login/oauth/authorize` (302 back with code and
  * state), `/login/oauth/access_token` (checks client id and secret, the code —
@@ -87,7 +74,7 @@ export async function startGithubDouble(): Promise<GithubDouble> {
     authorizations: [],
     tokenRequests: [],
     hits: [],
-    authorize: (url) => follow(url, certificate.cert),
+    authorize: (url) => followRedirect(url, certificate.cert),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 
@@ -165,15 +152,3 @@ export async function startGithubDouble(): Promise<GithubDouble> {
   return double;
 }
 
-function follow(url: URL, ca: string): Promise<URL> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method: "GET", ca }, (res) => {
-      res.resume();
-      const location = res.headers.location;
-      if (res.statusCode !== 302 || !location) return reject(new Error(`authorize answered ${res.statusCode}`));
-      resolve(new URL(location, url));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}

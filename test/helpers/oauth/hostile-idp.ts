@@ -1,6 +1,8 @@
+import { readBody, sendJson } from "./double-http.js";
+import { followRedirect } from "./follow-redirect.js";
 import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createServer, request as httpsRequest, type Server } from "node:https";
+import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from "jose";
 import { testCertificate, type TestCertificate } from "./tls-cert.js";
@@ -55,21 +57,6 @@ export interface HostileIdp {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
-  res.end(text);
-}
-
 const sha256url = (s: string): string => createHash("sha256").update(s).digest("base64url");
 
 /**
@@ -103,7 +90,7 @@ export async function startHostileIdp(options: { host?: "127.0.0.1" | "localhost
     hits: [],
     authorizations: [],
     tokenBodies: [],
-    authorize: (url) => follow(url, certificate.cert),
+    authorize: (url) => followRedirect(url, certificate.cert),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 
@@ -244,16 +231,3 @@ export async function startHostileIdp(options: { host?: "127.0.0.1" | "localhost
   return idp;
 }
 
-/** One GET like a browser would make (trusting `ca`), returning the redirect target. */
-function follow(url: URL, ca: string): Promise<URL> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method: "GET", ca }, (res) => {
-      res.resume();
-      const location = res.headers.location;
-      if (res.statusCode !== 302 || !location) return reject(new Error(`authorize answered ${res.statusCode}`));
-      resolve(new URL(location, url));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
