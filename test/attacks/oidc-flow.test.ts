@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProviderSettings } from "../../src/core/oauth/identity-provider.js";
@@ -663,7 +663,10 @@ describe.each(backendNames())("attack: two providers, mix-up and nonce replay (%
   });
 
   it("attack: a re-authentication answered from the provider's remembered sign-in (auth_time an hour old, prompt=login ignored) → 400 oauth_failed, the session is not refreshed; a fresh auth_time passes", async () => {
-    const claims = { ...b.idTokenClaims };
+    const saved = { ...b.idTokenClaims };
+    // A subject of its own: earlier tests of this group signed in (and made an account) with the hostile IdP's default one.
+    const claims = { ...saved, sub: `sudo-${randomUUID()}` };
+    b.idTokenClaims = claims;
     try {
       const user = await h.account("user", "sudoviab");
       const page = await h.request({ method: "GET", url: "/account", cookie: user.cookie });
@@ -694,7 +697,7 @@ describe.each(backendNames())("attack: two providers, mix-up and nonce replay (%
       expect(ok.statusCode, ok.body.slice(0, 300)).toBe(303);
       expect(sessionCookieFrom(ok)).not.toBeNull();
     } finally {
-      b.idTokenClaims = claims;
+      b.idTokenClaims = saved;
     }
   });
 
