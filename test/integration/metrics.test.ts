@@ -7,6 +7,8 @@ import { ConfigError, loadConfig } from "../../src/config/load-config.js";
 import { bearerMatches } from "../../src/http/metrics/metrics-routes.js";
 import { ask, PROXY, RULES, rulesFile } from "../helpers/forward-auth.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
+import { REDIS_URL } from "../helpers/backends.js";
+import { APP_HOST, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 const TOKEN = "metrics-test-token-0123456789abcdef";
 const PROMTOOL = "/usr/bin/promtool";
@@ -216,6 +218,27 @@ describe("METRICS_PORT: /metrics on a separate listener only", () => {
     expect(h.gh.metricsServer).not.toBeNull();
     const checked = promtool(text);
     if (checked !== null) expect([checked.status, checked.output]).toEqual([0, ""]);
+  });
+});
+
+describe("reverse-proxy decisions and Redis availability (METRICS=on, REDIS_URL)", () => {
+  let p: ProxyHarness;
+  beforeAll(async () => {
+    p = await startProxyHarness("sqlite", { METRICS: "on", REDIS_URL });
+  });
+  afterAll(async () => p?.close());
+
+  it("proxied requests count as via=proxy decisions by policy and outcome; the Redis gauge is 1 while it answers", async () => {
+    const scrape = async () => (await p.h.request({ method: "GET", url: "/metrics" })).body;
+    const before = await scrape();
+    expect((await p.h.gh.app.inject({ method: "GET", url: "/public/logo.png", headers: { host: APP_HOST } })).statusCode).toBe(200);
+    expect((await p.h.gh.app.inject({ method: "GET", url: "/dashboard", headers: { host: APP_HOST, accept: "application/json" } })).statusCode).toBe(401);
+    const after = await scrape();
+    const moved = (labels: Record<string, string>) => sample(after, "gatehouse_access_decisions_total", labels) - sample(before, "gatehouse_access_decisions_total", labels);
+    expect(moved({ via: "proxy", policy: "bypass", outcome: "allow" })).toBe(1);
+    expect(moved({ via: "proxy", policy: "one_factor", outcome: "unauthenticated" })).toBe(1);
+    expect(sample(after, "gatehouse_dependency_up", { dependency: "redis" })).toBe(1);
+    expect(sample(after, "gatehouse_dependency_up", { dependency: "database" })).toBe(1);
   });
 });
 
