@@ -66,6 +66,9 @@ import { rewrapSecrets, type RewrapReport } from "./storage/sql/rewrap-secrets.j
 import { createMemoryLimiterStore } from "./storage/memory/memory-limiter-store.js";
 import { createRedisLimiterStore } from "./storage/redis/redis-limiter-store.js";
 import { releaseYoungGeneration } from "./runtime/young-generation.js";
+import { noMetrics, type Metrics } from "./core/metrics/metrics.js";
+import { auditMetrics } from "./core/metrics/audit-metrics.js";
+import { buildMetricsServer, type MetricsEndpoint } from "./http/metrics/metrics-routes.js";
 
 /** Overrides for tests: a manual clock, a schema to isolate a PostgreSQL run. */
 export interface ComposeOptions {
@@ -95,6 +98,10 @@ export interface ComposeOptions {
 /** A wired Gatehouse: its database, stores, services and HTTP app. */
 export interface Gatehouse {
   app: FastifyInstance;
+  /** The separate `/metrics` listener (`METRICS_PORT`), or null; `main.ts` listens on it at `config.metrics.host:port`. */
+  metricsServer: FastifyInstance | null;
+  /** The counting port the services use (a no-op with `METRICS=off`). */
+  metrics: Metrics;
   /** Sign-in through identity providers, and the identities linked to accounts. */
   providerSignIn: ProviderSignIn;
   linkedIdentities: LinkedIdentities;
@@ -177,6 +184,11 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
+  // Prometheus (METRICS=on): prom-client is loaded only then. Its scrape-time checks use what is built below.
+  const prometheus = config.metrics.enabled
+    ? (await import("./http/metrics/prometheus-metrics.js")).createPrometheusMetrics({ refresh: () => refreshGauges() })
+    : null;
+  const metrics = prometheus?.metrics ?? noMetrics;
   // The access rules first: an invalid file stops the start before anything is opened.
   const rulesFile = createRulesFileReloader({ path: config.configFile, logger });
   // The identity providers too (src/oauth/load-providers.ts): each with the client that speaks its protocol.
@@ -219,7 +231,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     clock,
     random,
     retentionMs: config.auditRetentionMs,
-    sinks: alerts ? [mirror, alerts, forgetFactors] : [mirror, forgetFactors],
+    // Sign-in outcomes and bans are counted from the events that record them (src/core/metrics/audit-metrics.ts).
+    sinks: [mirror, ...(alerts ? [alerts] : []), forgetFactors, ...(prometheus ? [auditMetrics(metrics)] : [])],
   });
 
   // ioredis is loaded only when Redis is configured (about 10 MB of RSS saved otherwise, docs/performance.md).
@@ -243,9 +256,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       else redisOutage.absorb(err);
     },
   );
-  const bans = createBanPolicy({ store: limiter, clock, audit, policy: config.protection });
+  const bans = createBanPolicy({ store: limiter, clock, audit, policy: config.protection, metrics });
   const regulator = createSecretRegulator({ store: limiter, clock, audit, bans, policy: config.protection });
-  const mail = createMailSystem({ config, stores, limiter, clock, random, secretBox, log: logger, ...options.mail });
+  const mail = createMailSystem({ config, stores, limiter, clock, random, secretBox, log: logger, metrics, ...options.mail });
   // Second factors share the regulator and add their own pause (MFA-03, src/core/mfa).
   const notifyUser = createNotifyUser(mail.mailer);
   const secondFactorGuard = createSecondFactorGuard({ regulator, store: limiter, audit, clock, notify: notifyUser });
@@ -279,10 +292,11 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     clock,
     random,
     lifetimes,
+    metrics,
   });
   // Argon2id on its own low-priority threads, one per hashing slot (src/core/passwords/argon2-threads.ts).
   const argon2 = options.hasher ? null : createArgon2Hasher(undefined, { threads: config.hashing.maxInFlight });
-  const hasher = createBoundedHasher(options.hasher ?? argon2!, config.hashing);
+  const hasher = createBoundedHasher(options.hasher ?? argon2!, config.hashing, metrics);
   // The one completion every sign-in flow ends with (src/core/sign-in).
   const signIn = createSignIn({ users: stores.users, sessions, audit, clock });
   // Every kind of second factor registers here: whether a user has it (in the order a client
@@ -483,8 +497,24 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
   // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
   const databaseOutage = createOutageMonitor({ what: "database", isOutage: isDatabaseUnavailable, probe: () => database.ping(), log: logger, now: () => clock.now() });
+  // Scrape-time gauges: each check answers within a second or counts as down, so a hung dependency cannot hang the scrape.
+  async function refreshGauges(): Promise<void> {
+    const [db, cache, counts] = await Promise.all([
+      within(1_000, database.ping(), false),
+      redis === null ? null : within(1_000, redis.ping().then(() => true), false),
+      within(1_000, mail.outbox.counts(), null),
+    ]);
+    metrics.dependencyUp("database", db);
+    if (cache !== null) metrics.dependencyUp("redis", cache);
+    if (counts !== null) metrics.outboxDepth(counts.pending);
+    metrics.hashingQueue(hasher.stats().queued);
+  }
+  const metricsEndpoint: MetricsEndpoint | null = prometheus === null ? null : { exporter: prometheus, token: config.metrics.token };
+  const metricsServer = metricsEndpoint !== null && config.metrics.port !== null ? await buildMetricsServer(metricsEndpoint, logger) : null;
   const app = await buildApp(
     {
+      metrics,
+      metricsEndpoint,
       databaseOutage,
       config,
       secretBox,
@@ -541,6 +571,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   };
   return {
     app,
+    metricsServer,
+    metrics,
     providerSignIn,
     linkedIdentities,
     providers,
@@ -605,6 +637,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     },
     async close() {
       stopHousekeeping();
+      await metricsServer?.close();
       await app.close();
       await mail.close();
       await argon2?.close();
@@ -614,4 +647,13 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       redis?.disconnect();
     },
   };
+}
+
+/** `work`'s answer, or `fallback` when it fails or takes longer than `ms`. */
+function within<T, F>(ms: number, work: Promise<T>, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<F>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  return Promise.race([work.catch(() => fallback), late]).finally(() => clearTimeout(timer));
 }

@@ -61,6 +61,11 @@ async function main(): Promise<void> {
     });
   if (first.status === "seeded") logger.info({ username: first.username }, "created the first superadmin from GATEHOUSE_ADMIN_*");
   await gatehouse.app.listen({ port: config.port, host: config.host });
+  // METRICS_PORT: /metrics on a listener of its own (and not on the main port).
+  if (gatehouse.metricsServer !== null && config.metrics.port !== null) {
+    await gatehouse.metricsServer.listen({ port: config.metrics.port, host: config.metrics.host });
+    logger.info({ listen: `${config.metrics.host}:${config.metrics.port}` }, "Prometheus metrics are served on a separate listener");
+  }
   if (first.status === "setup") {
     // The link is a secret: printed once to the console, never through the structured log.
     process.stderr.write(

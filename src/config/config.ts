@@ -50,6 +50,11 @@ export interface Config {
   hashing: HashingCapacity;
   /** How long audit events are kept, ms. */
   auditRetentionMs: number;
+  /**
+   * Prometheus metrics (`METRICS*`): off unless `enabled`; `token` (never logged) guards `/metrics`;
+   * with `port` set, `/metrics` is served only on a separate listener at `host:port`.
+   */
+  metrics: { enabled: boolean; token: string | null; port: number | null; host: string };
   /** Where alerts are POSTed, if anywhere. */
   alertWebhookUrl: string | null;
   /** Self-registration: the mode from `REGISTRATION` (the admin settings may override it) and the email-domain allow-list of `open`. */

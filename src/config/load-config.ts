@@ -71,6 +71,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (v.sessionRemember < v.sessionAbsolute) problems.push("SESSION_REMEMBER_LIFETIME must not be shorter than SESSION_ABSOLUTE_LIFETIME");
   if (v.sessionIdle > v.sessionAbsolute) problems.push("SESSION_IDLE_TIMEOUT must not exceed SESSION_ABSOLUTE_LIFETIME");
   if (v.sessionIdle < 60_000) problems.push("SESSION_IDLE_TIMEOUT must be at least 1m");
+  // Metrics are never public by accident: in production, `METRICS=on` needs a token or a listener of its own.
+  if (production && v.metrics && v.metricsToken === null && v.metricsPort === null) {
+    problems.push("METRICS=on in production needs METRICS_TOKEN (a bearer token the scraper sends) or METRICS_PORT (a separate listener on a private address)");
+  }
+  if (v.metricsPort !== null && v.metricsPort === v.port && (v.metricsHost ?? v.host) === v.host) problems.push("METRICS_PORT must differ from PORT");
   let keyringFile: KeyringFile | null = null;
   const keyringPath = v.keyringFile === null ? null : resolve(v.keyringFile);
   if (keyringPath !== null) {
@@ -148,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const inFlight = v.hashConcurrency ?? defaults.maxInFlight;
       return { maxInFlight: inFlight, maxQueue: v.hashQueue ?? inFlight * QUEUE_PER_SLOT };
     })(),
+    metrics: { enabled: v.metrics, token: v.metricsToken, port: v.metricsPort, host: v.metricsHost ?? v.host },
     auditRetentionMs: v.auditRetention,
     alertWebhookUrl: v.alertWebhookUrl,
     registration: { mode: v.registration, emailDomains: v.registrationEmailDomains },

@@ -7,7 +7,7 @@ import { parseBoolean, parseCidrList, parseDuration, parseHeaderNameList, parseH
  * The sections of docs/configuration.md ("### Runtime", …), in their order;
  * `.env.example` is grouped the same way.
  */
-export const SETTING_GROUPS = ["Runtime", "Secrets and storage", "First superadmin", "Network", "Mail", "Passwords", "Sessions", "HTTP", "Abuse protection", "Registration", "Second factors", "Provider sign-in"] as const;
+export const SETTING_GROUPS = ["Runtime", "Secrets and storage", "First superadmin", "Network", "Mail", "Passwords", "Sessions", "HTTP", "Abuse protection", "Metrics", "Registration", "Second factors", "Provider sign-in"] as const;
 
 /** One section of the configuration reference. */
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
@@ -64,6 +64,14 @@ const parseProviderType = (raw: string): string | null => {
   const value = raw.trim().toLowerCase();
   if (value === "") return null;
   if (!["oidc", "google", "github"].includes(value)) throw new Error("must be oidc, google or github");
+  return value;
+};
+
+const parseMetricsToken = (raw: string): string | null => {
+  const value = raw.trim();
+  if (value === "") return null;
+  if (value.length < 16) throw new Error("must be at least 16 characters (generate one with: openssl rand -hex 32)");
+  if (!/^[\x21-\x7e]+$/.test(value)) throw new Error("must be printable ASCII without spaces (it is sent in an Authorization header)");
   return value;
 };
 
@@ -127,6 +135,10 @@ export const settings = {
   auditRetention: { env: "AUDIT_RETENTION", group: "Abuse protection", default: 90 * 86_400_000, description: "how long audit events are kept (`90d`)", parse: parseDuration },
   alertWebhookUrl: { env: "ALERT_WEBHOOK_URL", group: "Abuse protection", secret: true, default: null as string | null, fromFile: true, description: "receives `account_locked`, `ip_banned` and `suspicious_activity` events as JSON", parse: parseHttpUrl },
   allowInsecureHttp: { env: "GATEHOUSE_ALLOW_INSECURE_HTTP", group: "HTTP", default: false, description: "production only: allow a plain-http PUBLIC_URL, for a trusted private network", parse: parseBoolean },
+  metrics: { env: "METRICS", group: "Metrics", default: false, description: "`on` serves Prometheus metrics at `GET /metrics` (off by default: 404); in production it also needs `METRICS_TOKEN` or `METRICS_PORT`", parse: parseBoolean },
+  metricsToken: { env: "METRICS_TOKEN", group: "Metrics", secret: true, default: null as string | null, fromFile: true, description: "when set, `/metrics` answers only `Authorization: Bearer <token>` (at least 16 characters; compared in constant time, never logged)", parse: parseMetricsToken },
+  metricsPort: { env: "METRICS_PORT", group: "Metrics", default: null as number | null, description: "when set, `/metrics` is served only on a separate listener on this port (at `METRICS_HOST`), never on the main `PORT`", parse: (r: string) => parseIntInRange(r, 1, 65535) },
+  metricsHost: { env: "METRICS_HOST", group: "Metrics", default: null as string | null, description: "address of the separate metrics listener (default: `HOST`); bind it to a private interface the scraper reaches", parse: optional },
   registration: { env: "REGISTRATION", group: "Registration", default: CLOSED_REGISTRATION, description: "who may create an account: `closed` (default: admins invite or create accounts), `invite` (only with an invitation) or `open` (anyone); the admin settings can override it", parse: parseRegistrationMode },
   registrationEmailDomains: { env: "REGISTRATION_EMAIL_DOMAINS", group: "Registration", default: [] as string[], description: "comma-separated email domains open registration accepts (`example.com,example.org`); when set, an address in one of them is required", parse: parseEmailDomains },
   mfaRequired: { env: "MFA_REQUIRED", group: "Second factors", default: ADMINS_MUST_HAVE_MFA, description: "who must have a second factor: `admins` (default: admin and superadmin accounts get no administrator function without one), `everyone` (also: nobody removes their last one) or `off`", parse: parseMfaRequirement },

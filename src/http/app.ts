@@ -21,6 +21,7 @@ import { webauthnRoutes } from "./routes/auth/webauthn-routes.js";
 import { passkeyRoutes } from "./routes/account/passkey-routes.js";
 import { emailRoutes } from "./routes/account/email-routes.js";
 import { healthRoutes } from "./routes/health.js";
+import { countRequests, metricsRoutes } from "./metrics/metrics-routes.js";
 import { cspReportRoutes } from "./routes/csp-report-routes.js";
 import { setupRoutes } from "./routes/setup-routes.js";
 import { forwardAuthRoutes } from "./routes/authz/forward-auth-routes.js";
@@ -75,6 +76,8 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   const pipeline: PipelineEntry[] = [];
   await app.register(errorsPlugin, { browserHeaders, ...(deps.databaseOutage ? { databaseOutage: deps.databaseOutage } : {}) });
   if (config.accessLog) await app.register(accessLogPlugin);
+  // Prometheus (METRICS=on): every answered request, by route pattern and status.
+  if (deps.metricsEndpoint) countRequests(app, deps.metricsEndpoint.exporter);
   app.addHook("onRequest", steps.stampRequestId);
   app.addHook("onRequest", steps.checkBan);
   await app.register(jsonBodyPlugin);
@@ -84,6 +87,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     // Cookie serialization (`Set-Cookie`) where routes set cookies; the session token is parsed by hand (session-cookie.ts).
     await api.register(cookie, { hook: false });
     await api.register(healthRoutes, deps);
+    if (deps.metricsEndpoint && config.metrics.port === null) await api.register(metricsRoutes, deps.metricsEndpoint);
     await api.register(cspReportRoutes);
     await api.register(authRoutes, { ...deps, prefix: "/api/auth" });
     if (deps.passwordReset && deps.emailVerification) {
@@ -110,7 +114,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   });
   await app.register(async function authz(context) {
     usePipeline(context, CONTEXTS.authz, steps, pipeline);
-    await context.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, stepUp: deps.stepUp, audit: deps.audit, clock: deps.clock, config });
+    await context.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, stepUp: deps.stepUp, audit: deps.audit, clock: deps.clock, config, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   });
   await app.register(async function pages(context) {
     usePipeline(context, CONTEXTS.pages, steps, pipeline);

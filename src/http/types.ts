@@ -1,4 +1,6 @@
 import type { LinkedIdentities } from "../core/oauth/linked-identities.js";
+import type { Metrics } from "../core/metrics/metrics.js";
+import type { MetricsEndpoint } from "./metrics/metrics-routes.js";
 import type { ProviderRegistry } from "../core/oauth/provider-registry.js";
 import type { ProviderSignIn } from "../core/oauth/provider-sign-in.js";
 import type { SecretBox } from "../core/secrets/secret-box.js";
@@ -77,6 +79,10 @@ export interface AppDeps {
   clock: Clock;
   limiter: LimiterStore;
   bans: BanPolicy;
+  /** Counts what the HTTP layer decides (gateway decisions, banned requests, shed hashes); default: nothing. */
+  metrics?: Metrics;
+  /** `METRICS=on`: the exporter and its token; `/metrics` is on this app unless `METRICS_PORT` gives it a listener of its own. */
+  metricsEndpoint?: MetricsEndpoint | null;
   /** Password-hashing capacity: routes that hash shed load early when it is saturated. */
   hashing: Pick<BoundedHasher, "saturated">;
   /** True when the database (and Redis, when configured) answer (for /readyz). */

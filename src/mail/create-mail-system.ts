@@ -9,6 +9,7 @@ import type { MailTransport } from "../core/mail/mail-transport.js";
 import { createMailer, type Mailer, type MailQuota } from "../core/mail/mailer.js";
 import type { OutboxStore } from "../core/mail/outbox-store.js";
 import { createOutboxWorker, type MailLog, type OutboxPolicy, type OutboxWorker } from "../core/mail/outbox-worker.js";
+import type { Metrics } from "../core/metrics/metrics.js";
 import type { Random } from "../core/random.js";
 import { createClientKey } from "../core/rate-limit/client-key.js";
 import type { LimiterStore } from "../core/rate-limit/limiter-store.js";
@@ -45,6 +46,8 @@ export interface MailSystemOptions {
   quota?: MailQuota;
   /** Real-time polling interval of the worker (default 5 s); 0 disables polling (sends happen on kick and flush). */
   pollMs?: number;
+  /** Counts failed deliveries (default: nothing). */
+  metrics?: Metrics;
 }
 
 /**
@@ -86,6 +89,7 @@ export function createMailSystem(options: MailSystemOptions): MailSystem {
         log,
         messageIdDomain: new URL(config.publicUrl).hostname,
         ...(options.policy ? { policy: options.policy } : {}),
+        ...(options.metrics ? { metrics: options.metrics } : {}),
       })
     : null;
   const mailer = createMailer({

@@ -22,6 +22,7 @@ const SAMPLES: Record<string, (c: string) => string> = {
   SMTP_URL: (c) => `smtps://mailer:${c}@mail.example.com:465`,
   ALERT_WEBHOOK_URL: (c) => `https://hooks.example.com/services/${c}?token=${c}`,
   OAUTH_CLIENT_SECRET: (c) => `${c}-oauth-client-secret`,
+  METRICS_TOKEN: (c) => `${c}-metrics-token-0123456789`,
 };
 
 describe("gatehouse config print", () => {

@@ -41,7 +41,8 @@ describe.each(backendNames())("AZ-01 policy matrix: every route × every princip
   };
 
   beforeAll(async () => {
-    h = await startHarness(backend);
+    // METRICS=on, so /metrics is among the routes checked (off, it does not exist).
+    h = await startHarness(backend, { METRICS: "on", METRICS_TOKEN: "policy-metrics-token-0123456789" });
     credentials.set("anonymous", {});
     const user = await h.account("user");
     const admin = await h.account("admin");

@@ -89,13 +89,15 @@ const HASHING_ROUTES = [
 ].sort();
 
 /** Routes that resolve no session: they never look at who calls (reviewed). */
-const SESSIONLESS = ["GET /healthz", "GET /readyz", "HEAD /healthz", "HEAD /readyz", "POST /api/csp-report", "GET /assets/:name", "HEAD /assets/:name"].sort();
+// /metrics (METRICS=on) checks its own bearer token (METRICS_TOKEN), never a session or an API token.
+const SESSIONLESS = ["GET /healthz", "GET /readyz", "HEAD /healthz", "HEAD /readyz", "GET /metrics", "HEAD /metrics", "POST /api/csp-report", "GET /assets/:name", "HEAD /assets/:name"].sort();
 
 describe.each(backendNames())("the request pipeline: declared needs against the hooks that run (%s)", (backend) => {
   let h: Harness;
   let hooks: Map<string, Map<string, string[]>>;
   beforeAll(async () => {
-    h = await startHarness(backend);
+    // METRICS=on, so /metrics is among the routes checked (off, it does not exist).
+    h = await startHarness(backend, { METRICS: "on", METRICS_TOKEN: "policy-metrics-token-0123456789" });
     hooks = actualHooks(h.gh.app.printRoutes({ includeHooks: true, commonPrefix: false }));
   });
   afterAll(async () => h?.close());

@@ -19,6 +19,8 @@ const SUPERADMIN = "NNNYNNN";
 export const ROUTE_POLICY: Record<string, string> = {
   "GET /healthz": PUBLIC,
   "GET /readyz": PUBLIC,
+  // Prometheus (METRICS=on, the matrix runs with it): only METRICS_TOKEN opens it; a session or an API token grants nothing.
+  "GET /metrics": "NNNNNNN",
   "POST /api/csp-report": PUBLIC,
   // Forward-auth answers only TRUSTED_PROXIES peers: every direct call is 403, whoever signs it.
   "GET /api/authz/forward-auth": "NNNNNNN",

@@ -99,7 +99,7 @@ describe("gateway decisions (AZ-07: host × path × method × role)", () => {
 
   it("the login URL of an unauthenticated decision returns to the original URL", () => {
     const d = gate.decide({ method: "GET", proto: "https", host: "App.Example.test.", uri: "/app?x=1", ip: "192.0.2.7" }, null);
-    expect(d).toEqual({ kind: "unauthenticated", loginUrl: "https://gw.test/login?return=https%3A%2F%2Fapp.example.test%2Fapp%3Fx%3D1" });
+    expect(d).toEqual({ kind: "unauthenticated", policy: "one_factor", loginUrl: "https://gw.test/login?return=https%3A%2F%2Fapp.example.test%2Fapp%3Fx%3D1" });
   });
 
   it("with no rules file everything is denied (default deny)", () => {
@@ -147,6 +147,7 @@ access_control:
     expect(ask(null, "/x").kind).toBe("unauthenticated");
     expect(ask(signedIn(user("user")), "/x?a=1")).toEqual({
       kind: "step_up_required",
+      policy: "two_factor",
       user: user("user"),
       secondFactorUrl: `https://gw.test/login/second-factor?return=${encodeURIComponent("https://app.example.test/x?a=1")}`,
       enrolUrl: `https://gw.test/account/mfa?return=${encodeURIComponent("https://app.example.test/x?a=1")}`,

@@ -26,7 +26,7 @@ describe("libraries an idle server does not need are loaded on first use (docs/p
     expect(out).toEqual(["false", "password_common", "true"]);
   });
 
-  it("the reverse proxy's HTTP client, the main thread's Argon2, the QR-code renderer, the WebAuthn library and the OpenID Connect client (no provider configured): not loaded by building the whole app", () => {
+  it("the reverse proxy's HTTP client, the main thread's Argon2, the QR-code renderer, the WebAuthn library, the OpenID Connect client (no provider configured) and the Prometheus client (METRICS off): not loaded by building the whole app", () => {
     const out = fresh(`
       import { createRequire } from "node:module";
       import { mkdtempSync } from "node:fs";
@@ -39,9 +39,28 @@ describe("libraries an idle server does not need are loaded on first use (docs/p
       const config = loadConfig({ NODE_ENV: "test", GATEHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), "gatehouse-lazy-")), SECRET_KEY: randomBytes(32).toString("hex") });
       const gh = await createGatehouse({ config, logger: pino({ level: "silent" }) });
       await gh.app.ready();
-      console.log(${loaded("@fastify/reply-from")}, ${loaded("undici")}, ${loaded("@node-rs/argon2")}, ${loaded("qrcode")}, ${loaded("@simplewebauthn/server")}, ${loaded("openid-client")});
+      console.log(${loaded("@fastify/reply-from")}, ${loaded("undici")}, ${loaded("@node-rs/argon2")}, ${loaded("qrcode")}, ${loaded("@simplewebauthn/server")}, ${loaded("openid-client")}, ${loaded("prom-client")});
       await gh.close();
     `);
-    expect(out).toEqual(["false false false false false false"]);
+    expect(out).toEqual(["false false false false false false false"]);
+  });
+
+  it("the Prometheus client is loaded with METRICS=on (and its default metrics collected)", () => {
+    const out = fresh(`
+      import { createRequire } from "node:module";
+      import { mkdtempSync } from "node:fs";
+      import { tmpdir } from "node:os";
+      import { join } from "node:path";
+      import { randomBytes } from "node:crypto";
+      import pino from "pino";
+      const { createGatehouse } = await import("./src/compose.ts");
+      const { loadConfig } = await import("./src/config/load-config.ts");
+      const config = loadConfig({ NODE_ENV: "test", METRICS: "on", GATEHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), "gatehouse-lazy-")), SECRET_KEY: randomBytes(32).toString("hex") });
+      const gh = await createGatehouse({ config, logger: pino({ level: "silent" }) });
+      await gh.app.ready();
+      console.log(${loaded("prom-client")});
+      await gh.close();
+    `);
+    expect(out).toEqual(["true"]);
   });
 });

@@ -1,6 +1,6 @@
 import type { ValidSession } from "../sessions/session-service.js";
 import type { User } from "../users/user.js";
-import type { AccessRules } from "./access-rules.js";
+import type { AccessRules, Policy } from "./access-rules.js";
 import type { ReturnTargetSources } from "./return-target-sources.js";
 
 /**
@@ -47,14 +47,16 @@ export const IDENTITY_HEADER_NAMES = ["remote-user", "remote-email", "remote-nam
 export type AccessDecision =
   | {
       kind: "allow";
+      /** The policy of the rule that decided (for the metrics; every variant but `invalid` names it). */
+      policy: Policy;
       user: User | null;
       headers: IdentityHeaders;
       /** Largest request body the matching rule lets through to the upstream (bytes); absent = the global `PROXY_BODY_LIMIT`. */
       maxBodyBytes?: number;
     }
-  | { kind: "unauthenticated"; loginUrl: string }
-  | { kind: "step_up_required"; user: User; secondFactorUrl: string; enrolUrl: string }
-  | { kind: "forbidden"; user: User }
+  | { kind: "unauthenticated"; policy: Policy; loginUrl: string }
+  | { kind: "step_up_required"; policy: Policy; user: User; secondFactorUrl: string; enrolUrl: string }
+  | { kind: "forbidden"; policy: Policy; user: User }
   | { kind: "invalid"; reason: string };
 
 /**

@@ -46,17 +46,17 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
       const resource = target.query === "" ? target.path : `${target.path}?${target.query}`;
       const { policy, rule } = matchRules(current, { hostname: target.hostname, resource, method, ip: request.ip }, user);
       const limit = rule?.maxBodyBytes === undefined ? {} : { maxBodyBytes: rule.maxBodyBytes };
-      if (policy === "bypass") return { kind: "allow", user, headers: user === null ? { ...ANONYMOUS_HEADERS } : identityHeaders(user), ...limit };
+      if (policy === "bypass") return { kind: "allow", policy, user, headers: user === null ? { ...ANONYMOUS_HEADERS } : identityHeaders(user), ...limit };
       const host = target.port === "" ? target.hostname : `${target.hostname}:${target.port}`;
       const original = `${request.proto}://${host}${request.uri}`;
-      if (signedIn === null || user === null) return { kind: "unauthenticated", loginUrl: gate.loginUrl(original) };
-      if (user.blocked || (policy !== "one_factor" && policy !== "two_factor")) return { kind: "forbidden", user };
+      if (signedIn === null || user === null) return { kind: "unauthenticated", policy, loginUrl: gate.loginUrl(original) };
+      if (user.blocked || (policy !== "one_factor" && policy !== "two_factor")) return { kind: "forbidden", policy, user };
       // two_factor (Authelia's meaning): a second factor proved in this session. Only the server sets `aal`
       // (from the methods its own flows checked); a one-factor session is sent to step up, never let through.
       if (policy === "two_factor" && signedIn.session.aal !== "aal2") {
-        return { kind: "step_up_required", user, secondFactorUrl: gate.secondFactorUrl(original), enrolUrl: gate.enrolUrl(original) };
+        return { kind: "step_up_required", policy, user, secondFactorUrl: gate.secondFactorUrl(original), enrolUrl: gate.enrolUrl(original) };
       }
-      return { kind: "allow", user, headers: identityHeaders(user), ...limit };
+      return { kind: "allow", policy, user, headers: identityHeaders(user), ...limit };
     },
     safeReturnUrl: (raw) => safeReturnUrl(raw, returnPolicy),
     loginUrl(returnTo) {

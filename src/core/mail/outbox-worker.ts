@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import { noMetrics, type Metrics } from "../metrics/metrics.js";
 import type { Random } from "../random.js";
 import type { MailSealer } from "./mail-sealer.js";
 import type { MailTransport } from "./mail-transport.js";
@@ -80,8 +81,11 @@ export function createOutboxWorker(deps: {
   /** Domain of Message-IDs (the PUBLIC_URL host). */
   messageIdDomain: string;
   policy?: OutboxPolicy;
+  /** Counts failed delivery attempts (default: nothing). */
+  metrics?: Metrics;
 }): OutboxWorker {
   const { store, transport, sealer, clock, log, messageIdDomain } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const policy = deps.policy ?? defaultOutboxPolicy;
   const owner = deps.random.uuid();
   let timer: NodeJS.Timeout | null = null;
@@ -97,6 +101,7 @@ export function createOutboxWorker(deps: {
     } catch (err) {
       const error = describeError(err);
       const giveUp = attempt >= policy.maxAttempts;
+      metrics.outboxFailure(giveUp);
       const next = giveUp ? null : clock.now() + backoffDelay(policy, attempt);
       await store.markFailed(row.id, owner, next, error);
       const fields = { outboxId: row.id, kind: row.kind, attempt, error, transport: transport.description };

@@ -1,4 +1,5 @@
 import { GatehouseError } from "../errors.js";
+import { noMetrics, type Metrics } from "../metrics/metrics.js";
 import type { PasswordHasher } from "./password-hasher.js";
 
 /** Capacity of the hashing gate. */
@@ -38,14 +39,20 @@ export interface BoundedHasher extends PasswordHasher {
  * 503 `overloaded` and Retry-After, so a login flood cannot starve the
  * thread pool that signed-in users and the database also need.
  */
-export function createBoundedHasher(inner: PasswordHasher, capacity: HashingCapacity): BoundedHasher {
+export function createBoundedHasher(inner: PasswordHasher, capacity: HashingCapacity, metrics: Metrics = noMetrics): BoundedHasher {
   let inFlight = 0;
   const queue: (() => void)[] = [];
 
   async function gate<T>(work: () => Promise<T>): Promise<T> {
     if (inFlight >= capacity.maxInFlight) {
-      if (queue.length >= capacity.maxQueue) throw new GatehouseError("overloaded", { retryAfter: 1 });
-      await new Promise<void>((resolve) => queue.push(resolve));
+      if (queue.length >= capacity.maxQueue) {
+        metrics.hashingShed();
+        throw new GatehouseError("overloaded", { retryAfter: 1 });
+      }
+      await new Promise<void>((resolve) => {
+        queue.push(resolve);
+        metrics.hashingQueue(queue.length);
+      });
     } else {
       inFlight++;
     }
@@ -53,7 +60,10 @@ export function createBoundedHasher(inner: PasswordHasher, capacity: HashingCapa
       return await work();
     } finally {
       const next = queue.shift();
-      if (next) next();
+      if (next) {
+        metrics.hashingQueue(queue.length);
+        next();
+      }
       else inFlight--;
     }
   }

@@ -3,6 +3,7 @@ import type { Clock } from "../clock.js";
 import { banKeysFor, createClientKey, type ClientKey } from "./client-key.js";
 import type { LimiterStore } from "./limiter-store.js";
 import type { ProtectionPolicy } from "./protection-policy.js";
+import { noMetrics, type Metrics } from "../metrics/metrics.js";
 
 /** Where a trip happened, for the audit trail. */
 export interface TripContext {
@@ -44,11 +45,14 @@ export interface BanPolicy {
 }
 
 /** Creates the {@link BanPolicy}. */
-export function createBanPolicy(deps: { store: LimiterStore; clock: Clock; audit: AuditLog; policy: ProtectionPolicy }): BanPolicy {
+export function createBanPolicy(deps: { store: LimiterStore; clock: Clock; audit: AuditLog; policy: ProtectionPolicy; metrics?: Metrics }): BanPolicy {
   const { store, clock, audit, policy } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const keyOf: ClientKey = createClientKey(policy.ipv6PrefixLength);
   return {
     async trip(ctx) {
+      // Every refusal by a limit passes here (route limits, brute-force delays): one hit, by the limit's name.
+      metrics.limitHit(ctx.limit);
       const now = clock.now();
       const counts = ctx.countsTowardBan !== false;
       const client = keyOf(ctx.ip);

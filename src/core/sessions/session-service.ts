@@ -6,6 +6,7 @@ import { assuranceOf, type AuthMethod } from "./assurance.js";
 import { sessionEndsAt, type Session, type SessionLifetimes } from "./session.js";
 import type { SessionCache } from "./session-cache.js";
 import type { SessionStore } from "./session-store.js";
+import { noMetrics, type Metrics } from "../metrics/metrics.js";
 
 /** Where a session was opened from. */
 export interface SessionOrigin {
@@ -36,6 +37,8 @@ export interface SessionServiceDeps {
   lifetimes: SessionLifetimes;
   /** How long a cached lookup is trusted before it is re-read from the store (default 5 s, FWD-06). */
   cacheTtlMs?: number;
+  /** Counts cache hits and misses (default: nothing). */
+  metrics?: Metrics;
 }
 
 /** How {@link SessionService.rotate} changes the session it replaces. */
@@ -97,6 +100,7 @@ export interface SessionService {
 export function createSessionService(deps: SessionServiceDeps): SessionService {
   const { store, cache, clock, random, lifetimes } = deps;
   const cacheTtlMs = deps.cacheTtlMs ?? 5_000;
+  const metrics = deps.metrics ?? noMetrics;
 
   async function create(
     userId: string,
@@ -141,7 +145,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     const tokenHash = hashToken(token);
     const now = clock.now();
     let found = cache.get(tokenHash);
-    if (!found || now - (found.loadedAt ?? 0) > Math.min(cacheTtlMs, options.maxAgeMs ?? cacheTtlMs)) {
+    const hit = found !== undefined && now - (found.loadedAt ?? 0) <= Math.min(cacheTtlMs, options.maxAgeMs ?? cacheTtlMs);
+    metrics.cacheLookup(hit);
+    if (!found || !hit) {
       const generation = cache.generation();
       const row = await store.findWithUser(tokenHash);
       if (!row) {
@@ -171,11 +177,15 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     const tokenHash = hashToken(token);
     const now = clock.now();
     let found = cache.get(tokenHash);
+    // Counted only when this answer stands: an `undefined` hands the lookup to `validate`, which counts it.
+    let hit = true;
     if (!found || now - (found.loadedAt ?? 0) > cacheTtlMs) {
       // A store that reads synchronously (SQLite) answers a cache miss here too, with no promise.
       const row = readNow(tokenHash);
       if (row === undefined) return undefined;
+      hit = false;
       if (row === null) {
+        metrics.cacheLookup(false);
         cache.deleteSession(tokenHash);
         return null;
       }
@@ -184,8 +194,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     }
     // Expiry (a delete) and a due last-seen write (an update) are left to `validate`.
     if (sessionEndsAt(found.session, lifetimes, found.user.role) <= now) return undefined;
+    if (now - found.session.lastSeenAt >= lifetimes.touchIntervalMs && !found.user.blocked) return undefined;
+    metrics.cacheLookup(hit);
     if (found.user.blocked) return null;
-    if (now - found.session.lastSeenAt >= lifetimes.touchIntervalMs) return undefined;
     return { session: found.session, user: found.user };
   }
 

@@ -1,6 +1,7 @@
 import type { onRequestHookHandler } from "fastify";
 import { GatehouseError, isGatehouseError } from "../../core/errors.js";
 import type { BanPolicy } from "../../core/rate-limit/ban-policy.js";
+import { noMetrics, type Metrics } from "../../core/metrics/metrics.js";
 
 /**
  * Builds the ban check, the first step of every request (404s included),
@@ -9,8 +10,11 @@ import type { BanPolicy } from "../../core/rate-limit/ban-policy.js";
  * answerable when the ban store is down; everything else, forward-auth
  * included, fails closed.
  */
-export function createBanStep(bans: BanPolicy): onRequestHookHandler {
-  const banned = (remainingMs: number) => new GatehouseError("rate_limited", { retryAfter: remainingMs / 1000 });
+export function createBanStep(bans: BanPolicy, metrics: Metrics = noMetrics): onRequestHookHandler {
+  const banned = (remainingMs: number) => {
+    metrics.bannedRequest();
+    return new GatehouseError("rate_limited", { retryAfter: remainingMs / 1000 });
+  };
   return function checkBan(request, _reply, done) {
     // With the in-process store the answer needs no promise (docs/performance.md).
     const now = bans.banRemainingMsNow(request.ip);

@@ -32,12 +32,12 @@ export function createPipelineSteps(deps: AppDeps): PipelineSteps {
       reply.header("X-Request-Id", request.id);
       done();
     },
-    checkBan: createBanStep(deps.bans),
+    checkBan: createBanStep(deps.bans, deps.metrics),
     ...createHeaderSteps(config.secure),
     checkCrossSite: createCrossSiteStep({ publicOrigin: config.publicUrl, cookieName, csrfKey: deriveKey(config.secretKey, "csrf") }),
     ...createSessionSteps({ sessions: deps.sessions, tokens: deps.tokens, cookieName }),
     countRouteLimit: createLimitStep({ store: deps.limiter, bans: deps.bans, limits: config.protection.routes, clock: deps.clock, clientKey: createClientKey(config.protection.ipv6PrefixLength) }),
     refuseAccess: createAccessStep(config, cookieName, deps.mfaPolicy),
-    shedWhenSaturated: createShedStep(deps.hashing),
+    shedWhenSaturated: createShedStep(deps.hashing, deps.metrics),
   };
 }

@@ -196,6 +196,7 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       const presented = await presentedSession(request, { sso: target.kind === "upstream" });
       const auth = presented.valid;
       const decision = gate.decide(access, auth);
+      opts.deps.metrics?.decision("proxy", decision.kind === "invalid" ? "none" : decision.policy, decision.kind);
       const presentedCookie = presented.token;
 
       if (decision.kind === "invalid") {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Metrics } from "../../../core/metrics/metrics.js";
 import type { AccessGate } from "../../../core/gateway/access-decision.js";
 import type { AuditLog } from "../../../core/audit/audit-log.js";
 import type { Clock } from "../../../core/clock.js";
@@ -24,6 +25,8 @@ export interface ForwardAuthDeps {
   audit: AuditLog;
   clock: Clock;
   config: Config;
+  /** Counts the decisions (default: nothing). */
+  metrics?: Metrics;
 }
 
 const FORBIDDEN = JSON.stringify({ error: "You are not allowed to do this", code: "forbidden" });
@@ -95,6 +98,7 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
       return deny(reply);
     }
     const decision = deps.gate.decide(original, (await presentedSession(request)).valid);
+    deps.metrics?.decision("forward_auth", decision.kind === "invalid" ? "none" : decision.policy, decision.kind);
     switch (decision.kind) {
       case "allow": {
         const h = decision.headers;
