@@ -3,6 +3,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/config.js";
 import { ConfigError, loadConfig } from "../config/load-config.js";
+import { isSentinelUrl, redisUrlHosts } from "../storage/redis/redis-url.js";
 import { isPostgresUrl } from "../storage/sql/open-database.js";
 
 /** One finding of `gatehouse doctor`: never contains a secret value. */
@@ -26,6 +27,15 @@ function tryUrl(url: string): URL | null {
   }
 }
 
+/** The hosts a plain-text REDIS_URL (`redis://`, `redis-sentinel://`) reaches; none for TLS or an unreadable URL. */
+const plainRedisHosts = (url: string): string[] => {
+  if (!url.startsWith("redis://") && !isSentinelUrl(url)) return [];
+  try {
+    return redisUrlHosts(url);
+  } catch {
+    return [];
+  }
+};
 const hostOf = (url: string): string => tryUrl(url)?.hostname.replace(/^\[|\]$/g, "") ?? "";
 
 /**
@@ -118,7 +128,7 @@ function checkStorage(config: Config, env: NodeJS.ProcessEnv, production: boolea
   }
   if (production && config.redisUrl === null) {
     out.push({ level: "info", message: "no REDIS_URL: rate limits and session invalidation live in this process", fix: "set REDIS_URL before running more than one instance" });
-  } else if (production && config.redisUrl !== null && config.redisUrl.startsWith("redis://") && !isLocalHost(hostOf(config.redisUrl))) {
+  } else if (production && config.redisUrl !== null && plainRedisHosts(config.redisUrl).some((host) => !isLocalHost(host))) {
     out.push({ level: "warn", message: "Redis is reached without TLS over the network", fix: "use a rediss:// URL or a private network link" });
   }
   for (const [file, what] of [[config.dataDir, "data dir"], [join(config.dataDir, "secret.key"), "generated secret file"]] as const) {

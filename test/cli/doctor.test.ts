@@ -221,7 +221,8 @@ describe.skipIf(!limiterBackendNames().includes("redis"))("gatehouse doctor: Red
   });
 
   it("a REDIS_URL that is not a redis:// URL is an error", async () => {
-    expect(await redis("localhost:6379")).toEqual([expect.objectContaining({ level: "error", message: "REDIS_URL is not a redis:// or rediss:// URL" })]);
+    expect(await redis("localhost:6379")).toEqual([expect.objectContaining({ level: "error", message: "REDIS_URL is not a redis://, rediss:// or redis-sentinel:// URL" })]);
+    expect(await redis("redis-sentinel://:pw-in-url@127.0.0.1:26379")).toEqual([expect.objectContaining({ level: "error", message: expect.stringContaining("a sentinel URL is redis-sentinel://") })]);
   });
 });
 

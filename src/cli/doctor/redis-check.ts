@@ -1,4 +1,6 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { createRedisClient } from "../../storage/redis/create-redis-client.js";
+import { describeRedisUrl, isSentinelUrl, parseSentinelUrl } from "../../storage/redis/redis-url.js";
 import type { Finding } from "../doctor-checks.js";
 import type { DoctorContext } from "./doctor-context.js";
 
@@ -38,18 +40,22 @@ async function policyFinding(redis: Redis, where: string): Promise<Finding | nul
   };
 }
 
-/** Redis (REDIS_URL): a redis:// or rediss:// URL, reachable, answering PING (authentication included), with `maxmemory-policy noeviction`. */
+/** Redis (REDIS_URL): a redis://, rediss:// or redis-sentinel:// URL, reachable, answering PING (authentication included), with `maxmemory-policy noeviction`. */
 export async function redisCheck(ctx: DoctorContext): Promise<Finding[]> {
   const url = ctx.config?.redisUrl ?? null;
   if (url === null || ctx.broken.has("REDIS_URL")) return [];
-  if (!/^rediss?:\/\//.test(url)) {
-    return [{ level: "error", message: "REDIS_URL is not a redis:// or rediss:// URL", fix: "use redis://[user:password@]host:6379[/db] or rediss:// for TLS" }];
+  if (!/^rediss?:\/\//.test(url) && !isSentinelUrl(url)) {
+    return [{ level: "error", message: "REDIS_URL is not a redis://, rediss:// or redis-sentinel:// URL", fix: "use redis://[user:password@]host:6379[/db], rediss:// for TLS, or redis-sentinel://host:26379,…/<primary name>" }];
   }
-  const where = (() => {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}`;
-  })();
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: TIMEOUT_MS, commandTimeout: TIMEOUT_MS, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  if (isSentinelUrl(url)) {
+    try {
+      parseSentinelUrl(url);
+    } catch (err) {
+      return [{ level: "error", message: ctx.scrub((err as Error).message), fix: "use redis-sentinel://[[user]:password@]host[:port][,host[:port]…]/<primary name>" }];
+    }
+  }
+  const where = describeRedisUrl(url);
+  const redis = createRedisClient(url, { lazyConnect: true, connectTimeout: TIMEOUT_MS, commandTimeout: TIMEOUT_MS, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
   // The connection error itself (ECONNREFUSED, a TLS failure) says more than the "Connection is closed" that follows it.
   let connectionError: Error | null = null;
   redis.on("error", (err: Error) => (connectionError ??= err));

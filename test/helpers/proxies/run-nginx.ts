@@ -45,11 +45,11 @@ export async function startNginx(ports: { gatehouse: number; upstream: number },
 }
 
 /**
- * Starts nginx on `dir/conf.d/*.conf` (already written) with a stand-in for
- * Debian's /etc/nginx/nginx.conf that moves everything nginx would write
- * outside `dir` into it; waits until it answers TLS on `https`.
+ * Writes a stand-in for Debian's /etc/nginx/nginx.conf into `dir` that moves
+ * everything nginx would write outside `dir` into it and includes
+ * `dir/conf.d/*.conf`; returns nginx's arguments (foreground) and its error log.
  */
-export function spawnNginx(bin: string, dir: string, https: number): Promise<RunningProxy> {
+export function nginxCommand(dir: string): { args: string[]; errorLog: string } {
   const errorLog = join(dir, "error.log");
   writeFileSync(
     join(dir, "nginx.conf"),
@@ -68,7 +68,16 @@ http {
 }
 `,
   );
-  return spawnProxy("nginx", bin, ["-p", `${dir}/`, "-e", errorLog, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], {
+  return { args: ["-p", `${dir}/`, "-e", errorLog, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], errorLog };
+}
+
+/**
+ * Starts nginx on `dir/conf.d/*.conf` (already written) with nginxCommand's
+ * main configuration; waits until it answers TLS on `https`.
+ */
+export function spawnNginx(bin: string, dir: string, https: number): Promise<RunningProxy> {
+  const { args, errorLog } = nginxCommand(dir);
+  return spawnProxy("nginx", bin, args, {
     dir,
     port: https,
     host: APP_HOST,
