@@ -1,6 +1,7 @@
 import { identityRoutes } from "./routes/account/identity-routes.js";
 import { useSsoSeal } from "./plugins/session-cookie.js";
 import cookie from "@fastify/cookie";
+import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { accessLogPlugin } from "../logging/access-log.js";
 import { addMethodNotAllowedRoutes, errorsPlugin } from "./plugins/errors.js";
@@ -31,6 +32,8 @@ import { webRoutes } from "./routes/web/web-routes.js";
 import { createProxyRouting } from "./proxy/proxy-routing.js";
 import { reverseProxyPlugin } from "./proxy/reverse-proxy-plugin.js";
 import { gatehouseServerOptions } from "./server-options.js";
+import { errorBodySchema, openapiOptions } from "./openapi/openapi-options.js";
+import { openapiRoutes } from "./openapi/openapi-routes.js";
 import type { AppDeps, RouteEntry } from "./types.js";
 
 /**
@@ -52,7 +55,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     const methods = routes.get(route.url) ?? new Set<string>();
     for (const m of Array.isArray(route.method) ? route.method : [route.method]) {
       methods.add(m);
-      if (m !== "HEAD") table.push({ method: m, url: route.url, access: route.config?.access, token: route.config?.token });
+      if (m !== "HEAD") table.push({ method: m, url: route.url, access: route.config?.access, token: route.config?.token, schema: route.schema });
     }
     routes.set(route.url, methods);
   });
@@ -73,6 +76,9 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   // then four encapsulated contexts whose routes each get exactly the steps they declare they need.
   const steps = createPipelineSteps(deps);
   const pipeline: PipelineEntry[] = [];
+  // The OpenAPI document (GET /api/openapi.json) is built from the routes' schemas: the collector registers before them.
+  app.addSchema(errorBodySchema);
+  await app.register(swagger, openapiOptions(config, pipeline));
   await app.register(errorsPlugin, { browserHeaders, ...(deps.databaseOutage ? { databaseOutage: deps.databaseOutage } : {}) });
   if (config.accessLog) await app.register(accessLogPlugin);
   app.addHook("onRequest", steps.stampRequestId);
@@ -85,6 +91,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     await api.register(cookie, { hook: false });
     await api.register(healthRoutes, deps);
     await api.register(cspReportRoutes);
+    await api.register(openapiRoutes);
     await api.register(authRoutes, { ...deps, prefix: "/api/auth" });
     if (deps.passwordReset && deps.emailVerification) {
       await api.register(mailRoutes, { ...deps, passwordReset: deps.passwordReset, emailVerification: deps.emailVerification, prefix: "/api/auth" });

@@ -1,3 +1,4 @@
+import type { FastifySchema } from "fastify";
 import type { LinkedIdentities } from "../core/oauth/linked-identities.js";
 import type { ProviderRegistry } from "../core/oauth/provider-registry.js";
 import type { ProviderSignIn } from "../core/oauth/provider-sign-in.js";
@@ -127,6 +128,8 @@ export interface RouteEntry {
   url: string;
   access: Access | undefined;
   token: TokenRule | undefined;
+  /** The route's own schemas (what the OpenAPI test checks are declared). */
+  schema?: FastifySchema | undefined;
 }
 
 declare module "fastify" {

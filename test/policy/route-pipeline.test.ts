@@ -89,7 +89,7 @@ const HASHING_ROUTES = [
 ].sort();
 
 /** Routes that resolve no session: they never look at who calls (reviewed). */
-const SESSIONLESS = ["GET /healthz", "GET /readyz", "HEAD /healthz", "HEAD /readyz", "POST /api/csp-report", "GET /assets/:name", "HEAD /assets/:name"].sort();
+const SESSIONLESS = ["GET /healthz", "GET /readyz", "HEAD /healthz", "HEAD /readyz", "POST /api/csp-report", "GET /api/openapi.json", "HEAD /api/openapi.json", "GET /assets/:name", "HEAD /assets/:name"].sort();
 
 describe.each(backendNames())("the request pipeline: declared needs against the hooks that run (%s)", (backend) => {
   let h: Harness;

@@ -20,6 +20,9 @@ export const ROUTE_POLICY: Record<string, string> = {
   "GET /healthz": PUBLIC,
   "GET /readyz": PUBLIC,
   "POST /api/csp-report": PUBLIC,
+  // The API description and its page (issue 17): they describe the routes, they grant nothing.
+  "GET /api/openapi.json": PUBLIC,
+  "GET /api/docs": PUBLIC,
   // Forward-auth answers only TRUSTED_PROXIES peers: every direct call is 403, whoever signs it.
   "GET /api/authz/forward-auth": "NNNNNNN",
   "GET /api/authz/auth-request": "NNNNNNN",
