@@ -1,6 +1,7 @@
 import { identityRoutes } from "./routes/account/identity-routes.js";
 import { useSsoSeal } from "./plugins/session-cookie.js";
 import cookie from "@fastify/cookie";
+import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { accessLogPlugin } from "../logging/access-log.js";
 import { addMethodNotAllowedRoutes, errorsPlugin } from "./plugins/errors.js";
@@ -32,6 +33,8 @@ import { webRoutes } from "./routes/web/web-routes.js";
 import { createProxyRouting } from "./proxy/proxy-routing.js";
 import { reverseProxyPlugin } from "./proxy/reverse-proxy-plugin.js";
 import { gatehouseServerOptions } from "./server-options.js";
+import { errorBodySchema, openapiOptions } from "./openapi/openapi-options.js";
+import { openapiRoutes } from "./openapi/openapi-routes.js";
 import type { AppDeps, RouteEntry } from "./types.js";
 
 /**
@@ -53,7 +56,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     const methods = routes.get(route.url) ?? new Set<string>();
     for (const m of Array.isArray(route.method) ? route.method : [route.method]) {
       methods.add(m);
-      if (m !== "HEAD") table.push({ method: m, url: route.url, access: route.config?.access, token: route.config?.token });
+      if (m !== "HEAD") table.push({ method: m, url: route.url, access: route.config?.access, token: route.config?.token, schema: route.schema });
     }
     routes.set(route.url, methods);
   });
@@ -74,6 +77,9 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   // then four encapsulated contexts whose routes each get exactly the steps they declare they need.
   const steps = createPipelineSteps(deps);
   const pipeline: PipelineEntry[] = [];
+  // The OpenAPI document (GET /api/openapi.json) is built from the routes' schemas: the collector registers before them.
+  app.addSchema(errorBodySchema);
+  await app.register(swagger, openapiOptions(config, pipeline));
   await app.register(errorsPlugin, { browserHeaders, ...(deps.databaseOutage ? { databaseOutage: deps.databaseOutage } : {}) });
   if (config.accessLog) await app.register(accessLogPlugin);
   // Prometheus (METRICS=on): every answered request, by route pattern and status.
@@ -89,6 +95,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     await api.register(healthRoutes, deps);
     if (deps.metricsEndpoint && config.metrics.port === null) await api.register(metricsRoutes, deps.metricsEndpoint);
     await api.register(cspReportRoutes);
+    await api.register(openapiRoutes);
     await api.register(authRoutes, { ...deps, prefix: "/api/auth" });
     if (deps.passwordReset && deps.emailVerification) {
       await api.register(mailRoutes, { ...deps, passwordReset: deps.passwordReset, emailVerification: deps.emailVerification, prefix: "/api/auth" });

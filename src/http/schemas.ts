@@ -74,3 +74,13 @@ export const UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 
 /** Route params `{id}` holding one of Gatehouse's ids (anything else is a 400 before the handler). */
 export const idParams = { type: "object", additionalProperties: false, required: ["id"], properties: { id: { type: "string", pattern: UUID_PATTERN } } } as const;
+
+/** A `204 No Content` answer (response schemas of routes that send no body). */
+export const noContent = { type: "null", description: "No content." } as const;
+
+/** `{status: "<value>"}`: the answers of 202 routes whose work happens after the answer. */
+export const statusResponse = <S extends string>(...values: S[]) =>
+  ({ type: "object", additionalProperties: false, required: ["status"], properties: { status: { type: "string", enum: values } } }) as const;
+
+/** An object passed on as built (WebAuthn options, backup summaries): every property kept, none described here. */
+export const freeObject = (description: string) => ({ type: "object", additionalProperties: true, description }) as const;

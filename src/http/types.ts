@@ -1,3 +1,4 @@
+import type { FastifySchema } from "fastify";
 import type { LinkedIdentities } from "../core/oauth/linked-identities.js";
 import type { Metrics } from "../core/metrics/metrics.js";
 import type { MetricsEndpoint } from "./metrics/metrics-routes.js";
@@ -133,6 +134,8 @@ export interface RouteEntry {
   url: string;
   access: Access | undefined;
   token: TokenRule | undefined;
+  /** The route's own schemas (what the OpenAPI test checks are declared). */
+  schema?: FastifySchema | undefined;
 }
 
 declare module "fastify" {

@@ -22,6 +22,9 @@ export const ROUTE_POLICY: Record<string, string> = {
   // Prometheus (METRICS=on, the matrix runs with it): only METRICS_TOKEN opens it; a session or an API token grants nothing.
   "GET /metrics": "NNNNNNN",
   "POST /api/csp-report": PUBLIC,
+  // The API description and its page (issue 17): they describe the routes, they grant nothing.
+  "GET /api/openapi.json": PUBLIC,
+  "GET /api/docs": PUBLIC,
   // Forward-auth answers only TRUSTED_PROXIES peers: every direct call is 403, whoever signs it.
   "GET /api/authz/forward-auth": "NNNNNNN",
   "GET /api/authz/auth-request": "NNNNNNN",

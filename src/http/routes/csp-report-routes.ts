@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { escapeControl } from "../../core/audit/audit-log.js";
 import { CSP_REPORT_PATH } from "../plugins/security-headers.js";
+import { noContent } from "../schemas.js";
 
 /** Largest report body read (browsers send well under 4 KiB per violation). */
 const MAX_REPORT_BYTES = 16 * 1024;
@@ -57,7 +58,17 @@ export async function cspReportRoutes(app: FastifyInstance): Promise<void> {
       }
     });
   }
-  app.post(CSP_REPORT_PATH, { bodyLimit: MAX_REPORT_BYTES, config: { access: "public", session: "none", csrf: false } }, async (request, reply) => {
+  app.post(CSP_REPORT_PATH, {
+      bodyLimit: MAX_REPORT_BYTES,
+      config: { access: "public", session: "none", csrf: false },
+      schema: {
+        summary: "Report a Content-Security-Policy violation (browsers)",
+        // Documents the two report formats; any body is accepted (and ignored when it is not a report), so nothing is validated.
+        consumes: ["application/csp-report", "application/reports+json"],
+        body: { description: "A `report-uri` body (`{\"csp-report\": {…}}`) or a Reporting API batch (`[{type: \"csp-violation\", body}]`)." },
+        response: { 204: noContent },
+      },
+    }, async (request, reply) => {
     for (const violation of violationsIn(request.body)) request.log.warn({ csp: violation }, "content security policy violation reported");
     return reply.code(204).send();
   });

@@ -14,7 +14,7 @@ import type { Config } from "../../config/config.js";
 export async function setupRoutes(app: FastifyInstance, deps: { firstSuperadmin: FirstSuperadmin; config: Config }): Promise<void> {
   const { firstSuperadmin, config } = deps;
 
-  app.get("", { config: { access: "public" } }, async () => {
+  app.get("", { config: { access: "public" }, schema: { response: { 200: { type: "object", additionalProperties: false, required: ["setup"], properties: { setup: { type: "string", enum: ["open"] } } } } } }, async () => {
     if (!(await firstSuperadmin.open())) throw new GatehouseError("not_found");
     return { setup: "open" };
   });

@@ -3,7 +3,7 @@ import { GatehouseError } from "../../../core/errors.js";
 import type { ValidSession } from "../../../core/sessions/session-service.js";
 import { originOf } from "../../origin.js";
 import { clearSessionCookie, setSessionCookie } from "../../plugins/session-cookie.js";
-import { emptyBody, pagedResponse, pagination, paginationQuery, passwordField, idParams } from "../../schemas.js";
+import { emptyBody, noContent, pagedResponse, pagination, paginationQuery, passwordField, idParams } from "../../schemas.js";
 import type { AppDeps } from "../../types.js";
 
 const sessionItem = {
@@ -67,7 +67,7 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
 
   app.delete<{ Params: { id: string } }>(
     "/sessions/:id",
-    { config: { access: "user" }, schema: { params: idParams, body: emptyBody } },
+    { config: { access: "user" }, schema: { params: idParams, body: emptyBody, response: { 204: noContent } } },
     async (request, reply) => {
       const { session, user } = signedIn(request);
       if (!(await accounts.revokeSession(user, request.params.id, originOf(request)))) throw new GatehouseError("not_found");
@@ -76,7 +76,10 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
     },
   );
 
-  app.delete("/sessions", { config: { access: "user" }, schema: { body: emptyBody } }, async (request) => {
+  app.delete(
+    "/sessions",
+    { config: { access: "user" }, schema: { body: emptyBody, response: { 200: { type: "object", additionalProperties: false, required: ["revoked"], properties: { revoked: { type: "integer" } } } } } },
+    async (request) => {
     const { session, user } = signedIn(request);
     return { revoked: await accounts.revokeOtherSessions(user, session.id, originOf(request)) };
   });
@@ -92,6 +95,7 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
           required: ["currentPassword", "newPassword"],
           properties: { currentPassword: passwordField, newPassword: passwordField },
         },
+        response: { 204: noContent },
       },
     },
     async (request, reply) => {
@@ -108,6 +112,7 @@ export async function accountRoutes(app: FastifyInstance, deps: AppDeps): Promis
       config: { access: "user", rateLimit: "accountDelete", hashing: true },
       schema: {
         body: { type: "object", additionalProperties: false, required: ["password"], properties: { password: passwordField } },
+        response: { 204: noContent },
       },
     },
     async (request, reply) => {

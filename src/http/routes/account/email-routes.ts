@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { GatehouseError } from "../../../core/errors.js";
 import type { EmailChange } from "../../../core/users/email-change.js";
 import { originOf } from "../../origin.js";
-import { str } from "../../schemas.js";
+import { statusResponse, str } from "../../schemas.js";
 
 /**
  * `POST /api/account/email {email}`: asks to change the signed-in user's
@@ -14,7 +14,7 @@ export async function emailRoutes(app: FastifyInstance, deps: { emailChange: Ema
     "/email",
     {
       config: { access: "user", token: false },
-      schema: { body: { type: "object", additionalProperties: false, required: ["email"], properties: { email: str(1024) } } },
+      schema: { body: { type: "object", additionalProperties: false, required: ["email"], properties: { email: str(1024) } }, response: { 202: statusResponse("verification_sent") } },
     },
     async (request, reply) => {
       const auth = request.auth;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { GatehouseError } from "../../../core/errors.js";
 import type { LinkedIdentities, LinkedIdentityView } from "../../../core/oauth/linked-identities.js";
 import { originOf } from "../../origin.js";
-import { idParams } from "../../schemas.js";
+import { emptyBody, idParams, noContent } from "../../schemas.js";
 import type { RequestAuth } from "../../types.js";
 
 /** A linked identity as its owner sees it: the provider and the address it gave, never a subject or a token. */
@@ -47,7 +47,7 @@ export async function identityRoutes(app: FastifyInstance, deps: { linkedIdentit
     async (request) => ({ identities: (await linkedIdentities.list(signedIn(request).user.id)).map(publicIdentity) }),
   );
 
-  app.delete<{ Params: { id: string } }>("/identities/:id", { config: { access: "user", token: false }, schema: { params: idParams } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>("/identities/:id", { config: { access: "user", token: false }, schema: { params: idParams, body: emptyBody, response: { 204: noContent } } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     await linkedIdentities.unlink(user, session, request.params.id, originOf(request));
     return reply.code(204).send();

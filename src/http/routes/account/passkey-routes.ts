@@ -3,8 +3,8 @@ import { GatehouseError } from "../../../core/errors.js";
 import type { PasskeySummary, Passkeys } from "../../../core/mfa/webauthn/passkeys.js";
 import type { ValidSession } from "../../../core/sessions/session-service.js";
 import { originOf } from "../../origin.js";
-import { emptyBody, str, idParams } from "../../schemas.js";
-import { webauthnResponseField } from "../auth/webauthn-routes.js";
+import { emptyBody, noContent, str, idParams } from "../../schemas.js";
+import { webauthnOptionsResponse, webauthnResponseField } from "../auth/webauthn-routes.js";
 
 const passkeyItem = {
   type: "object",
@@ -47,7 +47,7 @@ export async function passkeyRoutes(app: FastifyInstance, deps: { passkeys: Pass
     async (request) => ({ passkeys: (await passkeys.list(signedIn(request).user.id)).map(view) }),
   );
 
-  app.post("/webauthn/options", { config: { access: "user" }, schema: { body: emptyBody } }, async (request, reply) => {
+  app.post("/webauthn/options", { config: { access: "user" }, schema: { body: emptyBody, response: { 200: webauthnOptionsResponse } } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     reply.header("Cache-Control", "no-store");
     return { options: await passkeys.registrationOptions(user, session) };
@@ -82,7 +82,7 @@ export async function passkeyRoutes(app: FastifyInstance, deps: { passkeys: Pass
     async (request) => ({ passkey: view(await passkeys.rename(signedIn(request).user, request.params.id, request.body.name)) }),
   );
 
-  app.delete<{ Params: { id: string } }>("/webauthn/:id", { config: { access: "user" }, schema: { params: idParams, body: emptyBody } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>("/webauthn/:id", { config: { access: "user" }, schema: { params: idParams, body: emptyBody, response: { 204: noContent } } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     await passkeys.remove(user, session, request.params.id, originOf(request));
     return reply.code(204).send();

@@ -3,7 +3,7 @@ import { GatehouseError } from "../../../core/errors.js";
 import { TOKEN_SCOPES, type ApiToken } from "../../../core/tokens/api-token.js";
 import { MAX_TOKEN_NAME } from "../../../core/tokens/api-token-service.js";
 import { originOf } from "../../origin.js";
-import { emptyBody, pagedResponse, pagination, paginationQuery, idParams } from "../../schemas.js";
+import { emptyBody, noContent, pagedResponse, pagination, paginationQuery, idParams } from "../../schemas.js";
 import type { AppDeps, RequestAuth } from "../../types.js";
 
 
@@ -118,7 +118,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: Pick<AppDeps, "tok
 
   app.delete<{ Params: { id: string } }>(
     "/tokens/:id",
-    { config: { access: "user", token: false }, schema: { params: idParams, body: emptyBody } },
+    { config: { access: "user", token: false }, schema: { params: idParams, body: emptyBody, response: { 204: noContent } } },
     async (request, reply) => {
       if (!(await tokens.revoke(signedIn(request).user, request.params.id, originOf(request)))) throw new GatehouseError("not_found");
       return reply.code(204).send();

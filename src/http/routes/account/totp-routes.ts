@@ -3,7 +3,7 @@ import { GatehouseError } from "../../../core/errors.js";
 import type { User } from "../../../core/users/user.js";
 import type { Session } from "../../../core/sessions/session.js";
 import { originOf } from "../../origin.js";
-import { emptyBody } from "../../schemas.js";
+import { emptyBody, noContent } from "../../schemas.js";
 import type { AppDeps } from "../../types.js";
 
 /** A code as typed: bounded and digits only (the schema answers 400 before any check). */
@@ -61,7 +61,7 @@ export async function totpRoutes(app: FastifyInstance, deps: Pick<AppDeps, "totp
     },
   );
 
-  app.delete("/mfa/totp", { config: { access: "user", token: false }, schema: { body: emptyBody } }, async (request, reply) => {
+  app.delete("/mfa/totp", { config: { access: "user", token: false }, schema: { body: emptyBody, response: { 204: noContent } } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     accounts.requireRecentAuth(session);
     if (!(await totp.disable(user, originOf(request)))) throw new GatehouseError("not_found");

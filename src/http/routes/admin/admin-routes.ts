@@ -6,10 +6,58 @@ import type { ResetSecondFactors } from "../../../core/mfa/second-factor-reset.j
 import type { Session } from "../../../core/sessions/session.js";
 import { ROLES, toPublicUser, type Role } from "../../../core/users/user.js";
 import { originOf } from "../../origin.js";
-import { emptyBody, pagination, userSchema, idParams, UUID_PATTERN as UUID } from "../../schemas.js";
+import { emptyBody, noContent, pagination, userSchema, idParams, UUID_PATTERN as UUID } from "../../schemas.js";
 
 const limitPage = { limit: { type: "string", pattern: "^[0-9]{1,3}$" }, page: { type: "string", pattern: "^[0-9]{1,6}$" } } as const;
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A user's session as an admin sees it (the user's own list adds `current`). */
+const adminSessionItem = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    id: { type: "string" },
+    createdAt: { type: "string" },
+    lastSeenAt: { type: "string" },
+    expiresAt: { type: "string" },
+    ip: { type: "string" },
+    userAgent: { type: "string" },
+    aal: { type: "string" },
+    amr: { type: "array", items: { type: "string" } },
+  },
+} as const;
+
+/** One audit event (docs/api.md, "Audit event types"); `details` holds flat string/number/boolean/null values. */
+const auditEventSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    id: { type: "string" },
+    type: { type: "string" },
+    at: { type: "string" },
+    userId: { type: ["string", "null"] },
+    actorId: { type: ["string", "null"] },
+    ip: { type: "string" },
+    userAgent: { type: "string" },
+    requestId: { type: ["string", "null"] },
+    details: { type: "object", additionalProperties: { type: ["string", "number", "boolean", "null"] } },
+  },
+} as const;
+
+const statsSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    users: { type: "integer" },
+    activeSessions: { type: "integer" },
+    hourly: {
+      type: "array",
+      items: { type: "object", additionalProperties: false, properties: { hour: { type: "string" }, signIns: { type: "integer" }, failures: { type: "integer" } } },
+    },
+  },
+} as const;
+
+const revokedResponse = { type: "object", additionalProperties: false, required: ["revoked"], properties: { revoked: { type: "integer" } } } as const;
 
 function actorOf(request: FastifyRequest): Actor {
   if (!request.auth) throw new GatehouseError("unauthenticated");
@@ -95,14 +143,23 @@ export async function adminRoutes(
     async (request) => ({ user: toPublicUser(await admin.updateUser(actorOf(request), request.params.id, request.body)) }),
   );
 
-  app.delete<{ Params: { id: string } }>("/users/:id", { config: adminOnly, schema: { params: idParams, body: emptyBody } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>("/users/:id", { config: adminOnly, schema: { params: idParams, body: emptyBody, response: { 204: noContent } } }, async (request, reply) => {
     await admin.deleteUser(actorOf(request), request.params.id);
     return reply.code(204).send();
   });
 
   app.get<{ Params: { id: string }; Querystring: { limit?: string; page?: string } }>(
     "/users/:id/sessions",
-    { config: adminRead, schema: { params: idParams, querystring: { type: "object", additionalProperties: false, properties: limitPage } } },
+    {
+      config: adminRead,
+      schema: {
+        params: idParams,
+        querystring: { type: "object", additionalProperties: false, properties: limitPage },
+        response: {
+          200: { type: "object", additionalProperties: false, properties: { sessions: { type: "array", items: adminSessionItem }, page: { type: "integer" }, limit: { type: "integer" } } },
+        },
+      },
+    },
     async (request) => {
       const { limit, offset, page } = pagination(request.query);
       const list = await admin.listSessions(actorOf(request), request.params.id, limit, offset);
@@ -114,11 +171,11 @@ export async function adminRoutes(
     },
   );
 
-  app.delete<{ Params: { id: string } }>("/users/:id/sessions", { config: adminWrite, schema: { params: idParams, body: emptyBody } }, async (request) => ({
+  app.delete<{ Params: { id: string } }>("/users/:id/sessions", { config: adminWrite, schema: { params: idParams, body: emptyBody, response: { 200: revokedResponse } } }, async (request) => ({
     revoked: await admin.revokeSessions(actorOf(request), request.params.id),
   }));
 
-  app.post<{ Params: { id: string } }>("/users/:id/unlock", { config: adminWrite, schema: { params: idParams, body: emptyBody } }, async (request, reply) => {
+  app.post<{ Params: { id: string } }>("/users/:id/unlock", { config: adminWrite, schema: { params: idParams, body: emptyBody, response: { 204: noContent } } }, async (request, reply) => {
     await admin.unlock(actorOf(request), request.params.id);
     return reply.code(204).send();
   });
@@ -165,6 +222,14 @@ export async function adminRoutes(
             cursor: { type: "string", maxLength: 200 },
           },
         },
+        response: {
+          200: {
+            type: "object",
+            additionalProperties: false,
+            required: ["events", "nextCursor"],
+            properties: { events: { type: "array", items: auditEventSchema }, nextCursor: { type: ["string", "null"] } },
+          },
+        },
       },
     },
     async (request) => {
@@ -184,9 +249,24 @@ export async function adminRoutes(
     },
   );
 
-  app.get("/stats", { config: adminRead }, async (request) => admin.stats(actorOf(request)));
+  app.get("/stats", { config: adminRead, schema: { response: { 200: statsSchema } } }, async (request) => admin.stats(actorOf(request)));
 
-  app.get("/bans", { config: adminRead }, async (request) => ({
+  app.get(
+    "/bans",
+    {
+      config: adminRead,
+      schema: {
+        response: {
+          200: {
+            type: "object",
+            additionalProperties: false,
+            required: ["bans"],
+            properties: { bans: { type: "array", items: { type: "object", additionalProperties: false, properties: { ip: { type: "string" }, until: { type: "string" } } } } },
+          },
+        },
+      },
+    },
+    async (request) => ({
     bans: (await admin.listBans(actorOf(request))).map((b) => ({ ip: b.ip, until: iso(b.until) })),
   }));
 
@@ -194,7 +274,11 @@ export async function adminRoutes(
     "/bans/:ip",
     {
       config: adminWrite,
-      schema: { params: { type: "object", additionalProperties: false, required: ["ip"], properties: { ip: { type: "string", maxLength: 64 } } }, body: emptyBody },
+      schema: {
+        params: { type: "object", additionalProperties: false, required: ["ip"], properties: { ip: { type: "string", maxLength: 64 } } },
+        body: emptyBody,
+        response: { 204: noContent },
+      },
     },
     async (request, reply) => {
       if (!(await admin.liftBan(actorOf(request), request.params.ip))) throw new GatehouseError("not_found");

@@ -6,6 +6,7 @@ import { GatehouseError } from "../../../core/errors.js";
 import type { SessionService } from "../../../core/sessions/session-service.js";
 import type { AccountService } from "../../../core/users/account-service.js";
 import { originOf } from "../../origin.js";
+import { freeObject } from "../../schemas.js";
 
 /** Largest backup accepted by the import route (256 MiB). */
 export const MAX_IMPORT_BYTES = 256 * 1024 * 1024;
@@ -39,7 +40,21 @@ export async function backupRoutes(
     return auth;
   }
 
-  app.get("/backup", { config: { access: "superadmin" } }, async (request, reply) => {
+  app.get(
+    "/backup",
+    {
+      config: { access: "superadmin" },
+      schema: {
+        // The file is sent as bytes (never serialized): these schemas describe it, they do not shape it.
+        response: {
+          200: {
+            description: "The backup file (Content-Disposition: attachment): JSON, or the encrypted `.ghbackup` format when a passphrase was given.",
+            content: { "application/json": { schema: freeObject("The backup document.") }, "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
     const auth = sudo(request);
     const passphrase = passphraseOf(request);
     const now = deps.clock.now();
@@ -63,7 +78,21 @@ export async function backupRoutes(
     {
       config: { access: "superadmin" },
       bodyLimit: MAX_IMPORT_BYTES,
-      schema: { querystring: { type: "object", additionalProperties: false, properties: { confirm: { type: "string", enum: ["true"] } } } },
+      schema: {
+        querystring: { type: "object", additionalProperties: false, properties: { confirm: { type: "string", enum: ["true"] } } },
+        // The raw file: read as bytes by the content-type parser above, so nothing is validated here (the backup service checks it).
+        consumes: ["application/octet-stream"],
+        body: { description: "A backup file as exported by GET /api/admin/backup (JSON or `.ghbackup`).", contentMediaType: "application/octet-stream" },
+        response: {
+          200: {
+            type: "object",
+            additionalProperties: true,
+            required: ["applied"],
+            description: "Without ?confirm=true: `{applied: false, summary}` (what the restore would do); with it: `{applied: true, counts, sessionsEnded, sha256}`.",
+            properties: { applied: { type: "boolean" } },
+          },
+        },
+      },
     },
     async (request) => {
       const auth = sudo(request);

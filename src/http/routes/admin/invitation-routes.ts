@@ -7,7 +7,7 @@ import { checkRoleGrant } from "../../../core/rbac/role-change-rules.js";
 import type { AccountService } from "../../../core/users/account-service.js";
 import { ROLES, toPublicUser, type Role, type User } from "../../../core/users/user.js";
 import { originOf } from "../../origin.js";
-import { emptyBody, str, userSchema, idParams } from "../../schemas.js";
+import { emptyBody, noContent, statusResponse, str, userSchema, idParams } from "../../schemas.js";
 
 const role = { type: "string", enum: [...ROLES] } as const;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -99,7 +99,7 @@ export async function invitationRoutes(
     },
   );
 
-  app.delete<{ Params: { id: string } }>("/invitations/:id", { config: adminWrite, schema: { params: idParams, body: emptyBody } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>("/invitations/:id", { config: adminWrite, schema: { params: idParams, body: emptyBody, response: { 204: noContent } } }, async (request, reply) => {
     await invitations.revoke(inviterOf(request), request.params.id);
     return reply.code(204).send();
   });
@@ -121,7 +121,7 @@ export async function invitationRoutes(
     },
   );
 
-  app.post<{ Params: { id: string } }>("/users/:id/reset-link", { config: adminWrite, schema: { params: idParams, body: emptyBody } }, async (request, reply) => {
+  app.post<{ Params: { id: string } }>("/users/:id/reset-link", { config: adminWrite, schema: { params: idParams, body: emptyBody, response: { 202: statusResponse("sent") } } }, async (request, reply) => {
     await adminAccounts.sendResetLink(inviterOf(request), request.params.id);
     return reply.code(202).send({ status: "sent" });
   });

@@ -5,7 +5,7 @@ import { completeSignIn } from "../../complete-sign-in.js";
 import { originOf } from "../../origin.js";
 import { clearPendingCookie, readPendingToken } from "../../plugins/pending-cookie.js";
 import { clearSessionCookie, readSessionToken, sessionCookieName, setSessionCookie } from "../../plugins/session-cookie.js";
-import { emptyBody, passwordField, str, userResponse } from "../../schemas.js";
+import { emptyBody, noContent, passwordField, statusResponse, str, userResponse } from "../../schemas.js";
 import type { AppDeps } from "../../types.js";
 
 const registerBody = {
@@ -16,7 +16,7 @@ const registerBody = {
 } as const;
 
 /** No query parameters at all: an invitation token is accepted only in the body, never from a URL (logs, Referer). */
-const noQuery = { type: "object", additionalProperties: false, maxProperties: 0 } as const;
+const noQuery = { type: "object", additionalProperties: false, maxProperties: 0, properties: {} } as const;
 
 /** The login's answer: the user and its new session, or a pending sign-in awaiting a second factor (no session). */
 const loginResponse = {
@@ -62,7 +62,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     "/register",
     {
       config: { access: "public", rateLimit: "register", hashing: true },
-      schema: { querystring: noQuery, body: registerBody, response: { 201: userResponse } },
+      schema: { querystring: noQuery, body: registerBody, response: { 201: userResponse, 202: statusResponse("verification_sent") } },
     },
     async (request, reply) => {
       // The registration mode, the invitation, the email allow-list and verification (src/core/registration).
@@ -115,7 +115,7 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   );
 
-  app.post("/logout", { config: { access: "public" }, schema: { body: emptyBody } }, async (request, reply) => {
+  app.post("/logout", { config: { access: "public" }, schema: { body: emptyBody, response: { 204: noContent } } }, async (request, reply) => {
     const token = readSessionToken(request, cookieName);
     if (token !== null) await accounts.logout(token, originOf(request));
     clearSessionCookie(reply, config);
@@ -128,7 +128,10 @@ export async function authRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     "/reauth",
     {
       config: { access: "user", hashing: true },
-      schema: { body: { type: "object", additionalProperties: false, properties: { password: passwordField, method: str(32), code: str(1024) } } },
+      schema: {
+        body: { type: "object", additionalProperties: false, properties: { password: passwordField, method: str(32), code: str(1024) } },
+        response: { 204: noContent },
+      },
     },
     async (request, reply) => {
       const auth = request.auth;

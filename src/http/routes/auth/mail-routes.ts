@@ -3,7 +3,7 @@ import type { EmailVerification } from "../../../core/users/email-verification.j
 import type { PasswordReset } from "../../../core/users/password-reset.js";
 import { originOf } from "../../origin.js";
 import { setSessionCookie } from "../../plugins/session-cookie.js";
-import { passwordField, str } from "../../schemas.js";
+import { noContent, passwordField, statusResponse, str } from "../../schemas.js";
 import type { AppDeps } from "../../types.js";
 
 const emailBody = {
@@ -31,7 +31,7 @@ export async function mailRoutes(app: FastifyInstance, deps: MailRouteDeps): Pro
 
   app.post<{ Body: { email: string } }>(
     "/forgot-password",
-    { config: { access: "public", rateLimit: "forgotPassword" }, schema: { body: emailBody } },
+    { config: { access: "public", rateLimit: "forgotPassword" }, schema: { body: emailBody, response: { 202: statusResponse("sent_if_registered") } } },
     async (request, reply) => {
       passwordReset.request(request.body.email, originOf(request));
       return reply.code(202).send({ status: "sent_if_registered" });
@@ -42,7 +42,10 @@ export async function mailRoutes(app: FastifyInstance, deps: MailRouteDeps): Pro
     "/reset-password",
     {
       config: { access: "public", hashing: true },
-      schema: { body: { type: "object", additionalProperties: false, required: ["token", "password"], properties: { token: tokenField, password: passwordField } } },
+      schema: {
+        body: { type: "object", additionalProperties: false, required: ["token", "password"], properties: { token: tokenField, password: passwordField } },
+        response: { 204: noContent },
+      },
     },
     async (request, reply) => {
       await passwordReset.reset(request.body.token, request.body.password, originOf(request));
@@ -53,7 +56,7 @@ export async function mailRoutes(app: FastifyInstance, deps: MailRouteDeps): Pro
 
   app.post<{ Body: { token: string } }>(
     "/verify-email",
-    { config: { access: "public" }, schema: { body: { type: "object", additionalProperties: false, required: ["token"], properties: { token: tokenField } } } },
+    { config: { access: "public" }, schema: { body: { type: "object", additionalProperties: false, required: ["token"], properties: { token: tokenField } }, response: { 204: noContent } } },
     async (request, reply) => {
       const auth = request.auth?.via === "session" ? { session: request.auth.session, user: request.auth.user } : null;
       const rotated = await emailVerification.verify(request.body.token, originOf(request), auth);
@@ -65,7 +68,7 @@ export async function mailRoutes(app: FastifyInstance, deps: MailRouteDeps): Pro
 
   app.post<{ Body: { email: string } }>(
     "/resend-verification",
-    { config: { access: "public", rateLimit: "forgotPassword" }, schema: { body: emailBody } },
+    { config: { access: "public", rateLimit: "forgotPassword" }, schema: { body: emailBody, response: { 202: statusResponse("sent_if_registered") } } },
     async (request, reply) => {
       emailVerification.resend(request.body.email, originOf(request));
       return reply.code(202).send({ status: "sent_if_registered" });

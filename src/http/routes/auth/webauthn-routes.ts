@@ -8,7 +8,7 @@ import { completeSignIn } from "../../complete-sign-in.js";
 import { originOf } from "../../origin.js";
 import { clearPendingCookie, readPendingToken } from "../../plugins/pending-cookie.js";
 import { clearWebauthnCookie, readWebauthnToken, setWebauthnCookie } from "../../plugins/webauthn-cookie.js";
-import { userResponse } from "../../schemas.js";
+import { freeObject, userResponse } from "../../schemas.js";
 
 /** A WebAuthn response as the browser library hands it over: an object, checked field by field by the core. */
 export const webauthnResponseField = { type: "object", maxProperties: 16 } as const;
@@ -21,6 +21,14 @@ const optionsBody = {
   properties: { mode: { type: "string", enum: ["passwordless", "second_factor"] } },
 } as const;
 
+/** `{options}`: the WebAuthn options the browser passes to `navigator.credentials` (shaped by the WebAuthn library). */
+export const webauthnOptionsResponse = {
+  type: "object",
+  additionalProperties: false,
+  required: ["options"],
+  properties: { options: freeObject("PublicKeyCredentialRequestOptionsJSON or PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3).") },
+} as const;
+
 const verifyBody = { type: "object", additionalProperties: false, required: ["response"], properties: { response: webauthnResponseField } } as const;
 
 /** `/api/auth/webauthn`: passkey sign-in options (passwordless or a second factor) and the passwordless sign-in. */
@@ -29,7 +37,7 @@ export async function webauthnRoutes(app: FastifyInstance, deps: { passkeys: Pas
 
   app.post<{ Body: { mode?: "passwordless" | "second_factor" } | null }>(
     "/options",
-    { config: { access: "public", rateLimit: "login" }, schema: { body: optionsBody } },
+    { config: { access: "public", rateLimit: "login" }, schema: { body: optionsBody, response: { 200: webauthnOptionsResponse } } },
     async (request, reply) => {
       const mode = request.body?.mode;
       const pending = mode === "passwordless" ? null : readPendingToken(request, config);

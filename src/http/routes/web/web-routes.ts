@@ -7,6 +7,7 @@ import type { AppDeps } from "../../types.js";
 import { accountMfaPages } from "./account-mfa-page.js";
 import { accountPages } from "./account-pages.js";
 import { adminPages } from "./admin/admin-pages.js";
+import { apiDocsPages } from "./api-docs-pages.js";
 import { assetRoutes } from "./asset-routes.js";
 import { invitePages } from "./invite-pages.js";
 import { loginPages } from "./login-pages.js";
@@ -25,7 +26,7 @@ import { webErrorHandler } from "./web-errors.js";
  * the form parser, the CSRF check, HTML errors and the sign-in redirect.
  * Add yours here (one line; see src/web/README.md).
  */
-const PAGE_MODULES: ((app: FastifyInstance, deps: AppDeps) => Promise<void>)[] = [loginPages, secondFactorPages, registerPages, accountPages, accountMfaPages, totpPages, setupPages, adminPages, mailPages, invitePages, oauthPages];
+const PAGE_MODULES: ((app: FastifyInstance, deps: AppDeps) => Promise<void>)[] = [loginPages, secondFactorPages, registerPages, accountPages, accountMfaPages, totpPages, setupPages, adminPages, mailPages, invitePages, oauthPages, apiDocsPages];
 
 /**
  * The server-rendered web pages: one encapsulated context where bodies are
