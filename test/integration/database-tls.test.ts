@@ -4,9 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/storage/sql/open-database.js";
+import { sql } from "kysely";
+import { openDatabase, type OpenDatabase } from "../../src/storage/sql/open-database.js";
 import { PG_URL } from "../helpers/backends.js";
 import { gatehouse, serve } from "../helpers/run-gatehouse.js";
+import { startTlsPostgres, type TlsPostgres } from "../helpers/tls-postgres.js";
 
 if (process.env.GATEHOUSE_TEST_PG === "off" && process.env.CI === "true") throw new Error("GATEHOUSE_TEST_PG=off is not allowed with CI=true");
 
@@ -17,8 +19,8 @@ const withQuery = (query: string): string => `${PG_URL}${PG_URL.includes("?") ? 
  * The test server answers plain TCP only (`ssl = off`, checked first). What
  * can be shown here: every form that asks for TLS is refused at once with a
  * clear error — no hang, and never a silent plaintext fallback — and a CA
- * file that cannot be read stops the start with its path. (Verification of a
- * real certificate needs a TLS-enabled server, which this machine's is not.)
+ * file that cannot be read stops the start with its path. Certificate
+ * verification is tested against a private TLS cluster below.
  */
 describe("DATABASE_URL TLS options against a server without TLS (postgres)", () => {
   let dir: string;
@@ -77,5 +79,74 @@ describe("DATABASE_URL TLS options against a server without TLS (postgres)", () 
     await expect(openDatabase({ databaseUrl: withQuery(`sslmode=verify-full&sslrootcert=${join(dir, "missing-ca.pem")}`), dataDir: dir })).rejects.toThrow(
       `ENOENT: no such file or directory, open '${join(dir, "missing-ca.pem")}'`,
     );
+  });
+});
+
+/** True when the connection under `database` is encrypted (PostgreSQL's own view). */
+async function encrypted(database: OpenDatabase): Promise<boolean> {
+  const { rows } = await sql<{ ssl: boolean }>`select ssl from pg_stat_ssl where pid = pg_backend_pid()`.execute(database.db);
+  return rows[0]?.ssl === true;
+}
+
+/**
+ * A throwaway cluster with `ssl = on` and a certificate for `localhost` signed
+ * by a throwaway CA: what each documented URL form does against a real
+ * certificate, through Gatehouse's own openDatabase.
+ */
+describe("DATABASE_URL TLS options against a server with TLS (a private PostgreSQL cluster)", () => {
+  let server: TlsPostgres;
+  beforeAll(async () => {
+    server = await startTlsPostgres();
+  });
+  afterAll(async () => server?.stop());
+  const dir = mkdtempSync(join(tmpdir(), "gatehouse-db-tls-ok-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("sslmode=verify-full with sslrootcert= the CA: connects, encrypted, and Gatehouse migrates over it", async () => {
+    const database = await openDatabase({ databaseUrl: server.url("localhost", `sslmode=verify-full&sslrootcert=${server.caFile}`), dataDir: dir });
+    try {
+      expect(await encrypted(database)).toBe(true);
+      expect(await database.ping()).toBe(true);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("attack: a database impersonated on the path — verify-full refuses a certificate no trusted CA signed", async () => {
+    await expect(openDatabase({ databaseUrl: server.url("localhost", "sslmode=verify-full"), dataDir: dir })).rejects.toThrow(/unable to verify the first certificate|self[- ]signed/);
+    await expect(openDatabase({ databaseUrl: server.url("localhost", `sslmode=verify-full&sslrootcert=${server.otherCaFile}`), dataDir: dir })).rejects.toThrow(/unable to verify the first certificate|self[- ]signed/);
+  });
+
+  it("attack: a certificate for another name — verify-full refuses a host the certificate does not name", async () => {
+    await expect(openDatabase({ databaseUrl: server.url("127.0.0.1", `sslmode=verify-full&sslrootcert=${server.caFile}`), dataDir: dir })).rejects.toThrow(/Hostname\/IP does not match certificate's altnames/);
+  });
+
+  it("sslmode=require verifies too with pg 8 (refused without the CA, accepted with it)", async () => {
+    await expect(openDatabase({ databaseUrl: server.url("localhost", "sslmode=require"), dataDir: dir })).rejects.toThrow(/unable to verify the first certificate|self[- ]signed/);
+    const database = await openDatabase({ databaseUrl: server.url("localhost", `sslmode=require&sslrootcert=${server.caFile}`), dataDir: dir });
+    try {
+      expect(await encrypted(database)).toBe(true);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("no-verify and uselibpqcompat=true&sslmode=require encrypt without checking anything (documented as not for production; doctor warns)", async () => {
+    for (const query of ["sslmode=no-verify", "uselibpqcompat=true&sslmode=require"]) {
+      const database = await openDatabase({ databaseUrl: server.url("127.0.0.1", query), dataDir: dir });
+      try {
+        expect(await encrypted(database), query).toBe(true);
+      } finally {
+        await database.close();
+      }
+    }
+  });
+
+  it("gatehouse migrate over DATABASE_MIGRATION_URL with verify-full and the CA file", async () => {
+    const url = server.url("localhost", `sslmode=verify-full&sslrootcert=${server.caFile}`);
+    const r = await gatehouse(["migrate"], { NODE_ENV: "test", GATEHOUSE_DATA_DIR: join(dir, "data"), DATABASE_URL: url, DATABASE_MIGRATION_URL: url }, dir);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/up to date|applied/);
+    expect(r.code).toBe(0);
   });
 });
