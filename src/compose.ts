@@ -201,6 +201,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   });
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
+    migrationUrl: config.databaseMigrationUrl,
     dataDir: config.dataDir,
     ...(options.schema ? { schema: options.schema } : {}),
   });

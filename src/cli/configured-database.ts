@@ -19,7 +19,7 @@ export function loadCliConfig(env: NodeJS.ProcessEnv): Config {
 /** Opens (and migrates) the configured database, as the server would. */
 export async function openConfiguredDatabase(config: Config): Promise<OpenDatabase> {
   try {
-    return await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    return await openDatabase({ databaseUrl: config.databaseUrl, migrationUrl: config.databaseMigrationUrl, dataDir: config.dataDir });
   } catch (err) {
     throw new CliError(`cannot open the database: ${err instanceof Error ? err.message : String(err)}`);
   }

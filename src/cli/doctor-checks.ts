@@ -118,12 +118,22 @@ function checkStorage(config: Config, env: NodeJS.ProcessEnv, production: boolea
       out.push({ level: "warn", message: "SQLite in production: fine for one instance only", fix: "take regular backups (gatehouse backup --sqlite); use PostgreSQL (DATABASE_URL) to run several instances" });
     }
   } else {
-    const parsed = tryUrl(url);
-    if (parsed?.password && !env.DATABASE_URL_FILE) {
-      out.push({ level: "info", message: "DATABASE_URL contains a password", fix: "prefer DATABASE_URL_FILE pointing at a file readable only by Gatehouse" });
-    }
-    if (production && parsed && !isLocalHost(hostOf(url)) && !/sslmode=(require|verify-ca|verify-full)/.test(parsed.search)) {
-      out.push({ level: "warn", message: "the PostgreSQL connection is not required to use TLS", fix: "add ?sslmode=verify-full (or at least require) to DATABASE_URL" });
+    for (const [name, value] of [["DATABASE_URL", url], ["DATABASE_MIGRATION_URL", config.databaseMigrationUrl]] as const) {
+      if (value === null) continue;
+      const parsed = tryUrl(value);
+      if (parsed?.password && !env[`${name}_FILE`]) {
+        out.push({ level: "info", message: `${name} contains a password`, fix: `prefer ${name}_FILE pointing at a file readable only by Gatehouse` });
+      }
+      if (!production || !parsed || isLocalHost(hostOf(value))) continue;
+      const q = parsed.searchParams;
+      const mode = q.get("sslmode");
+      // pg 8 verifies the certificate for require and verify-ca too; no-verify and libpq's meaning of prefer/require (uselibpqcompat) do not.
+      const unverified = mode === "no-verify" || q.get("ssl") === "no-verify" || (q.get("uselibpqcompat") === "true" && (mode === "prefer" || mode === "require"));
+      if (unverified) {
+        out.push({ level: "warn", message: `the PostgreSQL connection of ${name} uses TLS without checking the server's certificate`, fix: `use sslmode=verify-full in ${name} (with sslrootcert=<CA file> for a private CA)` });
+      } else if (mode !== "require" && mode !== "verify-ca" && mode !== "verify-full") {
+        out.push({ level: "warn", message: `the PostgreSQL connection of ${name} is not required to use TLS`, fix: `add ?sslmode=verify-full (or at least require) to ${name}` });
+      }
     }
   }
   if (production && config.redisUrl === null) {

@@ -7,6 +7,7 @@ Commands:
   serve                 start the server (same as npm start)
   backup                write a portable, checksummed (optionally encrypted) backup
   restore <file>        validate a backup, then replace the database with it (--yes)
+  migrate               apply pending database migrations (as DATABASE_MIGRATION_URL's role when set)
   doctor                check the configuration, database, mail, Redis and rules file
   config print          show the effective configuration and where each value came from
   config example        print the .env.example text generated from the schema
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import("./commands/serve.js")).serveCommand,
   backup: async () => (await import("./commands/backup.js")).backupCommand,
   restore: async () => (await import("./commands/restore.js")).restoreCommand,
+  migrate: async () => (await import("./commands/migrate.js")).migrateCommand,
   doctor: async () => (await import("./commands/doctor.js")).doctorCommand,
   user: async () => (await import("./commands/user.js")).userCommand,
   config: async () => (await import("./commands/config.js")).configCommand,

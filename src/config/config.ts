@@ -22,6 +22,8 @@ export interface Config {
   /** The data keys that encrypt stored secrets: from `KEYRING_FILE`, or `k0` derived from the secret key. Never logged. */
   keyring: KeyringConfig;
   databaseUrl: string | null;
+  /** PostgreSQL: the schema owner's URL migrations run over (`DATABASE_MIGRATION_URL`); null: they run over `databaseUrl`. Never logged. */
+  databaseMigrationUrl: string | null;
   redisUrl: string | null;
   admin: { username: string; password: string; email: string | null } | null;
   trustedProxies: string[];

@@ -63,6 +63,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (v.databaseUrl !== null && !/^(postgres|postgresql):\/\//.test(v.databaseUrl) && !v.databaseUrl.startsWith("sqlite:")) {
     problems.push("DATABASE_URL must be a postgres:// URL or sqlite:<path> (leave it unset for SQLite in the data dir)");
   }
+  if (v.databaseMigrationUrl !== null) {
+    if (!/^(postgres|postgresql):\/\//.test(v.databaseMigrationUrl)) problems.push("DATABASE_MIGRATION_URL must be a postgres:// URL (the schema owner's)");
+    else if (v.databaseUrl === null || !/^(postgres|postgresql):\/\//.test(v.databaseUrl)) problems.push("DATABASE_MIGRATION_URL needs DATABASE_URL to be a postgres:// URL too (the runtime role's)");
+  }
   if ((v.adminUsername === null) !== (v.adminPassword === null)) {
     problems.push("GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD must be set together");
   }
@@ -110,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     keyring: { file: keyringPath, activeId: keyring.active, keys: keyring.keys.map((k) => ({ id: k.id, key: k.key })) },
     databaseUrl: v.databaseUrl,
+    databaseMigrationUrl: v.databaseMigrationUrl,
     redisUrl: v.redisUrl,
     admin: v.adminUsername !== null && v.adminPassword !== null ? { username: v.adminUsername, password: v.adminPassword, email: v.adminEmail } : null,
     trustedProxies: v.trustedProxies,

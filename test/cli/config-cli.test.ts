@@ -18,6 +18,7 @@ const SAMPLES: Record<string, (c: string) => string> = {
   SECRET_KEY: (c) => `${c}${randomBytes(16).toString("hex")}`,
   GATEHOUSE_ADMIN_PASSWORD: (c) => `${c}-Admin-Pass`,
   DATABASE_URL: (c) => `postgres://gatehouse:${c}@db.internal:5432/gatehouse?sslmode=require&password=${c}`,
+  DATABASE_MIGRATION_URL: (c) => `postgres://gatehouse_owner:${c}@db.internal:5432/gatehouse?sslmode=verify-full&sslrootcert=/etc/gatehouse/db-ca.pem&password=${c}`,
   REDIS_URL: (c) => `redis://default:${c}@redis.internal:6379/0`,
   SMTP_URL: (c) => `smtps://mailer:${c}@mail.example.com:465`,
   ALERT_WEBHOOK_URL: (c) => `https://hooks.example.com/services/${c}?token=${c}`,

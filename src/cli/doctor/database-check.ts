@@ -21,7 +21,11 @@ export async function databaseCheck(ctx: DoctorContext): Promise<Finding[]> {
     return [{ level: "error", message: `the database (${where}) has migrations this version does not know: ${status.unknown.join(", ")}`, fix: "a newer Gatehouse migrated it: run that version, or restore a backup made for this one" }];
   }
   if (status.pending.length > 0) {
-    return [{ level: "warn", message: `the database (${where}) has ${status.pending.length} pending migration(s): ${status.pending.join(", ")}`, fix: "the next start applies them; take a backup first (gatehouse backup)" }];
+    const fix =
+      config.databaseMigrationUrl !== null
+        ? "the next start applies them over DATABASE_MIGRATION_URL (or run gatehouse migrate); take a backup first (gatehouse backup)"
+        : "the next start applies them, or run gatehouse migrate (with DATABASE_MIGRATION_URL set to the owner role's URL when DATABASE_URL's role may not change the schema); take a backup first (gatehouse backup)";
+    return [{ level: "warn", message: `the database (${where}) has ${status.pending.length} pending migration(s): ${status.pending.join(", ")}`, fix }];
   }
   return [{ level: "ok", message: `the database (${where}) is reachable and up to date (${status.applied.length} migrations)`, fix: "" }];
 }
