@@ -285,9 +285,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const instanceId = random.uuid();
   const revocationBus = await openRevocationBus({ redis, ...(options.redisPrefix !== undefined ? { redisPrefix: options.redisPrefix } : {}), database, databaseUrl: config.databaseUrl, instanceId, logger });
   const localCache = createSessionCache(options.sessionCacheSize);
-  const sessionCache =
+  const propagating =
     revocationBus === null
-      ? localCache
+      ? null
       : createPropagatingSessionCache({
           cache: localCache,
           bus: revocationBus.bus,
@@ -297,7 +297,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
         });
   const sessions = createSessionService({
     store: stores.sessions,
-    cache: sessionCache,
+    cache: propagating ?? localCache,
     clock,
     random,
     lifetimes,
@@ -631,6 +631,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       await app.close();
       await mail.close();
       await argon2?.close();
+      // Revocations announced last (a CLI command's) are sent before the bus closes.
+      await propagating?.published();
       await revocationBus?.bus.close();
       await database.close();
       databaseOutage.stop();

@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { PG_URL, REDIS_URL, redisTestPrefix } from "../helpers/backends.js";
-import { GOOD_PASSWORD, sessionCookieFrom, type Harness } from "../helpers/harness.js";
+import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
 import { APP_HOST, APP_ORIGIN, listen, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 /**
@@ -40,10 +40,11 @@ describe.each(["redis", "postgres"] as const)("a revocation on instance A is ref
   let a: Harness;
   let b: Harness;
   let superadmin: { cookie: string; id: string; name: string };
+  const prefix = redisTestPrefix();
 
   beforeAll(async () => {
     // Without REDIS_URL on PostgreSQL the bus is LISTEN/NOTIFY.
-    const env: Record<string, string> = bus === "redis" ? { REDIS_URL, REDIS_PREFIX: redisTestPrefix() } : {};
+    const env: Record<string, string> = bus === "redis" ? { REDIS_URL, REDIS_PREFIX: prefix } : {};
     pa = await startProxyHarness("postgres", env);
     pb = await startProxyHarness("postgres", env, undefined, undefined, { sharedBackend: pa.h.backend });
     a = pa.h;
@@ -105,6 +106,15 @@ describe.each(["redis", "postgres"] as const)("a revocation on instance A is ref
     expect((await me(a, u.cookie)).statusCode).toBe(200);
     expect((await b.request({ method: "POST", url: "/api/auth/logout", cookie: u.cookie })).statusCode).toBeLessThan(300);
     await refusedWithin(() => me(a, u.cookie), DEADLINE_MS);
+  });
+
+  it("a short-lived process (a CLI command) revoking and closing at once still reaches B", async () => {
+    const u = await warmedOnB();
+    const env: Record<string, string> = bus === "redis" ? { REDIS_URL, REDIS_PREFIX: prefix } : {};
+    const cli = await startHarness("postgres", env, undefined, { sharedBackend: a.backend });
+    await cli.gh.sessions.revokeAllForUser(u.id);
+    await cli.close();
+    await refusedWithin(() => me(b, u.cookie), DEADLINE_MS);
   });
 
   it("when B's subscription is cut and comes back, B's whole cache is flushed (notices sent meanwhile are lost)", async () => {

@@ -69,6 +69,12 @@ export interface PropagatingSessionCacheDeps {
   onFlushed?(): void;
 }
 
+/** A {@link SessionCache} whose revocations are also published. */
+export interface PropagatingSessionCache extends SessionCache {
+  /** Resolves when every notice published so far is sent or has failed (before the bus is closed). */
+  published(): Promise<void>;
+}
+
 /**
  * Decorates a {@link SessionCache} so that every revocation made here
  * (`deleteSession`, `deleteUser`, `clear`) is also published on the bus, and
@@ -76,11 +82,14 @@ export interface PropagatingSessionCacheDeps {
  * being published again. A (re)subscription flushes the whole local cache:
  * notices sent while it was down are lost. Local clean-ups (`evict`) stay local.
  */
-export function createPropagatingSessionCache(deps: PropagatingSessionCacheDeps): SessionCache {
+export function createPropagatingSessionCache(deps: PropagatingSessionCacheDeps): PropagatingSessionCache {
   const { cache, bus, instanceId } = deps;
+  const inFlight = new Set<Promise<void>>();
 
   function publish(message: RevocationMessage): void {
-    bus.publish({ from: instanceId, message }).catch((err: unknown) => deps.onPublishError(err, message));
+    const sent = bus.publish({ from: instanceId, message }).catch((err: unknown) => deps.onPublishError(err, message));
+    inFlight.add(sent);
+    void sent.finally(() => inFlight.delete(sent));
   }
 
   bus.subscribe((notice) => {
@@ -114,5 +123,6 @@ export function createPropagatingSessionCache(deps: PropagatingSessionCacheDeps)
     onInvalidate: (listener) => cache.onInvalidate(listener),
     size: () => cache.size(),
     generation: () => cache.generation(),
+    published: async () => void (await Promise.all([...inFlight])),
   };
 }

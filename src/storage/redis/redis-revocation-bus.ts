@@ -63,8 +63,11 @@ export async function openRedisRevocationBus(redis: Redis, options: RedisRevocat
   sub.connect().catch(() => {
     // Reported through "error"; ioredis keeps retrying.
   });
-  const timeout = new Promise<void>((resolve) => setTimeout(resolve, options.readyTimeoutMs ?? 5_000).unref());
+  let waiting: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (waiting = setTimeout(resolve, options.readyTimeoutMs ?? 5_000)));
   await Promise.race([first, timeout]);
+  // No timer outlives the wait (the app's close leaves none behind).
+  clearTimeout(waiting);
 
   return {
     async publish(notice) {
