@@ -37,6 +37,8 @@ import type { PasswordHasher } from "./core/passwords/password-hasher.js";
 import { defaultPasswordPolicy } from "./core/passwords/password-policy.js";
 import { cryptoRandom, type Random } from "./core/random.js";
 import { createSessionCache } from "./core/sessions/session-cache.js";
+import { createPropagatingSessionCache } from "./core/sessions/revocation-bus.js";
+import { openRevocationBus, type RevocationBusKind } from "./storage/open-revocation-bus.js";
 import { createSessionService, type SessionService } from "./core/sessions/session-service.js";
 import { createAccessGate } from "./core/gateway/create-access-gate.js";
 import type { AccessGate } from "./core/gateway/access-decision.js";
@@ -151,6 +153,12 @@ export interface Gatehouse {
   registration: RegistrationService;
   /** The gateway's access rules and decisions. */
   gate: AccessGate;
+  /**
+   * The channel that carries revocations to the other instances' session
+   * caches (Redis pub/sub, else PostgreSQL LISTEN/NOTIFY), with this
+   * instance's random id; null on SQLite without Redis (one instance).
+   */
+  revocations: { kind: RevocationBusKind; instanceId: string } | null;
   /** Seals and opens stored secrets under the keyring (`KEYRING_FILE` or the key derived from `SECRET_KEY`). */
   secretBox: SecretBox;
   /** Per-user secrets (second-factor seeds), encrypted at rest. */
@@ -287,9 +295,23 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   });
   await settings.current();
   const lifetimes = settings.lifetimes;
+  // A revocation here leaves every instance's session cache at once (src/core/sessions/revocation-bus.ts).
+  const instanceId = random.uuid();
+  const revocationBus = await openRevocationBus({ redis, ...(options.redisPrefix !== undefined ? { redisPrefix: options.redisPrefix } : {}), database, databaseUrl: config.databaseUrl, instanceId, logger });
+  const localCache = createSessionCache(options.sessionCacheSize);
+  const propagating =
+    revocationBus === null
+      ? null
+      : createPropagatingSessionCache({
+          cache: localCache,
+          bus: revocationBus.bus,
+          instanceId,
+          onPublishError: (err, message) => logger.error({ err, kind: message.kind }, "publishing a revocation to the other instances failed; they re-read it within the session cache's re-read interval"),
+          onFlushed: () => logger.debug({ bus: revocationBus.kind }, "revocation bus subscribed; session cache flushed"),
+        });
   const sessions = createSessionService({
     store: stores.sessions,
-    cache: createSessionCache(options.sessionCacheSize),
+    cache: propagating ?? localCache,
     clock,
     random,
     lifetimes,
@@ -607,6 +629,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     adminAccounts,
     registration,
     gate,
+    revocations: revocationBus === null ? null : { kind: revocationBus.kind, instanceId },
     secretBox,
     userSecrets,
     passkeys,
@@ -642,6 +665,9 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       await app.close();
       await mail.close();
       await argon2?.close();
+      // Revocations announced last (a CLI command's) are sent before the bus closes.
+      await propagating?.published();
+      await revocationBus?.bus.close();
       await database.close();
       databaseOutage.stop();
       redisOutage?.stop();

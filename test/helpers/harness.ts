@@ -72,6 +72,13 @@ export interface HarnessOptions {
   secondFactorVerifiers?: SecondFactorVerifiers;
   /** Identity providers (default: those of the env's `OAUTH_*` variables and rules file). */
   providers?: readonly ProviderSettings[];
+  /**
+   * Runs on this backend (another harness's: the same SQLite file or
+   * PostgreSQL schema) instead of a fresh one, as a second instance of one
+   * deployment; its owner cleans it up. Pass the same `REDIS_PREFIX` in the
+   * env to share Redis too.
+   */
+  sharedBackend?: Backend;
 }
 
 let accountSeq = 0;
@@ -108,7 +115,9 @@ export async function startHarness(
   clock?: Clock,
   options: HarnessOptions = {},
 ): Promise<Harness> {
-  const backend = await createBackend(backendName);
+  const shared = options.sharedBackend;
+  const backend = shared ?? (await createBackend(backendName));
+  const cleanup = shared ? async () => undefined : () => backend.cleanup();
   const manual = (clock as ManualClock | undefined) ?? createManualClock(Date.now());
   const logs = captureLogger();
   let config: ReturnType<typeof loadConfig>;
@@ -143,7 +152,7 @@ export async function startHarness(
     });
     await gh.app.ready();
   } catch (err) {
-    await backend.cleanup();
+    await cleanup();
     throw err;
   }
 
@@ -196,7 +205,7 @@ export async function startHarness(
     },
     async close() {
       await gh.close();
-      await backend.cleanup();
+      await cleanup();
     },
   };
 }

@@ -10,6 +10,12 @@ export interface CachedSession {
 }
 
 /**
+ * What a revocation or a change of a user dropped from the cache: one
+ * session, every session of a user, or everything.
+ */
+export type SessionInvalidation = { kind: "session"; tokenHash: string } | { kind: "user"; userId: string } | { kind: "all" };
+
+/**
  * In-process cache of session lookups keyed by token hash, so the
  * per-request check needs no database read. Entries are dropped at once on
  * revocation or a change of their user made through this process; expiry is
@@ -20,12 +26,24 @@ export interface CachedSession {
 export interface SessionCache {
   get(tokenHash: string): CachedSession | undefined;
   set(tokenHash: string, entry: CachedSession): void;
-  /** Drops one session. */
+  /** Drops one session (it was revoked or replaced). */
   deleteSession(tokenHash: string): void;
+  /**
+   * Drops one entry this process found dead by itself (gone from the store,
+   * expired): a clean-up, not a revocation, so it is never announced to
+   * other instances nor to {@link SessionCache.onInvalidate} listeners.
+   */
+  evict(tokenHash: string): void;
   /** Drops every session of a user (role, block, password or deletion). */
   deleteUser(userId: string): void;
   /** Drops every entry (after a database restore). */
   clear(): void;
+  /**
+   * Calls `listener` after every {@link SessionCache.deleteSession},
+   * {@link SessionCache.deleteUser} and {@link SessionCache.clear} (open
+   * WebSockets are re-checked at once). Returns the function that removes it.
+   */
+  onInvalidate(listener: (invalidation: SessionInvalidation) => void): () => void;
   /** Number of entries (for tests and metrics). */
   size(): number;
   /**
@@ -41,6 +59,17 @@ export function createSessionCache(maxEntries = 10_000): SessionCache {
   const entries = new Map<string, CachedSession>();
   const byUser = new Map<string, Set<string>>();
   let generation = 0;
+  const listeners = new Set<(invalidation: SessionInvalidation) => void>();
+
+  function notify(invalidation: SessionInvalidation): void {
+    for (const listener of listeners) {
+      try {
+        listener(invalidation);
+      } catch {
+        // A listener's failure never undoes or stops an invalidation.
+      }
+    }
+  }
 
   function remove(tokenHash: string): void {
     const entry = entries.get(tokenHash);
@@ -76,15 +105,26 @@ export function createSessionCache(maxEntries = 10_000): SessionCache {
     deleteSession(tokenHash) {
       generation++;
       remove(tokenHash);
+      notify({ kind: "session", tokenHash });
+    },
+    evict(tokenHash) {
+      generation++;
+      remove(tokenHash);
     },
     deleteUser(userId) {
       generation++;
       for (const tokenHash of [...(byUser.get(userId) ?? [])]) remove(tokenHash);
+      notify({ kind: "user", userId });
     },
     clear() {
       generation++;
       entries.clear();
       byUser.clear();
+      notify({ kind: "all" });
+    },
+    onInvalidate(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
     size: () => entries.size,
     generation: () => generation,

@@ -4,7 +4,7 @@ import type { Random } from "../random.js";
 import type { User } from "../users/user.js";
 import { assuranceOf, type AuthMethod } from "./assurance.js";
 import { sessionEndsAt, type Session, type SessionLifetimes } from "./session.js";
-import type { SessionCache } from "./session-cache.js";
+import type { SessionCache, SessionInvalidation } from "./session-cache.js";
 import type { SessionStore } from "./session-store.js";
 import { noMetrics, type Metrics } from "../metrics/metrics.js";
 
@@ -91,6 +91,13 @@ export interface SessionService {
   forgetAll(): void;
   /** Drops cached lookups of a user after their record changed. */
   forgetUser(userId: string): void;
+  /**
+   * Calls `listener` whenever cached lookups are dropped by a revocation or a
+   * change of a user: made in this process or, with a revocation bus
+   * (src/core/sessions/revocation-bus.ts), on another instance. Open proxied
+   * WebSockets are re-checked from it. Returns the function that removes it.
+   */
+  onInvalidate(listener: (invalidation: SessionInvalidation) => void): () => void;
   list(userId: string, limit: number, offset: number): Promise<Session[]>;
   /** Deletes expired sessions from the store. */
   purgeExpired(): Promise<number>;
@@ -151,14 +158,16 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const generation = cache.generation();
       const row = await store.findWithUser(tokenHash);
       if (!row) {
-        cache.deleteSession(tokenHash);
+        // Found dead here, not revoked here: a local clean-up, never announced to other instances.
+        cache.evict(tokenHash);
         return null;
       }
       found = { ...row, loadedAt: now };
       if (cache.generation() === generation) cache.set(tokenHash, found);
     }
     if (sessionEndsAt(found.session, lifetimes, found.user.role) <= now) {
-      cache.deleteSession(tokenHash);
+      // Every instance sees the expiry by itself.
+      cache.evict(tokenHash);
       await store.delete(found.session.id);
       return null;
     }
@@ -186,7 +195,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       hit = false;
       if (row === null) {
         metrics.cacheLookup(false);
-        cache.deleteSession(tokenHash);
+        cache.evict(tokenHash);
         return null;
       }
       found = { session: row.session, user: row.user, loadedAt: now };
@@ -231,8 +240,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       if (!isWellFormedToken(token)) return;
       const tokenHash = hashToken(token);
       const row = cache.get(tokenHash) ?? (await store.findWithUser(tokenHash));
-      cache.deleteSession(tokenHash);
+      // Dropped here at once; announced (deleteSession) only once the row is gone, so another
+      // instance that re-reads the store on the announcement cannot find the session still there.
+      cache.evict(tokenHash);
       if (row) await store.delete(row.session.id);
+      cache.deleteSession(tokenHash);
     },
     async revokeById(userId, sessionId) {
       const deleted = await store.delete(sessionId, userId);
@@ -246,6 +258,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     },
     forgetUser: (userId) => cache.deleteUser(userId),
     forgetAll: () => cache.clear(),
+    onInvalidate: (listener) => cache.onInvalidate(listener),
     list: (userId, limit, offset) => store.listForUser(userId, limit, offset),
     purgeExpired: () => store.deleteExpired(clock.now(), lifetimes.idleMs),
   };

@@ -1,5 +1,7 @@
 import type { WebSocket } from "ws";
 import type { AccessGate, AccessRequest } from "../../core/gateway/access-decision.js";
+import { hashToken } from "../../core/crypto/tokens.js";
+import type { SessionInvalidation } from "../../core/sessions/session-cache.js";
 import type { SessionService, ValidSession } from "../../core/sessions/session-service.js";
 
 /** One proxied WebSocket: both ends, and what it was authorized as. */
@@ -13,7 +15,7 @@ export interface OpenSocket {
 
 /** Dependencies of {@link createOpenSockets}. */
 export interface OpenSocketsDeps {
-  sessions: Pick<SessionService, "validate">;
+  sessions: Pick<SessionService, "validate" | "onInvalidate">;
   gate: Pick<AccessGate, "decide">;
   /** How often every open socket is re-authorized (default 500 ms). */
   intervalMs?: number;
@@ -47,25 +49,39 @@ function closeBoth(s: OpenSocket, code: number, reason: string): void {
   }, 1_000).unref();
 }
 
+/** What a socket's session is known as, to find the sockets a revocation concerns. */
+interface Identity {
+  tokenHash: string | null;
+  /** The user, once a check has seen the session (null before: any user revocation re-checks it). */
+  userId: string | null;
+}
+
 /**
  * Keeps open WebSockets under the rules: every `intervalMs` each socket's
  * session is looked up again (through the session service: a revocation,
- * block or role change made in this process drops the cache entry at once;
- * anything older than `maxAgeMs` is re-read from the store) and the request
- * is decided again. A socket whose user was signed out, blocked or demoted
- * below the rule is closed with 1008; a failing lookup closes it with 1011.
+ * block or role change drops the cache entry at once; anything older than
+ * `maxAgeMs` is re-read from the store) and the request is decided again.
+ * Besides the timer, every cache invalidation (made in this process or,
+ * with a revocation bus, received from another instance) re-checks at once
+ * the sockets it concerns. A socket whose user was signed out, blocked or
+ * demoted below the rule is closed with 1008; a failing lookup closes it with 1011.
  */
 export function createOpenSockets(deps: OpenSocketsDeps): OpenSockets {
   const intervalMs = deps.intervalMs ?? 500;
   const maxAgeMs = deps.maxAgeMs ?? 500;
-  const open = new Set<OpenSocket>();
+  const open = new Map<OpenSocket, Identity>();
   let timer: NodeJS.Timeout | null = null;
+  let unsubscribe: (() => void) | null = null;
   let running: Promise<void> | null = null;
 
   function stopIfIdle(): void {
     if (open.size === 0 && timer !== null) {
       clearInterval(timer);
       timer = null;
+    }
+    if (open.size === 0 && unsubscribe !== null) {
+      unsubscribe();
+      unsubscribe = null;
     }
   }
 
@@ -74,12 +90,14 @@ export function createOpenSockets(deps: OpenSocketsDeps): OpenSockets {
     if (s.sessionToken !== null) {
       signedIn = await lookup(s.sessionToken);
       if (signedIn === null) return closeBoth(s, POLICY_VIOLATION, "session ended");
+      const identity = open.get(s);
+      if (identity) identity.userId = signedIn.user.id;
     }
     const decision = deps.gate.decide(s.request, signedIn);
     if (decision.kind !== "allow") closeBoth(s, POLICY_VIOLATION, "access revoked");
   }
 
-  async function recheckAll(): Promise<void> {
+  async function checkSockets(sockets: readonly OpenSocket[]): Promise<void> {
     // One lookup per session, however many sockets share it.
     const lookups = new Map<string, Promise<ValidSession | null>>();
     const lookup = (token: string): Promise<ValidSession | null> => {
@@ -88,7 +106,7 @@ export function createOpenSockets(deps: OpenSocketsDeps): OpenSockets {
       return found;
     };
     await Promise.all(
-      [...open].map((s) =>
+      sockets.map((s) =>
         check(s, lookup).catch((err: unknown) => {
           deps.onError?.(err);
           closeBoth(s, SERVER_ERROR, "cannot verify access");
@@ -97,8 +115,24 @@ export function createOpenSockets(deps: OpenSocketsDeps): OpenSockets {
     );
   }
 
+  /** The open sockets an invalidation concerns (a socket not checked yet counts for any user). */
+  function concerned(invalidation: SessionInvalidation): OpenSocket[] {
+    const found: OpenSocket[] = [];
+    for (const [s, identity] of open) {
+      if (identity.tokenHash === null) continue;
+      if (invalidation.kind === "all") found.push(s);
+      else if (invalidation.kind === "session" ? identity.tokenHash === invalidation.tokenHash : identity.userId === null || identity.userId === invalidation.userId) found.push(s);
+    }
+    return found;
+  }
+
+  function onInvalidate(invalidation: SessionInvalidation): void {
+    const sockets = concerned(invalidation);
+    if (sockets.length > 0) void checkSockets(sockets);
+  }
+
   function recheck(): Promise<void> {
-    running ??= recheckAll().finally(() => {
+    running ??= checkSockets([...open.keys()]).finally(() => {
       running = null;
     });
     return running;
@@ -106,7 +140,8 @@ export function createOpenSockets(deps: OpenSocketsDeps): OpenSockets {
 
   return {
     add(s) {
-      open.add(s);
+      open.set(s, { tokenHash: s.sessionToken === null ? null : hashToken(s.sessionToken), userId: null });
+      unsubscribe ??= deps.sessions.onInvalidate(onInvalidate);
       const remove = (): void => {
         open.delete(s);
         stopIfIdle();
@@ -121,7 +156,7 @@ export function createOpenSockets(deps: OpenSocketsDeps): OpenSockets {
     recheck,
     size: () => open.size,
     closeAll() {
-      for (const s of open) closeBoth(s, 1001, "server shutting down");
+      for (const s of open.keys()) closeBoth(s, 1001, "server shutting down");
       open.clear();
       stopIfIdle();
     },

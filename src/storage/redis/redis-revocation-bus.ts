@@ -1,0 +1,88 @@
+import type { Redis } from "ioredis";
+import { encodeRevocationNotice, parseRevocationNotice, type RevocationBus, type RevocationNotice } from "../../core/sessions/revocation-bus.js";
+
+/** Options of {@link openRedisRevocationBus}. */
+export interface RedisRevocationBusOptions {
+  /** The Redis key prefix of this deployment; the channel is `<prefix>revocations` (default prefix `gatehouse:`). */
+  prefix?: string;
+  /** The subscriber connection's client name (`CLIENT LIST`), e.g. with the instance id. */
+  connectionName: string;
+  /** How long to wait for the first subscription before going on (it keeps retrying; default 5 s). */
+  readyTimeoutMs?: number;
+  /** The subscriber connection dropped (notices are lost until it is back). */
+  onDisconnect?(): void;
+  onError(err: unknown): void;
+}
+
+/**
+ * {@link RevocationBus} on Redis pub/sub. Notices are published on the shared
+ * connection; they are received on a dedicated `duplicate()` connection (a
+ * subscribed connection can run no other command). The subscriber reconnects
+ * on its own (ioredis' retry strategy); each time it is ready it subscribes
+ * again and then reports the (re)subscription. Resolves once subscribed, or
+ * after `readyTimeoutMs` with the subscriber still retrying.
+ */
+export async function openRedisRevocationBus(redis: Redis, options: RedisRevocationBusOptions): Promise<RevocationBus> {
+  const channel = `${options.prefix ?? "gatehouse:"}revocations`;
+  const handlers: ((notice: RevocationNotice) => void)[] = [];
+  const reconnectHandlers: (() => void)[] = [];
+  // Subscribing is ours (autoResubscribe off) so that the flush follows a confirmed subscription.
+  const sub = redis.duplicate({ autoResubscribe: false, enableOfflineQueue: true, connectionName: options.connectionName, lazyConnect: true });
+  let closed = false;
+  let subscribed = false;
+  let firstSubscription: (() => void) | null = null;
+  const first = new Promise<void>((resolve) => (firstSubscription = resolve));
+
+  sub.on("error", (err: unknown) => {
+    if (!closed) options.onError(err);
+  });
+  sub.on("message", (from: string, text: string) => {
+    if (from !== channel) return;
+    const notice = parseRevocationNotice(text);
+    if (notice === null) return;
+    for (const handler of handlers) handler(notice);
+  });
+  sub.on("close", () => {
+    if (closed || !subscribed) return;
+    subscribed = false;
+    options.onDisconnect?.();
+  });
+  sub.on("ready", () => {
+    sub.subscribe(channel).then(
+      () => {
+        if (closed) return;
+        subscribed = true;
+        for (const handler of reconnectHandlers) handler();
+        firstSubscription?.();
+        firstSubscription = null;
+      },
+      // The connection dropped again before the subscription: the next `ready` retries.
+      (err: unknown) => options.onError(err),
+    );
+  });
+  sub.connect().catch(() => {
+    // Reported through "error"; ioredis keeps retrying.
+  });
+  let waiting: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (waiting = setTimeout(resolve, options.readyTimeoutMs ?? 5_000)));
+  await Promise.race([first, timeout]);
+  // No timer outlives the wait (the app's close leaves none behind).
+  clearTimeout(waiting);
+
+  return {
+    async publish(notice) {
+      await redis.publish(channel, encodeRevocationNotice(notice));
+    },
+    subscribe(handler) {
+      handlers.push(handler);
+    },
+    onReconnect(handler) {
+      reconnectHandlers.push(handler);
+    },
+    async close() {
+      closed = true;
+      sub.disconnect();
+      await Promise.resolve();
+    },
+  };
+}
