@@ -5,6 +5,7 @@ import { EnvFileError, loadEnvironment } from "./config/env-file.js";
 import { ConfigError, loadConfig } from "./config/load-config.js";
 import { didYouMean, unknownVariables } from "./config/unknown-variables.js";
 import { loggerOptions } from "./logging/logger-options.js";
+import { createGracefulShutdown } from "./runtime/graceful-shutdown.js";
 
 async function main(): Promise<void> {
   let config;
@@ -34,19 +35,14 @@ async function main(): Promise<void> {
   // Session purge and audit pruning; stopped by close().
   gatehouse.start();
 
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, "shutting down");
-    gatehouse.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
+  // Stop accepting, drain in-flight requests up to SHUTDOWN_TIMEOUT, close WebSockets (1001), the database and Redis.
+  const shutdown = createGracefulShutdown({
+    close: () => gatehouse.close(),
+    server: gatehouse.app.server,
+    logger,
+    timeoutMs: config.shutdownTimeoutMs,
+    exit: (code) => process.exit(code),
+  });
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
   // Re-read the access rules (GATEHOUSE_CONFIG) in place; a bad file keeps the old rules and logs why.

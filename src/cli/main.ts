@@ -1,6 +1,6 @@
 import { runCli } from "./run-cli.js";
 
-/** Entry point of the `gatehouse` command (bin/gatehouse.js runs it through tsx). */
+/** Entry point of the `gatehouse` command (bin/gatehouse.js runs it compiled from dist/, or through tsx in a checkout being edited). */
 const code = await runCli(process.argv.slice(2), {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),

@@ -42,6 +42,8 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** One access-log line per request (ACCESS_LOG). */
   accessLog: boolean;
+  /** How long a SIGTERM/SIGINT shutdown waits for in-flight requests, ms (SHUTDOWN_TIMEOUT). */
+  shutdownTimeoutMs: number;
   passwordMinLength: number;
   sessions: SessionLifetimes;
   /** Largest accepted JSON body, bytes. */

@@ -127,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailProductName: v.mailProductName,
     logLevel: v.logLevel as Config["logLevel"],
     accessLog: v.accessLog,
+    shutdownTimeoutMs: v.shutdownTimeout,
     passwordMinLength: v.passwordMinLength,
     sessions: {
       idleMs: v.sessionIdle,

@@ -112,6 +112,7 @@ export const settings = {
   mailProductName: { env: "MAIL_PRODUCT_NAME", group: "Mail", default: "Gatehouse", description: "product name shown in mail subjects and bodies, and as the issuer in authenticator apps", parse: parseProductName },
   logLevel: { env: "LOG_LEVEL", group: "Runtime", default: "info", description: "fatal, error, warn, info, debug, trace or silent", parse: text },
   accessLog: { env: "ACCESS_LOG", group: "Runtime", default: false, description: "one JSON line per request at info (method, path without the query, status, duration, IP, request id); off by default, as the proxy in front usually keeps the access log", parse: parseBoolean },
+  shutdownTimeout: { env: "SHUTDOWN_TIMEOUT", group: "Runtime", default: 10_000, description: "on SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits anyway (`10s`); proxied WebSockets are closed at once (1001)", parse: parseDuration },
   passwordMinLength: { env: "PASSWORD_MIN_LENGTH", group: "Passwords", default: 12, description: "minimum password length in characters (8–64)", parse: (r: string) => parseIntInRange(r, 8, 64) },
   sessionIdle: { env: "SESSION_IDLE_TIMEOUT", group: "Sessions", default: 30 * 60_000, description: "a session ends after this long without requests (`30m`)", parse: parseDuration },
   sessionAbsolute: { env: "SESSION_ABSOLUTE_LIFETIME", group: "Sessions", default: 12 * 3_600_000, description: "a session ends this long after sign-in, whatever the activity (`12h`)", parse: parseDuration },

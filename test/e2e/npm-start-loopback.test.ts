@@ -44,8 +44,9 @@ describe("npm start with no configuration: works on http://localhost:PORT and ht
     for (const name of ["SECRET_KEY", "DATABASE_URL", "PUBLIC_URL", "NODE_ENV", "HOST", "UPSTREAM_URL", "GATEHOUSE_CONFIG", "SMTP_URL", "REDIS_URL"]) delete env[name];
     child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     // The setup link goes to stderr, the "running" line to stdout: wait for both.
-    output = await waitForOutput(child, ["Gatehouse is running", "/setup#token="], 30_000);
-  });
+    // The first `npm start` after a change to src/ compiles it (prestart) before the server starts.
+    output = await waitForOutput(child, ["Gatehouse is running", "/setup#token="], 150_000);
+  }, 160_000);
 
   afterAll(async () => {
     await stopProcessGroup(child);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,12 +25,19 @@ describe("npm start: the real server process on a fresh data dir", () => {
     child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     child.stdout?.on("data", (c: Buffer) => (output += c.toString("utf8")));
     child.stderr?.on("data", (c: Buffer) => (output += c.toString("utf8")));
-    await waitForOutput(child, "Gatehouse is running", 30_000);
-  });
+    // The first `npm start` after a change to src/ compiles it (prestart) before the server starts.
+    await waitForOutput(child, "Gatehouse is running", 150_000);
+  }, 160_000);
 
   afterAll(async () => {
     await stopProcessGroup(child);
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("runs the compiled server (node dist/main.js), not a TypeScript loader", () => {
+    const pids = spawnSync("pgrep", ["-g", String(child.pid), "-a"], { encoding: "utf8" }).stdout;
+    expect(pids).toMatch(/node dist\/main\.js/);
+    expect(pids).not.toMatch(/tsx|main\.ts/);
   });
 
   it("generates a development secret (mode 0600) and a SQLite database in the data dir", () => {
@@ -58,11 +65,14 @@ describe("npm start: the real server process on a fresh data dir", () => {
 
   it("shuts down gracefully on SIGTERM and never logs the secret or the password", async () => {
     // npm may exit before the server has written its last line; "close" fires
-    // only once every process holding stdout/stderr (npm, tsx, node) is gone.
+    // only once every process holding stdout/stderr (npm, node) is gone.
     const exited = new Promise((r) => child.once("close", r));
+    // The whole group, as a terminal's Ctrl-C would: node gets the signal directly and again from npm, which is one request.
     process.kill(-child.pid!, "SIGTERM");
     await exited;
     expect(output).toContain('"msg":"shutting down"');
+    expect(output).toContain('"msg":"shut down"');
+    expect(output).not.toContain("second signal");
     expect(output).not.toContain("meadow-copper-signal-19");
   });
 });

@@ -23,8 +23,9 @@ describe("npm start with no configuration shows the demo flow in the browser", (
     for (const name of ["SECRET_KEY", "DATABASE_URL", "PUBLIC_URL", "UPSTREAM_URL", "GATEHOUSE_CONFIG"]) delete env[name];
     child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     // The setup link goes to stderr, the "running" line to stdout: wait for both.
-    output = await waitForOutput(child, ["Gatehouse is running", "/setup#token="], 60_000);
-  }, 70_000);
+    // The first `npm start` after a change to src/ compiles it (prestart) before the server starts.
+    output = await waitForOutput(child, ["Gatehouse is running", "/setup#token="], 150_000);
+  }, 160_000);
 
   afterAll(async () => {
     await stopProcessGroup(child);
