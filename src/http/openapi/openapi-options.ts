@@ -33,10 +33,18 @@ export const API_TAGS = [
   { name: "system", description: "CSP reports and this API description." },
 ] as const;
 
-/** Where the package's version comes from: read once when the options are built. */
+/**
+ * The package's version, read once when the options are built: from the
+ * package.json beside `src/` or `dist/`. A copy of the build without it (a
+ * trimmed image, the benchmarks' build) still starts; its document says `0.0.0`.
+ */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: unknown };
-  return typeof pkg.version === "string" ? pkg.version : "0.0.0";
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+    return typeof pkg.version === "string" ? pkg.version : "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
 }
 
 /** True for a route of the JSON API: the `api` context's routes under `/api/` (not the pages, forward-auth, proxy or 405 fillers). */
