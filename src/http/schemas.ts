@@ -84,3 +84,15 @@ export const statusResponse = <S extends string>(...values: S[]) =>
 
 /** An object passed on as built (WebAuthn options, backup summaries): every property kept, none described here. */
 export const freeObject = (description: string) => ({ type: "object", additionalProperties: true, description }) as const;
+
+/** The fields of a session as lists show it (the admin's view of a user's sessions; a user's own list adds `current`). */
+export const sessionItemProperties = {
+  id: { type: "string" },
+  createdAt: { type: "string" },
+  lastSeenAt: { type: "string" },
+  expiresAt: { type: "string" },
+  ip: { type: "string" },
+  userAgent: { type: "string" },
+  aal: { type: "string" },
+  amr: { type: "array", items: { type: "string" } },
+} as const;

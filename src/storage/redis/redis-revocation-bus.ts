@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
-import { encodeRevocationNotice, parseRevocationNotice, type RevocationBus, type RevocationNotice } from "../../core/sessions/revocation-bus.js";
+import { encodeRevocationNotice, type RevocationBus } from "../../core/sessions/revocation-bus.js";
+import { createRevocationListeners } from "../revocation-listeners.js";
 
 /** Options of {@link openRedisRevocationBus}. */
 export interface RedisRevocationBusOptions {
@@ -24,23 +25,17 @@ export interface RedisRevocationBusOptions {
  */
 export async function openRedisRevocationBus(redis: Redis, options: RedisRevocationBusOptions): Promise<RevocationBus> {
   const channel = `${options.prefix ?? "gatehouse:"}revocations`;
-  const handlers: ((notice: RevocationNotice) => void)[] = [];
-  const reconnectHandlers: (() => void)[] = [];
+  const listeners = createRevocationListeners();
   // Subscribing is ours (autoResubscribe off) so that the flush follows a confirmed subscription.
   const sub = redis.duplicate({ autoResubscribe: false, enableOfflineQueue: true, connectionName: options.connectionName, lazyConnect: true });
   let closed = false;
   let subscribed = false;
-  let firstSubscription: (() => void) | null = null;
-  const first = new Promise<void>((resolve) => (firstSubscription = resolve));
 
   sub.on("error", (err: unknown) => {
     if (!closed) options.onError(err);
   });
   sub.on("message", (from: string, text: string) => {
-    if (from !== channel) return;
-    const notice = parseRevocationNotice(text);
-    if (notice === null) return;
-    for (const handler of handlers) handler(notice);
+    if (from === channel) listeners.deliver(text);
   });
   sub.on("close", () => {
     if (closed || !subscribed) return;
@@ -52,9 +47,7 @@ export async function openRedisRevocationBus(redis: Redis, options: RedisRevocat
       () => {
         if (closed) return;
         subscribed = true;
-        for (const handler of reconnectHandlers) handler();
-        firstSubscription?.();
-        firstSubscription = null;
+        listeners.subscribed();
       },
       // The connection dropped again before the subscription: the next `ready` retries.
       (err: unknown) => options.onError(err),
@@ -63,22 +56,14 @@ export async function openRedisRevocationBus(redis: Redis, options: RedisRevocat
   sub.connect().catch(() => {
     // Reported through "error"; ioredis keeps retrying.
   });
-  let waiting: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (waiting = setTimeout(resolve, options.readyTimeoutMs ?? 5_000)));
-  await Promise.race([first, timeout]);
-  // No timer outlives the wait (the app's close leaves none behind).
-  clearTimeout(waiting);
+  await listeners.ready(options.readyTimeoutMs ?? 5_000);
 
   return {
     async publish(notice) {
       await redis.publish(channel, encodeRevocationNotice(notice));
     },
-    subscribe(handler) {
-      handlers.push(handler);
-    },
-    onReconnect(handler) {
-      reconnectHandlers.push(handler);
-    },
+    subscribe: listeners.subscribe,
+    onReconnect: listeners.onReconnect,
     async close() {
       closed = true;
       sub.disconnect();

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import pg from "pg";
-import { encodeRevocationNotice, parseRevocationNotice, type RevocationBus, type RevocationNotice } from "../../core/sessions/revocation-bus.js";
+import { encodeRevocationNotice, type RevocationBus } from "../../core/sessions/revocation-bus.js";
+import { createRevocationListeners } from "../revocation-listeners.js";
 import type { Database } from "./database.js";
 
 /** Options of {@link openPgRevocationBus}. */
@@ -41,14 +42,11 @@ export async function openPgRevocationBus(options: PgRevocationBusOptions): Prom
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(options.db);
   const channel = revocationChannel(rows[0]?.schema ?? "public");
   const backoff = options.backoffMs ?? ((attempt: number) => Math.min(100 * attempt, 5_000));
-  const handlers: ((notice: RevocationNotice) => void)[] = [];
-  const reconnectHandlers: (() => void)[] = [];
+  const listeners = createRevocationListeners();
   let client: pg.Client | null = null;
   let closed = false;
   let attempt = 0;
   let retry: NodeJS.Timeout | null = null;
-  let firstListen: (() => void) | null = null;
-  const first = new Promise<void>((resolve) => (firstListen = resolve));
 
   function scheduleReconnect(): void {
     if (closed || retry !== null) return;
@@ -74,10 +72,7 @@ export async function openPgRevocationBus(options: PgRevocationBusOptions): Prom
     c.on("error", (err) => lost(err));
     c.on("end", () => lost());
     c.on("notification", (msg) => {
-      if (msg.channel !== channel || msg.payload === undefined) return;
-      const notice = parseRevocationNotice(msg.payload);
-      if (notice === null) return;
-      for (const handler of handlers) handler(notice);
+      if (msg.channel === channel && msg.payload !== undefined) listeners.deliver(msg.payload);
     });
     client = c;
     try {
@@ -90,28 +85,18 @@ export async function openPgRevocationBus(options: PgRevocationBusOptions): Prom
     if (closed || client !== c) return;
     listening = true;
     attempt = 0;
-    for (const handler of reconnectHandlers) handler();
-    firstListen?.();
-    firstListen = null;
+    listeners.subscribed();
   }
 
   void connect();
-  let waiting: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (waiting = setTimeout(resolve, options.readyTimeoutMs ?? 5_000)));
-  await Promise.race([first, timeout]);
-  // No timer outlives the wait (the app's close leaves none behind).
-  clearTimeout(waiting);
+  await listeners.ready(options.readyTimeoutMs ?? 5_000);
 
   return {
     async publish(notice) {
       await sql`select pg_notify(${channel}, ${encodeRevocationNotice(notice)})`.execute(options.db);
     },
-    subscribe(handler) {
-      handlers.push(handler);
-    },
-    onReconnect(handler) {
-      reconnectHandlers.push(handler);
-    },
+    subscribe: listeners.subscribe,
+    onReconnect: listeners.onReconnect,
     async close() {
       closed = true;
       if (retry !== null) clearTimeout(retry);

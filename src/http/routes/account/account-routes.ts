@@ -3,23 +3,13 @@ import { GatehouseError } from "../../../core/errors.js";
 import type { ValidSession } from "../../../core/sessions/session-service.js";
 import { originOf } from "../../origin.js";
 import { clearSessionCookie, setSessionCookie } from "../../plugins/session-cookie.js";
-import { emptyBody, noContent, pagedResponse, pagination, paginationQuery, passwordField, idParams } from "../../schemas.js";
+import { emptyBody, noContent, pagedResponse, pagination, paginationQuery, passwordField, idParams, sessionItemProperties } from "../../schemas.js";
 import type { AppDeps } from "../../types.js";
 
 const sessionItem = {
   type: "object",
   additionalProperties: false,
-  properties: {
-    id: { type: "string" },
-    createdAt: { type: "string" },
-    lastSeenAt: { type: "string" },
-    expiresAt: { type: "string" },
-    ip: { type: "string" },
-    userAgent: { type: "string" },
-    aal: { type: "string" },
-    amr: { type: "array", items: { type: "string" } },
-    current: { type: "boolean" },
-  },
+  properties: { ...sessionItemProperties, current: { type: "boolean" } },
 } as const;
 
 

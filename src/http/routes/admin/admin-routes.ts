@@ -6,26 +6,13 @@ import type { ResetSecondFactors } from "../../../core/mfa/second-factor-reset.j
 import type { Session } from "../../../core/sessions/session.js";
 import { ROLES, toPublicUser, type Role } from "../../../core/users/user.js";
 import { originOf } from "../../origin.js";
-import { emptyBody, noContent, pagination, userSchema, idParams, UUID_PATTERN as UUID } from "../../schemas.js";
+import { emptyBody, noContent, pagination, sessionItemProperties, userSchema, idParams, UUID_PATTERN as UUID } from "../../schemas.js";
 
 const limitPage = { limit: { type: "string", pattern: "^[0-9]{1,3}$" }, page: { type: "string", pattern: "^[0-9]{1,6}$" } } as const;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A user's session as an admin sees it (the user's own list adds `current`). */
-const adminSessionItem = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    id: { type: "string" },
-    createdAt: { type: "string" },
-    lastSeenAt: { type: "string" },
-    expiresAt: { type: "string" },
-    ip: { type: "string" },
-    userAgent: { type: "string" },
-    aal: { type: "string" },
-    amr: { type: "array", items: { type: "string" } },
-  },
-} as const;
+const adminSessionItem = { type: "object", additionalProperties: false, properties: sessionItemProperties } as const;
 
 /** One audit event (docs/api.md, "Audit event types"); `details` holds flat string/number/boolean/null values. */
 const auditEventSchema = {
