@@ -1,25 +1,11 @@
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
+import { createNetworkSet } from "../gateway/network-set.js";
 
 /** Never reachable from an IdP call: link-local (cloud metadata), unspecified, "this network", multicast, reserved. */
-const ALWAYS_REFUSED = new BlockList();
-ALWAYS_REFUSED.addSubnet("169.254.0.0", 16, "ipv4");
-ALWAYS_REFUSED.addSubnet("0.0.0.0", 8, "ipv4");
-ALWAYS_REFUSED.addSubnet("224.0.0.0", 4, "ipv4");
-ALWAYS_REFUSED.addSubnet("240.0.0.0", 4, "ipv4");
-ALWAYS_REFUSED.addSubnet("fe80::", 10, "ipv6");
-ALWAYS_REFUSED.addAddress("::", "ipv6");
-ALWAYS_REFUSED.addSubnet("ff00::", 8, "ipv6");
+const ALWAYS_REFUSED = createNetworkSet(["169.254.0.0/16", "0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4", "fe80::/10", "::", "ff00::/8"]);
 
 /** Reachable only for a provider with `privateNetwork` (an IdP on the LAN): loopback and private ranges. */
-const PRIVATE = new BlockList();
-PRIVATE.addSubnet("127.0.0.0", 8, "ipv4");
-PRIVATE.addSubnet("10.0.0.0", 8, "ipv4");
-PRIVATE.addSubnet("172.16.0.0", 12, "ipv4");
-PRIVATE.addSubnet("192.168.0.0", 16, "ipv4");
-PRIVATE.addSubnet("100.64.0.0", 10, "ipv4");
-PRIVATE.addAddress("::1", "ipv6");
-PRIVATE.addSubnet("fc00::", 7, "ipv6");
-PRIVATE.addSubnet("fec0::", 10, "ipv6");
+const PRIVATE = createNetworkSet(["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "::1", "fc00::/7", "fec0::/10"]);
 
 const MAPPED_V4 = /^::ffff:(?:(\d{1,3}(?:\.\d{1,3}){3})|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i;
 
@@ -43,9 +29,7 @@ export function isAllowedAddress(address: string, privateNetwork: boolean): bool
   const bare = address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address;
   const v4 = embeddedIpv4(bare);
   if (v4 !== null) return isAllowedAddress(v4, privateNetwork);
-  const family = isIP(bare);
-  if (family === 0) return false;
-  const type = family === 4 ? "ipv4" : "ipv6";
-  if (ALWAYS_REFUSED.check(bare, type)) return false;
-  return privateNetwork || !PRIVATE.check(bare, type);
+  if (isIP(bare) === 0) return false;
+  if (ALWAYS_REFUSED.contains(bare)) return false;
+  return privateNetwork || !PRIVATE.contains(bare);
 }
