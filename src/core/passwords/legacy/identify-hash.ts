@@ -95,7 +95,12 @@ function pbkdf2(scheme: HashScheme, digestName: string | undefined, iterationsTe
 }
 
 const hex = (text: string | undefined): Buffer | null => (text !== undefined && HEX.test(text) ? Buffer.from(text, "hex") : null);
-const base64 = (text: string | undefined): Buffer | null => (text !== undefined && B64.test(text) ? Buffer.from(text, "base64") : null);
+/** Canonical padded base64 only (as Django writes it): a digest missing its "=" or with stray bits is malformed. */
+function base64(text: string | undefined): Buffer | null {
+  if (text === undefined || !B64.test(text) || text.length % 4 !== 0) return null;
+  const bytes = Buffer.from(text, "base64");
+  return bytes.toString("base64") === text ? bytes : null;
+}
 
 function werkzeugScrypt(method: string[], salt: string | undefined, expected: Buffer | null): HashIdentity {
   const [n, r, p] = [integer(method[1]), integer(method[2]), integer(method[3])];
