@@ -43,7 +43,7 @@ export type HashIdentity = { ok: true; scheme: HashScheme; hash: LegacyHash } | 
  * as Argon2id.
  */
 export const LEGACY_LIMITS = Object.freeze({
-  pbkdf2Iterations: { sha1: 2_000_000, sha256: 2_000_000, sha512: 1_000_000 } as Record<Pbkdf2Digest, number>,
+  pbkdf2Iterations: { sha1: 2_000_000, sha256: 2_000_000, sha512: 1_000_000 },
   /** scrypt: N a power of two up to 2^20, memory 128·N·r at most 128 MiB, N·r·p at most 2^22. */
   scryptMaxN: 2 ** 20,
   scryptMaxMemoryBytes: 128 * 1024 * 1024,
