@@ -38,9 +38,9 @@ export type HashIdentity = { ok: true; scheme: HashScheme; hash: LegacyHash } | 
 
 /**
  * Upper bounds on the cost of one verification. A hash above them is refused
- * at import (`parameters_out_of_range`): the slowest allowed legacy check is a
- * few hundred milliseconds on one core, in the same bounded hashing threads
- * as Argon2id.
+ * at import (`parameters_out_of_range`) and verifies as false at sign-in.
+ * The slowest allowed check (bcrypt cost 15) is a few seconds of one core,
+ * in the same bounded hashing threads as Argon2id (bench/legacy-verify.ts).
  */
 export const LEGACY_LIMITS = Object.freeze({
   pbkdf2Iterations: { sha1: 2_000_000, sha256: 2_000_000, sha512: 1_000_000 },
