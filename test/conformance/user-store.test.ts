@@ -80,6 +80,21 @@ describe.each(backendNames())("UserStore conformance (%s)", (backendName) => {
     });
   });
 
+  it("replacePasswordHash swaps only while the row still holds the expected hash: of two concurrent swaps exactly one wins", async () => {
+    const input = newUser("Erin2", { passwordHash: "pbkdf2:sha256:1000$salt$old" });
+    await fx.stores.users.insert(input);
+    expect(await fx.stores.users.replacePasswordHash(input.id, "pbkdf2:sha256:1000$salt$other", "$argon2id$v=19$m=19456,t=2,p=1$x", input.createdAt + 1)).toBe(false);
+    expect((await fx.stores.users.findById(input.id))?.passwordHash).toBe("pbkdf2:sha256:1000$salt$old");
+    const results = await Promise.all(
+      ["$argon2id$v=19$m=19456,t=2,p=1$a", "$argon2id$v=19$m=19456,t=2,p=1$b"].map((next) => fx.stores.users.replacePasswordHash(input.id, "pbkdf2:sha256:1000$salt$old", next, input.createdAt + 7000)),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const user = await fx.stores.users.findById(input.id);
+    expect(user?.passwordHash).toBe(results[0] ? "$argon2id$v=19$m=19456,t=2,p=1$a" : "$argon2id$v=19$m=19456,t=2,p=1$b");
+    expect(user?.updatedAt).toBe(input.createdAt + 7000);
+    expect(await fx.stores.users.replacePasswordHash("00000000-0000-4000-8000-000000000000", "x", "y", 1)).toBe(false);
+  });
+
   it("recordLogin stores the last login time as a number", async () => {
     const input = newUser("Frank");
     await fx.stores.users.insert(input);

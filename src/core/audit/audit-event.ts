@@ -1,6 +1,6 @@
 /** The audit event types of docs/api.md. */
 export const AUDIT_EVENT_TYPES = [
-  "login_success", "login_failure", "logout", "register", "password_change",
+  "login_success", "login_failure", "logout", "register", "password_change", "password_upgraded",
   "password_reset_requested", "password_reset", "email_verified", "role_change",
   "user_blocked", "user_unblocked", "user_deleted", "session_revoked",
   "mfa_enabled", "mfa_disabled", "mfa_failure", "api_token_created",

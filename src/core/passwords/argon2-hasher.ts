@@ -1,6 +1,8 @@
 import { createRequire } from "node:module";
 import type { Algorithm } from "@node-rs/argon2";
 import { createArgon2Threads } from "./argon2-threads.js";
+import { identifyPasswordHash, type HashIdentity } from "./legacy/identify-hash.js";
+import { isNativeArgon2id, planLegacyVerify, runLegacyJob, type LegacyJob } from "./legacy/legacy-verify.js";
 
 /** `Algorithm.Argon2id` (an ambient const enum, so spelled as its value). */
 const ARGON2ID = 2 as Algorithm;
@@ -32,6 +34,15 @@ export const defaultArgon2Params: Argon2Params = { memoryCost: 19456, timeCost: 
  * salt, 32-byte tag, PHC strings). With `threads`, hashing runs on that many
  * dedicated low-priority threads (argon2-threads.ts), so a login flood cannot
  * take CPU from the event loop; without, on the libuv pool.
+ *
+ * `verify` also accepts every legacy scheme of identify-hash.ts (imported
+ * accounts, docs/legacy-hashes.md), in the same threads; `needsRehash` is
+ * true for them, so the first sign-in upgrades them. A check cheaper than an
+ * Argon2id verify with these parameters (every non-Argon2 scheme, an Argon2
+ * hash with a smaller m·t) is followed by a dummy Argon2id verify, so a wrong
+ * password never costs less for a legacy account than for a native one. A
+ * stored string that is not a usable hash costs one dummy verify, like an
+ * unknown user, and is false.
  */
 export function createArgon2Hasher(params: Argon2Params = defaultArgon2Params, options: { threads?: number } = {}): PasswordHasher & { close(): Promise<void> } {
   const hashOptions = { algorithm: ARGON2ID, outputLen: 32, ...params };
@@ -46,18 +57,43 @@ export function createArgon2Hasher(params: Argon2Params = defaultArgon2Params, o
     }
   };
   let dummy: Promise<string> | null = null;
+  const dummyHash = (): Promise<string> => (dummy ??= doHash("gatehouse-dummy-password-for-timing"));
+  const verifyDummy = async (password: string): Promise<void> => {
+    await doVerify(await dummyHash(), password);
+  };
   const current = `$argon2id$v=19$m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}$`;
+  /** True when checking this hash costs less than an Argon2id verify with the current parameters. */
+  const cheaperThanNative = (identity: HashIdentity & { ok: true }): boolean =>
+    identity.hash.kind !== "argon2" || identity.hash.memoryKiB * identity.hash.iterations < params.memoryCost * params.timeCost;
+  const runWithFloor = async (job: LegacyJob, password: string, floor: boolean): Promise<boolean> => {
+    const pad = floor ? await dummyHash() : null;
+    if (pool) {
+      try {
+        return (await pool.run({ op: "legacy", job, password, pad })) === true;
+      } catch {
+        return false;
+      }
+    }
+    const ok = await runLegacyJob(job);
+    if (pad !== null) await doVerify(pad, password);
+    return ok;
+  };
   return {
     hash: doHash,
-    async verify(phc, password) {
-      if (!phc.startsWith("$argon2")) return false;
-      return doVerify(phc, password);
+    async verify(stored, password) {
+      // Gatehouse's own hashes (current parameters): as always, whatever the legacy bounds.
+      if (stored.startsWith(current)) return doVerify(stored, password);
+      const identity = identifyPasswordHash(stored);
+      if (!identity.ok) {
+        await verifyDummy(password);
+        return false;
+      }
+      const floor = cheaperThanNative(identity);
+      if (isNativeArgon2id(stored) && !floor) return doVerify(stored, password);
+      return runWithFloor(planLegacyVerify(identity.hash, password), password, floor);
     },
     needsRehash: (phc) => !phc.startsWith(current),
-    async verifyDummy(password) {
-      dummy ??= doHash("gatehouse-dummy-password-for-timing");
-      await doVerify(await dummy, password);
-    },
+    verifyDummy,
     close: async () => pool?.close(),
   };
 }

@@ -1,6 +1,7 @@
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { GatehouseError } from "../errors.js";
+import { legacySchemeOf } from "../passwords/legacy/legacy-verify.js";
 import type { PasswordHasher } from "../passwords/password-hasher.js";
 import { checkNewPassword, isPasswordTooLong, type PasswordPolicy } from "../passwords/password-policy.js";
 import type { Random } from "../random.js";
@@ -156,6 +157,19 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     return new GatehouseError("invalid_request", { fields: [field] });
   }
 
+  /**
+   * After a proved password: a hash of other parameters, or of a legacy
+   * scheme (an imported account), becomes a current Argon2id hash. The swap
+   * is compare-and-set on the hash that was verified, so of two concurrent
+   * first sign-ins exactly one upgrades (and is audited); the old hash is gone.
+   */
+  async function upgradeHash(user: User, verified: string, password: string, origin: SessionOrigin): Promise<void> {
+    if (!hasher.needsRehash(verified)) return;
+    const swapped = await users.replacePasswordHash(user.id, verified, await hasher.hash(password), clock.now());
+    const from = legacySchemeOf(verified);
+    if (swapped && from !== null) await audit.record({ type: "password_upgraded", userId: user.id, actorId: user.id, details: { from }, ...origin });
+  }
+
   /** A current-password check (change, deletion, later sudo), under the same throttles as login (RL-04). */
   async function checkCurrentPassword(user: User, password: string, origin: SessionOrigin): Promise<boolean> {
     const hash = user.passwordHash;
@@ -251,9 +265,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
         await audit.record({ type: "login_failure", userId: user.id, details: { reason: "email_unverified" }, ...origin });
         throw new GatehouseError("invalid_credentials");
       }
-      if (hasher.needsRehash(hash)) {
-        await users.updatePasswordHash(user.id, await hasher.hash(input.password), clock.now());
-      }
+      await upgradeHash(user, hash, input.password, origin);
       return afterFirstFactor({ user, methods: ["pwd"], flow: "login", origin, remember: input.remember, replacing: input.replacing });
     },
 
@@ -292,6 +304,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
         await audit.record({ type: "login_failure", userId: user.id, details: { reason: "wrong_reauth_password" }, ...origin });
         throw new GatehouseError("invalid_password", { fields: ["password"] });
       }
+      if (user.passwordHash !== null) await upgradeHash(user, user.passwordHash, password, origin);
       return sessions.rotate(session, origin, { reauthenticated: true });
     },
 

@@ -46,6 +46,12 @@ export interface UserStore {
   /** Looks up by normalized username or normalized email. */
   findByLogin(normalized: { username?: string; email?: string }): Promise<User | null>;
   updatePasswordHash(id: string, passwordHash: string, at: number): Promise<void>;
+  /**
+   * Compare-and-swap of the password hash: stores `next` only if the row
+   * still holds `expected` (one atomic UPDATE). True when it did; false when
+   * another request changed it first (or there is no such user).
+   */
+  replacePasswordHash(id: string, expected: string, next: string, at: number): Promise<boolean>;
   recordLogin(id: string, at: number): Promise<void>;
   /** Deletes the user; their sessions go with them. Returns false if there was no such user. */
   delete(id: string): Promise<boolean>;

@@ -57,6 +57,10 @@ export function createSqlUserStore(db: Kysely<Database>): UserStore {
     async updatePasswordHash(id, passwordHash, at) {
       await db.updateTable("users").set({ password_hash: passwordHash, updated_at: at }).where("id", "=", id).execute();
     },
+    async replacePasswordHash(id, expected, next, at) {
+      const result = await db.updateTable("users").set({ password_hash: next, updated_at: at }).where("id", "=", id).where("password_hash", "=", expected).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
     async recordLogin(id, at) {
       await db.updateTable("users").set({ last_login_at: at }).where("id", "=", id).execute();
     },

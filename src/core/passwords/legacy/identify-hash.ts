@@ -38,12 +38,12 @@ export type HashIdentity = { ok: true; scheme: HashScheme; hash: LegacyHash } | 
 
 /**
  * Upper bounds on the cost of one verification. A hash above them is refused
- * at import (`parameters_out_of_range`): the slowest allowed legacy check is a
- * few hundred milliseconds on one core, in the same bounded hashing threads
- * as Argon2id.
+ * at import (`parameters_out_of_range`) and verifies as false at sign-in.
+ * The slowest allowed check (bcrypt cost 15) is a few seconds of one core,
+ * in the same bounded hashing threads as Argon2id (bench/legacy-verify.ts).
  */
 export const LEGACY_LIMITS = Object.freeze({
-  pbkdf2Iterations: { sha1: 2_000_000, sha256: 2_000_000, sha512: 1_000_000 } as Record<Pbkdf2Digest, number>,
+  pbkdf2Iterations: { sha1: 2_000_000, sha256: 2_000_000, sha512: 1_000_000 },
   /** scrypt: N a power of two up to 2^20, memory 128·N·r at most 128 MiB, N·r·p at most 2^22. */
   scryptMaxN: 2 ** 20,
   scryptMaxMemoryBytes: 128 * 1024 * 1024,
@@ -95,7 +95,12 @@ function pbkdf2(scheme: HashScheme, digestName: string | undefined, iterationsTe
 }
 
 const hex = (text: string | undefined): Buffer | null => (text !== undefined && HEX.test(text) ? Buffer.from(text, "hex") : null);
-const base64 = (text: string | undefined): Buffer | null => (text !== undefined && B64.test(text) ? Buffer.from(text, "base64") : null);
+/** Canonical padded base64 only (as Django writes it): a digest missing its "=" or with stray bits is malformed. */
+function base64(text: string | undefined): Buffer | null {
+  if (text === undefined || !B64.test(text) || text.length % 4 !== 0) return null;
+  const bytes = Buffer.from(text, "base64");
+  return bytes.toString("base64") === text ? bytes : null;
+}
 
 function werkzeugScrypt(method: string[], salt: string | undefined, expected: Buffer | null): HashIdentity {
   const [n, r, p] = [integer(method[1]), integer(method[2]), integer(method[3])];
