@@ -1,3 +1,4 @@
+import { identifyPasswordHash } from "../core/passwords/legacy/identify-hash.js";
 import { hasUnsafeCharacter } from "../core/text/unsafe-characters.js";
 
 /**
@@ -70,6 +71,17 @@ export const argon2idPhc: ColumnCheck = (v) => {
   const [memory, passes, lanes] = [Number(m[1]), Number(m[2]), Number(m[3])];
   if (lanes < 1 || lanes > 16 || passes < 1 || passes > 64 || memory < 8 * lanes || memory > 1_048_576) return "has Argon2id parameters out of bounds";
   return null;
+};
+
+/**
+ * A users.password_hash: Gatehouse's Argon2id ({@link argon2idPhc}) or a hash
+ * an import brought from another app that sign-in verifies and upgrades
+ * (docs/legacy-hashes.md), within the same cost bounds as the import's.
+ */
+export const storedPasswordHash: ColumnCheck = (v) => {
+  if (argon2idPhc(v) === null) return null;
+  if (typeof v === "string" && identifyPasswordHash(v).ok) return null;
+  return "must be an Argon2id PHC string or a recognised imported hash within its cost bounds";
 };
 
 /** Text holding JSON whose top level passes `shape`, with no prototype-polluting keys. */

@@ -2,7 +2,7 @@ import { AUDIT_EVENT_TYPES } from "../core/audit/audit-event.js";
 import { ROLES } from "../core/users/user.js";
 import type { BackupTable } from "./backup-format.js";
 import {
-  argon2idPhc, both, epochMs, flag, isJsonObject, jsonText, nullable, oneOf, sha256Hex, text, visibleText, type ColumnCheck,
+  argon2idPhc, both, storedPasswordHash, epochMs, flag, isJsonObject, jsonText, nullable, oneOf, sha256Hex, text, visibleText, type ColumnCheck,
 } from "./column-checks.js";
 import { parseSafeJson } from "./safe-json.js";
 import { parseEnvelope } from "../core/secrets/secret-envelope.js";
@@ -66,7 +66,7 @@ export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
     ["email", nullable(visibleText(1, 255))],
     ["email_normalized", nullable(visibleText(1, 255))],
     ["email_verified", flag],
-    ["password_hash", nullable(argon2idPhc)],
+    ["password_hash", nullable(storedPasswordHash)],
     ["role", oneOf(ROLES)],
     ["blocked", flag],
     ["created_at", epochMs],
