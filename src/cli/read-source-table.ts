@@ -4,14 +4,14 @@ import pg from "pg";
 import { importInvalid } from "../core/user-import/import-invalid.js";
 import { MAX_IMPORT_ROWS, OTHER_VALUE, type ImportTable, type ImportValue } from "../core/user-import/import-table.js";
 import { isPostgresUrl } from "../storage/sql/open-database.js";
-import { CliError } from "./cli-io.js";
+import { CliError, EXIT } from "./cli-io.js";
 
 /** A table name, optionally schema-qualified: `user`, `public.accounts`. Nothing else reaches the SQL text. */
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 
 /** The checked name, each part quoted (`"public"."user"`): a reserved word such as `user` stays a name. */
 export function quotedTableName(name: string): string {
-  if (!TABLE_NAME.test(name)) throw new CliError(`--table must be a table name such as users or public.users (letters, digits and _; optionally schema-qualified)`);
+  if (!TABLE_NAME.test(name)) throw new CliError(`--table must be a table name such as users or public.users (letters, digits and _; optionally schema-qualified)`, EXIT.usage);
   return name
     .split(".")
     .map((part) => `"${part}"`)

@@ -6,10 +6,11 @@ import { importInvalid } from "./import-invalid.js";
  * is one quote and line breaks are kept). A trailing line break ends the last
  * record; blank lines are skipped. Throws `import_invalid` (with the line
  * number) on a quote inside an unquoted field, text after a closing quote, an
- * unterminated quoted field, or more than `maxRecords` records. Linear time,
+ * unterminated quoted field, or more than `maxRecords` records (`tooMany`
+ * is the reason given then). Linear time,
  * no regular expressions.
  */
-export function parseCsv(text: string, maxRecords: number): string[][] {
+export function parseCsv(text: string, maxRecords: number, tooMany = `more than ${maxRecords} records`): string[][] {
   const records: string[][] = [];
   let record: string[] = [];
   let field = "";
@@ -21,7 +22,7 @@ export function parseCsv(text: string, maxRecords: number): string[][] {
     record.push(field);
     field = "";
     if (!(record.length === 1 && record[0] === "" && !fieldStarted)) {
-      if (records.length >= maxRecords) throw importInvalid(`more than ${maxRecords} records`);
+      if (records.length >= maxRecords) throw importInvalid(tooMany);
       records.push(record);
     }
     record = [];

@@ -13,7 +13,7 @@ function decode(bytes: Uint8Array): string {
 }
 
 function fromCsv(text: string, maxRows: number): ImportTable {
-  const records = parseCsv(text, maxRows + 1);
+  const records = parseCsv(text, maxRows + 1, `more than ${maxRows} rows`); // the header, then the rows
   const header = records[0];
   if (header === undefined) throw importInvalid("the file is empty: a CSV file needs a header row");
   const columns = header.map((name) => name.trim());
