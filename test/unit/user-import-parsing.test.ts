@@ -33,9 +33,9 @@ describe("parseCsv (RFC 4180)", () => {
     expect(reason(() => parseCsv("a\nb\nc\n", 2))).toBe("more than 2 records");
   });
 
-  it("is linear: a 5 MB field of quotes parses", () => {
-    const big = `"${'""'.repeat(2_500_000)}"`;
-    expect(parseCsv(big, 1)[0]![0]!.length).toBe(2_500_000);
+  it("is linear: a 1 MB field of doubled quotes parses", () => {
+    const big = `"${'""'.repeat(500_000)}"`;
+    expect(parseCsv(big, 1)[0]![0]!.length).toBe(500_000);
   });
 });
 

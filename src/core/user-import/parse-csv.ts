@@ -36,20 +36,21 @@ export function parseCsv(text: string, maxRecords: number, tooMany = `more than 
       i++;
       let closed = false;
       while (i < n) {
-        const q = text.charCodeAt(i);
-        if (q === 34) {
-          if (i + 1 < n && text.charCodeAt(i + 1) === 34) {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          closed = true;
-          i++;
-          break;
+        const q = text.indexOf('"', i);
+        const end = q === -1 ? n : q;
+        const chunk = text.slice(i, end);
+        field += chunk;
+        for (let k = chunk.indexOf("\n"); k !== -1; k = chunk.indexOf("\n", k + 1)) line++;
+        i = end;
+        if (q === -1) break;
+        if (q + 1 < n && text.charCodeAt(q + 1) === 34) {
+          field += '"';
+          i = q + 2;
+          continue;
         }
-        if (q === 10) line++;
-        field += text[i];
-        i++;
+        closed = true;
+        i = q + 1;
+        break;
       }
       if (!closed) throw importInvalid(`line ${openedAt}: unterminated quoted field`);
       fieldStarted = true;
@@ -75,9 +76,17 @@ export function parseCsv(text: string, maxRecords: number, tooMany = `more than 
       continue;
     }
     if (c === 13) throw importInvalid(`line ${line}: a carriage return outside quotes`);
-    field += text[i];
+    // A run of plain characters, taken in one slice.
+    let end = i + 1;
+    while (end < n) {
+      const d = text.charCodeAt(end);
+      if (d === 44 || d === 10 || d === 13 || d === 34) break;
+      end++;
+    }
+    if (end < n && text.charCodeAt(end) === 34) throw importInvalid(`line ${line}: a quote inside an unquoted field`);
+    field += text.slice(i, end);
     fieldStarted = true;
-    i++;
+    i = end;
   }
   if (field !== "" || record.length > 0 || fieldStarted) endRecord();
   return records;
