@@ -64,7 +64,7 @@ describe.each(backendNames())("gatehouse import users (Gatehouse on %s)", (backe
     await backend?.cleanup();
   });
 
-  it("CSV: a dry run reports and changes nothing; --apply imports the importable rows with their hashes as they are, audited", async () => {
+  it("CSV: a dry run reports and changes nothing; --apply imports the importable rows with their hashes as they are, audited", { timeout: 180_000 }, async () => {
     const aliceHash = werkzeugHash("alice-old-password");
     const bobHash = bcrypt.hashSync("bob-old-password", 4);
     hashes.push(aliceHash, bobHash);
@@ -120,7 +120,7 @@ describe.each(backendNames())("gatehouse import users (Gatehouse on %s)", (backe
     expect(await userCount()).toBe(before + 3);
   });
 
-  it("JSON lines: role mapping, unmapped roles without a default are problems, unsupported and out-of-range hashes listed, the rest imported", async () => {
+  it("JSON lines: role mapping, unmapped roles without a default are problems, unsupported and out-of-range hashes listed, the rest imported", { timeout: 180_000 }, async () => {
     const good = werkzeugHash("frank-password");
     const tooCostly = werkzeugHash("x", 1).replace("pbkdf2:sha256:1$", "pbkdf2:sha256:5000000$");
     hashes.push(good, tooCostly);
@@ -148,7 +148,7 @@ describe.each(backendNames())("gatehouse import users (Gatehouse on %s)", (backe
     expect(await user("grace")).toBeUndefined();
   });
 
-  it("a SQLite table (opened read-only; a reserved name such as user is quoted)", async () => {
+  it("a SQLite table (opened read-only; a reserved name such as user is quoted)", { timeout: 180_000 }, async () => {
     const source = join(dir, "app.db");
     const db = new SQLite(source);
     db.exec('create table "user" (id integer primary key, username text, email text, password_hash text, is_admin integer, active integer)');
@@ -174,7 +174,7 @@ describe.each(backendNames())("gatehouse import users (Gatehouse on %s)", (backe
     expect(missing.stderr).toContain("cannot read the table");
   });
 
-  it("a PostgreSQL table (schema-qualified, read in a read-only transaction)", async () => {
+  it("a PostgreSQL table (schema-qualified, read in a read-only transaction)", { timeout: 180_000 }, async () => {
     const schema = `gh_import_src_${process.pid}_${backendName}`;
     const client = new pg.Client({ connectionString: PG_URL });
     await client.connect();
@@ -198,31 +198,29 @@ describe.each(backendNames())("gatehouse import users (Gatehouse on %s)", (backe
     }
   });
 
-  it("a malformed file imports nothing and says what is wrong, with exit code 1", async () => {
-    const map = ["--map", "username=login,email=mail"];
-    const cases: Array<[string, string | Buffer, string]> = [
-      ["quote.csv", 'login,mail\nzed1,"zed1@example.test\nzed2,zed2@example.test\n', "unterminated quoted field"],
-      ["stray.csv", 'login,mail\nzed1,ab"c\n', "line 2: a quote inside an unquoted field"],
-      ["fields.csv", "login,mail\nzed1,zed1@example.test,extra\n", "row 1: 3 fields, the header has 2"],
-      ["column.csv", "name,mail\nzed1,zed1@example.test\n", "the column mapped to username is not in the source"],
-      ["latin1.csv", Buffer.concat([Buffer.from("login,mail\nz"), Buffer.from([0xe9]), Buffer.from("d,zed@example.test\n")]), "not valid UTF-8"],
-      ["broken.jsonl", '{"login":"zed1"}\n{"login": zed2}\n', "line 2: not valid JSON"],
-      ["array.jsonl", '["zed1"]\n', "line 1: not a JSON object"],
-      ["many.csv", `login\n${Array.from({ length: 100_001 }, (_, i) => `u${i}x`).join("\n")}\n`, "more than 100000"],
-    ];
+  const malformed: Array<[string, string | Buffer, string]> = [
+    ["quote.csv", 'login,mail\nzed1,"zed1@example.test\nzed2,zed2@example.test\n', "unterminated quoted field"],
+    ["stray.csv", 'login,mail\nzed1,ab"c\n', "line 2: a quote inside an unquoted field"],
+    ["fields.csv", "login,mail\nzed1,zed1@example.test,extra\n", "row 1: 3 fields, the header has 2"],
+    ["column.csv", "name,mail\nzed1,zed1@example.test\n", "the column mapped to username is not in the source"],
+    ["latin1.csv", Buffer.concat([Buffer.from("login,mail\nz"), Buffer.from([0xe9]), Buffer.from("d,zed@example.test\n")]), "not valid UTF-8"],
+    ["broken.jsonl", '{"login":"zed1"}\n{"login": zed2}\n', "line 2: not valid JSON"],
+    ["array.jsonl", '["zed1"]\n', "line 1: not a JSON object"],
+    ["many.csv", `login\n${Array.from({ length: 100_001 }, (_, i) => `u${i}x`).join("\n")}\n`, "more than 100000 rows"],
+  ];
+  it.each(malformed)("a malformed file imports nothing and says what is wrong, with exit code 1: %s", { timeout: 180_000 }, async (name, content, reason) => {
     const before = await userCount();
     const audited = (await auditEvents()).length;
-    for (const [name, content, reason] of cases) {
-      const r = await run("import", "users", file(name, content), ...(name.endsWith(".csv") && name !== "many.csv" ? map : ["--map", "username=login"]), "--apply");
-      expect(r.code, `${name}: ${r.stdout}`).toBe(1);
-      expect(r.stderr, name).toContain("import_invalid");
-      expect(r.stderr, name).toContain(reason);
-    }
+    const map = name.endsWith(".csv") && name !== "many.csv" ? "username=login,email=mail" : "username=login";
+    const r = await run("import", "users", file(name, content), "--map", map, "--apply");
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stderr).toContain("import_invalid");
+    expect(r.stderr).toContain(reason);
     expect(await userCount()).toBe(before);
     expect(await auditEvents()).toHaveLength(audited);
   });
 
-  it("attack: import privilege smuggling — no superadmin by option, role or extra column; no sessions, tokens or second factors", async () => {
+  it("attack: import privilege smuggling — no superadmin by option, role or extra column; no sessions, tokens or second factors", { timeout: 180_000 }, async () => {
     const forbidden = [
       ["--default-role", "superadmin"],
       ["--roles", "boss=superadmin"],

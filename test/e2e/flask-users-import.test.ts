@@ -54,7 +54,7 @@ describe.each(backendNames())("a Flask app's users imported with the CLI sign in
     await backend?.cleanup();
   });
 
-  it("dry run, --apply, then the portal signs each of them in (the blocked one is refused, a wrong password too)", async () => {
+  it("dry run, --apply, then the portal signs each of them in (the blocked one is refused, a wrong password too)", { timeout: 180_000 }, async () => {
     const args = ["import", "users", `sqlite:${source}`, "--format", "table", "--table", "user", "--map", "username=username,email=email,password_hash=password_hash,role=is_admin,blocked=!active", "--roles", "1=admin,0=user"];
     const dry = await gatehouse([...args, "--json"], env, dir);
     expect(dry.code, dry.stderr).toBe(0);
