@@ -10,6 +10,7 @@ import { createSettingsService, type SettingsService } from "./core/settings/set
 import { createAdminAccounts, type AdminAccounts } from "./core/admin/admin-accounts.js";
 import { createInvitationService, type InvitationService } from "./core/invitations/invitation-service.js";
 import { createRegistrationService, type RegistrationService } from "./core/registration/registration-service.js";
+import { createSqlUserImportStore } from "./storage/sql/sql-user-import-store.js";
 import { createBackupService } from "./backup/backup-service.js";
 import { DEFAULT_MAX_BACKUP_BYTES } from "./backup/backup-format.js";
 import { systemClock, type Clock } from "./core/clock.js";
@@ -36,6 +37,7 @@ import type { SecondFactorMethod, SecondFactors, SecondFactorVerifier, SecondFac
 import type { PasswordHasher } from "./core/passwords/password-hasher.js";
 import { defaultPasswordPolicy } from "./core/passwords/password-policy.js";
 import { cryptoRandom, type Random } from "./core/random.js";
+import { createUserImportService, type UserImportService } from "./core/user-import/user-import-service.js";
 import { createSessionCache } from "./core/sessions/session-cache.js";
 import { createPropagatingSessionCache } from "./core/sessions/revocation-bus.js";
 import { openRevocationBus, type RevocationBusKind } from "./storage/open-revocation-bus.js";
@@ -140,6 +142,8 @@ export interface Gatehouse {
   mfaPolicy: MfaPolicy;
   /** An administrator's (or the CLI's) reset of a user's second factors. */
   resetSecondFactors: ResetSecondFactors;
+  /** Users imported from another app (admin API, CLI). */
+  userImport: UserImportService;
   /** The outbox, its worker and the mailer. */
   mail: MailSystem;
   passwordReset: PasswordReset;
@@ -532,6 +536,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     if (counts !== null) metrics.outboxDepth(counts.pending);
     metrics.hashingQueue(hasher.stats().queued);
   }
+  const userImport = createUserImportService({ store: createSqlUserImportStore(database.db), audit, clock, random });
   const metricsEndpoint: MetricsEndpoint | null = prometheus === null ? null : { exporter: prometheus, token: config.metrics.token };
   const metricsServer = metricsEndpoint !== null && config.metrics.port !== null ? await buildMetricsServer(metricsEndpoint, logger) : null;
   const app = await buildApp(
@@ -575,6 +580,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       mfaPolicy,
       resetSecondFactors,
       factorSummaries,
+      userImport,
     },
     logger,
   );
@@ -621,6 +627,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     secondFactorRemovers,
     mfaPolicy,
     resetSecondFactors,
+    userImport,
     mail,
     passwordReset,
     emailVerification,

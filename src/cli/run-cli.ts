@@ -14,6 +14,7 @@ Commands:
   secret generate       print a fresh SECRET_KEY
   keys                  rotate, status, rewrap: the data keys of stored secrets
   user                  create, list, set-role, block, unblock, reset-mfa
+  import users <src>    import another app's users from CSV, JSON lines or a table (dry run unless --apply)
 
 Run "gatehouse <command> --help" for a command's options. Configuration comes
 from the environment and from .env in the working directory (or the file named
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   config: async () => (await import("./commands/config.js")).configCommand,
   secret: async () => (await import("./commands/secret.js")).secretCommand,
   keys: async () => (await import("./commands/keys.js")).keysCommand,
+  import: async () => (await import("./commands/import.js")).importCommand,
 };
 
 /** Explains an error without secrets: the public message, where it is, and the (value-free) details. */

@@ -29,6 +29,7 @@ import { forwardAuthRoutes } from "./routes/authz/forward-auth-routes.js";
 import { settingsRoutes } from "./routes/admin/settings-routes.js";
 import { invitationRoutes } from "./routes/admin/invitation-routes.js";
 import { backupRoutes } from "./routes/admin/backup-routes.js";
+import { userImportRoutes } from "./routes/admin/user-import-routes.js";
 import { webRoutes } from "./routes/web/web-routes.js";
 import { createProxyRouting } from "./proxy/proxy-routing.js";
 import { reverseProxyPlugin } from "./proxy/reverse-proxy-plugin.js";
@@ -115,6 +116,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
       prefix: "/api/admin",
     });
     await api.register(backupRoutes, { backups: deps.backups, accounts: deps.accounts, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, prefix: "/api/admin" });
+    await api.register(userImportRoutes, { userImport: deps.userImport, accounts: deps.accounts, prefix: "/api/admin" });
     await api.register(settingsRoutes, { settings: deps.settings, accounts: deps.accounts, prefix: "/api/admin" });
     await api.register(invitationRoutes, { invitations: deps.invitations, adminAccounts: deps.adminAccounts, accounts: deps.accounts, clock: deps.clock, prefix: "/api/admin" });
     await api.register(setupRoutes, { firstSuperadmin: deps.firstSuperadmin, config, prefix: "/api/setup" });

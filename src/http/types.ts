@@ -1,4 +1,5 @@
 import type { FastifySchema } from "fastify";
+import type { UserImportService } from "../core/user-import/user-import-service.js";
 import type { LinkedIdentities } from "../core/oauth/linked-identities.js";
 import type { Metrics } from "../core/metrics/metrics.js";
 import type { MetricsEndpoint } from "./metrics/metrics-routes.js";
@@ -126,6 +127,8 @@ export interface AppDeps {
   mfaPolicy: MfaPolicy;
   /** An administrator's reset of a user's second factors. */
   resetSecondFactors: ResetSecondFactors;
+  /** Users imported from another app (`POST /api/admin/import/users`). */
+  userImport: UserImportService;
 }
 
 /** One declared route: what the policy-matrix test compares with its checked-in table. */

@@ -83,6 +83,7 @@ export const ROUTE_POLICY: Record<string, string> = {
   "DELETE /api/admin/bans/:ip": ADMIN_WRITE,
   "GET /api/admin/backup": SUPERADMIN,
   "POST /api/admin/import": SUPERADMIN,
+  "POST /api/admin/import/users": SUPERADMIN,
   "GET /api/admin/settings": SUPERADMIN,
   "PATCH /api/admin/settings": SUPERADMIN,
   "GET /api/setup": PUBLIC,

@@ -5,7 +5,7 @@ export const AUDIT_EVENT_TYPES = [
   "user_blocked", "user_unblocked", "user_deleted", "session_revoked",
   "mfa_enabled", "mfa_disabled", "mfa_failure", "api_token_created",
   "api_token_revoked", "admin_access", "rate_limited", "account_locked",
-  "ip_banned", "settings_changed", "backup_exported", "database_imported",
+  "ip_banned", "settings_changed", "backup_exported", "database_imported", "users_imported",
   "suspicious_activity",
   "invitation_created", "invitation_used", "invitation_revoked",
   "key_rotated",
