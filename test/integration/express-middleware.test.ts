@@ -1,9 +1,9 @@
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import express from "express";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { gatehouseMiddleware, type GatehouseMiddleware, type GatehouseMiddlewareOptions } from "gatehouse/express";
+import { gatehouseMiddleware, type GatehouseMiddleware, type GatehouseMiddlewareOptions, type GatehouseRequest } from "gatehouse/express";
 import { backendNames, REDIS_URL, redisTestPrefix } from "../helpers/backends.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
 import { RULES, rulesFile } from "../helpers/forward-auth.js";
@@ -54,7 +54,7 @@ describe.each(backendNames())("gatehouse/express middleware against a remote Gat
     if (trustProxy !== undefined) a.set("trust proxy", trustProxy);
     a.use(mw);
     a.get("/{*path}", (req, res) => {
-      res.json({ user: req.user ?? null, jwt: req.gatehouse?.jwt ?? null, remoteUser: req.headers["remote-user"] ?? null, raw: req.rawHeaders.filter((_, i) => i % 2 === 0) });
+      res.json({ user: req.user ?? null, jwt: req.gatehouse?.jwt ?? null, remoteUser: req.headers["remote-user"] ?? null, cookie: req.headers.cookie ?? null, raw: req.rawHeaders.filter((_, i) => i % 2 === 0) });
     });
     const server = await new Promise<Server>((resolve) => {
       const s = a.listen(0, "127.0.0.1", () => resolve(s));
@@ -125,11 +125,30 @@ describe.each(backendNames())("gatehouse/express middleware against a remote Gat
     expect((await get("/admin/panel", { ...forged, cookie: user.cookie })).status).toBe(403);
   });
 
-  it("only Gatehouse's cookies are sent to Gatehouse, never the app's own", async () => {
+  it("only Gatehouse's cookies are sent to Gatehouse, never the app's own; the app gets only its own", async () => {
     const { get } = await app({ cache: false });
     const res = await get("/dashboard", { cookie: `app_session=app-secret-1; ${user.cookie}; theme=dark` });
     expect(res.status).toBe(200);
     expect(relay.lastCookie()).toBe(user.cookie);
+    const seen = JSON.parse(res.body);
+    expect(seen.cookie).toBe("app_session=app-secret-1; theme=dark");
+    expect(seen.user.username).toBe(user.name);
+    expect(JSON.parse((await get("/dashboard", { cookie: user.cookie })).body).cookie).toBeNull();
+  });
+
+  it("works as plain node:http middleware (no Express): req.user, or the denial answered by the middleware", async () => {
+    const mw = gatehouseMiddleware({ url: relay.url, cache: false });
+    const server = createServer((req, res) =>
+      mw(req, res, () => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ user: (req as GatehouseRequest).user ?? null }))),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    opened.push({ mw, server });
+    const port = (server.address() as AddressInfo).port;
+    const me = await httpGet(port, "/dashboard", { host: APP_HOST, cookie: user.cookie });
+    expect(me.status).toBe(200);
+    expect(JSON.parse(me.body).user.username).toBe(user.name);
+    expect((await httpGet(port, "/dashboard", { host: APP_HOST })).status).toBe(401);
+    expect((await httpGet(port, "/admin/x", { host: APP_HOST, cookie: user.cookie })).status).toBe(403);
   });
 
   it("a Remote-JWT in Gatehouse's answer is passed on raw as req.gatehouse.jwt", async () => {

@@ -19,3 +19,16 @@ export function gatehouseCookies(header: string | string[] | undefined, names: r
   }
   return kept.join("; ");
 }
+
+/**
+ * The `Cookie` header without Gatehouse's cookies (the app's own, in their
+ * order), or null when nothing else is left. Gatehouse's cookies are not meant
+ * for the app, as in reverse-proxy mode.
+ */
+export function withoutGatehouseCookies(header: string, names: readonly string[] = GATEHOUSE_COOKIE_NAMES): string | null {
+  const kept = header.split(";").filter((part) => {
+    const eq = part.indexOf("=");
+    return part.trim() !== "" && !(eq !== -1 && names.includes(part.slice(0, eq).trim()));
+  });
+  return kept.length === 0 ? null : kept.map((p) => p.trim()).join("; ");
+}

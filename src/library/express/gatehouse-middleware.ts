@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
-import { GATEHOUSE_COOKIE_NAMES, gatehouseCookies } from "./gatehouse-cookies.js";
-import { stripIdentityHeaders } from "./identity-headers.js";
+import { GATEHOUSE_COOKIE_NAMES, gatehouseCookies, withoutGatehouseCookies } from "./gatehouse-cookies.js";
+import { replaceCookieHeader, stripIdentityHeaders } from "./identity-headers.js";
 import { createPositiveCache, DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_TTL_MS, MAX_CACHE_TTL_MS } from "./positive-cache.js";
 import { subscribeToRevocations, type RevocationSubscriber } from "./revocation-subscriber.js";
 
@@ -157,7 +157,7 @@ function absoluteHttpUrl(value: string | null): string | undefined {
  * needs a sign-in is redirected where Gatehouse says; other clients get 401,
  * a refused request 403, and anything else (Gatehouse unreachable, slow, 5xx,
  * an unexpected answer) 503: it fails closed. Client-sent `Remote-*` headers
- * are removed first. Allowed answers of requests that carry a Gatehouse cookie
+ * are removed first, and Gatehouse's cookies before the app runs. Allowed answers of requests that carry a Gatehouse cookie
  * are cached for `cache.ttlMs` (at most 60 s), keyed on the cookies, method,
  * scheme, host, path and query and client address; a revocation notice on
  * Redis clears the cache (docs/express-middleware.md).
@@ -266,6 +266,9 @@ export function gatehouseMiddleware(options: GatehouseMiddlewareOptions): Gateho
     decide(r).then(
       (answer) => {
         if ("kind" in answer) {
+          // Gatehouse's cookies are not for the app (as in reverse-proxy mode): it gets its own cookies only.
+          const cookie = req.headers.cookie;
+          if (typeof cookie === "string" && gatehouseCookies(cookie, cookieNames) !== "") replaceCookieHeader(req, withoutGatehouseCookies(cookie, cookieNames));
           r.user = answer.user;
           if (answer.jwt !== null) r.gatehouse = { jwt: answer.jwt };
           next();

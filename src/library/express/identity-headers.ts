@@ -15,3 +15,20 @@ export function stripIdentityHeaders(req: IncomingMessage): void {
   for (let i = 0; i + 1 < raw.length; i += 2) if (!forged(raw[i]!)) kept.push(raw[i]!, raw[i + 1]!);
   req.rawHeaders = kept;
 }
+
+/** Replaces the request's `Cookie` header (in `req.headers` and `req.rawHeaders`) by `value`, or removes it (null). */
+export function replaceCookieHeader(req: IncomingMessage, value: string | null): void {
+  if (value === null) delete req.headers.cookie;
+  else req.headers.cookie = value;
+  const raw = req.rawHeaders;
+  const kept: string[] = [];
+  let placed = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== "cookie") kept.push(raw[i]!, raw[i + 1]!);
+    else if (!placed && value !== null) {
+      kept.push(raw[i]!, value);
+      placed = true;
+    }
+  }
+  req.rawHeaders = kept;
+}
