@@ -12,8 +12,8 @@ const gatehouse = gatehouseMiddleware({
   url: env.GATEHOUSE_URL ?? "http://127.0.0.1:8080",
   timeoutMs: Number(env.GATEHOUSE_TIMEOUT_MS ?? 3000),
   cache: { ttlMs: Number(env.GATEHOUSE_CACHE_TTL_MS ?? 5000) },
-  // Gatehouse's own REDIS_URL (and REDIS_PREFIX): a sign-out clears the cache at once.
-  ...(env.REDIS_URL ? { revocations: { redisUrl: env.REDIS_URL, ...(env.REDIS_PREFIX ? { prefix: env.REDIS_PREFIX } : {}) } } : {}),
+  // Gatehouse's own REDIS_URL: a sign-out on Gatehouse clears this cache at once.
+  ...(env.REDIS_URL ? { revocations: { redisUrl: env.REDIS_URL } } : {}),
   onError: (err) => console.error("gatehouse:", err instanceof Error ? err.message : err),
 });
 

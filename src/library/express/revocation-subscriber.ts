@@ -14,7 +14,7 @@ export interface RevocationSubscriber {
 export interface RevocationSubscriberOptions {
   /** The Redis of the Gatehouse deployment (its `REDIS_URL`). */
   redisUrl: string;
-  /** Its `REDIS_PREFIX` when set (default `gatehouse:`): the channel is `<prefix>revocations`. */
+  /** The deployment's Redis key prefix (default `gatehouse:`, which Gatehouse always uses; embedded test instances may use another): the channel is `<prefix>revocations`. */
   prefix?: string;
   /** Called on every notice, and whenever the subscription is lost or (re)established (notices may have been missed). */
   onInvalidate(): void;
