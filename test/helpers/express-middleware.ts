@@ -38,12 +38,15 @@ export interface CountingRelay {
   lastCookie(): string | undefined;
   mode: RelayMode;
   addHeaders: Record<string, string>;
+  /** Holds every forward-auth call until the returned function is called (requests are still counted on arrival). */
+  hold(): () => void;
   close(): Promise<void>;
 }
 
 export async function startCountingRelay(gatehousePort: number): Promise<CountingRelay> {
   let calls = 0;
   let lastCookie: string | undefined;
+  let gate: Promise<void> | null = null;
   const hanging = new Set<import("node:http").ServerResponse>();
   const relay: CountingRelay = {
     url: "",
@@ -51,6 +54,14 @@ export async function startCountingRelay(gatehousePort: number): Promise<Countin
     lastCookie: () => lastCookie,
     mode: "pass",
     addHeaders: {},
+    hold() {
+      let release!: () => void;
+      gate = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        gate = null;
+        release();
+      };
+    },
     close: async () => {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
@@ -63,13 +74,17 @@ export async function startCountingRelay(gatehousePort: number): Promise<Countin
     if (relay.mode === "down") return req.socket.destroy();
     if (relay.mode === "hang") return void hanging.add(res);
     if (relay.mode === "error") return void res.writeHead(500, { "content-type": "application/json" }).end('{"error":"An internal error occurred","code":"internal"}');
+    if (gate !== null) return void gate.then(() => forward(req, res));
+    forward(req, res);
+  });
+  const forward = (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => {
     const upstream = httpRequest({ host: "127.0.0.1", port: gatehousePort, path: req.url, method: req.method, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...relay.addHeaders });
       answer.pipe(res);
     });
     upstream.on("error", () => res.destroy());
     req.pipe(upstream);
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   relay.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return relay;

@@ -52,6 +52,11 @@ describe.each(backendNames())("gatehouse/express middleware against a remote Gat
     const mw = gatehouseMiddleware({ url: relay.url, ...options });
     const a = express();
     if (trustProxy !== undefined) a.set("trust proxy", trustProxy);
+    let arrived = 0;
+    a.use((_req, _res, next) => {
+      arrived++;
+      next();
+    });
     a.use(mw);
     a.get("/{*path}", (req, res) => {
       res.json({ user: req.user ?? null, jwt: req.gatehouse?.jwt ?? null, remoteUser: req.headers["remote-user"] ?? null, cookie: req.headers.cookie ?? null, raw: req.rawHeaders.filter((_, i) => i % 2 === 0) });
@@ -62,7 +67,7 @@ describe.each(backendNames())("gatehouse/express middleware against a remote Gat
     opened.push({ mw, server });
     const port = (server.address() as AddressInfo).port;
     const get = (path: string, headers: Record<string, string> = {}) => httpGet(port, path, { host: APP_HOST, ...headers });
-    return { mw, get };
+    return { mw, get, arrived: () => arrived };
   }
 
   it("a signed-in user reaches the app as req.user (username, email, name, groups)", async () => {
@@ -175,6 +180,23 @@ describe.each(backendNames())("gatehouse/express middleware against a remote Gat
     await get("/public/a");
     await get("/public/a");
     expect(relay.calls() - before).toBe(6);
+  });
+
+  it("identical requests arriving together share one forward-auth call", async () => {
+    // A clock that jumps past the TTL at every reading: nothing is ever served from the cache, only shared in flight.
+    let now = 0;
+    const { get, arrived } = await app({ cache: { ttlMs: 1_000 }, now: () => (now += 1_001) });
+    const u = await h.account("user");
+    const before = relay.calls();
+    const release = relay.hold();
+    const answers = Promise.all([1, 2, 3, 4, 5].map(() => get("/reports", { cookie: u.cookie })));
+    while (arrived() < 5 || relay.calls() === before) await new Promise((r) => setImmediate(r));
+    release();
+    expect((await answers).map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(relay.calls() - before).toBe(1);
+    // Once answered, the next one asks again (the cache cannot serve with this clock).
+    expect((await get("/reports", { cookie: u.cookie })).status).toBe(200);
+    expect(relay.calls() - before).toBe(2);
   });
 
   it("sign-out on Gatehouse: with the Redis subscription, the next request is refused at once despite a 60 s cache", async () => {

@@ -193,6 +193,7 @@ export function gatehouseMiddleware(options: GatehouseMiddlewareOptions): Gateho
         ...(options.onError ? { onError: options.onError } : {}),
       })
     : null;
+  const inFlight = new Map<string, { generation: number; answer: Promise<Answer> }>();
   // With a subscription, the cache is used only while it is established (a notice sent meanwhile would be lost).
   const cacheUsable = () => caching && (subscriber === null || subscriber.subscribed());
 
@@ -252,10 +253,24 @@ export function gatehouseMiddleware(options: GatehouseMiddlewareOptions): Gateho
       const hit = cache.get(key);
       if (hit !== undefined) return { kind: "allow", ...hit };
     }
+    if (key === null) return ask(o, cookies, navigation);
+    // Identical requests arriving together share one call (the same key a cached answer would be served under).
+    const pending = inFlight.get(key);
+    if (pending !== undefined && pending.generation === generation) {
+      const shared = await pending.answer;
+      return "kind" in shared ? shared : { ...shared, navigation };
+    }
     const asked = generation;
-    const answer = await ask(o, cookies, navigation);
-    if ("kind" in answer && key !== null && cacheUsable() && generation === asked) cache.set(key, { user: answer.user, jwt: answer.jwt });
-    return answer;
+    const call = ask(o, cookies, navigation);
+    const entry = { generation: asked, answer: call };
+    inFlight.set(key, entry);
+    try {
+      const answer = await call;
+      if ("kind" in answer && cacheUsable() && generation === asked) cache.set(key, { user: answer.user, jwt: answer.jwt });
+      return answer;
+    } finally {
+      if (inFlight.get(key) === entry) inFlight.delete(key);
+    }
   }
 
   const middleware = ((req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
