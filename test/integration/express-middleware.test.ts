@@ -8,6 +8,7 @@ import { backendNames, REDIS_URL, redisTestPrefix } from "../helpers/backends.js
 import { startHarness, type Harness } from "../helpers/harness.js";
 import { RULES, rulesFile } from "../helpers/forward-auth.js";
 import { httpGet, startCountingRelay, type CountingRelay } from "../helpers/express-middleware.js";
+import { startTcpRelay } from "../helpers/tcp-relay.js";
 
 /** The app's host in RULES: /public/ open, /admin for admins, the rest for anyone signed in. */
 const APP_HOST = "app.example.test";
@@ -219,6 +220,38 @@ describe.each(backendNames())("gatehouse/express middleware against a remote Gat
     }
     await new Promise((r) => setImmediate(r));
     expect((await get("/dashboard", { cookie: u.cookie })).status).toBe(401);
+  });
+
+  it("while the Redis subscription is down, nothing is served from the cache; once it is back, the cache is used again", async () => {
+    const redisPort = Number(new URL(REDIS_URL).port || 6379);
+    const redisRelay = await startTcpRelay(new URL(REDIS_URL).hostname, redisPort);
+    try {
+      const { get, mw } = await app({ cache: { ttlMs: 60_000 }, revocations: { redisUrl: `redis://127.0.0.1:${redisRelay.port}`, prefix } });
+      expect(await mw.ready(5_000)).toBe(true);
+      const u = await h.account("user");
+      const calls = () => relay.calls();
+      const start = calls();
+      await get("/dashboard", { cookie: u.cookie });
+      await get("/dashboard", { cookie: u.cookie });
+      expect(calls() - start).toBe(1);
+      await redisRelay.cut();
+      // The middleware notices the lost connection (a socket close): wait for the first request that asks again.
+      const cutAt = calls();
+      for (let i = 0; i < 1_000 && calls() === cutAt; i++) await get("/dashboard", { cookie: u.cookie });
+      expect(calls()).toBe(cutAt + 1);
+      await get("/dashboard", { cookie: u.cookie });
+      await get("/dashboard", { cookie: u.cookie });
+      expect(calls()).toBe(cutAt + 3); // every request asks Gatehouse
+      expect(mw.cacheSize()).toBe(0);
+      await redisRelay.restore();
+      expect(await mw.ready(15_000)).toBe(true);
+      const back = calls();
+      await get("/dashboard", { cookie: u.cookie });
+      await get("/dashboard", { cookie: u.cookie });
+      expect(calls() - back).toBe(1);
+    } finally {
+      await redisRelay.close();
+    }
   });
 
   it("sign-out on Gatehouse without the subscription: the cached allow lasts at most the TTL", async () => {
