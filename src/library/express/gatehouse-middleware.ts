@@ -278,8 +278,8 @@ export function gatehouseMiddleware(options: GatehouseMiddlewareOptions): Gateho
     const r = req as GatehouseRequest;
     delete r.user;
     delete r.gatehouse;
-    decide(r).then(
-      (answer) => {
+    decide(r)
+      .then((answer) => {
         if ("kind" in answer) {
           // Gatehouse's cookies are not for the app (as in reverse-proxy mode): it gets its own cookies only.
           const cookie = req.headers.cookie;
@@ -291,12 +291,13 @@ export function gatehouseMiddleware(options: GatehouseMiddlewareOptions): Gateho
         }
         if (answer.status === 503 && answer.cause !== undefined) options.onError?.(answer.cause);
         onDenied(answer, r, res);
-      },
-      (err: unknown) => {
+      })
+      // A failure here (or thrown synchronously by `next` or `onDenied`) is never an unhandled rejection nor a pass.
+      .catch((err: unknown) => {
         options.onError?.(err);
-        onDenied({ status: 503, code: "unavailable", navigation: isNavigation(req), cause: err }, r, res);
-      },
-    );
+        if (res.headersSent) res.destroy();
+        else answerDenial({ status: 503, code: "unavailable", navigation: isNavigation(req), cause: err }, r, res);
+      });
   }) as GatehouseMiddleware;
   middleware.ready = (readyTimeoutMs = 5_000) => (subscriber === null ? Promise.resolve(true) : subscriber.ready(readyTimeoutMs));
   middleware.cacheSize = () => cache.size();
