@@ -294,7 +294,11 @@ export function gatehouseMiddleware(options: GatehouseMiddlewareOptions): Gateho
       })
       // A failure here (or thrown synchronously by `next` or `onDenied`) is never an unhandled rejection nor a pass.
       .catch((err: unknown) => {
-        options.onError?.(err);
+        try {
+          options.onError?.(err);
+        } catch {
+          // The app's error hook failed too: the answer below still goes out.
+        }
         if (res.headersSent) res.destroy();
         else answerDenial({ status: 503, code: "unavailable", navigation: isNavigation(req), cause: err }, r, res);
       });
