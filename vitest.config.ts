@@ -1,6 +1,9 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // The package's own entry points (package.json "exports"), from the sources: Vite does not resolve a package's self-reference.
+  resolve: { alias: { "gatehouse/express": fileURLToPath(new URL("./src/library/express/index.ts", import.meta.url)) } },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,

@@ -2,6 +2,11 @@ import type { Redis } from "ioredis";
 import { encodeRevocationNotice, type RevocationBus } from "../../core/sessions/revocation-bus.js";
 import { createRevocationListeners } from "../revocation-listeners.js";
 
+/** The Redis pub/sub channel a deployment's instances publish revocations on: `<prefix>revocations` (default prefix `gatehouse:`). */
+export function revocationChannel(prefix = "gatehouse:"): string {
+  return `${prefix}revocations`;
+}
+
 /** Options of {@link openRedisRevocationBus}. */
 export interface RedisRevocationBusOptions {
   /** The Redis key prefix of this deployment; the channel is `<prefix>revocations` (default prefix `gatehouse:`). */
@@ -24,7 +29,7 @@ export interface RedisRevocationBusOptions {
  * after `readyTimeoutMs` with the subscriber still retrying.
  */
 export async function openRedisRevocationBus(redis: Redis, options: RedisRevocationBusOptions): Promise<RevocationBus> {
-  const channel = `${options.prefix ?? "gatehouse:"}revocations`;
+  const channel = revocationChannel(options.prefix);
   const listeners = createRevocationListeners();
   // Subscribing is ours (autoResubscribe off) so that the flush follows a confirmed subscription.
   const sub = redis.duplicate({ autoResubscribe: false, enableOfflineQueue: true, connectionName: options.connectionName, lazyConnect: true });
