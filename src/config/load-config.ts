@@ -165,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     registration: { mode: v.registration, emailDomains: v.registrationEmailDomains },
     mfa: { requirement: v.mfaRequired, graceMs: v.mfaGracePeriod },
     signInMethods: { password: v.passwordLogin, envProvider: envProvider(v) },
+    identityJwt: { enabled: v.identityJwt, header: v.identityJwtHeader, ttlMs: v.identityJwtTtl, alg: v.identityJwtAlg },
   });
 }
 
