@@ -118,7 +118,7 @@ export function createIdentityTokens(deps: IdentityTokensDeps): IdentityTokens {
 
   async function createKey(): Promise<string> {
     const { publicKey, privateKey } = await generateKeyPair(deps.alg, { extractable: true });
-    const kid = random.bytes(12).toString("base64url");
+    const kid = random.bytes(10).toString("hex");
     const pub = publicPart(await exportJWK(publicKey), kid, deps.alg);
     const priv = await exportJWK(privateKey);
     await store.insert({
