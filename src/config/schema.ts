@@ -75,6 +75,8 @@ const parseJwtHeaderName = (raw: string): string => {
   if (RESERVED_JWT_HEADERS.has(value.toLowerCase().replaceAll("_", "-"))) throw new Error(`cannot be "${value}": an identity, hop-by-hop or request header of its own`);
   return value;
 };
+/** The algorithm default, typed as either algorithm so the setting holds both. */
+const JWT_ALG_DEFAULT: "ES256" | "EdDSA" = "ES256";
 const parseJwtAlg = (raw: string): "ES256" | "EdDSA" => {
   const value = raw.trim();
   if (value === "ES256" || value === "EdDSA") return value;
@@ -179,7 +181,7 @@ export const settings = {
   identityJwt: { env: "IDENTITY_JWT", group: "Signed identity", default: false, description: "`on` adds a signed JWT of the user (`Remote-JWT`) to every allowed request of a signed-in user, forward-auth answers and proxied requests alike, and publishes its keys at `/.well-known/jwks.json` (docs/identity-jwt.md)", parse: parseBoolean },
   identityJwtHeader: { env: "IDENTITY_JWT_HEADER", group: "Signed identity", default: "Remote-JWT", description: "the header that carries it; a client's copy is always removed", parse: parseJwtHeaderName },
   identityJwtTtl: { env: "IDENTITY_JWT_TTL", group: "Signed identity", default: 60_000, description: "lifetime of each token (`60s`; 10 seconds to 10 minutes)", parse: parseJwtTtl },
-  identityJwtAlg: { env: "IDENTITY_JWT_ALG", group: "Signed identity", default: "ES256" as "ES256" | "EdDSA", description: "signature algorithm of new signing keys: `ES256` (P-256) or `EdDSA` (Ed25519)", parse: parseJwtAlg },
+  identityJwtAlg: { env: "IDENTITY_JWT_ALG", group: "Signed identity", default: JWT_ALG_DEFAULT, description: "signature algorithm of new signing keys: `ES256` (P-256) or `EdDSA` (Ed25519)", parse: parseJwtAlg },
 } satisfies Record<string, Setting<unknown>>;
 
 /** Every setting, in schema order. */
