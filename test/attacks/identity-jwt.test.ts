@@ -247,3 +247,33 @@ describe.each(backendNames())("IDENTITY_JWT off: no JWT, no JWKS, and a client's
     expect(fwd.headers["remote-jwt"]).toBeUndefined();
   });
 });
+
+describe.each(backendNames())("two instances making the first signing key at once both end up with usable keys (%s)", (backend) => {
+  let a: Harness;
+  let b: Harness;
+  beforeAll(async () => {
+    const secretKey = randomBytes(32).toString("hex");
+    // Started with the feature off, so neither has a key yet; the race is run by hand below.
+    a = await startHarness(backend, { SECRET_KEY: secretKey });
+    b = await startHarness(backend, { SECRET_KEY: secretKey }, a.clock, { sharedBackend: a.backend });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it("each instance's tokens verify against the other's JWKS", async () => {
+    await Promise.all([a.gh.identityTokens.ensureActiveKey(), b.gh.identityTokens.ensureActiveKey()]);
+    const active = (await a.gh.identityTokens.list()).filter((k) => k.state === "active");
+    expect(active.length).toBeGreaterThanOrEqual(1);
+    expect(active.length).toBeLessThanOrEqual(2);
+    const user = await a.account("user");
+    const signedIn = (await a.gh.sessions.validate(decodeURIComponent(user.cookie.split("=")[1]!.split(";")[0]!)))!;
+    expect(signedIn).not.toBeNull();
+    const issuer = new URL(a.publicUrl).origin;
+    const [fromA, fromB] = [await a.gh.identityTokens.mint(signedIn, APP_HOST), await b.gh.identityTokens.mint(signedIn, APP_HOST)];
+    for (const set of [await a.gh.identityTokens.jwks(), await b.gh.identityTokens.jwks()]) {
+      for (const token of [fromA, fromB]) expect((await verify(set as JSONWebKeySet, token, { issuer, audience: APP_HOST, now: a.clock.now() })).sub).toBe(user.id);
+    }
+  });
+});
