@@ -208,6 +208,16 @@ describe.each(backendNames())("attack: the signed identity (Remote-JWT) cannot b
     expect(await h.gh.identityTokens.remove("no-such-key")).toBeNull();
   });
 
+  it("after a restore deleted the keys (backups carry none), a new key signs and is published within a minute", async () => {
+    await h.gh.database.db.deleteFrom("signing_keys").execute();
+    h.clock.advance(61_000);
+    await signIn();
+    const jwt = await proxiedJwt();
+    const set = await jwks();
+    expect(set.keys.map((k) => k.kid)).toEqual([decodeProtectedHeader(jwt).kid]);
+    expect((await verify(set, jwt, opts())).sub).toBe(user.id);
+  });
+
   it("the key persists across a restart (a second instance on the same database publishes and signs with the same key)", async () => {
     const kids = (await jwks()).keys.map((k) => k.kid);
     const second = await startHarness(backend, { IDENTITY_JWT: "on", SECRET_KEY: secretKey, UPSTREAM_URL: p.upstream.url, GATEHOUSE_CONFIG: `${p.rulesDir}/gatehouse.yml` }, h.clock, { sharedBackend: h.backend });

@@ -60,7 +60,7 @@ export interface IdentityTokens {
    * `auth_time`, `iat`, `nbf`, `exp`, `jti`. Creates a key first when none is active.
    */
   mint(signedIn: ValidSession, audience: string): Promise<string>;
-  /** The published public keys: the active ones and retired ones within their grace period (never `d`). */
+  /** The published public keys: the active ones and retired ones within their grace period (never `d`); makes a key when none is active. */
   jwks(): Promise<{ keys: PublicJwk[] }>;
   /** Creates an active key when there is none (start); returns the kid signing now. */
   ensureActiveKey(): Promise<string>;
@@ -113,6 +113,7 @@ export function createIdentityTokens(deps: IdentityTokensDeps): IdentityTokens {
   const graceMs = Math.max(HOUR_MS, 2 * deps.ttlMs);
   let loaded: LoadedKeys | null = null;
   let loading: Promise<LoadedKeys> | null = null;
+  let ensuring: Promise<string> | null = null;
 
   const isPublished = (k: StoredSigningKey, now: number): boolean => k.state === "active" || (k.retiredAt !== null && k.retiredAt + graceMs > now);
 
@@ -190,13 +191,22 @@ export function createIdentityTokens(deps: IdentityTokensDeps): IdentityTokens {
       return new SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" }).sign(key.key);
     },
     async jwks() {
-      return { keys: (await keys(jwksReloadMs)).published };
+      let set = await keys(jwksReloadMs);
+      // No active key (a restore deleted them): one is made, as the next token would.
+      if (set.signer === null) {
+        await tokens.ensureActiveKey();
+        set = await keys(0);
+      }
+      return { keys: set.published };
     },
-    async ensureActiveKey() {
-      const rows = await store.list();
-      const active = rows.filter((k) => k.state === "active").sort((a, b) => b.createdAt - a.createdAt)[0];
-      if (active !== undefined) return active.kid;
-      return createKey();
+    ensureActiveKey() {
+      // One check at a time in this instance: concurrent requests never make a key each.
+      ensuring ??= (async () => {
+        const rows = await store.list();
+        const active = rows.filter((k) => k.state === "active").sort((a, b) => b.createdAt - a.createdAt)[0];
+        return active !== undefined ? active.kid : createKey();
+      })().finally(() => (ensuring = null));
+      return ensuring;
     },
     async rotate() {
       const to = await createKey();
