@@ -4,7 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { ask, PROXY } from "../helpers/forward-auth.js";
 import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
-import { APP_HOST, APP_ORIGIN, APP_RULES, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
+import WebSocket from "ws";
+import { APP_HOST, APP_ORIGIN, APP_RULES, listen, startProxyHarness, type ProxyHarness } from "../helpers/reverse-proxy.js";
 
 /** What an app behind Gatehouse checks: the JWKS, the issuer, its own host as audience, an algorithm allow-list, the expiry. */
 async function verify(jwks: JSONWebKeySet, token: string, opts: { issuer: string; audience: string; now: number }): Promise<JWTPayload> {
@@ -123,6 +124,21 @@ describe.each(backendNames())("attack: the signed identity (Remote-JWT) cannot b
     expect(Object.keys(signed).filter((n) => n.replaceAll("_", "-") === "remote-jwt")).toEqual(["remote-jwt"]);
     expect(JSON.stringify(signed)).not.toContain("forged");
     expect((await verify(await jwks(), signed["remote-jwt"] as string, opts())).sub).toBe(user.id);
+  });
+
+  it("a WebSocket upgrade of a signed-in user reaches the app with a valid JWT, never the client's", async () => {
+    const base = await listen(h);
+    const hello = await new Promise<{ headers: Record<string, string> }>((resolve, reject) => {
+      const ws = new WebSocket(`${base.replace("http", "ws")}/ws`, [], { headers: { host: APP_HOST, origin: APP_ORIGIN, cookie, "remote-jwt": "forged", remote_jwt: "forged" } });
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`refused ${res.statusCode}`)));
+      ws.once("error", reject);
+      ws.once("message", (data) => {
+        resolve((JSON.parse(String(data)) as { hello: { headers: Record<string, string> } }).hello);
+        ws.terminate();
+      });
+    });
+    expect(JSON.stringify(hello.headers)).not.toContain("forged");
+    expect((await verify(await jwks(), hello.headers["remote-jwt"]!, opts())).sub).toBe(user.id);
   });
 
   it("forward-auth: a signed-in answer carries the JWT (aud = X-Forwarded-Host), an anonymous one an empty header, a client's copy is never echoed", async () => {
