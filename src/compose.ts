@@ -64,6 +64,7 @@ import { openDatabase, type OpenDatabase } from "./storage/sql/open-database.js"
 import { isDatabaseUnavailable } from "./storage/sql/database-unavailable.js";
 import { createOutageMonitor } from "./core/outage/outage-monitor.js";
 import { keyringSource } from "./config/keyring-file.js";
+import { createIdentityTokens, type IdentityTokens } from "./core/identity/identity-tokens.js";
 import { createSecretBox, type SecretBox } from "./core/secrets/secret-box.js";
 import { createUserSecrets, type UserSecrets } from "./core/secrets/user-secrets.js";
 import { rewrapSecrets, type RewrapReport } from "./storage/sql/rewrap-secrets.js";
@@ -157,6 +158,8 @@ export interface Gatehouse {
   registration: RegistrationService;
   /** The gateway's access rules and decisions. */
   gate: AccessGate;
+  /** The identity JWT's signing keys and tokens (used by the HTTP layer only with IDENTITY_JWT=on). */
+  identityTokens: IdentityTokens;
   /**
    * The channel that carries revocations to the other instances' session
    * caches (Redis pub/sub, else PostgreSQL LISTEN/NOTIFY), with this
@@ -521,6 +524,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     audit,
   });
   const gate = createAccessGate({ publicUrl: config.publicUrl, rules: rulesFile.initial });
+  // The signed identity of IDENTITY_JWT (docs/identity-jwt.md); its keys are in the database, sealed like every stored secret.
+  const identityTokens = createIdentityTokens({ store: stores.signingKeys, box: secretBox, clock, random, issuer: config.publicUrl, ttlMs: config.identityJwt.ttlMs, alg: config.identityJwt.alg });
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
   // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
   const databaseOutage = createOutageMonitor({ what: "database", isOutage: isDatabaseUnavailable, probe: () => database.ping(), log: logger, now: () => clock.now() });
@@ -563,6 +568,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       hashing: hasher,
       ping,
       gate,
+      identityTokens: config.identityJwt.enabled ? identityTokens : null,
       passwordReset,
       emailVerification,
       emailChange,
@@ -586,6 +592,8 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   );
   // The outbox worker polls while the app runs: from ready (listen, or the first inject) to close.
   app.addHook("onReady", async () => mail.start());
+  // IDENTITY_JWT=on: a signing key exists before the first request (two instances racing may both make one; both are published).
+  if (config.identityJwt.enabled) app.addHook("onReady", async () => void (await identityTokens.ensureActiveKey()));
   app.addHook("onClose", async () => mail.worker?.stop());
   // Start-up is over: the young generation grows again with the first request's traffic, not before
   // (an idle server keeps the small one). A one-time listener, gone after that request.
@@ -636,6 +644,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     adminAccounts,
     registration,
     gate,
+    identityTokens,
     revocations: revocationBus === null ? null : { kind: revocationBus.kind, instanceId },
     secretBox,
     userSecrets,
@@ -646,7 +655,7 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     start() {
       if (housekeeping.length > 0) return;
       const purge = () =>
-        Promise.all([sessions.purgeExpired(), pendingSignIn.purgeExpired(), passkeys.purgeExpired(), providerSignIn.purgeExpired()]).catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
+        Promise.all([sessions.purgeExpired(), pendingSignIn.purgeExpired(), passkeys.purgeExpired(), providerSignIn.purgeExpired(), identityTokens.purgeExpired()]).catch((err: unknown) => logger.error({ err }, "purging expired sessions failed"));
       const pruneAudit = () =>
         audit.prune().then(
           (count) => count > 0 && logger.info({ count }, "pruned audit events past retention"),

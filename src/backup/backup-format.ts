@@ -26,6 +26,8 @@ export const LATEST_SCHEMA: string = Object.keys(migrations).sort().at(-1) ?? ""
  * Linked provider identities are carried (issuer, subject, the last email;
  * no provider token exists to carry); provider round trips in flight are not:
  * a restore ends them, and the browser starts the sign-in again.
+ * The identity JWT's signing keys are not carried either: a restore deletes
+ * them, and the next start (or the next token signed) makes a new key.
  */
 export const BACKUP_TABLES = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "webauthn_credentials", "external_identities", "audit_events"] as const;
 
@@ -33,7 +35,7 @@ export const BACKUP_TABLES = ["users", "settings", "api_tokens", "user_secrets",
 export type BackupTable = (typeof BACKUP_TABLES)[number];
 
 /** Tables emptied by an import, children first (sessions, pending sign-ins and one-time tokens included). */
-export const CLEARED_TABLES = ["sessions", "pending_sign_ins", "oauth_transactions", "external_identities", "webauthn_challenges", "webauthn_credentials", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "totp_factors", "recovery_codes", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
+export const CLEARED_TABLES = ["signing_keys", "sessions", "pending_sign_ins", "oauth_transactions", "external_identities", "webauthn_challenges", "webauthn_credentials", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "totp_factors", "recovery_codes", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
 
 /** Largest backup file accepted by default (256 MiB; a JS string cannot hold much more than 512 MiB). */
 export const DEFAULT_MAX_BACKUP_BYTES = 256 * 1024 * 1024;

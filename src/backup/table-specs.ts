@@ -12,7 +12,7 @@ import { parseEnvelope } from "../core/secrets/secret-envelope.js";
  * table, update the specs below and this name together (a test checks every
  * live column is covered); export and import refuse to run while they differ.
  */
-export const SPEC_SCHEMA = "0012_oauth";
+export const SPEC_SCHEMA = "0013_signing_keys";
 
 /** Columns of one table, in database.ts order: the order rows are written in. */
 export type TableSpec = ReadonlyArray<readonly [column: string, check: ColumnCheck]>;

@@ -71,4 +71,9 @@ export interface Config {
    * file's providers by src/oauth/load-providers.ts).
    */
   signInMethods: { password: boolean; envProvider: Record<string, string | boolean> | null };
+  /**
+   * The signed identity handed to protected apps (`IDENTITY_JWT*`, docs/identity-jwt.md): on or off, the
+   * header that carries it, each token's lifetime (ms) and the algorithm of new signing keys.
+   */
+  identityJwt: { enabled: boolean; header: string; ttlMs: number; alg: "ES256" | "EdDSA" };
 }

@@ -75,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (v.sessionRemember < v.sessionAbsolute) problems.push("SESSION_REMEMBER_LIFETIME must not be shorter than SESSION_ABSOLUTE_LIFETIME");
   if (v.sessionIdle > v.sessionAbsolute) problems.push("SESSION_IDLE_TIMEOUT must not exceed SESSION_ABSOLUTE_LIFETIME");
   if (v.sessionIdle < 60_000) problems.push("SESSION_IDLE_TIMEOUT must be at least 1m");
+  if (v.identityJwtTtl < 10_000 || v.identityJwtTtl > 600_000) problems.push("IDENTITY_JWT_TTL must be between 10s and 10m");
   // Metrics are never public by accident: in production, `METRICS=on` needs a token or a listener of its own.
   if (production && v.metrics && v.metricsToken === null && v.metricsPort === null) {
     problems.push("METRICS=on in production needs METRICS_TOKEN (a bearer token the scraper sends) or METRICS_PORT (a separate listener on a private address)");
@@ -165,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     registration: { mode: v.registration, emailDomains: v.registrationEmailDomains },
     mfa: { requirement: v.mfaRequired, graceMs: v.mfaGracePeriod },
     signInMethods: { password: v.passwordLogin, envProvider: envProvider(v) },
+    identityJwt: { enabled: v.identityJwt, header: v.identityJwtHeader, ttlMs: v.identityJwtTtl, alg: v.identityJwtAlg },
   });
 }
 

@@ -7,7 +7,7 @@ import { parseBoolean, parseCidrList, parseDuration, parseHeaderNameList, parseH
  * The sections of docs/configuration.md ("### Runtime", …), in their order;
  * `.env.example` is grouped the same way.
  */
-export const SETTING_GROUPS = ["Runtime", "Secrets and storage", "First superadmin", "Network", "Mail", "Passwords", "Sessions", "HTTP", "Abuse protection", "Metrics", "Registration", "Second factors", "Provider sign-in"] as const;
+export const SETTING_GROUPS = ["Runtime", "Secrets and storage", "First superadmin", "Network", "Mail", "Passwords", "Sessions", "HTTP", "Abuse protection", "Metrics", "Registration", "Second factors", "Provider sign-in", "Signed identity"] as const;
 
 /** One section of the configuration reference. */
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
@@ -65,6 +65,22 @@ const parseProviderType = (raw: string): string | null => {
   if (value === "") return null;
   if (!["oidc", "google", "github"].includes(value)) throw new Error("must be oidc, google or github");
   return value;
+};
+
+/** Hop-by-hop headers and the identity headers Gatehouse already sends: never the name of the identity JWT's header. */
+const RESERVED_JWT_HEADERS = new Set(["remote-user", "remote-email", "remote-name", "remote-groups", "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host", "cookie", "authorization", "content-length", "content-type"]);
+const parseJwtHeaderName = (raw: string): string => {
+  const value = raw.trim();
+  if (!/^[A-Za-z0-9!#$%&'+.^_`|~-]{1,64}$/.test(value)) throw new Error("must be a header name such as Remote-JWT (at most 64 characters)");
+  if (RESERVED_JWT_HEADERS.has(value.toLowerCase().replaceAll("_", "-"))) throw new Error(`cannot be "${value}": an identity, hop-by-hop or request header of its own`);
+  return value;
+};
+/** The algorithm default, typed as either algorithm so the setting holds both. */
+const JWT_ALG_DEFAULT: "ES256" | "EdDSA" = "ES256";
+const parseJwtAlg = (raw: string): "ES256" | "EdDSA" => {
+  const value = raw.trim();
+  if (value === "ES256" || value === "EdDSA") return value;
+  throw new Error("must be ES256 or EdDSA");
 };
 
 const parseMetricsToken = (raw: string): string | null => {
@@ -157,6 +173,10 @@ export const settings = {
   oauthSecondFactor: { env: "OAUTH_SECOND_FACTOR", group: "Provider sign-in", default: "admins", description: "when a provider sign-in still asks Gatehouse's own second factor (if the account has one): `admins` (default), `always` or `never`", parse: text },
   oauthCaFile: { env: "OAUTH_CA_FILE", group: "Provider sign-in", default: null as string | null, description: "PEM file of an extra certificate authority for the provider's TLS (a private CA)", parse: optional },
   oauthPrivateNetwork: { env: "OAUTH_PRIVATE_NETWORK", group: "Provider sign-in", default: false, description: "allow the provider on a loopback or private address (an identity provider on your LAN); link-local and metadata addresses are always refused", parse: parseBoolean },
+  identityJwt: { env: "IDENTITY_JWT", group: "Signed identity", default: false, description: "`on` adds a signed JWT of the user (`Remote-JWT`) to every allowed request of a signed-in user, forward-auth answers and proxied requests alike, and publishes its keys at `/.well-known/jwks.json` (docs/identity-jwt.md)", parse: parseBoolean },
+  identityJwtHeader: { env: "IDENTITY_JWT_HEADER", group: "Signed identity", default: "Remote-JWT", description: "the header that carries it; a client's copy is always removed", parse: parseJwtHeaderName },
+  identityJwtTtl: { env: "IDENTITY_JWT_TTL", group: "Signed identity", default: 60_000, description: "lifetime of each token (`60s`; 10 seconds to 10 minutes)", parse: parseDuration },
+  identityJwtAlg: { env: "IDENTITY_JWT_ALG", group: "Signed identity", default: JWT_ALG_DEFAULT, description: "signature algorithm of new signing keys: `ES256` (P-256) or `EdDSA` (Ed25519)", parse: parseJwtAlg },
 } satisfies Record<string, Setting<unknown>>;
 
 /** Every setting, in schema order. */

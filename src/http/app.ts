@@ -22,6 +22,7 @@ import { webauthnRoutes } from "./routes/auth/webauthn-routes.js";
 import { passkeyRoutes } from "./routes/account/passkey-routes.js";
 import { emailRoutes } from "./routes/account/email-routes.js";
 import { healthRoutes } from "./routes/health.js";
+import { jwksRoute } from "./routes/identity/jwks-route.js";
 import { countRequests, metricsRoutes } from "./metrics/metrics-routes.js";
 import { cspReportRoutes } from "./routes/csp-report-routes.js";
 import { setupRoutes } from "./routes/setup-routes.js";
@@ -94,6 +95,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     // Cookie serialization (`Set-Cookie`) where routes set cookies; the session token is parsed by hand (session-cookie.ts).
     await api.register(cookie, { hook: false });
     await api.register(healthRoutes, deps);
+    await api.register(jwksRoute, { identityTokens: deps.identityTokens ?? null });
     if (deps.metricsEndpoint && config.metrics.port === null) await api.register(metricsRoutes, deps.metricsEndpoint);
     await api.register(cspReportRoutes);
     await api.register(openapiRoutes);
@@ -123,7 +125,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   });
   await app.register(async function authz(context) {
     usePipeline(context, CONTEXTS.authz, steps, pipeline);
-    await context.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, stepUp: deps.stepUp, audit: deps.audit, clock: deps.clock, config, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
+    await context.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, stepUp: deps.stepUp, audit: deps.audit, clock: deps.clock, config, identityTokens: deps.identityTokens ?? null, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   });
   await app.register(async function pages(context) {
     usePipeline(context, CONTEXTS.pages, steps, pipeline);

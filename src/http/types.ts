@@ -26,6 +26,7 @@ import type { ApiToken, TokenScope } from "../core/tokens/api-token.js";
 import type { ApiTokenService } from "../core/tokens/api-token-service.js";
 import type { Config } from "../config/config.js";
 import type { AccessGate } from "../core/gateway/access-decision.js";
+import type { IdentityTokens } from "../core/identity/identity-tokens.js";
 import type { AdminAccounts } from "../core/admin/admin-accounts.js";
 import type { InvitationService } from "../core/invitations/invitation-service.js";
 import type { PendingSignIn } from "../core/sign-in/pending-sign-in.js";
@@ -115,6 +116,8 @@ export interface AppDeps {
   providers: ProviderRegistry;
   /** The gateway's access rules: decisions for forward-auth and the reverse proxy, and safe return URLs. */
   gate: AccessGate;
+  /** IDENTITY_JWT=on: signs the identity JWT of allowed requests and publishes its keys; null or absent: off. */
+  identityTokens?: IdentityTokens | null;
   /** Authenticator apps (TOTP): enrolment, confirmation, removal. */
   totp: TotpService;
   /** Which second factors each user has (a second enrolment needs a recent re-authentication). */

@@ -90,7 +90,7 @@ const HASHING_ROUTES = [
 
 /** Routes that resolve no session: they never look at who calls (reviewed). */
 // /metrics (METRICS=on) checks its own bearer token (METRICS_TOKEN), never a session or an API token.
-const SESSIONLESS = ["GET /healthz", "GET /readyz", "HEAD /healthz", "HEAD /readyz", "GET /metrics", "HEAD /metrics", "POST /api/csp-report", "GET /api/openapi.json", "HEAD /api/openapi.json", "GET /assets/:name", "HEAD /assets/:name"].sort();
+const SESSIONLESS = ["GET /healthz", "GET /readyz", "HEAD /healthz", "HEAD /readyz", "GET /metrics", "HEAD /metrics", "POST /api/csp-report", "GET /api/openapi.json", "HEAD /api/openapi.json", "GET /assets/:name", "HEAD /assets/:name", "GET /.well-known/jwks.json", "HEAD /.well-known/jwks.json"].sort();
 
 describe.each(backendNames())("the request pipeline: declared needs against the hooks that run (%s)", (backend) => {
   let h: Harness;

@@ -19,6 +19,8 @@ const SUPERADMIN = "NNNYNNN";
 export const ROUTE_POLICY: Record<string, string> = {
   "GET /healthz": PUBLIC,
   "GET /readyz": PUBLIC,
+  // The identity JWT's public keys (IDENTITY_JWT=on; 404 when off): public keys only, they grant nothing.
+  "GET /.well-known/jwks.json": PUBLIC,
   // Prometheus (METRICS=on, the matrix runs with it): only METRICS_TOKEN opens it; a session or an API token grants nothing.
   "GET /metrics": "NNNNNNN",
   "POST /api/csp-report": PUBLIC,

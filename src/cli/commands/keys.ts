@@ -12,6 +12,8 @@ import { DATA_KEY_BYTES, nextKeyId } from "../../core/secrets/keyring.js";
 import { createSecretBox } from "../../core/secrets/secret-box.js";
 import { countSecretsByKey, rewrapSecrets, type RewrapReport } from "../../storage/sql/rewrap-secrets.js";
 import { createSqlAuditStore } from "../../storage/sql/sql-audit-store.js";
+import { createSqlSigningKeyStore } from "../../storage/sql/sql-signing-key-store.js";
+import { createIdentityTokens, type IdentityTokens } from "../../core/identity/identity-tokens.js";
 import { cliEnvironment } from "../cli-environment.js";
 import { CliError, EXIT, printable, type CliIo, type Command } from "../cli-io.js";
 import { describeDatabase, loadCliConfig, openConfiguredDatabase } from "../configured-database.js";
@@ -25,16 +27,26 @@ export const KEYS_USAGE = `Usage: gatehouse keys <command>
             secrets are under each key
   rewrap    re-encrypt stored secrets that are not under the active key
 
+  rotate --signing
+            a new identity-JWT signing key (IDENTITY_JWT); the old one is
+            retired: still published at /.well-known/jwks.json for its grace
+            period (max(1 h, 2 x IDENTITY_JWT_TTL)), then deleted
+  retire-signing <kid>
+            delete a (compromised) signing key at once; tokens it signed stop
+            verifying once apps refresh the JWKS. Retiring the active key
+            makes a new one first. "status" lists the kids.
+
 Stored secrets (second-factor seeds) are AES-256-GCM envelopes naming their
 key id. Old keys stay in the file so nothing becomes unreadable; once
 "status" shows no secret under a key, that key may be removed from the file.
-Running servers re-read the file when they meet a key id they do not know.`;
+Running servers re-read the file when they meet a key id they do not know,
+and re-read the signing keys within a minute.`;
 
 const CLI_ORIGIN = { ip: "local", userAgent: "gatehouse-cli" } as const;
 
 function parse(args: string[]) {
   try {
-    return parseArgs({ args, allowPositionals: true, strict: true, options: { help: { type: "boolean", short: "h", default: false } } });
+    return parseArgs({ args, allowPositionals: true, strict: true, options: { help: { type: "boolean", short: "h", default: false }, signing: { type: "boolean", default: false } } });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\n\n${KEYS_USAGE}`, EXIT.usage);
   }
@@ -158,6 +170,14 @@ async function status(io: CliIo): Promise<number> {
         });
       io.out(`${c.table}.${c.column}: ${parts.length === 0 ? "none" : parts.join(", ")}\n`);
     }
+    const box = createSecretBox(keyringSource(config.keyring), cryptoRandom);
+    const signing = createIdentityTokens({ store: createSqlSigningKeyStore(database.db), box, clock: systemClock, random: cryptoRandom, issuer: config.publicUrl, ttlMs: config.identityJwt.ttlMs, alg: config.identityJwt.alg });
+    const keys = await signing.list();
+    io.out(`signing keys (IDENTITY_JWT ${config.identityJwt.enabled ? "on" : "off"}):${keys.length === 0 ? " none" : ""}\n`);
+    for (const k of keys) {
+      const state = k.state === "active" ? "active" : k.published ? `retired ${new Date(k.retiredAt ?? 0).toISOString()}, published until ${new Date((k.retiredAt ?? 0) + signing.graceMs).toISOString()}` : `retired ${new Date(k.retiredAt ?? 0).toISOString()}, no longer published`;
+      io.out(`  ${printable(k.kid)}  ${k.alg}  ${state}  created ${new Date(k.createdAt).toISOString()}\n`);
+    }
   } finally {
     await database.close();
   }
@@ -168,7 +188,54 @@ async function status(io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
-/** `gatehouse keys rotate|status|rewrap`: the data keys of secrets at rest. */
+/** The identity JWT's signing keys of the configured database, with the configured keyring and settings. */
+async function withSigningKeys<T>(config: Config, fn: (tokens: IdentityTokens, database: Awaited<ReturnType<typeof openConfiguredDatabase>>) => Promise<T>): Promise<T> {
+  const database = await openConfiguredDatabase(config);
+  try {
+    const box = createSecretBox(keyringSource(config.keyring), cryptoRandom);
+    const tokens = createIdentityTokens({
+      store: createSqlSigningKeyStore(database.db),
+      box,
+      clock: systemClock,
+      random: cryptoRandom,
+      issuer: config.publicUrl,
+      ttlMs: config.identityJwt.ttlMs,
+      alg: config.identityJwt.alg,
+    });
+    return await fn(tokens, database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function rotateSigning(io: CliIo): Promise<number> {
+  const config = loadCliConfig(io.env);
+  return withSigningKeys(config, async (tokens, database) => {
+    const { from, to } = await tokens.rotate();
+    const audit = createAuditLog({ store: createSqlAuditStore(database.db), clock: systemClock, random: cryptoRandom });
+    await audit.record({ type: "key_rotated", details: { kind: "signing", from: from.length === 0 ? null : from.join(" "), to, via: "cli" }, ...CLI_ORIGIN });
+    const grace = Math.round(tokens.graceMs / 60_000);
+    io.err(`New ${config.identityJwt.alg} signing key ${to} is active in ${describeDatabase(config)}; ${from.length === 0 ? "there was no active key" : `retired ${from.join(", ")} (published for ${grace} more minutes)`}. Running servers sign with it within a minute.\n`);
+    if (!config.identityJwt.enabled) io.err("Note: IDENTITY_JWT is off in this configuration; the key is used once it is on.\n");
+    io.out(`${to}\n`);
+    return EXIT.ok;
+  });
+}
+
+async function retireSigning(io: CliIo, kid: string): Promise<number> {
+  const config = loadCliConfig(io.env);
+  return withSigningKeys(config, async (tokens, database) => {
+    const result = await tokens.remove(kid);
+    if (result === null) throw new CliError(`no signing key "${printable(kid.slice(0, 64))}" ("gatehouse keys status" lists them)`);
+    const audit = createAuditLog({ store: createSqlAuditStore(database.db), clock: systemClock, random: cryptoRandom });
+    await audit.record({ type: "key_rotated", details: { kind: "signing", from: kid, to: result.active, removed: true, via: "cli" }, ...CLI_ORIGIN });
+    io.err(`Deleted signing key ${printable(kid)}; ${result.active} signs. Servers stop publishing it within a minute; apps stop accepting its tokens when they refresh the JWKS.\n`);
+    io.out(`${result.active}\n`);
+    return EXIT.ok;
+  });
+}
+
+/** `gatehouse keys rotate|status|rewrap`: the data keys of secrets at rest; `rotate --signing|retire-signing`: the identity JWT's signing keys. */
 export const keysCommand: Command = async (args: string[], io: CliIo) => {
   const { values, positionals } = parse(args);
   const [sub, ...rest] = positionals;
@@ -176,10 +243,15 @@ export const keysCommand: Command = async (args: string[], io: CliIo) => {
     io.out(`${KEYS_USAGE}\n`);
     return values.help ? EXIT.ok : EXIT.usage;
   }
+  if (sub === "retire-signing") {
+    if (rest.length !== 1) throw new CliError(`retire-signing needs one key id\n\n${KEYS_USAGE}`, EXIT.usage);
+    return retireSigning(io, rest[0]!);
+  }
   if (rest.length > 0) throw new CliError(`unexpected argument "${printable(rest[0]!.slice(0, 40))}"\n\n${KEYS_USAGE}`, EXIT.usage);
+  if (values.signing && sub !== "rotate") throw new CliError(`--signing goes with rotate only\n\n${KEYS_USAGE}`, EXIT.usage);
   switch (sub) {
     case "rotate":
-      return rotate(io);
+      return values.signing ? rotateSigning(io) : rotate(io);
     case "status":
       return status(io);
     case "rewrap": {

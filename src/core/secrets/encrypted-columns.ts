@@ -38,8 +38,16 @@ export const MAIL_OUTBOX_COLUMN: EncryptedColumn = {
   mixed: true,
 };
 
+/** The private JWKs of the identity JWT's signing keys (docs/identity-jwt.md), one per key id. */
+export const SIGNING_KEYS_COLUMN: EncryptedColumn = {
+  table: "signing_keys",
+  column: "private_jwk",
+  keyColumn: "kid",
+  idColumns: ["kid"],
+};
+
 /** Every encrypted column of the schema. A new one must be added here. */
-export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [USER_SECRETS_COLUMN, MAIL_OUTBOX_COLUMN];
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [USER_SECRETS_COLUMN, MAIL_OUTBOX_COLUMN, SIGNING_KEYS_COLUMN];
 
 /** The context an envelope of `entry` is sealed for, from its row's id columns. */
 export function contextOf(entry: EncryptedColumn, row: Record<string, unknown>): SecretContext {

@@ -19,6 +19,7 @@ import type { AppDeps } from "../types.js";
 import { forwardHeaders, responseHeaders } from "./forward-headers.js";
 import { createLazyReplyFrom } from "./lazy-reply-from.js";
 import { createStrippedHeaderFilter } from "./stripped-headers.js";
+import { identityAudience } from "../../core/identity/identity-audience.js";
 import { createOpenSockets, type OpenSockets } from "./open-sockets.js";
 import { DEMO_PREFIX, FORWARD_ROUTE, type ProxyRouting } from "./proxy-routing.js";
 import { createWebSocketProxy, isWebSocketHandshake, refuseUpgrade } from "./websocket-proxy.js";
@@ -93,7 +94,10 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
   const prefix = config.proxy.pathPrefix;
   const browserHeaders = computeApiSecurityHeaders(config.secure);
   // Client headers never forwarded: the identity/forwarding families of docs/reverse-proxy.md plus PROXY_STRIP_HEADERS.
-  const stripped = createStrippedHeaderFilter(config.proxy.stripHeaders);
+  // The identity JWT's header is among them whatever its name, even with IDENTITY_JWT off (docs/identity-jwt.md).
+  const stripped = createStrippedHeaderFilter([...config.proxy.stripHeaders, config.identityJwt.header]);
+  const identityTokens = opts.deps.identityTokens ?? null;
+  const jwtHeader = config.identityJwt.header.toLowerCase();
   // Demo mode without a rules file: the demo's own rules (/demo/admin for admins, /demo/ for anyone signed in).
   if (config.configFile === null && config.upstreamUrl === null) gate.replaceRules(demoAccessRules(config.publicUrl));
   if (config.upstreamUrl !== null && config.configFile === null) {
@@ -240,8 +244,12 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       }
 
       const upstream = target.kind === "demo" ? (await demoApp()).origin : target.upstream;
+      // IDENTITY_JWT=on: a signed-in user's request carries the signed identity for this host; an anonymous one none.
+      const audience = identityAudience(target.host, proto);
+      const jwt = identityTokens !== null && auth !== null && decision.user !== null && audience !== null ? await identityTokens.mint(auth, audience) : null;
       const headers = (incoming: Record<string, string | string[] | number | undefined>, websocket: boolean): Record<string, string | string[]> => {
         const out = forwardHeaders(incoming, { identity: decision.headers, ip: request.ip, proto, host: target.host, sessionCookie: cookieName, stripped }, { websocket });
+        if (jwt !== null) out[jwtHeader] = jwt;
         if (target.kind === "demo" && demo !== null) out[DEMO_KEY_HEADER] = demoKey;
         return out;
       };

@@ -15,6 +15,7 @@ import type { RecoveryCodeStore } from "../../core/mfa/recovery-codes/recovery-c
 import type { WebAuthnStore } from "../../core/mfa/webauthn/webauthn-store.js";
 import type { ExternalIdentityStore } from "../../core/oauth/external-identity-store.js";
 import type { OAuthTransactionStore } from "../../core/oauth/oauth-transaction-store.js";
+import type { SigningKeyStore } from "../../core/identity/signing-key-store.js";
 import type { Database } from "./database.js";
 import { createSqlApiTokenStore } from "./sql-api-token-store.js";
 import { createSqlAuditStore } from "./sql-audit-store.js";
@@ -32,6 +33,7 @@ import { createSqlRecoveryCodeStore } from "./sql-recovery-code-store.js";
 import { createSqlWebAuthnStore } from "./sql-webauthn-store.js";
 import { createSqlExternalIdentityStore } from "./sql-external-identity-store.js";
 import { createSqlOAuthTransactionStore } from "./sql-oauth-transaction-store.js";
+import { createSqlSigningKeyStore } from "./sql-signing-key-store.js";
 
 /**
  * Every store port, backed by one Kysely database. Built once by the
@@ -67,6 +69,8 @@ export interface Stores {
   externalIdentities: ExternalIdentityStore;
   /** Provider round trips in flight: single use, short-lived, bound to the browser (hashes of state and binding only). */
   oauthTransactions: OAuthTransactionStore;
+  /** The keys that sign the identity JWT (private JWKs as envelopes only). */
+  signingKeys: SigningKeyStore;
 }
 
 /** Creates all SQL stores over `db`. */
@@ -88,5 +92,6 @@ export function createSqlStores(db: Kysely<Database>): Stores {
     webauthn: createSqlWebAuthnStore(db),
     externalIdentities: createSqlExternalIdentityStore(db),
     oauthTransactions: createSqlOAuthTransactionStore(db),
+    signingKeys: createSqlSigningKeyStore(db),
   };
 }

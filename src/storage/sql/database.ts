@@ -198,6 +198,21 @@ export interface ExternalIdentitiesTable {
 }
 
 /** A provider round trip in flight, single use; hashes of the state and of the browser binding only. */
+/** A key that signs the identity JWT (migration 0013). */
+export interface SigningKeysTable {
+  kid: string;
+  /** `ES256` or `EdDSA`. */
+  alg: string;
+  /** The public JWK, JSON. */
+  public_jwk: string;
+  /** The private JWK, JSON, sealed with the secret box (an envelope). */
+  private_jwk: string;
+  /** `active` or `retired`. */
+  state: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
 export interface OauthTransactionsTable {
   id: string;
   /** SHA-256 (hex) of the `state` parameter. */
@@ -239,4 +254,5 @@ export interface Database {
   webauthn_challenges: WebauthnChallengesTable;
   external_identities: ExternalIdentitiesTable;
   oauth_transactions: OauthTransactionsTable;
+  signing_keys: SigningKeysTable;
 }

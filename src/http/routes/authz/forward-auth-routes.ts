@@ -10,6 +10,8 @@ import type { Config } from "../../../config/config.js";
 import type { SessionService } from "../../../core/sessions/session-service.js";
 import type { StepUp } from "../../../core/sign-in/step-up.js";
 import { errorCodes } from "../../../core/errors.js";
+import { identityAudience } from "../../../core/identity/identity-audience.js";
+import type { IdentityTokens } from "../../../core/identity/identity-tokens.js";
 import { computeApiSecurityHeaders } from "../../plugins/security-headers.js";
 import { acceptsHtml } from "../../accepts-html.js";
 import { createPresentedSessionResolver } from "../../presented-session.js";
@@ -27,6 +29,8 @@ export interface ForwardAuthDeps {
   config: Config;
   /** Counts the decisions (default: nothing). */
   metrics?: Metrics;
+  /** IDENTITY_JWT=on: signs the identity JWT of an allowed request; null or absent: off. */
+  identityTokens?: IdentityTokens | null;
 }
 
 const FORBIDDEN = JSON.stringify({ error: "You are not allowed to do this", code: "forbidden" });
@@ -74,6 +78,7 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
       .catch((err: unknown) => request.log.error({ err }, "recording a forward-auth denial failed"));
   };
 
+  const tokens = deps.identityTokens ?? null;
   // The portal's host-only cookie, else the cross-subdomain SSO cookie: the reverse proxy's own reading.
   const presentedSession = createPresentedSessionResolver(deps);
 
@@ -97,12 +102,20 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
       audit(request, "forward_auth_missing_headers", `missing:${peer}`, { flavour });
       return deny(reply);
     }
-    const decision = deps.gate.decide(original, (await presentedSession(request)).valid);
+    const signedIn = (await presentedSession(request)).valid;
+    const decision = deps.gate.decide(original, signedIn);
     deps.metrics?.decision("forward_auth", decision.kind === "invalid" ? "none" : decision.policy, decision.kind);
     switch (decision.kind) {
       case "allow": {
         const h = decision.headers;
         reply.header("Remote-User", h["Remote-User"]).header("Remote-Email", h["Remote-Email"]).header("Remote-Name", h["Remote-Name"]).header("Remote-Groups", h["Remote-Groups"]);
+        if (tokens !== null) {
+          // IDENTITY_JWT=on: the signed identity for the app's host; present and empty for an anonymous request (a proxy
+          // copying the header then overwrites any client copy with nothing).
+          const audience = identityAudience(original.host, original.proto);
+          const jwt = signedIn !== null && decision.user !== null && audience !== null ? await tokens.mint(signedIn, audience) : "";
+          reply.header(deps.config.identityJwt.header, jwt);
+        }
         return reply.code(200).send();
       }
       case "unauthenticated":
