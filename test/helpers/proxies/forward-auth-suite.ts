@@ -9,7 +9,9 @@ import type { RunningProxy } from "./proxy-process.js";
 
 type StartProxy = (ports: { gatehouse: number; upstream: number }) => Promise<RunningProxy>;
 
-const IDENTITY = ["remote-user", "remote-groups", "remote-email", "remote-name"];
+const IDENTITY = ["remote-user", "remote-groups", "remote-email", "remote-name", "remote-jwt"];
+
+const FORGED_JWT = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJhZG1pbiIsImdyb3VwcyI6WyJzdXBlcmFkbWluIl19.";
 
 /** Forged identity headers, in every spelling an app might read as the same variable. */
 const FORGED: [string, string][] = [
@@ -20,6 +22,8 @@ const FORGED: [string, string][] = [
   ["remote-user", "admin"],
   ["Remote_User", "admin"],
   ["Remote_Groups", "superadmin"],
+  // An unsigned identity assertion (IDENTITY_JWT): the proxy must never pass a client's copy on.
+  ["Remote-JWT", FORGED_JWT],
 ];
 
 /** Path-confusion spellings of /admin (FWD-04 (docs/security-requirements.md#fwd-04)). */
@@ -83,7 +87,7 @@ export function describeRealProxy(kind: "nginx" | "caddy", startProxy: StartProx
 
     beforeAll(async () => {
       upstream = await startEchoUpstream();
-      gh = await startListeningGatehouse();
+      gh = await startListeningGatehouse({ IDENTITY_JWT: "on" });
       proxy = await startProxy({ gatehouse: gh.port, upstream: upstream.port });
       user = await gh.h.account("user");
       admin = await gh.h.account("admin");
@@ -144,6 +148,11 @@ export function describeRealProxy(kind: "nginx" | "caddy", startProxy: StartProx
       expect(seen.get("remote-groups")?.[0]).not.toMatch(/admin/);
       expect(seen.get("remote-email")).toEqual([`${user.name}@example.test`]);
       expect(seen.get("remote-name") ?? []).not.toContain("Administrator");
+      // The signed identity is Gatehouse's own (IDENTITY_JWT=on), never the client's copy.
+      const jwts = seen.get("remote-jwt") ?? [];
+      expect(jwts).toHaveLength(1);
+      expect(jwts[0]).not.toBe(FORGED_JWT);
+      expect(JSON.parse(Buffer.from(jwts[0]!.split(".")[1]!, "base64url").toString("utf8"))).toMatchObject({ preferred_username: user.name });
     });
 
     it("forged identity headers do not sign an anonymous client in (not forwarded)", async () => {
