@@ -121,7 +121,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   });
   await app.register(async function authz(context) {
     usePipeline(context, CONTEXTS.authz, steps, pipeline);
-    await context.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, stepUp: deps.stepUp, audit: deps.audit, clock: deps.clock, config, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
+    await context.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, stepUp: deps.stepUp, audit: deps.audit, clock: deps.clock, config, limiter: deps.limiter, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   });
   await app.register(async function pages(context) {
     usePipeline(context, CONTEXTS.pages, steps, pipeline);
