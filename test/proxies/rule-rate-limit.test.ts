@@ -4,6 +4,7 @@ import { proxyRequest } from "../helpers/proxies/client.js";
 import { APP_HOST, startListeningGatehouse, type ListeningGatehouse } from "../helpers/proxies/gatehouse-listener.js";
 import type { RunningProxy } from "../helpers/proxies/proxy-process.js";
 import { startNginx } from "../helpers/proxies/run-nginx.js";
+import { startCaddy } from "../helpers/proxies/run-caddy.js";
 import { startEchoUpstream, type EchoUpstream } from "../helpers/echo-upstream.js";
 
 const RULES = `access_control:
@@ -20,9 +21,19 @@ const RULES = `access_control:
       policy: one_factor
 `;
 
-// nginx's auth_request cannot relay a 429 (any answer but 2xx, 401 and 403 is an error, 500): Gatehouse's auth-request
-// endpoint answers 403 with Retry-After, and the shipped configuration (docs/proxies/nginx) turns that into a 429.
-describe.runIf(proxySuiteRuns("nginx"))("a rule's rate_limit through the real nginx (docs/proxies/nginx)", () => {
+// Caddy relays forward-auth's 429 (and its page) as it is. nginx's auth_request cannot relay a 429 (any answer but 2xx,
+// 401 and 403 is an error, 500): Gatehouse's auth-request endpoint answers 403 with Retry-After, and the shipped
+// configuration (docs/proxies/nginx) turns that into a 429.
+const PROXIES = [
+  { kind: "nginx" as const, start: startNginx },
+  { kind: "caddy" as const, start: startCaddy },
+];
+
+describe.each(PROXIES)("a rule's rate_limit through the real $kind (docs/proxies)", ({ kind, start }) => {
+  if (!proxySuiteRuns(kind)) {
+    it.skip(`${kind} is not installed`, () => undefined);
+    return;
+  }
   let gh: ListeningGatehouse;
   let upstream: EchoUpstream;
   let proxy: RunningProxy;
@@ -30,7 +41,7 @@ describe.runIf(proxySuiteRuns("nginx"))("a rule's rate_limit through the real ng
   beforeAll(async () => {
     upstream = await startEchoUpstream();
     gh = await startListeningGatehouse({}, RULES);
-    proxy = await startNginx({ gatehouse: gh.port, upstream: upstream.port });
+    proxy = await start({ gatehouse: gh.port, upstream: upstream.port });
     user = await gh.h.account("user");
     gh.h.clock.advance(60_000 - (gh.h.clock.now() % 60_000));
   });
@@ -49,6 +60,8 @@ describe.runIf(proxySuiteRuns("nginx"))("a rule's rate_limit through the real ng
     expect(refused.status).toBe(429);
     expect(refused.headers["retry-after"]).toBe("60");
     expect(refused.headers["cache-control"]).toBe("no-store");
+    // Caddy relays Gatehouse's own page; nginx answers with its short one.
+    if (kind === "caddy") expect(refused.body).toContain("<h1>Too many requests</h1>");
     expect(upstream.saw(refused.probe)).toHaveLength(0);
     expect(refused.echoed).toBeNull();
     const api = await proxyRequest(proxy.port, { host: APP_HOST, path: "/generate", method: "POST", cookie: user.cookie, headers: [["Accept", "application/json"]], body: "{}" });
