@@ -8,6 +8,10 @@ import { createManualClock } from "../../src/core/clock.js";
 import { createClientKey } from "../../src/core/rate-limit/client-key.js";
 import { parseRulesFile, RulesFileError } from "../../src/gateway/parse-rules-file.js";
 import { createMemoryLimiterStore } from "../../src/storage/memory/memory-limiter-store.js";
+import { failClosed } from "../../src/core/rate-limit/fail-closed-store.js";
+import type { LimiterStore } from "../../src/core/rate-limit/limiter-store.js";
+import { noMetrics } from "../../src/core/metrics/metrics.js";
+import { isGatehouseError } from "../../src/core/errors.js";
 
 function problemsOf(text: string): string[] {
   try {
@@ -151,5 +155,23 @@ describe("the rule rate limiter (memory store)", () => {
     clock.advance(10 * 60_000);
     for (let i = 0; i < 3; i++) await limiter.check(m, client("192.0.2.1", "u1"));
     expect(events).toHaveLength(2);
+  });
+
+  it("counts each refusal in the metrics under `access_rule`", async () => {
+    const clock = createManualClock(Date.UTC(2026, 0, 1, 12, 0, 0));
+    const hits: string[] = [];
+    const audit = { record: async (e: NewAuditEvent) => e } as unknown as AuditLog;
+    const limiter = createRuleRateLimiter({ store: createMemoryLimiterStore(), clock, audit, clientKey: createClientKey(64), metrics: { ...noMetrics, limitHit: (name: string) => void hits.push(name) } });
+    const m = matched([{ per: "ip", limit: 1, windowMs: 60_000 }]);
+    for (let i = 0; i < 3; i++) await limiter.check(m, client("192.0.2.1"));
+    expect(hits).toEqual(["access_rule", "access_rule"]);
+  });
+
+  it("fails closed: a store that cannot answer refuses with 503 unavailable, never an allow", async () => {
+    const clock = createManualClock();
+    const broken = { ...createMemoryLimiterStore(), inProcess: undefined, hit: () => Promise.reject(new Error("ECONNREFUSED")) } as unknown as LimiterStore;
+    const limiter = createRuleRateLimiter({ store: failClosed(broken), clock, audit: { record: async () => undefined } as unknown as AuditLog, clientKey: createClientKey(64) });
+    const err = await limiter.check(matched([{ per: "ip", limit: 5, windowMs: 60_000 }]), client("192.0.2.1")).catch((e: unknown) => e);
+    expect(isGatehouseError(err, "unavailable")).toBe(true);
   });
 });
