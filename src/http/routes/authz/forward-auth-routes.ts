@@ -122,7 +122,7 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
           if (refused !== null) {
             reply.headers(browserHeaders).header("retry-after", String(refused.retryAfter));
             // nginx's auth_request treats any answer but 2xx, 401 and 403 as an error (500): its endpoint answers 403 with
-            // Retry-After (a 403 by the rules never has one), and nginx relays the body of its re-ask (docs/gateway.md).
+            // Retry-After (a 403 by the rules never has one), which the shipped nginx snippets turn into a 429 (docs/gateway.md).
             const status = flavour === "auth-request" ? 403 : 429;
             if (acceptsHtml(request.headers.accept)) return page(reply, status, forwardAuthPage("rate_limited", portal));
             return reply.code(status).header("content-type", "application/json; charset=utf-8").send(RATE_LIMITED);
