@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import type * as Yaml from "yaml";
 import type { Node, Pair, YAMLMap } from "yaml";
@@ -10,7 +11,7 @@ const lib = () => (loaded ??= { yaml: require("yaml") as typeof Yaml });
 const isMap = (node: unknown): node is YAMLMap => lib().yaml.isMap(node);
 const isScalar = (node: unknown): node is Yaml.Scalar => lib().yaml.isScalar(node);
 const isSeq = (node: unknown): node is Yaml.YAMLSeq => lib().yaml.isSeq(node);
-import type { AccessRule, AccessRules, DomainPattern, Policy, ResourcePattern, Subject } from "../core/gateway/access-rules.js";
+import type { AccessRule, AccessRules, DomainPattern, Policy, ResourcePattern, RuleRateLimit, Subject } from "../core/gateway/access-rules.js";
 import { ROLES, type Role } from "../core/users/user.js";
 import { compileLinearPattern } from "./linear-pattern.js";
 import { createNetworkSet, networkProblem } from "./network-set.js";
@@ -27,7 +28,7 @@ export class RulesFileError extends Error {
 
 const POLICIES = ["bypass", "one_factor", "two_factor", "deny"] as const;
 const MAX_REGEX = 1024;
-const RULE_KEYS = ["domain", "resources", "methods", "networks", "subject", "policy", "body_limit"];
+const RULE_KEYS = ["domain", "resources", "methods", "networks", "subject", "policy", "body_limit", "rate_limit"];
 const SIZE = /^(\d{1,12})\s*(b|kb|kib|mb|mib|gb|gib)?$/i;
 const UNITS: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1000 ** 2, mib: 1024 ** 2, gb: 1000 ** 3, gib: 1024 ** 3 };
 
@@ -44,6 +45,59 @@ function byteSize(node: Node, problems: Problems, at: At): number | null {
 }
 
 type Problems = string[];
+
+/** `rate_limit`'s `limit`: `<count>/<window>`, the window a number and a unit (`20/1m`, `5/1h`, `100/10s`). */
+const RATE = /^(\d{1,7})\s*\/\s*(\d{1,5})\s*(s|m|h|d)$/;
+const WINDOW_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const MAX_COUNT = 1_000_000;
+const DAY_MS = 86_400_000;
+/** Limits per rule: enough for "per minute and per day, per user and per IP". */
+const MAX_RATE_LIMITS = 8;
+
+/** `rate_limit`: one `{per, limit}` mapping or a non-empty list of them. */
+function rateLimits(node: Node, problems: Problems, at: At): RuleRateLimit[] | null {
+  const items = isSeq(node) ? (node.items as Node[]) : [node];
+  if (items.length === 0 || items.length > MAX_RATE_LIMITS) {
+    problems.push(`${at(node)}: \`rate_limit\` must be a {per, limit} mapping or a list of 1 to ${MAX_RATE_LIMITS} of them`);
+    return null;
+  }
+  const out: RuleRateLimit[] = [];
+  let ok = true;
+  for (const item of items) {
+    if (!isMap(item)) {
+      problems.push(`${at(item)}: each \`rate_limit\` needs \`per\` (user or ip) and \`limit\` (like "20/1m")`);
+      ok = false;
+      continue;
+    }
+    const e = entries(item, ["per", "limit"], problems, at);
+    const perNode = e.get("per");
+    const limitNode = e.get("limit");
+    const per = perNode !== undefined && isScalar(perNode) ? perNode.value : undefined;
+    if (per !== "user" && per !== "ip") {
+      problems.push(`${at(perNode ?? item)}: \`rate_limit\` \`per\` must be \`user\` or \`ip\``);
+      ok = false;
+    }
+    const raw = limitNode !== undefined && isScalar(limitNode) ? limitNode.value : undefined;
+    const m = typeof raw === "string" ? RATE.exec(raw.trim()) : null;
+    const limit = m ? Number(m[1]) : NaN;
+    const windowMs = m ? Number(m[2]) * (WINDOW_UNITS[m[3] ?? "s"] ?? 1000) : NaN;
+    if (!(limit >= 1 && limit <= MAX_COUNT && windowMs >= 1000 && windowMs <= DAY_MS)) {
+      problems.push(`${at(limitNode ?? item)}: \`rate_limit\` \`limit\` must be "<count>/<window>" like "20/1m" (count 1 to 1000000, window 1s to 1d, units s, m, h, d)`);
+      ok = false;
+    }
+    if (ok && (per === "user" || per === "ip")) out.push({ per, limit, windowMs });
+  }
+  return ok ? out : null;
+}
+
+/**
+ * A rule's stable identity: a hash of its position and its content as
+ * parsed (not its text: comments and spacing do not matter), so an
+ * unchanged rule keeps its rate-limit counters across reloads and instances.
+ */
+function ruleId(index: number, node: Node): string {
+  return createHash("sha256").update(`${index}\n${JSON.stringify(node.toJSON())}`).digest("base64url").slice(0, 16);
+}
 
 /**
  * Parses and validates a rules file (docs/api.md "Access rules file"; Authelia's
@@ -287,6 +341,9 @@ function parseRule(node: Node, index: number, named: Map<string, string[]>, prob
   const pol = policyNode === undefined ? null : policy(policyNode, problems, at, "policy");
   const limitNode = e.get("body_limit");
   const maxBodyBytes = limitNode === undefined ? null : byteSize(limitNode, problems, at);
+  const rateNode = e.get("rate_limit");
+  const limits = rateNode === undefined ? null : rateLimits(rateNode, problems, at);
+  if (pol === "deny" && rateNode !== undefined) problems.push(`${where}: a \`deny\` rule lets nothing through, so its \`rate_limit\` would never count`);
   if (pol === "bypass" && subjectNode !== undefined) problems.push(`${where}: a \`bypass\` rule cannot have a \`subject\` (it applies before anyone signs in)`);
   if (problems.length > before || pol === null) return null;
   return {
@@ -297,6 +354,7 @@ function parseRule(node: Node, index: number, named: Map<string, string[]>, prob
     subjects: subjects as Subject[] | null,
     policy: pol,
     ...(maxBodyBytes === null ? {} : { maxBodyBytes }),
+    ...(limits === null ? {} : { rateLimits: limits, id: ruleId(index, node) }),
     origin: where,
   };
 }

@@ -125,7 +125,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   });
   await app.register(async function authz(context) {
     usePipeline(context, CONTEXTS.authz, steps, pipeline);
-    await context.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, stepUp: deps.stepUp, audit: deps.audit, clock: deps.clock, config, identityTokens: deps.identityTokens ?? null, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
+    await context.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, stepUp: deps.stepUp, audit: deps.audit, clock: deps.clock, config, limiter: deps.limiter, identityTokens: deps.identityTokens ?? null, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   });
   await app.register(async function pages(context) {
     usePipeline(context, CONTEXTS.pages, steps, pipeline);

@@ -1,6 +1,6 @@
 import type { ValidSession } from "../sessions/session-service.js";
 import type { User } from "../users/user.js";
-import type { AccessRules, Policy } from "./access-rules.js";
+import type { AccessRules, Policy, RuleRateLimit } from "./access-rules.js";
 import type { ReturnTargetSources } from "./return-target-sources.js";
 
 /**
@@ -33,6 +33,13 @@ export interface IdentityHeaders {
 /** Names of every identity header, lower-cased: stripped from every client request before forwarding. */
 export const IDENTITY_HEADER_NAMES = ["remote-user", "remote-email", "remote-name", "remote-groups"] as const;
 
+/** The rate limits of the rule that allowed a request: its stable id (the counters' key), where it is written, and its limits. */
+export interface MatchedRateLimits {
+  rule: string;
+  origin: string;
+  limits: readonly RuleRateLimit[];
+}
+
 /**
  * What the access rules say about one request.
  * - `allow`: forward, with `headers` (empty values for an anonymous request on a bypass rule).
@@ -53,6 +60,8 @@ export type AccessDecision =
       headers: IdentityHeaders;
       /** Largest request body the matching rule lets through to the upstream (bytes); absent = the global `PROXY_BODY_LIMIT`. */
       maxBodyBytes?: number;
+      /** The matching rule's rate limits, to count before the request goes on (see `createRuleRateLimiter`); absent = none. */
+      rateLimits?: MatchedRateLimits;
     }
   | { kind: "unauthenticated"; policy: Policy; loginUrl: string }
   | { kind: "step_up_required"; policy: Policy; user: User; secondFactorUrl: string; enrolUrl: string }

@@ -32,6 +32,21 @@ export interface PathPattern {
 export type ResourcePattern = PathPattern;
 
 /**
+ * One limit of a rule's `rate_limit` (Gatehouse extension): at most `limit`
+ * requests per fixed window of `windowMs`, counted per signed-in user
+ * (`per: "user"`; an anonymous request on a bypass rule counts per client IP)
+ * or per client IP (`per: "ip"`; an IPv6 client by its network, see
+ * `createClientKey`).
+ */
+export interface RuleRateLimit {
+  per: "user" | "ip";
+  /** Requests allowed per window, 1–1,000,000. */
+  limit: number;
+  /** The window, 1 s to 1 day. */
+  windowMs: number;
+}
+
+/**
  * One access rule. Every present condition must hold for the rule to match;
  * a missing condition (null) matches anything.
  */
@@ -46,6 +61,15 @@ export interface AccessRule {
   policy: Policy;
   /** Largest request body this rule lets through to an upstream, bytes (Gatehouse extension `body_limit`); absent = the global limit. */
   maxBodyBytes?: number;
+  /** Rate limits counted on the requests this rule allows (Gatehouse extension `rate_limit`); absent = none. */
+  rateLimits?: readonly RuleRateLimit[];
+  /**
+   * A stable identity of the rule, from its position and content (the rules
+   * loader hashes both): the key of its rate-limit counters, so an unchanged
+   * rule keeps counting across a reload and across instances, and a changed
+   * or moved one starts afresh. Absent = `origin` is used.
+   */
+  id?: string;
   /** Where the rule was written (`rule 2, line 9`), for logs; never shown to clients. */
   origin: string;
 }

@@ -6,6 +6,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { AccessDecision, AccessRequest } from "../../core/gateway/access-decision.js";
 import { isSameOriginRequest } from "../../core/csrf/cross-site-check.js";
+import { createRuleRateLimiter } from "../../core/gateway/rule-rate-limiter.js";
+import { createClientKey } from "../../core/rate-limit/client-key.js";
 import { GatehouseError, isGatehouseError } from "../../core/errors.js";
 import { demoAccessRules } from "../../demo/demo-access-rules.js";
 import { DEMO_KEY_HEADER, startWhoamiApp, type WhoamiApp } from "../../demo/whoami-app.js";
@@ -116,6 +118,16 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
   // Bodies are passed through as streams: never parsed, never buffered.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
+
+  // The rules' `rate_limit`, counted in the same store as forward-auth's (one budget whichever way a request comes).
+  const ruleLimits = createRuleRateLimiter({
+    store: opts.deps.limiter,
+    clock: opts.deps.clock,
+    audit: opts.deps.audit,
+    clientKey: createClientKey(config.protection.ipv6PrefixLength),
+    ...(opts.deps.metrics ? { metrics: opts.deps.metrics } : {}),
+    onAuditError: (err) => app.log.error({ err }, "recording a rule's rate limit failed"),
+  });
 
   const sockets = createOpenSockets({ sessions, gate, onError: (err) => app.log.error({ err }, "re-checking an open WebSocket failed; closing it") });
   const websockets = createWebSocketProxy({ sockets, maxPayload: config.proxy.bodyLimit, onError: (err) => app.log.warn({ err }, "upstream WebSocket error") });
@@ -241,6 +253,13 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
                 expected,
               );
         if (!sameOrigin) throw new GatehouseError("csrf");
+      }
+
+      // The rule's rate limits count only what would be forwarded; over one, Gatehouse answers 429 itself.
+      if (decision.rateLimits !== undefined) {
+        const ua = request.headers["user-agent"];
+        const refused = await ruleLimits.check(decision.rateLimits, { ip: request.ip, userId: decision.user?.id ?? null, userAgent: typeof ua === "string" ? ua : "", requestId: request.id });
+        if (refused !== null) throw new GatehouseError("rate_limited", { retryAfter: refused.retryAfter });
       }
 
       const upstream = target.kind === "demo" ? (await demoApp()).origin : target.upstream;

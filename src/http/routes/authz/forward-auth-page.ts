@@ -14,14 +14,15 @@ const STYLE_HASH = `'sha256-${createHash("sha256").update(STYLE).digest("base64"
 export const FORWARD_AUTH_PAGE_CSP = `default-src 'none'; style-src ${STYLE_HASH}; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`;
 
 
-/** What the page says: a refusal, a sign-in to do, a second factor to give, or one to enrol first. */
-export type ForwardAuthPageKind = "forbidden" | "unauthenticated" | "mfa_required" | "mfa_enrolment_required";
+/** What the page says: a refusal, a sign-in to do, a second factor to give, one to enrol first, or a rule's rate limit reached. */
+export type ForwardAuthPageKind = "forbidden" | "unauthenticated" | "mfa_required" | "mfa_enrolment_required" | "rate_limited";
 
 const TEXTS: Record<ForwardAuthPageKind, { title: string; text: string; label: string }> = {
   forbidden: { title: "Not allowed", text: "You are not allowed to do this. Your account does not have access to this page.", label: "Your account" },
   unauthenticated: { title: "Sign-in required", text: "Authentication required. Sign in, then try again.", label: "Sign in" },
   mfa_required: { title: "Second factor required", text: "This page needs a second factor. Confirm it is you, then try again.", label: "Confirm it is you" },
   mfa_enrolment_required: { title: "Second factor required", text: "This page needs a second factor, and your account has none yet. Set one up, then try again.", label: "Set up a second factor" },
+  rate_limited: { title: "Too many requests", text: "Too many requests; try again later. Wait a moment, then reload this page.", label: "" },
 };
 
 /**
@@ -30,7 +31,8 @@ const TEXTS: Record<ForwardAuthPageKind, { title: string; text: string; label: s
  * a front proxy (Caddy, Traefik) relays Gatehouse's refusal to the browser
  * as it is. The page is on the app's origin, so everything it needs is
  * inline or absolute: links lead to the portal (`portal`, PUBLIC_URL);
- * `link` is the sign-in, second-factor or enrolment page when there is one.
+ * `link` is the sign-in, second-factor or enrolment page when there is one;
+ * the rate-limit page has no link (waiting is the only way on).
  */
 export function forwardAuthPage(kind: ForwardAuthPageKind, portal: string, link?: string): string {
   const { title, text, label } = TEXTS[kind];
@@ -41,7 +43,6 @@ export function forwardAuthPage(kind: ForwardAuthPageKind, portal: string, link?
 <body><main data-error="${kind}">
 <h1>${title}</h1>
 <p>${text}</p>
-<p><a href="${escapeHtml(target)}">${label}</a></p>
-</main></body></html>
+${label === "" ? "" : `<p><a href="${escapeHtml(target)}">${label}</a></p>\n`}</main></body></html>
 `;
 }

@@ -4,6 +4,8 @@ import type { AccessGate } from "../../../core/gateway/access-decision.js";
 import type { AuditLog } from "../../../core/audit/audit-log.js";
 import type { Clock } from "../../../core/clock.js";
 import { createDenialSampler } from "../../../core/gateway/denial-sampler.js";
+import { createRuleRateLimiter } from "../../../core/gateway/rule-rate-limiter.js";
+import type { LimiterStore } from "../../../core/rate-limit/limiter-store.js";
 import { createClientKey } from "../../../core/rate-limit/client-key.js";
 import { createTrustedPeers } from "../../../gateway/network-set.js";
 import type { Config } from "../../../config/config.js";
@@ -27,6 +29,8 @@ export interface ForwardAuthDeps {
   audit: AuditLog;
   clock: Clock;
   config: Config;
+  /** The counters of the rules' `rate_limit` (the same store as every other limit: memory or Redis). */
+  limiter: LimiterStore;
   /** Counts the decisions (default: nothing). */
   metrics?: Metrics;
   /** IDENTITY_JWT=on: signs the identity JWT of an allowed request; null or absent: off. */
@@ -36,6 +40,7 @@ export interface ForwardAuthDeps {
 const FORBIDDEN = JSON.stringify({ error: "You are not allowed to do this", code: "forbidden" });
 const UNAUTHENTICATED = JSON.stringify({ error: "Authentication required", code: "unauthenticated" });
 const MFA_REQUIRED = JSON.stringify({ error: errorCodes.mfa_required.message, code: "mfa_required" });
+const RATE_LIMITED = JSON.stringify({ error: errorCodes.rate_limited.message, code: "rate_limited" });
 
 function isBrowserNavigation(method: string, accept: string | undefined): boolean {
   const m = method.toUpperCase();
@@ -48,7 +53,8 @@ function isBrowserNavigation(method: string, accept: string | undefined): boolea
  * TRUSTED_PROXIES is answered; the original request comes from its headers,
  * is decided by the shared gate, and the answer is 200 with the four
  * `Remote-*` headers, 302/401 to sign in, 302/401 `mfa_required` to give a second
- * factor (a one-factor session on a `two_factor` rule), or 403 (an HTML page when the client accepts
+ * factor (a one-factor session on a `two_factor` rule), 429 with `Retry-After` over a rule's `rate_limit`
+ * (403 with `Retry-After` on nginx's endpoint, which cannot relay a 429), or 403 (an HTML page when the client accepts
  * `text/html`, since Caddy and Traefik relay it to the browser as is; the
  * JSON error of docs/api.md otherwise). Nothing here is cached
  * beyond the session lookup's own 5-second cache (FWD-06); an error anywhere
@@ -79,6 +85,15 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
   };
 
   const tokens = deps.identityTokens ?? null;
+  const ruleLimits = createRuleRateLimiter({
+    store: deps.limiter,
+    clock: deps.clock,
+    audit: deps.audit,
+    clientKey,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    onAuditError: (err) => app.log.error({ err }, "recording a rule's rate limit failed"),
+  });
+
   // The portal's host-only cookie, else the cross-subdomain SSO cookie: the reverse proxy's own reading.
   const presentedSession = createPresentedSessionResolver(deps);
 
@@ -87,7 +102,7 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
   const portal = new URL(deps.config.publicUrl).origin;
   const deny = (reply: FastifyReply) => reply.code(403).headers(browserHeaders).header("content-type", "application/json; charset=utf-8").send(FORBIDDEN);
   // A person's browser gets a page (the proxy relays it as is), an API client the JSON error.
-  const page = (reply: FastifyReply, status: 401 | 403, html: string) =>
+  const page = (reply: FastifyReply, status: 401 | 403 | 429, html: string) =>
     reply.code(status).headers(browserHeaders).header("content-security-policy", FORWARD_AUTH_PAGE_CSP).header("content-type", "text/html; charset=utf-8").send(html);
 
   const handler = (flavour: Flavour) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -107,6 +122,18 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
     deps.metrics?.decision("forward_auth", decision.kind === "invalid" ? "none" : decision.policy, decision.kind);
     switch (decision.kind) {
       case "allow": {
+        if (decision.rateLimits !== undefined) {
+          const ua = request.headers["user-agent"];
+          const refused = await ruleLimits.check(decision.rateLimits, { ip: original.ip, userId: decision.user?.id ?? null, userAgent: typeof ua === "string" ? ua : "", requestId: request.id });
+          if (refused !== null) {
+            reply.headers(browserHeaders).header("retry-after", String(refused.retryAfter));
+            // nginx's auth_request treats any answer but 2xx, 401 and 403 as an error (500): its endpoint answers 403 with
+            // Retry-After (a 403 by the rules never has one), which the shipped nginx snippets turn into a 429 (docs/gateway.md).
+            const status = flavour === "auth-request" ? 403 : 429;
+            if (acceptsHtml(request.headers.accept)) return page(reply, status, forwardAuthPage("rate_limited", portal));
+            return reply.code(status).header("content-type", "application/json; charset=utf-8").send(RATE_LIMITED);
+          }
+        }
         const h = decision.headers;
         reply.header("Remote-User", h["Remote-User"]).header("Remote-Email", h["Remote-Email"]).header("Remote-Name", h["Remote-Name"]).header("Remote-Groups", h["Remote-Groups"]);
         if (tokens !== null) {
