@@ -13,14 +13,14 @@ interface Dynamic {
   };
 }
 
-const IDENTITY = ["Remote-User", "Remote-Groups", "Remote-Email", "Remote-Name"];
+const IDENTITY = ["Remote-User", "Remote-Groups", "Remote-Email", "Remote-Name", "Remote-JWT"];
 
 describe("docs/proxies/traefik: forged identity and forwarded headers", () => {
   const dynamic = parse(readFileSync(join(PROXY_DOCS_DIR, "traefik", "dynamic.yml"), "utf8")) as Dynamic;
   const staticConfig = parse(readFileSync(join(PROXY_DOCS_DIR, "traefik", "traefik.yml"), "utf8")) as { entryPoints: Record<string, { forwardedHeaders?: unknown }> };
   const fa = dynamic.http.middlewares.gatehouse?.forwardAuth;
 
-  it("asks Gatehouse's forward-auth endpoint and copies all four identity headers from its answer", () => {
+  it("asks Gatehouse's forward-auth endpoint and copies the four identity headers and the signed Remote-JWT from its answer", () => {
     expect(fa?.address).toMatch(/^http:\/\/127\.0\.0\.1:8080\/api\/authz\/forward-auth$/);
     expect(fa?.authResponseHeaders).toEqual(IDENTITY);
   });
