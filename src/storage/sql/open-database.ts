@@ -143,3 +143,33 @@ export async function openDatabase(location: DatabaseLocation): Promise<OpenData
     close: () => db.destroy(),
   };
 }
+
+/** A database the embedding app already opened (the library plugin's `database` option). */
+export interface HostDatabase {
+  db: Kysely<Database>;
+  dialect: OpenDatabase["dialect"];
+}
+
+/**
+ * Migrates a database someone else opened (a host app's Kysely instance) as
+ * {@link openDatabase} does, into the connection's current schema on
+ * PostgreSQL; its `close` leaves the connection to its owner.
+ */
+export async function adoptDatabase(host: HostDatabase): Promise<OpenDatabase> {
+  const { db, dialect } = host;
+  if (dialect === "postgres") await migrateAsRuntime(db, await currentSchema(db), false);
+  else await migrateToLatest(db);
+  return {
+    db,
+    dialect,
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: async () => undefined,
+  };
+}
