@@ -1,6 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // `gatehouse/fastify` (the package's own export) resolves to its TypeScript source in tests (package.json "exports").
+  resolve: { conditions: ["source"] },
+  ssr: { resolve: { conditions: ["source"] } },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,

@@ -157,6 +157,7 @@ export interface HostDatabase {
  */
 export async function adoptDatabase(host: HostDatabase): Promise<OpenDatabase> {
   const { db, dialect } = host;
+  await assertAdoptable(db, dialect);
   if (dialect === "postgres") await migrateAsRuntime(db, await currentSchema(db), false);
   else await migrateToLatest(db);
   return {
@@ -172,4 +173,19 @@ export async function adoptDatabase(host: HostDatabase): Promise<OpenDatabase> {
     },
     close: async () => undefined,
   };
+}
+
+/**
+ * Refuses, with what to change, a host connection whose settings Gatehouse's
+ * stores rely on differently: PostgreSQL's `int8` must be parsed as numbers
+ * (epoch milliseconds), SQLite must enforce foreign keys (cascading deletes).
+ */
+async function assertAdoptable(db: Kysely<Database>, dialect: OpenDatabase["dialect"]): Promise<void> {
+  if (dialect === "postgres") {
+    const { rows } = await sql<{ n: unknown }>`select 1::int8 as n`.execute(db);
+    if (typeof rows[0]?.n !== "number") throw new Error("database: the pg pool must parse int8 as numbers (types.getTypeParser for oid 20, see docs/library.md)");
+    return;
+  }
+  const { rows } = await sql<{ foreign_keys: unknown }>`pragma foreign_keys`.execute(db);
+  if (Number(rows[0]?.foreign_keys) !== 1) throw new Error("database: the SQLite connection must enforce foreign keys (pragma foreign_keys = ON, see docs/library.md)");
 }
