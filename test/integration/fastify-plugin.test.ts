@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import fastifyAuth from "@fastify/auth";
 import SQLite from "better-sqlite3";
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type LightMyRequestResponse } from "fastify";
 import { Kysely, PostgresDialect, sql, SqliteDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -14,16 +14,22 @@ import { captureLogger } from "../helpers/log-capture.js";
 const PUBLIC_URL = "http://localhost:3000";
 const ORIGIN = { origin: PUBLIC_URL };
 
+/** The host's own database type: its table, and Gatehouse's `users` read by the test. */
+interface HostDb {
+  host_notes: { id: number; body: string | null };
+  users: { username: string };
+}
+
 /** A host app with its own hooks, error handler and routes, and Gatehouse at /auth. */
-async function startHost(backend: Backend, database?: { db: Kysely<any>; dialect: "sqlite" | "postgres" }) {
+async function startHost(backend: Backend, database?: { db: Kysely<HostDb>; dialect: "sqlite" | "postgres" }) {
   const logs = captureLogger();
-  const host = Fastify({ loggerInstance: logs.logger });
+  const host: FastifyInstance = Fastify({ loggerInstance: logs.logger as FastifyBaseLogger });
   const hostHookRuns: string[] = [];
   // The host's own global hook and error handler.
   host.addHook("onRequest", async (request) => {
     hostHookRuns.push(request.url);
   });
-  host.setErrorHandler((err, _request, reply) => reply.code(418).send({ host: "error handler", message: err.message, code: err.code }));
+  host.setErrorHandler((err: FastifyError, _request, reply) => reply.code(418).send({ host: "error handler", message: err.message, code: err.code }));
   await host.register(fastifyAuth);
   await host.register(gatehouse, {
     prefix: "/auth",
@@ -218,17 +224,17 @@ describe.each(backendNames())("gatehouse/fastify plugin in a host app (%s)", (ba
 
 describe.each(backendNames())("gatehouse/fastify plugin on the host's own Kysely instance (%s)", (backendName) => {
   let backend: Backend;
-  let db: Kysely<any>;
+  let db: Kysely<HostDb>;
   let host: FastifyInstance;
   beforeAll(async () => {
     backend = await createBackend(backendName);
     if (backendName === "sqlite") {
       const file = new SQLite(join(backend.env.GATEHOUSE_DATA_DIR as string, "host.db"));
       file.pragma("foreign_keys = ON");
-      db = new Kysely<any>({ dialect: new SqliteDialect({ database: file }) });
+      db = new Kysely<HostDb>({ dialect: new SqliteDialect({ database: file }) });
     } else {
-      const pool = new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${backend.schema}`, types: { getTypeParser: ((oid: number, format?: "text") => (oid === 20 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser } });
-      db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+      const pool = new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${backend.schema}`, types: { getTypeParser: ((oid: number, format?: "text") => (oid === 20 ? Number : (pg.types.getTypeParser(oid, format) as (value: string) => unknown))) as typeof pg.types.getTypeParser } });
+      db = new Kysely<HostDb>({ dialect: new PostgresDialect({ pool }) });
     }
     // The host's own table next to Gatehouse's.
     await db.schema.createTable("host_notes").addColumn("id", "integer", (c) => c.primaryKey()).addColumn("body", "text").execute();
@@ -244,7 +250,7 @@ describe.each(backendNames())("gatehouse/fastify plugin on the host's own Kysely
     const { cookie } = await register(host, "grace");
     expect((await get(host, "/me", { cookie })).json().user.username).toBe("grace");
     const users = await db.selectFrom("users").select("username").execute();
-    expect(users.map((u: { username: string }) => u.username)).toContain("grace");
+    expect(users.map((u) => u.username)).toContain("grace");
     await host.close();
     const { rows } = await sql<{ n: number }>`select count(*) as n from host_notes`.execute(db);
     expect(Number(rows[0]?.n)).toBe(0);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, onRequestHookHandler } from "fastify";
+import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { composeGatehouse, runMailWorker, type GatehouseCore } from "../../compose.js";
 import { registerGatehouse } from "../../http/app.js";
@@ -20,7 +20,7 @@ export interface GatehouseDecorator {
   /** 401 without a signed-in user (`@fastify/auth`-compatible: denials go to `done(err)`). */
   requireUser: GatehouseGuard;
   /** 401 without a signed-in user, 403 below `role`; higher roles pass. */
-  requireRole(role: Exclude<Access, "public">): GatehouseGuard;
+  requireRole: (role: Exclude<Access, "public">) => GatehouseGuard;
   /** Resolves `request.user` / `request.session` when signed in; lets anonymous requests through. */
   resolveUser: GatehouseGuard;
   /** The sign-in page of the plugin, returning to `returnTo` (a local path) afterwards. */
@@ -90,7 +90,7 @@ async function gatehousePlugin(host: FastifyInstance, options: GatehouseOptions)
     host.addHook("onRoute", (route) => {
       const guard = guards.forRoute(route);
       if (guard === null) return;
-      const own = asArray<onRequestHookHandler>(route.onRequest).filter((hook) => !made.has(hook));
+      const own = asArray(route.onRequest).filter((hook) => !made.has(hook));
       made.add(guard);
       route.onRequest = [guard, ...own];
     });

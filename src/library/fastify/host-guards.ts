@@ -32,7 +32,7 @@ export interface HostGuards {
   /** 401 without a signed-in user; sets `request.user` and `request.session`. Denials go to `done(err)` (for `@fastify/auth`). */
   requireUser: GatehouseGuard;
   /** 401 without a signed-in user, 403 below `role` (higher roles pass); denials go to `done(err)`. */
-  requireRole(role: Exclude<Access, "public">): GatehouseGuard;
+  requireRole: (role: Exclude<Access, "public">) => GatehouseGuard;
   /** Sets `request.user` and `request.session` when the session cookie is valid; denies only a cross-site state-changing request (403 `csrf`). */
   resolveUser: GatehouseGuard;
 }
@@ -66,7 +66,7 @@ const publishIdentity: Step = function publishIdentity(request, _reply, done) {
 /** Builds the {@link HostGuards}. */
 export function createHostGuards(opts: HostGuardOptions): HostGuards {
   const { steps, gate, prefix } = opts;
-  const asStep = (hook: onRequestHookHandler): Step => hook as unknown as Step;
+  const asStep = (hook: onRequestHookHandler): Step => hook;
 
   /**
    * 401 before the access step when nothing was resolved: the host's reply

@@ -50,5 +50,5 @@ export function normalizePrefix(raw: string | undefined): string {
 
 /** The configuration of the plugin: the server's loader over `env` (the same rules, the same messages). */
 export function pluginConfig(options: GatehouseOptions): Config {
-  return loadConfig((options.env ?? process.env) as NodeJS.ProcessEnv);
+  return loadConfig(options.env ?? process.env);
 }
