@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -93,7 +93,8 @@ async function run(): Promise<void> {
     const guarded = summary("guarded");
     const result = {
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "?", node: process.version },
+      // A busy host (other processes on the cores) lowers both figures; the ratio is the comparable number.
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "?", node: process.version, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 10) / 10) },
       settings: { durationS: seconds, connections: Number(values.connections), rounds: rounds.bare.length, database: "sqlite", sessionCache: "on (default)", pinned: false },
       bare,
       guarded,

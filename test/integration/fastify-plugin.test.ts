@@ -177,6 +177,9 @@ describe.each(backendNames())("gatehouse/fastify plugin in a host app (%s)", (ba
     const links = [...res.body.matchAll(/(?:href|action|src)="(\/[^"]*)"/g)].map((m) => m[1] as string);
     expect(links.length).toBeGreaterThan(0);
     for (const link of links) expect(link.startsWith("/auth/"), link).toBe(true);
+    const openapi = await get(host, "/auth/api/openapi.json");
+    expect(openapi.statusCode).toBe(200);
+    expect(Object.keys(openapi.json().paths as object)).toContain("/auth/api/auth/login");
   });
 
   it("attack: cross-site POST to a guarded host route", async () => {
