@@ -47,6 +47,8 @@ export interface GatehouseRoutesOptions {
    * host's root it would answer the host's own unknown paths).
    */
   notFound: boolean;
+  /** The library plugin's prefix ("" for the server): the OpenAPI description lists the API's paths under it. */
+  basePath: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function registerGatehouse(instance: FastifyInstance, deps: AppDeps
   instance.decorate("htmlSecurityHeaders", computeHtmlSecurityHeaders(config.secure, () => deps.gate.returnTargetSources(), providerFormSources(deps.providers.enabled())));
   // The OpenAPI document (GET /api/openapi.json) is built from the routes' schemas: the collector registers before them.
   instance.addSchema(errorBodySchema);
-  await instance.register(swagger, openapiOptions(config, pipeline));
+  await instance.register(swagger, openapiOptions(config, pipeline, opts.basePath));
   await instance.register(errorsPlugin, { browserHeaders, notFound: opts.notFound, ...(deps.databaseOutage ? { databaseOutage: deps.databaseOutage } : {}) });
   if (config.accessLog) await instance.register(accessLogPlugin);
   // Prometheus (METRICS=on): every answered request, by route pattern and status.
@@ -154,7 +156,7 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
   // then four encapsulated contexts whose routes each get exactly the steps they declare they need.
   const steps = createPipelineSteps(deps);
   const pipeline: PipelineEntry[] = [];
-  await registerGatehouse(app, deps, steps, pipeline, { forwardAuth: true, notFound: true });
+  await registerGatehouse(app, deps, steps, pipeline, { forwardAuth: true, notFound: true, basePath: "" });
   await app.register(reverseProxyPlugin, { deps, routing: proxyRouting, usePipeline: (context: FastifyInstance) => usePipeline(context, CONTEXTS.proxy, steps, pipeline) });
 
   app.decorate("routeTable", [...table]);

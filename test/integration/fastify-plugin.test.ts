@@ -100,6 +100,8 @@ describe.each(backendNames())("gatehouse/fastify plugin in a host app (%s)", (ba
     const res = await get(host, "/me");
     expect(res.statusCode).toBe(401);
     expect(res.json()).toEqual({ error: expect.any(String), code: "unauthenticated" });
+    // The HEAD twin of a guarded GET is guarded too (once).
+    expect((await host.inject({ method: "HEAD", url: "/me" })).statusCode).toBe(401);
     // "public" lets anonymous requests through with request.user null.
     expect((await get(host, "/maybe")).json()).toEqual({ user: null });
   });

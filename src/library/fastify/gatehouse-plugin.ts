@@ -72,7 +72,7 @@ async function gatehousePlugin(host: FastifyInstance, options: GatehouseOptions)
         context.addHook("onRoute", (route) => {
           route.bodyLimit ??= config.bodyLimit;
         });
-        await registerGatehouse(context, core.appDeps, steps, pipeline, { forwardAuth: false, notFound: prefix !== "" });
+        await registerGatehouse(context, core.appDeps, steps, pipeline, { forwardAuth: false, notFound: prefix !== "", basePath: prefix });
       },
       { prefix },
     );
