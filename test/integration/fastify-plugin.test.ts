@@ -33,7 +33,7 @@ async function startHost(backend: Backend, database?: { db: Kysely<HostDb>; dial
   await host.register(fastifyAuth);
   await host.register(gatehouse, {
     prefix: "/auth",
-    env: { NODE_ENV: "test", SECRET_KEY: randomBytes(32).toString("hex"), PUBLIC_URL, LOG_LEVEL: "debug", ...RELAXED_LIMITS, REGISTRATION: "open", MFA_REQUIRED: "off", ...backend.env },
+    env: { NODE_ENV: "test", SECRET_KEY: randomBytes(32).toString("hex"), PUBLIC_URL, LOG_LEVEL: "debug", ...RELAXED_LIMITS, RATE_LIMIT_ACCOUNT_DELETE: "2/1m", REGISTRATION: "open", MFA_REQUIRED: "off", ...backend.env },
     housekeeping: false,
     ...(database ? { database } : {}),
     overrides: backend.schema && !database ? { schema: backend.schema } : {},
@@ -42,6 +42,7 @@ async function startHost(backend: Backend, database?: { db: Kysely<HostDb>; dial
   host.get("/plain-fails", { onRequest: (_req, _reply, done) => done(new Error("host says no")) }, async () => ({}));
   host.get("/me", { config: { access: "user" } }, async (request) => ({ user: request.user, session: request.session }));
   host.get("/maybe", { config: { access: "public" } }, async (request) => ({ user: request.user?.username ?? null }));
+  host.get("/limited", { config: { access: "public", rateLimit: "accountDelete" } }, async () => ({ ok: true }));
   host.get("/admin-area", { config: { access: "admin" } }, async (request) => ({ admin: request.user?.username }));
   host.post("/notes", { config: { access: "user" } }, async (request) => ({ saved: true, by: request.user?.username }));
   host.get("/broken", { config: { access: "user" } }, async () => {
@@ -213,6 +214,16 @@ describe.each(backendNames())("gatehouse/fastify plugin in a host app (%s)", (ba
     const anonymous = await get(host, "/composed-user");
     expect(anonymous.statusCode).toBe(418);
     expect(anonymous.json()).toMatchObject({ host: "error handler", code: "unauthenticated" });
+  });
+
+  it("counts a guarded route's config.rateLimit with Gatehouse's limiter (429 with Retry-After)", async () => {
+    const headers = { "x-forwarded-for": "ignored" };
+    expect((await get(host, "/limited", headers)).statusCode).toBe(200);
+    expect((await get(host, "/limited", headers)).statusCode).toBe(200);
+    const third = await get(host, "/limited", headers);
+    expect(third.statusCode).toBe(429);
+    expect(third.json().code).toBe("rate_limited");
+    expect(third.headers["retry-after"]).toBeDefined();
   });
 
   it("signing out revokes: the next guarded request is 401", async () => {

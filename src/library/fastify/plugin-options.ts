@@ -44,7 +44,8 @@ export class GatehouseOptionsError extends Error {}
 export function normalizePrefix(raw: string | undefined): string {
   const prefix = raw ?? "";
   if (prefix === "" || prefix === "/") return "";
-  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) throw new GatehouseOptionsError(`gatehouse: prefix must look like "/auth" (path segments, no trailing slash), got ${JSON.stringify(prefix)}`);
+  const segments = prefix.split("/").slice(1);
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix) || segments.some((s) => s === "." || s === "..")) throw new GatehouseOptionsError(`gatehouse: prefix must look like "/auth" (path segments, no trailing slash), got ${JSON.stringify(prefix)}`);
   return prefix;
 }
 
