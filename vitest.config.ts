@@ -1,9 +1,10 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  // `gatehouse/fastify` (the package's own export) resolves to its TypeScript source in tests (package.json "exports").
-  resolve: { conditions: ["source"] },
-  ssr: { resolve: { conditions: ["source"] } },
+  // `gatehouse/fastify` (the package's own export) resolves to its TypeScript source in tests (package.json "exports"):
+  // the "source" condition first, then Vite's defaults (setting the list replaces them).
+  resolve: { conditions: ["source", "module", "browser", "development|production"] },
+  ssr: { resolve: { conditions: ["source", "module", "node", "development|production"] } },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
