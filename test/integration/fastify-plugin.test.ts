@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, sql, SqliteDialect } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { gatehouse } from "gatehouse/fastify";
-import { backendNames, createBackend, PG_URL, type Backend } from "../helpers/backends.js";
+import { backendNames, createBackend, PG_URL, REDIS_URL, redisTestPrefix, type Backend } from "../helpers/backends.js";
 import { GOOD_PASSWORD, RELAXED_LIMITS, sessionCookieFrom } from "../helpers/harness.js";
 import { captureLogger } from "../helpers/log-capture.js";
 
@@ -21,7 +21,7 @@ interface HostDb {
 }
 
 /** A host app with its own hooks, error handler and routes, and Gatehouse at /auth. */
-async function startHost(backend: Backend, database?: { db: Kysely<HostDb>; dialect: "sqlite" | "postgres" }) {
+async function startHost(backend: Backend, database?: { db: Kysely<HostDb>; dialect: "sqlite" | "postgres" }, shared?: { secretKey: string; redisPrefix: string }) {
   const logs = captureLogger();
   const host: FastifyInstance = Fastify({ loggerInstance: logs.logger as FastifyBaseLogger });
   const hostHookRuns: string[] = [];
@@ -33,10 +33,10 @@ async function startHost(backend: Backend, database?: { db: Kysely<HostDb>; dial
   await host.register(fastifyAuth);
   await host.register(gatehouse, {
     prefix: "/auth",
-    env: { NODE_ENV: "test", SECRET_KEY: randomBytes(32).toString("hex"), PUBLIC_URL, LOG_LEVEL: "debug", ...RELAXED_LIMITS, RATE_LIMIT_ACCOUNT_DELETE: "2/1m", REGISTRATION: "open", MFA_REQUIRED: "off", ...backend.env },
+    env: { NODE_ENV: "test", SECRET_KEY: shared?.secretKey ?? randomBytes(32).toString("hex"), PUBLIC_URL, ...(shared ? { REDIS_URL } : {}), LOG_LEVEL: "debug", ...RELAXED_LIMITS, RATE_LIMIT_ACCOUNT_DELETE: "2/1m", REGISTRATION: "open", MFA_REQUIRED: "off", ...backend.env },
     housekeeping: false,
     ...(database ? { database } : {}),
-    overrides: backend.schema && !database ? { schema: backend.schema } : {},
+    overrides: { ...(backend.schema && !database ? { schema: backend.schema } : {}), ...(shared ? { redisPrefix: shared.redisPrefix } : {}) },
   });
   host.get("/plain", async () => ({ plain: true }));
   host.get("/plain-fails", { onRequest: (_req, _reply, done) => done(new Error("host says no")) }, async () => ({}));
@@ -270,5 +270,34 @@ describe.each(backendNames())("gatehouse/fastify plugin on the host's own Kysely
     await host.close();
     const { rows } = await sql<{ n: number }>`select count(*) as n from host_notes`.execute(db);
     expect(Number(rows[0]?.n)).toBe(0);
+  });
+});
+
+describe.each(backendNames())("two host instances with the plugin on one database and Redis (%s)", (backendName) => {
+  let backend: Backend;
+  let a: FastifyInstance;
+  let b: FastifyInstance;
+  beforeAll(async () => {
+    backend = await createBackend(backendName);
+    const shared = { secretKey: randomBytes(32).toString("hex"), redisPrefix: redisTestPrefix() };
+    ({ host: a } = await startHost(backend, undefined, shared));
+    ({ host: b } = await startHost(backend, undefined, shared));
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await backend?.cleanup();
+  });
+
+  it("shares rate limits through Redis, and a sign-out on one instance is refused at once by the other", async () => {
+    const { cookie } = await register(a, "henry");
+    expect((await get(b, "/me", { cookie })).json().user.username).toBe("henry");
+    // config.rateLimit counts in Redis: two on A, the third on B is over the limit of 2.
+    expect((await get(a, "/limited")).statusCode).toBe(200);
+    expect((await get(a, "/limited")).statusCode).toBe(200);
+    expect((await get(b, "/limited")).statusCode).toBe(429);
+    // B has the session in its cache; A's sign-out reaches it through the revocation bus.
+    expect((await a.inject({ method: "POST", url: "/auth/api/auth/logout", headers: { cookie, ...ORIGIN } })).statusCode).toBeLessThan(300);
+    await expect.poll(async () => (await get(b, "/me", { cookie })).statusCode, { timeout: 2_000, interval: 20 }).toBe(401);
   });
 });
