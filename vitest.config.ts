@@ -1,9 +1,10 @@
-import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  // The package's own entry points (package.json "exports"), from the sources: Vite does not resolve a package's self-reference.
-  resolve: { alias: { "gatehouse/express": fileURLToPath(new URL("./src/library/express/index.ts", import.meta.url)) } },
+  // `gatehouse/fastify` and `gatehouse/express` (the package's own exports) resolve to its TypeScript source in tests (package.json "exports"):
+  // the "source" condition first, then Vite's defaults (setting the list replaces them).
+  resolve: { conditions: ["source", "module", "browser", "development|production"] },
+  ssr: { resolve: { conditions: ["source", "module", "node", "development|production"] } },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,

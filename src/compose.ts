@@ -60,7 +60,8 @@ import { createApiTokenService, type ApiTokenService } from "./core/tokens/api-t
 import type { Config } from "./config/config.js";
 import { buildApp } from "./http/app.js";
 import { createSqlStores, type Stores } from "./storage/sql/create-sql-stores.js";
-import { openDatabase, type OpenDatabase } from "./storage/sql/open-database.js";
+import { adoptDatabase, openDatabase, type HostDatabase, type OpenDatabase } from "./storage/sql/open-database.js";
+import type { AppDeps } from "./http/types.js";
 import { isDatabaseUnavailable } from "./storage/sql/database-unavailable.js";
 import { createOutageMonitor } from "./core/outage/outage-monitor.js";
 import { keyringSource } from "./config/keyring-file.js";
@@ -98,6 +99,11 @@ export interface ComposeOptions {
   secondFactorVerifiers?: SecondFactorVerifiers;
   /** The identity providers (default: the `OAUTH_*` variables and the rules file's `identity_providers`). */
   providers?: readonly ProviderSettings[];
+  /**
+   * An open database to use instead of `DATABASE_URL` (the library plugin's
+   * host app's Kysely instance): migrated like the server's, never closed here.
+   */
+  database?: HostDatabase;
 }
 
 /** A wired Gatehouse: its database, stores, services and HTTP app. */
@@ -191,11 +197,55 @@ export interface Gatehouse {
 const PURGE_INTERVAL_MS = 10 * 60_000;
 const AUDIT_PRUNE_INTERVAL_MS = 24 * 3_600_000;
 
+/** Gatehouse's services without an HTTP app: what the server's app and the library plugin are built on. */
+export interface GatehouseCore extends Omit<Gatehouse, "app"> {
+  /** What the HTTP app is built from (`buildApp`, or `registerGatehouse` in the library plugin). */
+  appDeps: AppDeps;
+  /** Stops the housekeeping of {@link Gatehouse.start} (also done by `close`). */
+  stop(): void;
+  /** Closes what the services opened (never an adopted {@link ComposeOptions.database}); the app is closed first by its owner. */
+  close(): Promise<void>;
+}
+
 /**
  * The one composition root: config → database → stores → services → app.
  * `main.ts` listens on the result; tests inject into it.
  */
 export async function createGatehouse(options: ComposeOptions): Promise<Gatehouse> {
+  const core = await composeGatehouse(options);
+  const app = await buildApp(core.appDeps, options.logger);
+  runWithApp(app, core);
+  // Start-up is over: the young generation grows again with the first request's traffic, not before
+  // (an idle server keeps the small one). A one-time listener, gone after that request.
+  app.addHook("onListen", (done) => {
+    app.server.once("request", releaseYoungGeneration);
+    done();
+  });
+  return {
+    ...core,
+    app,
+    async close() {
+      core.stop();
+      await app.close();
+      await core.close();
+    },
+  };
+}
+
+/**
+ * What runs while the app runs: the outbox worker polls from ready (listen, or
+ * the first inject) to close, and with IDENTITY_JWT=on a signing key exists
+ * before the first request (two instances racing may both make one; both are
+ * published).
+ */
+export function runWithApp(app: FastifyInstance, core: Pick<GatehouseCore, "mail" | "identityTokens" | "appDeps">): void {
+  app.addHook("onReady", async () => core.mail.start());
+  if (core.appDeps.config.identityJwt.enabled) app.addHook("onReady", async () => void (await core.identityTokens.ensureActiveKey()));
+  app.addHook("onClose", async () => core.mail.worker?.stop());
+}
+
+/** Config → database → stores → services, without the HTTP app (see {@link createGatehouse}). */
+export async function composeGatehouse(options: ComposeOptions): Promise<GatehouseCore> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
@@ -214,12 +264,14 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
     if (clientFor === null) throw new Error("no provider client without an enabled provider");
     return clientFor(settings);
   });
-  const database = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    migrationUrl: config.databaseMigrationUrl,
-    dataDir: config.dataDir,
-    ...(options.schema ? { schema: options.schema } : {}),
-  });
+  const database = options.database
+    ? await adoptDatabase(options.database)
+    : await openDatabase({
+        databaseUrl: config.databaseUrl,
+        migrationUrl: config.databaseMigrationUrl,
+        dataDir: config.dataDir,
+        ...(options.schema ? { schema: options.schema } : {}),
+      });
   const stores = createSqlStores(database.db);
   const secretBox = createSecretBox(
     keyringSource(config.keyring, (err) => logger.error({ reason: err.message }, "re-reading KEYRING_FILE failed; keeping the keys already loaded")),
@@ -544,70 +596,57 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
   const userImport = createUserImportService({ store: createSqlUserImportStore(database.db), audit, clock, random });
   const metricsEndpoint: MetricsEndpoint | null = prometheus === null ? null : { exporter: prometheus, token: config.metrics.token };
   const metricsServer = metricsEndpoint !== null && config.metrics.port !== null ? await buildMetricsServer(metricsEndpoint, logger) : null;
-  const app = await buildApp(
-    {
-      metrics,
-      metricsEndpoint,
-      databaseOutage,
-      config,
-      secretBox,
-      accounts,
-      pendingSignIn,
-      stepUp,
-      admin,
-      adminDashboard,
-      firstSuperadmin,
-      settings,
-      backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES),
-      audit,
-      sessions,
-      tokens,
-      clock,
-      limiter,
-      bans,
-      hashing: hasher,
-      ping,
-      gate,
-      identityTokens: config.identityJwt.enabled ? identityTokens : null,
-      passwordReset,
-      emailVerification,
-      emailChange,
-      invitations,
-      adminAccounts,
-      registration,
-      providerSignIn,
-      linkedIdentities,
-      providers,
-      mailEnabled: mail.mailer.enabled,
-      totp,
-      recoveryCodes,
-      secondFactors,
-      passkeys,
-      mfaPolicy,
-      resetSecondFactors,
-      factorSummaries,
-      userImport,
-    },
-    logger,
-  );
-  // The outbox worker polls while the app runs: from ready (listen, or the first inject) to close.
-  app.addHook("onReady", async () => mail.start());
-  // IDENTITY_JWT=on: a signing key exists before the first request (two instances racing may both make one; both are published).
-  if (config.identityJwt.enabled) app.addHook("onReady", async () => void (await identityTokens.ensureActiveKey()));
-  app.addHook("onClose", async () => mail.worker?.stop());
-  // Start-up is over: the young generation grows again with the first request's traffic, not before
-  // (an idle server keeps the small one). A one-time listener, gone after that request.
-  app.addHook("onListen", (done) => {
-    app.server.once("request", releaseYoungGeneration);
-    done();
-  });
+  const appDeps: AppDeps = {
+    metrics,
+    metricsEndpoint,
+    databaseOutage,
+    config,
+    secretBox,
+    accounts,
+    pendingSignIn,
+    stepUp,
+    admin,
+    adminDashboard,
+    firstSuperadmin,
+    settings,
+    backups: createBackupService(database.db, DEFAULT_MAX_BACKUP_BYTES),
+    audit,
+    sessions,
+    tokens,
+    clock,
+    limiter,
+    bans,
+    hashing: hasher,
+    ping,
+    gate,
+    identityTokens: config.identityJwt.enabled ? identityTokens : null,
+    passwordReset,
+    emailVerification,
+    emailChange,
+    invitations,
+    adminAccounts,
+    registration,
+    providerSignIn,
+    linkedIdentities,
+    providers,
+    mailEnabled: mail.mailer.enabled,
+    totp,
+    recoveryCodes,
+    secondFactors,
+    passkeys,
+    mfaPolicy,
+    resetSecondFactors,
+    factorSummaries,
+    userImport,
+  };
+
   let housekeeping: NodeJS.Timeout[] = [];
   const stopHousekeeping = () => {
     for (const timer of housekeeping) clearInterval(timer);
     housekeeping = [];
   };
   return {
-    app,
+    appDeps,
     metricsServer,
     metrics,
     providerSignIn,
@@ -675,10 +714,10 @@ export async function createGatehouse(options: ComposeOptions): Promise<Gatehous
       housekeeping = [setInterval(() => void purge(), PURGE_INTERVAL_MS), setInterval(() => void pruneAudit(), AUDIT_PRUNE_INTERVAL_MS)];
       for (const timer of housekeeping) timer.unref();
     },
+    stop: stopHousekeeping,
     async close() {
       stopHousekeeping();
       await metricsServer?.close();
-      await app.close();
       await mail.close();
       await argon2?.close();
       // Revocations announced last (a CLI command's) are sent before the bus closes.

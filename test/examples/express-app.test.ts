@@ -45,7 +45,7 @@ describe("examples/express-app with a Gatehouse of its own", () => {
       dataDir,
     );
     appPort = await freePort();
-    example = spawn(process.execPath, ["--import", "tsx", join(ROOT, "examples", "express-app", "server.ts")], {
+    example = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(ROOT, "examples", "express-app", "server.ts")], {
       cwd: ROOT,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],

@@ -103,15 +103,18 @@ const errorResponse = { description: "The error body (docs/api.md, \"Error codes
  * document is built from the routes' own schemas on first request. Only
  * the JSON API is described ({@link isJsonApiRoute}, decided from the
  * request pipeline's record of contexts): every other route is hidden.
+ * `basePath` is the library plugin's prefix ("" for the server).
  * Each operation gets its tag, its access (security requirements and a
  * sentence) and the shared error body for 4XX/5XX, added to the document
  * only — the routes' runtime schemas are never changed.
  */
-export function openapiOptions(config: Config, pipeline: readonly PipelineEntry[]): FastifyDynamicSwaggerOptions {
+export function openapiOptions(config: Config, pipeline: readonly PipelineEntry[], basePath = ""): FastifyDynamicSwaggerOptions {
   const cookie = sessionCookieName(config);
   let apiRoutes: Set<string> | null = null;
+  // Under the library plugin's prefix (src/library/fastify) every path starts with it.
+  const unprefixed = (url: string): string => (url.startsWith(basePath) ? url.slice(basePath.length) : url);
   const described = (method: string, url: string): boolean => {
-    apiRoutes ??= new Set(pipeline.filter(isJsonApiRoute).map((e) => `${e.method} ${e.url}`));
+    apiRoutes ??= new Set(pipeline.filter((e) => isJsonApiRoute({ needs: e.needs, url: unprefixed(e.url) })).map((e) => `${e.method} ${e.url}`));
     return apiRoutes.has(`${method} ${url}`);
   };
   return {
@@ -160,7 +163,7 @@ export function openapiOptions(config: Config, pipeline: readonly PipelineEntry[
         url,
         schema: {
           ...own,
-          tags: [tagOf(url)],
+          tags: [tagOf(unprefixed(url))],
           description: own?.description ? `${own.description}\n\n${description}` : description,
           security,
           ...extensions,

@@ -14,6 +14,13 @@ export interface CrossSiteOptions {
   publicOrigin: string;
   cookieName: string;
   csrfKey: Buffer;
+  /**
+   * Where Gatehouse is mounted at `PUBLIC_URL`'s origin: "" for the server,
+   * the prefix for the library plugin (src/library/fastify). A request under
+   * another base path (a proxied host's reserved prefix) is checked against
+   * that host's origin.
+   */
+  mountPath?: string;
 }
 
 /**
@@ -24,6 +31,8 @@ export interface CrossSiteOptions {
  * step then answers 401 unless the token is valid.
  */
 export function createCrossSiteStep(opts: CrossSiteOptions): (signedIn: boolean) => onRequestHookHandler {
+  const mountPath = opts.mountPath ?? "";
+  const atPublicOrigin = (basePath: string | undefined) => basePath === undefined || basePath === mountPath;
   return (signedIn) =>
     function checkCrossSite(request, reply, done) {
       if (!UNSAFE_METHODS.has(request.method)) return done();
@@ -40,8 +49,9 @@ export function createCrossSiteStep(opts: CrossSiteOptions): (signedIn: boolean)
           xRequestedWith: firstHeader(h["x-requested-with"]),
           validCsrfToken: token !== null && presented !== undefined && isValidCsrfToken(opts.csrfKey, hashToken(token), presented),
         },
-        // Under the reserved prefix of a proxied host, Gatehouse is served from that host's origin.
-        request.basePath === "" ? opts.publicOrigin : `${request.protocol}://${firstHeader(h.host) ?? ""}`,
+        // Under the reserved prefix of a proxied host, Gatehouse is served from that host's origin. A host app's
+        // own route (library plugin) has no base path: it is served at PUBLIC_URL's origin.
+        atPublicOrigin(request.basePath) ? opts.publicOrigin : `${request.protocol}://${firstHeader(h.host) ?? ""}`,
       );
       done(ok ? undefined : new GatehouseError("csrf"));
     };

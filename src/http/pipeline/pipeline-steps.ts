@@ -23,8 +23,8 @@ export interface PipelineSteps extends HeaderSteps, SessionSteps {
   shedWhenSaturated: onRequestHookHandler;
 }
 
-/** Builds the {@link PipelineSteps} of one app. */
-export function createPipelineSteps(deps: AppDeps): PipelineSteps {
+/** Builds the {@link PipelineSteps} of one app; `mountPath` is where the library plugin mounts Gatehouse ("" for the server). */
+export function createPipelineSteps(deps: AppDeps, mountPath = ""): PipelineSteps {
   const { config } = deps;
   const cookieName = sessionCookieName(config);
   return {
@@ -34,7 +34,7 @@ export function createPipelineSteps(deps: AppDeps): PipelineSteps {
     },
     checkBan: createBanStep(deps.bans, deps.metrics),
     ...createHeaderSteps(config.secure),
-    checkCrossSite: createCrossSiteStep({ publicOrigin: config.publicUrl, cookieName, csrfKey: deriveKey(config.secretKey, "csrf") }),
+    checkCrossSite: createCrossSiteStep({ publicOrigin: config.publicUrl, cookieName, csrfKey: deriveKey(config.secretKey, "csrf"), mountPath }),
     ...createSessionSteps({ sessions: deps.sessions, tokens: deps.tokens, cookieName }),
     countRouteLimit: createLimitStep({ store: deps.limiter, bans: deps.bans, limits: config.protection.routes, clock: deps.clock, clientKey: createClientKey(config.protection.ipv6PrefixLength) }),
     refuseAccess: createAccessStep(config, cookieName, deps.mfaPolicy),

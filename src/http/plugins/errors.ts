@@ -111,12 +111,12 @@ export function clientErrorAnswer(browserHeaders: Readonly<Record<string, string
 }
 
 /**
- * The one error handler, the 404/405 handler and a JSON client-error answer.
+ * The one error handler, the 404/405 handler (unless `notFound: false`) and a JSON client-error answer.
  * `browserHeaders` go on every error that does not carry them yet (the
  * forward-auth routes set them only on the answers a proxy may relay).
  */
 export const errorsPlugin = fp(
-  async (app: FastifyInstance, opts: { browserHeaders: Readonly<Record<string, string>>; databaseOutage?: OutageMonitor }) => {
+  async (app: FastifyInstance, opts: { browserHeaders: Readonly<Record<string, string>>; databaseOutage?: OutageMonitor; notFound?: boolean }) => {
     app.decorate("databaseOutage", opts.databaseOutage ?? null);
     app.addHook("onClose", (_instance, done) => {
       opts.databaseOutage?.stop();
@@ -126,6 +126,8 @@ export const errorsPlugin = fp(
     // An error is never cacheable, whichever step raised it (a ban or a bad URL fails before the route's headers are set).
     const hardened = (reply: FastifyReply) => (reply.hasHeader(guard) ? reply : reply.headers(opts.browserHeaders)).header("Cache-Control", "no-store");
     app.setErrorHandler((err, request, reply) => sendError(hardened(reply), toPublicError(err, request)));
+    // The library plugin mounted at the host's root leaves the host's unknown paths to the host.
+    if (opts.notFound === false) return;
     app.setNotFoundHandler((request, reply) => {
       hardened(reply);
       const err = new GatehouseError(KNOWN_METHODS.has(request.method) ? "not_found" : "method_not_allowed");

@@ -143,3 +143,49 @@ export async function openDatabase(location: DatabaseLocation): Promise<OpenData
     close: () => db.destroy(),
   };
 }
+
+/** A database the embedding app already opened (the library plugin's `database` option). */
+export interface HostDatabase {
+  db: Kysely<Database>;
+  dialect: OpenDatabase["dialect"];
+}
+
+/**
+ * Migrates a database someone else opened (a host app's Kysely instance) as
+ * {@link openDatabase} does, into the connection's current schema on
+ * PostgreSQL; its `close` leaves the connection to its owner.
+ */
+export async function adoptDatabase(host: HostDatabase): Promise<OpenDatabase> {
+  const { db, dialect } = host;
+  await assertAdoptable(db, dialect);
+  if (dialect === "postgres") await migrateAsRuntime(db, await currentSchema(db), false);
+  else await migrateToLatest(db);
+  return {
+    db,
+    dialect,
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: async () => undefined,
+  };
+}
+
+/**
+ * Refuses, with what to change, a host connection whose settings Gatehouse's
+ * stores rely on differently: PostgreSQL's `int8` must be parsed as numbers
+ * (epoch milliseconds), SQLite must enforce foreign keys (cascading deletes).
+ */
+async function assertAdoptable(db: Kysely<Database>, dialect: OpenDatabase["dialect"]): Promise<void> {
+  if (dialect === "postgres") {
+    const { rows } = await sql<{ n: unknown }>`select 1::int8 as n`.execute(db);
+    if (typeof rows[0]?.n !== "number") throw new Error("database: the pg pool must parse int8 as numbers (types.getTypeParser for oid 20, see docs/library.md)");
+    return;
+  }
+  const { rows } = await sql<{ foreign_keys: unknown }>`pragma foreign_keys`.execute(db);
+  if (Number(rows[0]?.foreign_keys) !== 1) throw new Error("database: the SQLite connection must enforce foreign keys (pragma foreign_keys = ON, see docs/library.md)");
+}
