@@ -1,5 +1,6 @@
 import type { ValidSession } from "../sessions/session-service.js";
 import type { User } from "../users/user.js";
+import type { UploadRule } from "../uploads/upload-rule.js";
 import type { AccessRules, Policy } from "./access-rules.js";
 import type { ReturnTargetSources } from "./return-target-sources.js";
 
@@ -53,6 +54,8 @@ export type AccessDecision =
       headers: IdentityHeaders;
       /** Largest request body the matching rule lets through to the upstream (bytes); absent = the global `PROXY_BODY_LIMIT`. */
       maxBodyBytes?: number;
+      /** The matching rule's upload guard (`uploads`), with where the rule was written (for the audit); absent = bodies pass unchecked. */
+      uploads?: { rule: UploadRule; origin: string };
     }
   | { kind: "unauthenticated"; policy: Policy; loginUrl: string }
   | { kind: "step_up_required"; policy: Policy; user: User; secondFactorUrl: string; enrolUrl: string }

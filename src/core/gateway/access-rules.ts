@@ -1,3 +1,4 @@
+import type { UploadRule } from "../uploads/upload-rule.js";
 import type { Role } from "../users/user.js";
 
 /** What a matching rule requires (Authelia's policy names). */
@@ -46,6 +47,8 @@ export interface AccessRule {
   policy: Policy;
   /** Largest request body this rule lets through to an upstream, bytes (Gatehouse extension `body_limit`); absent = the global limit. */
   maxBodyBytes?: number;
+  /** The upload guard of this rule (Gatehouse extension `uploads`, reverse-proxy mode): every file of a request is checked before the app gets it. */
+  uploads?: UploadRule;
   /** Where the rule was written (`rule 2, line 9`), for logs; never shown to clients. */
   origin: string;
 }

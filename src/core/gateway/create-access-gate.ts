@@ -45,7 +45,10 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
       if (!protectedName(target.hostname, target.port)) return { kind: "invalid", reason: "unknown host" };
       const resource = target.query === "" ? target.path : `${target.path}?${target.query}`;
       const { policy, rule } = matchRules(current, { hostname: target.hostname, resource, method, ip: request.ip }, user);
-      const limit = rule?.maxBodyBytes === undefined ? {} : { maxBodyBytes: rule.maxBodyBytes };
+      const limit = {
+        ...(rule?.maxBodyBytes === undefined ? {} : { maxBodyBytes: rule.maxBodyBytes }),
+        ...(rule?.uploads === undefined ? {} : { uploads: { rule: rule.uploads, origin: rule.origin } }),
+      };
       if (policy === "bypass") return { kind: "allow", policy, user, headers: user === null ? { ...ANONYMOUS_HEADERS } : identityHeaders(user), ...limit };
       const host = target.port === "" ? target.hostname : `${target.hostname}:${target.port}`;
       const original = `${request.proto}://${host}${request.uri}`;
