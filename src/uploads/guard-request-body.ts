@@ -65,7 +65,7 @@ function guardMultipart(body: Readable, contentType: string, rule: UploadRule, s
       parser = Busboy({
         headers: { "content-type": contentType },
         defParamCharset: "utf8",
-        limits: { fileSize: rule.maxSize, files: MAX_FILES, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FILES + MAX_FIELDS },
+        limits: { fileSize: rule.maxSize + 1, files: MAX_FILES, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FILES + MAX_FIELDS },
       });
     } catch {
       resolve({ ok: false, refusal: uploadRefusal("malformed", "unknown", 0) });
@@ -98,7 +98,7 @@ function guardMultipart(body: Readable, contentType: string, rule: UploadRule, s
         if (read.bytes.byteLength === 0 && (raw === null || raw === "")) return { ok: true, bytes: read.bytes, type: "application/octet-stream", filename: "", unscanned: false };
         return checkFile(read.bytes, raw, rule, { scanner });
       });
-      // busboy truncates at `fileSize` and emits `limit`: the part is over max_size.
+      // busboy stops at `fileSize` (max_size + 1) and emits `limit`: the part is over max_size.
       stream.once("limit", () => stop({ ok: false, refusal: uploadRefusal("too_large", "unknown", rule.maxSize + 1) }));
       // The first refused file ends the whole request at once.
       check.then((c) => (c.ok ? undefined : stop(c)), (err: unknown) => stop(err instanceof Error ? err : new Error(String(err))));
