@@ -21,6 +21,7 @@ export function sanitizeFilename(raw: string, extension: string | null): string 
   const cut = Math.max(name.lastIndexOf("/"), name.lastIndexOf("\\"));
   if (cut >= 0) name = name.slice(cut + 1);
   // Control characters (C0, DEL, C1), bidi overrides and Windows-reserved characters become `_`.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   name = name.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069<>:"|?*]/g, "_");
   name = name.replace(/^[.\s_]+/, "").replace(/[.\s]+$/, "");
   const parts = name.split(".");
