@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import type Sharp from "sharp";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { backendNames } from "../helpers/backends.js";
 import { EICAR, startClamd, type TestClamd } from "../helpers/clamd.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
@@ -217,6 +217,14 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
   const post = (url: string, form: { body: Buffer; contentType: string }, headers: Record<string, string> = {}) =>
     h.request({ method: "POST", url, payload: form.body, headers: { host: HOST, "content-type": form.contentType, ...headers } });
   const refusals = async () => (await h.gh.audit.search({ limit: 200, type: "upload_refused" } as Parameters<typeof h.gh.audit.search>[0])).events;
+  type Refusal = Awaited<ReturnType<typeof refusals>>[number];
+  /** The audit event a refusal records (written after the answer: waited for). */
+  const refusal = (match: (e: Refusal) => boolean): Promise<Refusal> =>
+    vi.waitFor(async () => {
+      const found = (await refusals()).find(match);
+      if (found === undefined) throw new Error("not recorded yet");
+      return found;
+    }, { timeout: 5000, interval: 50 });
 
   it("a photo arrives at the app without its GPS position or other metadata, turned upright, with its declared type replaced by the one its bytes show", async () => {
     const photo = jpegWithGps(await sharp({ create: { width: 40, height: 20, channels: 3, background: "#cc3333" } }).jpeg().toBuffer());
@@ -298,7 +306,7 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
     expect(res.statusCode).toBe(422);
     expect(res.json().code).toBe("upload_rejected");
     expect(app.seen).toHaveLength(0);
-    const event = (await refusals()).find((e) => e.details.reason === "image_too_large");
+    const event = await refusal((e) => e.details.reason === "image_too_large");
     expect(event?.details).toMatchObject({ type: "image/png", size: bomb.length });
   });
 
@@ -314,7 +322,7 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
     expect(raw.statusCode).toBe(413);
     expect(app.started).toBe(startedBefore);
     expect(app.seen).toHaveLength(0);
-    const event = (await refusals()).find((e) => e.details.reason === "too_large");
+    const event = await refusal((e) => e.details.reason === "too_large");
     expect(event?.details.rule).toMatch(/^rule 2 /);
 
     const exact = await post("/files/upload", multipart([{ name: "f", filename: "big.png", data: big.subarray(0, 25_000_000) }]));
@@ -362,8 +370,8 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
 
   it("every refusal is audited as upload_refused with reason, type, size and rule, never the file name or contents", async () => {
     await post("/images/upload", multipart([{ name: "f", filenameStar: "secret%01name.png", data: "<?php echo 1; ?>" }]));
+    const last = await refusal((e) => e.details.reason === "unknown_type" && e.details.size === 16);
     const events = await refusals();
-    const last = events.find((e) => e.details.reason === "unknown_type" && e.details.size === 16);
     expect(last?.details).toMatchObject({ reason: "unknown_type", type: "unknown", size: 16 });
     expect(String(last?.details.rule)).toMatch(/^rule 1 /);
     expect(JSON.stringify(events)).not.toContain("secret");
@@ -377,7 +385,7 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
     const raw = await h.request({ method: "POST", url: "/scan-allow/raw", payload: EICAR, headers: { host: HOST, "content-type": "text/plain" } });
     expect(raw.statusCode).toBe(422);
     expect(app.seen).toHaveLength(0);
-    const event = (await refusals()).find((e) => e.details.reason === "infected");
+    const event = await refusal((e) => e.details.reason === "infected");
     expect(event?.details.signature).toMatch(/eicar/i);
 
     const clean = await post("/scan-reject/upload", multipart([{ name: "f", filename: "notes.txt", data: "just some notes" }]));
@@ -397,6 +405,6 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
     const allowed = await post("/scan-allow/upload", multipart([{ name: "f", filename: "notes.txt", data: "notes" }]));
     expect(allowed.statusCode).toBe(200);
     expect(app.seen).toHaveLength(1);
-    expect((await refusals()).some((e) => e.details.reason === "scan_failed")).toBe(true);
+    expect((await refusal((e) => e.details.reason === "scan_failed")).details.rule).toMatch(/^rule 3 /);
   });
 });
