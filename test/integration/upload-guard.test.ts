@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -262,6 +262,31 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
     const seen = app.seen[0] as Capture["seen"][number];
     expect(seen.headers["content-type"]).toBe("image/jpeg");
     expect(Object.keys(exif(seen.body)).filter((k) => k.startsWith("GPS"))).toEqual([]);
+  });
+
+  it("over a real socket, a chunked multipart upload streamed in small writes arrives cleaned; an EICAR one never arrives", async () => {
+    await h.gh.app.listen({ port: 0, host: "127.0.0.1" });
+    const port = (h.gh.app.server.address() as AddressInfo).port;
+    const send = (path: string, form: { body: Buffer; contentType: string }) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest({ host: "127.0.0.1", port, path, method: "POST", headers: { host: HOST, "content-type": form.contentType, "transfer-encoding": "chunked" } });
+        req.on("response", (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => (text += c.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on("error", reject);
+        for (let at = 0; at < form.body.length; at += 1000) req.write(form.body.subarray(at, at + 1000));
+        req.end();
+      });
+    const photo = jpegWithGps(await sharp({ create: { width: 30, height: 10, channels: 3, background: "#123456" } }).jpeg().toBuffer());
+    const ok = await send("/images/upload", multipart([{ name: "photo", filename: "me.jpg", data: photo }]));
+    expect(ok.status, ok.body).toBe(200);
+    const file = receivedParts(app.seen[0]?.headers["content-type"] as string, app.seen[0]?.body as Buffer)[0]?.data as Buffer;
+    expect(Object.keys(exif(file)).filter((k) => k.startsWith("GPS"))).toEqual([]);
+    const virus = await send("/scan-reject/upload", multipart([{ name: "f", filename: "invoice.txt", data: EICAR }]));
+    expect(virus.status).toBe(422);
+    expect(app.seen).toHaveLength(1);
   });
 
   it("attack: a PHP script named .png with Content-Type image/png is refused (415): the type comes from the bytes", async () => {
