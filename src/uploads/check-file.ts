@@ -25,6 +25,8 @@ export type FileCheck = AcceptedFile | { ok: false; refusal: UploadRefusal };
 export interface CheckFileOptions {
   /** The scanner of `scan: clamav`; null when none is configured (then the rule's `on_scan_error` applies). */
   scanner: FileScanner | null;
+  /** Told why the scanner could not answer (for the operator's log); the rule's `on_scan_error` still decides. */
+  onScannerUnavailable?: (err: Error) => void;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function checkFile(bytes: Buffer, rawFilename: string | null, rule:
   const decided = decideType(sniffed?.mime ?? null, bytes.byteLength, rule);
   if (!decided.ok) return decided;
   const type = decided.type;
-  if (looksLikePolyglot(type, bytes)) return { ok: false, refusal: uploadRefusal("malformed", type, bytes.byteLength) };
+  if (looksLikePolyglot(type, bytes)) return { ok: false, refusal: uploadRefusal("polyglot", type, bytes.byteLength) };
   let unscanned = false;
   if (rule.scan === "clamav") {
     try {
@@ -48,6 +50,7 @@ export async function checkFile(bytes: Buffer, rawFilename: string | null, rule:
       if (!verdict.clean) return { ok: false, refusal: uploadRefusal("infected", type, bytes.byteLength, verdict.signature) };
     } catch (err) {
       if (!(err instanceof ScannerUnavailableError)) throw err;
+      options.onScannerUnavailable?.(err);
       if (rule.onScanError === "reject") return { ok: false, refusal: uploadRefusal("scan_failed", type, bytes.byteLength) };
       unscanned = true;
     }

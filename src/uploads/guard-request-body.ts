@@ -5,7 +5,7 @@ import type busboy from "busboy";
 import type { FileScanner } from "../core/uploads/file-scanner.js";
 import { uploadRefusal, type UploadRefusal } from "../core/uploads/upload-refusal.js";
 import type { UploadRule } from "../core/uploads/upload-rule.js";
-import { checkFile, type FileCheck } from "./check-file.js";
+import { checkFile, type CheckFileOptions, type FileCheck } from "./check-file.js";
 import { readLimited } from "./read-limited.js";
 
 const require = createRequire(import.meta.url);
@@ -44,20 +44,21 @@ const quoted = (value: string): string => value.replace(/\r/g, "%0D").replace(/\
  * other body is one file, checked the same way. A body the app should not get
  * is never forwarded in part: the result is all-or-nothing.
  */
-export async function guardRequestBody(body: Readable, contentType: string | undefined, rule: UploadRule, scanner: FileScanner | null): Promise<GuardResult> {
-  if (contentType !== undefined && /^multipart\/form-data\s*;/i.test(contentType)) return guardMultipart(body, contentType, rule, scanner);
+export async function guardRequestBody(body: Readable, contentType: string | undefined, rule: UploadRule, scanner: FileScanner | null, onScannerUnavailable?: (err: Error) => void): Promise<GuardResult> {
+  const options = { scanner, ...(onScannerUnavailable === undefined ? {} : { onScannerUnavailable }) };
+  if (contentType !== undefined && /^multipart\/form-data\s*;/i.test(contentType)) return guardMultipart(body, contentType, rule, options);
   const read = await readLimited(body, rule.maxSize);
   if (read.tooLarge) return { ok: false, refusal: uploadRefusal("too_large", "unknown", read.seen) };
   // An empty body (a POST without a file) has nothing to check.
   if (read.bytes.byteLength === 0) return { ok: true, chunks: [], length: 0, contentType: contentType ?? "application/octet-stream", unscanned: 0, files: 0 };
-  const checked = await checkFile(read.bytes, null, rule, { scanner });
+  const checked = await checkFile(read.bytes, null, rule, options);
   if (!checked.ok) return checked;
   return { ok: true, chunks: [checked.bytes], length: checked.bytes.byteLength, contentType: checked.type, unscanned: checked.unscanned ? 1 : 0, files: 1 };
 }
 
 type Part = { kind: "field"; name: string; value: string } | { kind: "file"; name: string; check: Promise<FileCheck>; empty: boolean };
 
-function guardMultipart(body: Readable, contentType: string, rule: UploadRule, scanner: FileScanner | null): Promise<GuardResult> {
+function guardMultipart(body: Readable, contentType: string, rule: UploadRule, options: CheckFileOptions): Promise<GuardResult> {
   const Busboy = require("busboy") as typeof busboy;
   return new Promise<GuardResult>((resolve, reject) => {
     let parser: busboy.Busboy;
@@ -96,7 +97,7 @@ function guardMultipart(body: Readable, contentType: string, rule: UploadRule, s
         }
         // A form's empty file input (no file chosen): forwarded as the browser sent it.
         if (read.bytes.byteLength === 0 && (raw === null || raw === "")) return { ok: true, bytes: read.bytes, type: "application/octet-stream", filename: "", unscanned: false };
-        return checkFile(read.bytes, raw, rule, { scanner });
+        return checkFile(read.bytes, raw, rule, options);
       });
       // busboy stops at `fileSize` (max_size + 1) and emits `limit`: the part is over max_size.
       stream.once("limit", () => stop({ ok: false, refusal: uploadRefusal("too_large", "unknown", rule.maxSize + 1) }));

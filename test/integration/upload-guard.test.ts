@@ -304,6 +304,7 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
     expect(files.statusCode).toBe(422);
     expect(files.json().code).toBe("upload_rejected");
     expect(app.seen).toHaveLength(0);
+    expect((await refusal((e) => e.details.reason === "polyglot")).details).toMatchObject({ type: "image/gif", rule: expect.stringMatching(/^rule 2 /) });
   });
 
   it("attack: an SVG with a script is refused where SVG is not allowed (415)", async () => {

@@ -6,6 +6,7 @@ export type UploadRefusalReason =
   | "type_not_allowed"
   | "unknown_type"
   | "bad_filename"
+  | "polyglot"
   | "infected"
   | "invalid_image"
   | "image_too_large"
@@ -18,6 +19,7 @@ export const REFUSAL_CODES: Readonly<Record<UploadRefusalReason, ErrorCode>> = O
   type_not_allowed: "upload_type_refused",
   unknown_type: "upload_type_refused",
   bad_filename: "upload_rejected",
+  polyglot: "upload_rejected",
   infected: "upload_rejected",
   invalid_image: "upload_rejected",
   image_too_large: "upload_rejected",

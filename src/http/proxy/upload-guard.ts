@@ -28,7 +28,9 @@ export function createUploadGuard(deps: { config: Config; audit: AuditLog; log: 
     checked: (request) => seen.has(request),
     async check(request, body, uploads, userId) {
       seen.add(request);
-      const result = await guardRequestBody(body, request.headers["content-type"], uploads.rule, scanner);
+      const result = await guardRequestBody(body, request.headers["content-type"], uploads.rule, scanner, (err) =>
+        request.log.warn({ err, rule: uploads.origin }, `reverse proxy: the virus scanner could not answer (${err.message}); on_scan_error: ${uploads.rule.onScanError}`),
+      );
       if (!result.ok) {
         const { refusal } = result;
         const ua = request.headers["user-agent"];
