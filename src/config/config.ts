@@ -31,6 +31,8 @@ export interface Config {
   upstreamUrl: string | null;
   /** Reverse-proxy settings: Gatehouse's path prefix on proxied hosts, the largest forwarded body (bytes), and the operator's extra stripped client headers (names, or `prefix*`). */
   proxy: { pathPrefix: string; bodyLimit: number; stripHeaders: string[] };
+  /** The upload guard's virus scanner: clamd's address (`CLAMD_URL`, validated: `tcp://host:port` or `unix:/path`) or null, and its timeout. */
+  uploads: { clamdUrl: string | null; clamdTimeoutMs: number };
   configFile: string | null;
   /** Parent domain of the forward-auth SSO cookie (lower-case, no leading dot), or null for host-only cookies. */
   cookieDomain: string | null;

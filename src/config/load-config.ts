@@ -121,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: v.trustedProxies,
     upstreamUrl: v.upstreamUrl,
     proxy: { pathPrefix: v.proxyPathPrefix, bodyLimit: v.proxyBodyLimit, stripHeaders: v.proxyStripHeaders },
+    uploads: { clamdUrl: v.clamdUrl, clamdTimeoutMs: v.clamdTimeout },
     configFile: v.configFile,
     cookieDomain: v.cookieDomain === null ? null : v.cookieDomain.replace(/^\./, "").toLowerCase(),
     smtpUrl: v.smtpUrl,

@@ -1,6 +1,7 @@
 import { parseEmailDomains, parseRegistrationMode, type RegistrationMode } from "../core/registration/registration-mode.js";
 import { parseMfaRequirement, type MfaRequirement } from "../core/mfa/mfa-requirement.js";
 import { parseSmtpUrl } from "../mail/smtp-url.js";
+import { parseClamdUrl } from "../uploads/clamd-scanner.js";
 import { parseBoolean, parseCidrList, parseDuration, parseHeaderNameList, parseHttpUrl, parseIntInRange, parsePathPrefix, parsePublicUrl, parseUpstreamUrl, parseWindowLimit } from "./parse-values.js";
 
 /**
@@ -33,6 +34,12 @@ export interface Setting<T> {
 export const isSecretSetting = (setting: Pick<Setting<unknown>, "secret" | "fromFile">): boolean => setting.secret === true || setting.fromFile === true;
 
 const text = (raw: string): string => raw.trim();
+
+/** `CLAMD_URL`: `tcp://host:port` or `unix:/path` (checked by the clamd client's own parser). */
+function parseClamdUrlValue(raw: string): string {
+  parseClamdUrl(raw);
+  return raw.trim();
+}
 
 /** No CR, LF or other control characters: the value goes into mail headers. */
 function headerSafe(value: string, what: string): string {
@@ -121,6 +128,8 @@ export const settings = {
   proxyPathPrefix: { env: "GATEHOUSE_PATH_PREFIX", group: "Network", default: "/.gatehouse", description: "on a proxied host, where Gatehouse's own pages and API live (`/.gatehouse/api/auth/login`)", parse: parsePathPrefix },
   proxyBodyLimit: { env: "PROXY_BODY_LIMIT", group: "Network", default: 10 * 1024 * 1024, description: "largest request body forwarded to a proxied app, in bytes (default 10 MiB); a larger one gets 413 before reaching the app", parse: (r: string) => parseIntInRange(r, 0, 999_999_999) },
   proxyStripHeaders: { env: "PROXY_STRIP_HEADERS", group: "Network", default: [] as string[], description: "reverse-proxy mode: more client headers never forwarded to the app, beyond the built-in identity/forwarding families (comma-separated; `X-Corp-*` for a family; `_` and `-` are the same)", parse: parseHeaderNameList },
+  clamdUrl: { env: "CLAMD_URL", group: "Network", default: null as string | null, description: "reverse-proxy mode: the ClamAV daemon that rules with `uploads.scan: clamav` stream files to (`tcp://127.0.0.1:3310` or `unix:/run/clamav/clamd.ctl`); unset: such a rule's `on_scan_error` applies", parse: parseClamdUrlValue },
+  clamdTimeout: { env: "CLAMD_TIMEOUT", group: "Network", default: 30_000, description: "how long clamd may stay silent while scanning one upload before it counts as down (`30s`)", parse: parseDuration },
   configFile: { env: "GATEHOUSE_CONFIG", group: "Network", default: null as string | null, description: "YAML file with access rules (re-read on SIGHUP)", parse: optional },
   cookieDomain: { env: "COOKIE_DOMAIN", group: "Network", default: null as string | null, description: "parent domain (`.example.com`) for single sign-on across its subdomains through forward-auth; adds a `__Secure-` cookie with that Domain (https only)", parse: optional },
   smtpUrl: { env: "SMTP_URL", group: "Mail", secret: true, default: null as string | null, fromFile: true, description: "outgoing mail: `smtps://user:pass@host:465`, or `smtp://host:587` with STARTTLS required (`?ignoreTLS=true` allows plaintext); unset: mails are written to `<data dir>/outbox/` outside production", parse: parseSmtpUrlValue },

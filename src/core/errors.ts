@@ -60,7 +60,10 @@ export const errorCodes = {
   second_factor_required: { status: 409, message: "Set up a second factor (an authenticator app or a passkey) first" },
   request_timeout: { status: 408, message: "The request took too long to arrive" },
   payload_too_large: { status: 413, message: "The request body is too large" },
+  upload_too_large: { status: 413, message: "The uploaded file is larger than this upload allows" },
   unsupported_media_type: { status: 415, message: "Unsupported content type; send application/json" },
+  upload_type_refused: { status: 415, message: "This type of file is not accepted here" },
+  upload_rejected: { status: 422, message: "The uploaded file was refused as unsafe or invalid" },
   rate_limited: { status: 429, message: "Too many requests; try again later" },
   headers_too_large: { status: 431, message: "The request headers are too large" },
   internal: { status: 500, message: "An internal error occurred" },
@@ -69,6 +72,7 @@ export const errorCodes = {
   oauth_provider_unavailable: { status: 502, message: "The identity provider could not be reached or answered wrongly; try again later" },
   not_ready: { status: 503, message: "Service not ready" },
   overloaded: { status: 503, message: "Too many sign-ins in progress; try again in a moment" },
+  upload_scan_failed: { status: 503, message: "The uploaded file could not be checked for viruses; try again later" },
   unavailable: { status: 503, message: "Service temporarily unavailable; try again later" },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -13,6 +13,7 @@ const isScalar = (node: unknown): node is Yaml.Scalar => lib().yaml.isScalar(nod
 const isSeq = (node: unknown): node is Yaml.YAMLSeq => lib().yaml.isSeq(node);
 import type { AccessRule, AccessRules, DomainPattern, Policy, ResourcePattern, RuleRateLimit, Subject } from "../core/gateway/access-rules.js";
 import { ROLES, type Role } from "../core/users/user.js";
+import { UPLOAD_RULE_DEFAULTS, type UploadRule } from "../core/uploads/upload-rule.js";
 import { compileLinearPattern } from "./linear-pattern.js";
 import { createNetworkSet, networkProblem } from "./network-set.js";
 
@@ -28,17 +29,19 @@ export class RulesFileError extends Error {
 
 const POLICIES = ["bypass", "one_factor", "two_factor", "deny"] as const;
 const MAX_REGEX = 1024;
-const RULE_KEYS = ["domain", "resources", "methods", "networks", "subject", "policy", "body_limit", "rate_limit"];
+const RULE_KEYS = ["domain", "resources", "methods", "networks", "subject", "policy", "body_limit", "rate_limit", "uploads"];
+const UPLOAD_KEYS = ["max_size", "allowed_types", "allow_unknown", "strip_metadata", "max_pixels", "scan", "on_scan_error"];
+const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 const SIZE = /^(\d{1,12})\s*(b|kb|kib|mb|mib|gb|gib)?$/i;
 const UNITS: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1000 ** 2, mib: 1024 ** 2, gb: 1000 ** 3, gib: 1024 ** 3 };
 
 /** `body_limit`: bytes as an integer, or with a unit (`512KiB`, `10MB`). */
-function byteSize(node: Node, problems: Problems, at: At): number | null {
+function byteSize(node: Node, problems: Problems, at: At, name = "body_limit"): number | null {
   const value = isScalar(node) ? node.value : null;
   const m = typeof value === "number" && Number.isSafeInteger(value) ? [String(value), String(value)] : typeof value === "string" ? SIZE.exec(value.trim()) : null;
   const bytes = m ? Number(m[1]) * (UNITS[(m[2] ?? "b").toLowerCase()] ?? 1) : NaN;
   if (!Number.isSafeInteger(bytes) || bytes < 0) {
-    problems.push(`${at(node)}: \`body_limit\` must be a size in bytes, like 1048576 or 512KiB or 10MB`);
+    problems.push(`${at(node)}: \`${name}\` must be a size in bytes, like 1048576 or 512KiB or 10MB`);
     return null;
   }
   return bytes;
@@ -97,6 +100,58 @@ function rateLimits(node: Node, problems: Problems, at: At): RuleRateLimit[] | n
  */
 function ruleId(index: number, node: Node): string {
   return createHash("sha256").update(`${index}\n${JSON.stringify(node.toJSON())}`).digest("base64url").slice(0, 16);
+}
+
+function flag(node: Node, name: string, problems: Problems, at: At): boolean | null {
+  if (isScalar(node) && typeof node.value === "boolean") return node.value;
+  problems.push(`${at(node)}: \`uploads.${name}\` must be true or false`);
+  return null;
+}
+
+function oneOf<T extends string>(node: Node, name: string, values: readonly T[], problems: Problems, at: At): T | null {
+  const value = isScalar(node) ? node.value : null;
+  if (typeof value === "string" && (values as readonly string[]).includes(value)) return value as T;
+  problems.push(`${at(node)}: \`uploads.${name}\` must be one of ${values.join(", ")}`);
+  return null;
+}
+
+/** A rule's `uploads` section (docs/uploads.md); `max_size` is required. */
+function uploadRule(node: Node, problems: Problems, at: At): UploadRule | null {
+  if (!isMap(node)) {
+    problems.push(`${at(node)}: \`uploads\` must be a mapping with at least \`max_size\``);
+    return null;
+  }
+  const before = problems.length;
+  const e = entries(node, UPLOAD_KEYS, problems, at);
+  const sizeNode = e.get("max_size");
+  if (sizeNode === undefined) problems.push(`${at(node)}: \`uploads.max_size\` is required`);
+  const maxSize = sizeNode === undefined ? null : byteSize(sizeNode, problems, at, "uploads.max_size");
+  if (maxSize === 0) problems.push(`${at(sizeNode)}: \`uploads.max_size\` must be at least 1 byte`);
+  const rule: UploadRule = { ...UPLOAD_RULE_DEFAULTS, maxSize: maxSize ?? 0 };
+  const types = e.get("allowed_types");
+  if (types !== undefined) {
+    const list = strings(types, "uploads.allowed_types", problems, at) ?? [];
+    const mimes = list.map((t) => t.value.trim().toLowerCase());
+    list.forEach((t, i) => {
+      if (!MIME.test(mimes[i] ?? "")) problems.push(`${at(t.node)}: \`${t.value.slice(0, 60)}\` is not a MIME type like image/png`);
+    });
+    rule.allowedTypes = mimes;
+  }
+  const unknown = e.get("allow_unknown");
+  if (unknown !== undefined) rule.allowUnknown = flag(unknown, "allow_unknown", problems, at) ?? false;
+  const strip = e.get("strip_metadata");
+  if (strip !== undefined) rule.stripMetadata = flag(strip, "strip_metadata", problems, at) ?? false;
+  const pixels = e.get("max_pixels");
+  if (pixels !== undefined) {
+    const value = isScalar(pixels) ? pixels.value : null;
+    if (typeof value === "number" && Number.isSafeInteger(value) && value >= 1 && value <= 1_000_000_000) rule.maxPixels = value;
+    else problems.push(`${at(pixels)}: \`uploads.max_pixels\` must be a whole number of pixels from 1 to 1000000000`);
+  }
+  const scan = e.get("scan");
+  if (scan !== undefined) rule.scan = oneOf(scan, "scan", ["clamav", "none"] as const, problems, at) === "clamav" ? "clamav" : null;
+  const onError = e.get("on_scan_error");
+  if (onError !== undefined) rule.onScanError = oneOf(onError, "on_scan_error", ["reject", "allow"] as const, problems, at) ?? "reject";
+  return problems.length > before ? null : rule;
 }
 
 /**
@@ -344,6 +399,8 @@ function parseRule(node: Node, index: number, named: Map<string, string[]>, prob
   const rateNode = e.get("rate_limit");
   const limits = rateNode === undefined ? null : rateLimits(rateNode, problems, at);
   if (pol === "deny" && rateNode !== undefined) problems.push(`${where}: a \`deny\` rule lets nothing through, so its \`rate_limit\` would never count`);
+  const uploadsNode = e.get("uploads");
+  const uploads = uploadsNode === undefined ? null : uploadRule(uploadsNode, problems, at);
   if (pol === "bypass" && subjectNode !== undefined) problems.push(`${where}: a \`bypass\` rule cannot have a \`subject\` (it applies before anyone signs in)`);
   if (problems.length > before || pol === null) return null;
   return {
@@ -355,6 +412,7 @@ function parseRule(node: Node, index: number, named: Map<string, string[]>, prob
     policy: pol,
     ...(maxBodyBytes === null ? {} : { maxBodyBytes }),
     ...(limits === null ? {} : { rateLimits: limits, id: ruleId(index, node) }),
+    ...(uploads === null ? {} : { uploads }),
     origin: where,
   };
 }

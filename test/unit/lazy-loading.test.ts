@@ -45,6 +45,29 @@ describe("libraries an idle server does not need are loaded on first use (docs/p
     expect(out).toEqual(["false false false false false false false"]);
   });
 
+  it("the upload guard's image library (sharp): not loaded by building the whole app with an upload rule, loaded by the first image it cleans", () => {
+    const out = fresh(`
+      import { createRequire } from "node:module";
+      import { mkdtempSync, writeFileSync } from "node:fs";
+      import { tmpdir } from "node:os";
+      import { join } from "node:path";
+      import { randomBytes } from "node:crypto";
+      import pino from "pino";
+      const { createGatehouse } = await import("./src/compose.ts");
+      const { loadConfig } = await import("./src/config/load-config.ts");
+      const dir = mkdtempSync(join(tmpdir(), "gatehouse-lazy-"));
+      writeFileSync(join(dir, "rules.yml"), "access_control:\\n  rules:\\n    - domain: app.test\\n      policy: bypass\\n      uploads: { max_size: 1MB, strip_metadata: true }\\n");
+      const config = loadConfig({ NODE_ENV: "test", GATEHOUSE_DATA_DIR: dir, SECRET_KEY: randomBytes(32).toString("hex"), UPSTREAM_URL: "http://127.0.0.1:9", GATEHOUSE_CONFIG: join(dir, "rules.yml") });
+      const gh = await createGatehouse({ config, logger: pino({ level: "silent" }) });
+      await gh.app.ready();
+      console.log(${loaded("sharp")}, ${loaded("busboy")});
+      const { stripImageMetadata } = await import("./src/uploads/strip-metadata.ts");
+      console.log((await stripImageMetadata(Buffer.from("not an image"), "image/png", 100)).ok, ${loaded("sharp")});
+      await gh.close();
+    `);
+    expect(out).toEqual(["false false", "false true"]);
+  });
+
   it("the Prometheus client is loaded with METRICS=on (and its default metrics collected)", () => {
     const out = fresh(`
       import { createRequire } from "node:module";

@@ -1,5 +1,6 @@
 import type { ValidSession } from "../sessions/session-service.js";
 import type { User } from "../users/user.js";
+import type { UploadRule } from "../uploads/upload-rule.js";
 import type { AccessRules, Policy, RuleRateLimit } from "./access-rules.js";
 import type { ReturnTargetSources } from "./return-target-sources.js";
 
@@ -62,6 +63,8 @@ export type AccessDecision =
       maxBodyBytes?: number;
       /** The matching rule's rate limits, to count before the request goes on (see `createRuleRateLimiter`); absent = none. */
       rateLimits?: MatchedRateLimits;
+      /** The matching rule's upload guard (`uploads`), with where the rule was written (for the audit); absent = bodies pass unchecked. */
+      uploads?: { rule: UploadRule; origin: string };
     }
   | { kind: "unauthenticated"; policy: Policy; loginUrl: string }
   | { kind: "step_up_required"; policy: Policy; user: User; secondFactorUrl: string; enrolUrl: string }

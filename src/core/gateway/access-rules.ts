@@ -1,3 +1,4 @@
+import type { UploadRule } from "../uploads/upload-rule.js";
 import type { Role } from "../users/user.js";
 
 /** What a matching rule requires (Authelia's policy names). */
@@ -70,6 +71,8 @@ export interface AccessRule {
    * or moved one starts afresh. Absent = `origin` is used.
    */
   id?: string;
+  /** The upload guard of this rule (Gatehouse extension `uploads`, reverse-proxy mode): every file of a request is checked before the app gets it. */
+  uploads?: UploadRule;
   /** Where the rule was written (`rule 2, line 9`), for logs; never shown to clients. */
   origin: string;
 }

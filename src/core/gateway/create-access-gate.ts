@@ -48,6 +48,7 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
       const limit = {
         ...(rule?.maxBodyBytes === undefined ? {} : { maxBodyBytes: rule.maxBodyBytes }),
         ...(rule?.rateLimits === undefined || rule.rateLimits.length === 0 ? {} : { rateLimits: { rule: rule.id ?? rule.origin, origin: rule.origin, limits: rule.rateLimits } }),
+        ...(rule?.uploads === undefined ? {} : { uploads: { rule: rule.uploads, origin: rule.origin } }),
       };
       if (policy === "bypass") return { kind: "allow", policy, user, headers: user === null ? { ...ANONYMOUS_HEADERS } : identityHeaders(user), ...limit };
       const host = target.port === "" ? target.hostname : `${target.hostname}:${target.port}`;

@@ -26,6 +26,8 @@ import { createOpenSockets, type OpenSockets } from "./open-sockets.js";
 import { DEMO_PREFIX, FORWARD_ROUTE, type ProxyRouting } from "./proxy-routing.js";
 import { createWebSocketProxy, isWebSocketHandshake, refuseUpgrade } from "./websocket-proxy.js";
 import { UNSAFE_METHODS } from "../pipeline/route-needs.js";
+import { acceptsHtml } from "../accepts-html.js";
+import { createUploadGuard } from "./upload-guard.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -128,6 +130,8 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
     ...(opts.deps.metrics ? { metrics: opts.deps.metrics } : {}),
     onAuditError: (err) => app.log.error({ err }, "recording a rule's rate limit failed"),
   });
+  // Rules with `uploads`: every file is checked before the app gets the body (src/uploads, docs/uploads.md).
+  const uploadGuard = createUploadGuard({ config, audit: opts.deps.audit, log: app.log });
 
   const sockets = createOpenSockets({ sessions, gate, onError: (err) => app.log.error({ err }, "re-checking an open WebSocket failed; closing it") });
   const websockets = createWebSocketProxy({ sockets, maxPayload: config.proxy.bodyLimit, onError: (err) => app.log.warn({ err }, "upstream WebSocket error") });
@@ -190,7 +194,11 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       // A person in a browser gets the portal's error page (403 "Not allowed"…), an API client the JSON body,
       // with the full browser header set (a forwarded answer gets only the proxied defaults, see src/http/pipeline/header-steps.ts).
       // Both send at once; nothing is returned (the reply is thenable, and the handler's type is void).
-      if (upgrades.get(request.raw) === undefined && isBrowserNavigation(request)) {
+      // A refused upload is answered at once: the rest of its body is not read (the connection closes after the answer).
+      const upload = refusal.code.startsWith("upload_") || (refusal.code === "payload_too_large" && uploadGuard.checked(request));
+      if (upload) reply.header("Connection", "close");
+      // A browser form post of an upload gets the error page too.
+      if (upgrades.get(request.raw) === undefined && (isBrowserNavigation(request) || (upload && acceptsHtml(request.headers.accept)))) {
         sendErrorPage(request, reply, refusal);
         return;
       }
@@ -304,10 +312,26 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
         request.body = pipeline(request.body, counter, () => undefined);
       }
 
+      // An upload rule: the whole body is checked (each file up to the rule's max_size) before anything is forwarded.
+      let guarded: { contentType: string; length: number } | null = null;
+      if (decision.uploads !== undefined && request.body instanceof Readable) {
+        const checked = await uploadGuard.check(request, request.body, decision.uploads, decision.user?.id ?? null);
+        request.body = checked.body;
+        guarded = { contentType: checked.contentType, length: checked.length };
+      }
+
       return replyFrom.from(reply, target.uri, {
         getUpstream: () => upstream.origin,
         retryDelay: () => null,
-        rewriteRequestHeaders: (_req, incoming) => headers(incoming, false),
+        rewriteRequestHeaders: (_req, incoming) => {
+          const out = headers(incoming, false);
+          if (guarded !== null) {
+            delete out["transfer-encoding"];
+            out["content-type"] = guarded.contentType;
+            out["content-length"] = String(guarded.length);
+          }
+          return out;
+        },
         rewriteHeaders: (incoming) => responseHeaders(incoming, cookieName) as IncomingHttpHeaders,
         onError: (errorReply, { error }) => {
           const out = errorReply as unknown as FastifyReply;
