@@ -57,10 +57,8 @@ describe.each(backendNames())("attack: spreading requests across instances does 
     expect(count(statuses, 200)).toBe(20);
     expect(count(statuses, 429)).toBe(20);
     for (const r of answers.filter((x) => x.statusCode === 429)) expect(r.headers["retry-after"]).toBe("55");
-    // Both instances answered some of the allowed ones: neither kept a budget of its own.
-    const allowedBy = (even: number) => answers.filter((r, i) => i % 2 === even && r.statusCode === 200).length;
-    expect(allowedBy(0)).toBeGreaterThan(0);
-    expect(allowedBy(1)).toBeGreaterThan(0);
+    // Each instance answered 20 of the 40: had either kept a budget of its own, more than 20 would have passed.
+    // (Which instance's requests took the 20 slots depends on scheduling, so it is not asserted.)
   });
 
   it("reverse proxy, per IP: 40 concurrent requests over both instances → exactly 20 forwarded, 20 × 429 answered by Gatehouse", async () => {

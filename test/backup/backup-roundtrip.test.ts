@@ -178,9 +178,9 @@ describe.each(backendNames())("backup and restore (%s)", (backendName) => {
     expect(JSON.parse(event.details)).toMatchObject({ sha256: createHash("sha256").update(plain).digest("hex"), bytes: plain.length, users: 1103 });
   });
 
-  it("export refuses, naming the row, a database it could not restore (a legacy bcrypt hash)", async () => {
+  it("export refuses, naming the row, a database it could not restore (a password hash no sign-in accepts)", async () => {
     const fx = await target(true);
-    await fx.database.db.updateTable("users").set({ password_hash: "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW" }).where("role", "=", "admin").execute();
+    await fx.database.db.updateTable("users").set({ password_hash: "md5$salt$5f4dcc3b5aa765d61d8327deb882cf99" }).where("role", "=", "admin").execute();
     const err = await expectCode(exportBackup(fx.database.db, { now: NOW }), "invalid_backup");
     expect(err.fields).toEqual([expect.stringMatching(/^users\[\d+\]\.password_hash$/)]);
   });
