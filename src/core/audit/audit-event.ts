@@ -12,6 +12,7 @@ export const AUDIT_EVENT_TYPES = [
   "mfa_recovery_used", "mfa_locked", "mfa_reset", "mfa_step_up",
   "webauthn_registered", "webauthn_removed", "webauthn_counter_regression",
   "oauth_login", "oauth_link", "oauth_unlink", "oauth_failure",
+  "secret_changed",
 ] as const;
 
 /** One of the audit event types. */

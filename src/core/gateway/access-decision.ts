@@ -1,6 +1,6 @@
 import type { ValidSession } from "../sessions/session-service.js";
 import type { User } from "../users/user.js";
-import type { AccessRules, Policy } from "./access-rules.js";
+import type { AccessRules, InjectedHeader, Policy } from "./access-rules.js";
 import type { ReturnTargetSources } from "./return-target-sources.js";
 
 /**
@@ -53,6 +53,8 @@ export type AccessDecision =
       headers: IdentityHeaders;
       /** Largest request body the matching rule lets through to the upstream (bytes); absent = the global `PROXY_BODY_LIMIT`. */
       maxBodyBytes?: number;
+      /** Headers of the host's upstream to inject into this request (`inject_headers` whose `resources` match); absent = none. */
+      inject?: readonly InjectedHeader[];
     }
   | { kind: "unauthenticated"; policy: Policy; loginUrl: string }
   | { kind: "step_up_required"; policy: Policy; user: User; secondFactorUrl: string; enrolUrl: string }

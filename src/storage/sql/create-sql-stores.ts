@@ -1,3 +1,5 @@
+import type { VaultStore } from "../../core/vault/vault-store.js";
+import { createSqlVaultStore } from "./sql-vault-store.js";
 import type { Kysely } from "kysely";
 import type { InvitationStore } from "../../core/invitations/invitation-store.js";
 import type { AuditStore } from "../../core/audit/audit-store.js";
@@ -67,6 +69,8 @@ export interface Stores {
   externalIdentities: ExternalIdentityStore;
   /** Provider round trips in flight: single use, short-lived, bound to the browser (hashes of state and binding only). */
   oauthTransactions: OAuthTransactionStore;
+  /** The secret vault: operator secrets and users' own keys, as envelopes only. */
+  vault: VaultStore;
 }
 
 /** Creates all SQL stores over `db`. */
@@ -88,5 +92,6 @@ export function createSqlStores(db: Kysely<Database>): Stores {
     webauthn: createSqlWebAuthnStore(db),
     externalIdentities: createSqlExternalIdentityStore(db),
     oauthTransactions: createSqlOAuthTransactionStore(db),
+    vault: createSqlVaultStore(db),
   };
 }

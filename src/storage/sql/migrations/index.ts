@@ -11,6 +11,7 @@ import * as m0009 from "./0009_totp.js";
 import * as m0010 from "./0010_recovery_codes.js";
 import * as m0011 from "./0011_webauthn.js";
 import * as m0012 from "./0012_oauth.js";
+import * as m0014 from "./0014_vault.js";
 
 /** Every migration, in order. Names are frozen once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   "0010_recovery_codes": m0010,
   "0011_webauthn": m0011,
   "0012_oauth": m0012,
+  "0014_vault": m0014,
 };
