@@ -29,6 +29,8 @@ import { forwardAuthRoutes } from "./routes/authz/forward-auth-routes.js";
 import { settingsRoutes } from "./routes/admin/settings-routes.js";
 import { invitationRoutes } from "./routes/admin/invitation-routes.js";
 import { backupRoutes } from "./routes/admin/backup-routes.js";
+import { vaultRoutes } from "./routes/admin/vault-routes.js";
+import { keyRoutes } from "./routes/account/key-routes.js";
 import { webRoutes } from "./routes/web/web-routes.js";
 import { createProxyRouting } from "./proxy/proxy-routing.js";
 import { reverseProxyPlugin } from "./proxy/reverse-proxy-plugin.js";
@@ -117,6 +119,11 @@ export async function buildApp(deps: AppDeps, logger: FastifyBaseLogger): Promis
     await api.register(backupRoutes, { backups: deps.backups, accounts: deps.accounts, sessions: deps.sessions, audit: deps.audit, clock: deps.clock, prefix: "/api/admin" });
     await api.register(settingsRoutes, { settings: deps.settings, accounts: deps.accounts, prefix: "/api/admin" });
     await api.register(invitationRoutes, { invitations: deps.invitations, adminAccounts: deps.adminAccounts, accounts: deps.accounts, clock: deps.clock, prefix: "/api/admin" });
+    if (deps.vault) {
+      const requireRecentAuth = (session: Parameters<typeof deps.accounts.requireRecentAuth>[0]) => deps.accounts.requireRecentAuth(session);
+      await api.register(vaultRoutes, { vault: deps.vault, requireRecentAuth, prefix: "/api/admin" });
+      await api.register(keyRoutes, { vault: deps.vault, requireRecentAuth, prefix: "/api/account" });
+    }
     await api.register(setupRoutes, { firstSuperadmin: deps.firstSuperadmin, config, prefix: "/api/setup" });
   });
   await app.register(async function authz(context) {

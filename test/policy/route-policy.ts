@@ -85,6 +85,15 @@ export const ROUTE_POLICY: Record<string, string> = {
   "POST /api/admin/import": SUPERADMIN,
   "GET /api/admin/settings": SUPERADMIN,
   "PATCH /api/admin/settings": SUPERADMIN,
+  // The secret vault (docs/secrets.md): superadmins with a session; users' own keys with a session. Never a token.
+  "GET /api/admin/secrets": SUPERADMIN,
+  "GET /api/admin/secrets/:name": SUPERADMIN,
+  "PUT /api/admin/secrets/:name": SUPERADMIN,
+  "DELETE /api/admin/secrets/:name": SUPERADMIN,
+  "GET /api/account/secrets": USER,
+  "GET /api/account/secrets/:name": USER,
+  "PUT /api/account/secrets/:name": USER,
+  "DELETE /api/account/secrets/:name": USER,
   "GET /api/setup": PUBLIC,
   "POST /api/setup": PUBLIC,
   // Web portal (issue 5). Signed-in pages answer an anonymous visitor with a 303 to /login (a denial, counted
