@@ -49,6 +49,8 @@ describe.each(backendNames())("key rotation round trip (%s)", (backendName) => {
     expect(await countSecretsByKey(fx.database.db)).toEqual([
       { table: "user_secrets", column: "secret_envelope", byKey: { k1: ROWS } },
       { table: "mail_outbox", column: "payload", byKey: {} },
+      { table: "vault_secrets", column: "secret_envelope", byKey: {} },
+      { table: "user_vault_secrets", column: "secret_envelope", byKey: {} },
     ]);
     // A second run finds nothing to do.
     expect((await rewrapSecrets(fx.database.db, box(rotated)))[0]).toMatchObject({ rows: ROWS, rewrapped: 0 });
