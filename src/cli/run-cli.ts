@@ -13,6 +13,7 @@ Commands:
   config example        print the .env.example text generated from the schema
   secret generate       print a fresh SECRET_KEY
   keys                  rotate, status, rewrap: the data keys of stored secrets
+  vault                 list, set, delete: secrets injected into upstream requests
   user                  create, list, set-role, block, unblock, reset-mfa
 
 Run "gatehouse <command> --help" for a command's options. Configuration comes
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   config: async () => (await import("./commands/config.js")).configCommand,
   secret: async () => (await import("./commands/secret.js")).secretCommand,
   keys: async () => (await import("./commands/keys.js")).keysCommand,
+  vault: async () => (await import("./commands/vault.js")).vaultCommand,
 };
 
 /** Explains an error without secrets: the public message, where it is, and the (value-free) details. */
