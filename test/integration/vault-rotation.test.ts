@@ -12,6 +12,8 @@ import { rewrapSecrets } from "../../src/storage/sql/rewrap-secrets.js";
 import { backendNames } from "../helpers/backends.js";
 import { startEchoUpstream, type EchoUpstream } from "../helpers/echo-upstream.js";
 import { GOOD_PASSWORD, sessionCookieFrom, startHarness, type Harness } from "../helpers/harness.js";
+import { listen } from "../helpers/reverse-proxy.js";
+import WebSocket from "ws";
 
 const K0 = { id: "k0", key: randomBytes(32).toString("base64"), created: null };
 const K1 = { id: "k1", key: randomBytes(32).toString("base64"), created: null };
@@ -74,6 +76,21 @@ upstreams:
     expect(seen.authorization).toBe(`Bearer ${OPERATOR_KEY}`);
     expect(seen["x-own-key"]).toBe(OWN_KEY);
     expect(await keyIds()).toEqual(["k0", "k0"]);
+  });
+
+  it("a WebSocket handshake to the upstream carries the injected headers too, replacing the client's copy", async () => {
+    const base = await listen(h);
+    const hello = await new Promise<{ headers: Record<string, string> }>((resolve, reject) => {
+      const ws = new WebSocket(`${base.replace("http", "ws")}/ws`, [], { headers: { host: "app.test", origin: "http://app.test", cookie: appCookie, authorization: "Bearer client" } });
+      ws.once("error", reject);
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`refused ${res.statusCode}`)));
+      ws.once("message", (data) => {
+        resolve((JSON.parse(String(data)) as { hello: { headers: Record<string, string> } }).hello);
+        ws.terminate();
+      });
+    });
+    expect(hello.headers.authorization).toBe(`Bearer ${OPERATOR_KEY}`);
+    expect(hello.headers["x-own-key"]).toBe(OWN_KEY);
   });
 
   it("rotate (a new active key in the file, then the rewrap): both kinds of secret are re-encrypted and still open; the running server keeps injecting", async () => {
