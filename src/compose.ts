@@ -69,6 +69,8 @@ import { createIdentityTokens, type IdentityTokens } from "./core/identity/ident
 import { createSecretBox, type SecretBox } from "./core/secrets/secret-box.js";
 import { createUserSecrets, type UserSecrets } from "./core/secrets/user-secrets.js";
 import { rewrapSecrets, type RewrapReport } from "./storage/sql/rewrap-secrets.js";
+import { createVault, type Vault } from "./core/vault/vault.js";
+import { userKeyNamesOf } from "./core/vault/user-key-names.js";
 import { createMemoryLimiterStore } from "./storage/memory/memory-limiter-store.js";
 import { createRedisLimiterStore } from "./storage/redis/redis-limiter-store.js";
 import { releaseYoungGeneration } from "./runtime/young-generation.js";
@@ -176,6 +178,8 @@ export interface Gatehouse {
   secretBox: SecretBox;
   /** Per-user secrets (second-factor seeds), encrypted at rest. */
   userSecrets: UserSecrets;
+  /** The secret vault: operator secrets and users' own keys for upstream apps (docs/secrets.md). */
+  vault: Vault;
   /** Passkeys (WebAuthn): registration, second factor, passwordless sign-in. */
   passkeys: Passkeys;
   /** Re-encrypts every stored secret that is not under the active key (rotation; also run in the background by {@link start}). */
@@ -578,6 +582,16 @@ export async function composeGatehouse(options: ComposeOptions): Promise<Gatehou
   const gate = createAccessGate({ publicUrl: config.publicUrl, rules: rulesFile.initial });
   // The signed identity of IDENTITY_JWT (docs/identity-jwt.md); its keys are in the database, sealed like every stored secret.
   const identityTokens = createIdentityTokens({ store: stores.signingKeys, box: secretBox, clock, random, issuer: config.publicUrl, ttlMs: config.identityJwt.ttlMs, alg: config.identityJwt.alg });
+  const vault = createVault({
+    store: stores.vault,
+    box: secretBox,
+    audit,
+    clock,
+    random,
+    // The key names users may store: the `${user_secret:<name>}` references of the rules in force.
+    allowedUserNames: () => userKeyNamesOf(gate.rules()),
+    onUnreadable: ({ scope, name, error }) => logger.error({ err: error, scope, name }, "a vault secret cannot be decrypted; the header that needs it is not sent"),
+  });
   const ping = async () => (await database.ping()) && (redis === null || (await redis.ping().then(() => true, () => false)));
   // The database unreachable: 503 `unavailable` per request, one error line per outage and one info line on recovery.
   const databaseOutage = createOutageMonitor({ what: "database", isOutage: isDatabaseUnavailable, probe: () => database.ping(), log: logger, now: () => clock.now() });
@@ -602,6 +616,7 @@ export async function composeGatehouse(options: ComposeOptions): Promise<Gatehou
     databaseOutage,
     config,
     secretBox,
+    vault,
     accounts,
     pendingSignIn,
     stepUp,
@@ -687,6 +702,7 @@ export async function composeGatehouse(options: ComposeOptions): Promise<Gatehou
     revocations: revocationBus === null ? null : { kind: revocationBus.kind, instanceId },
     secretBox,
     userSecrets,
+    vault,
     passkeys,
     rewrapSecrets: () => rewrapSecrets(database.db, secretBox),
     reloadRules: () => rulesFile.reload(gate),

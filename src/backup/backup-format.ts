@@ -28,14 +28,16 @@ export const LATEST_SCHEMA: string = Object.keys(migrations).sort().at(-1) ?? ""
  * a restore ends them, and the browser starts the sign-in again.
  * The identity JWT's signing keys are not carried either: a restore deletes
  * them, and the next start (or the next token signed) makes a new key.
+ * The vault's operator secrets and users' own keys (docs/secrets.md) are
+ * carried like per-user secrets: envelopes (and the shown prefix) only.
  */
-export const BACKUP_TABLES = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "webauthn_credentials", "external_identities", "audit_events"] as const;
+export const BACKUP_TABLES = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "webauthn_credentials", "external_identities", "audit_events", "vault_secrets", "user_vault_secrets"] as const;
 
 /** One of {@link BACKUP_TABLES}. */
 export type BackupTable = (typeof BACKUP_TABLES)[number];
 
 /** Tables emptied by an import, children first (sessions, pending sign-ins and one-time tokens included). */
-export const CLEARED_TABLES = ["signing_keys", "sessions", "pending_sign_ins", "oauth_transactions", "external_identities", "webauthn_challenges", "webauthn_credentials", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "totp_factors", "recovery_codes", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
+export const CLEARED_TABLES = ["user_vault_secrets", "vault_secrets", "signing_keys", "sessions", "pending_sign_ins", "oauth_transactions", "external_identities", "webauthn_challenges", "webauthn_credentials", "one_time_tokens", "email_tokens", "mail_outbox", "invitations", "totp_factors", "recovery_codes", "user_secrets", "api_tokens", "settings", "audit_events", "users"] as const;
 
 /** Largest backup file accepted by default (256 MiB; a JS string cannot hold much more than 512 MiB). */
 export const DEFAULT_MAX_BACKUP_BYTES = 256 * 1024 * 1024;
@@ -51,6 +53,8 @@ export const DEFAULT_MAX_ROWS: Record<BackupTable, number> = {
   webauthn_credentials: 1_000_000,
   external_identities: 1_000_000,
   audit_events: 5_000_000,
+  vault_secrets: 100_000,
+  user_vault_secrets: 1_000_000,
 };
 
 /** Rows read per query while exporting, and inserted per statement while importing. */

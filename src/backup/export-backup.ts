@@ -10,7 +10,7 @@ import { readBackup } from "./read-backup.js";
 import { assertSpecsCurrent, looseDb } from "./loose-db.js";
 import { columnsOf, PRIMARY_KEYS } from "./table-specs.js";
 
-const UNLIMITED_ROWS = { users: Infinity, settings: Infinity, api_tokens: Infinity, user_secrets: Infinity, totp_factors: Infinity, recovery_codes: Infinity, webauthn_credentials: Infinity, external_identities: Infinity, audit_events: Infinity };
+const UNLIMITED_ROWS = { users: Infinity, settings: Infinity, api_tokens: Infinity, user_secrets: Infinity, totp_factors: Infinity, recovery_codes: Infinity, webauthn_credentials: Infinity, external_identities: Infinity, audit_events: Infinity, vault_secrets: Infinity, user_vault_secrets: Infinity };
 
 /** Options of {@link exportBackup}. */
 export interface ExportOptions {
@@ -44,7 +44,7 @@ export async function exportBackupDetailed(db: Kysely<Database>, options: Export
   }
   const createdAt = new Date(options.now).toISOString();
   const writer = createDocumentWriter();
-  const counts = { users: 0, settings: 0, api_tokens: 0, user_secrets: 0, totp_factors: 0, recovery_codes: 0, webauthn_credentials: 0, external_identities: 0, audit_events: 0 } satisfies BackupCounts;
+  const counts = { users: 0, settings: 0, api_tokens: 0, user_secrets: 0, totp_factors: 0, recovery_codes: 0, webauthn_credentials: 0, external_identities: 0, audit_events: 0, vault_secrets: 0, user_vault_secrets: 0 } satisfies BackupCounts;
   writer.write(
     `{"format":${JSON.stringify(BACKUP_FORMAT)},"version":${BACKUP_VERSION},"createdAt":${JSON.stringify(createdAt)},` +
       `"schema":${JSON.stringify(LATEST_SCHEMA)},"tables":{`,

@@ -40,7 +40,7 @@ export interface ImportResult {
  * restore nobody is signed in. Callers holding a session cache must clear it.
  */
 export async function applyBackup(db: Kysely<Database>, backup: ValidatedBackup, audit?: ImportAuditRecord): Promise<ImportResult> {
-  const counts = { users: 0, settings: 0, api_tokens: 0, user_secrets: 0, totp_factors: 0, recovery_codes: 0, webauthn_credentials: 0, external_identities: 0, audit_events: 0 } satisfies BackupCounts;
+  const counts = { users: 0, settings: 0, api_tokens: 0, user_secrets: 0, totp_factors: 0, recovery_codes: 0, webauthn_credentials: 0, external_identities: 0, audit_events: 0, vault_secrets: 0, user_vault_secrets: 0 } satisfies BackupCounts;
   let sessionsEnded = 0;
   await db.transaction().execute(async (trx) => {
     const loose = looseDb(trx);

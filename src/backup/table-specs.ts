@@ -6,13 +6,14 @@ import {
 } from "./column-checks.js";
 import { parseSafeJson } from "./safe-json.js";
 import { parseEnvelope } from "../core/secrets/secret-envelope.js";
+import { SECRET_NAME } from "../core/vault/vault-names.js";
 
 /**
  * The migration these specs describe. When a new migration changes a backed-up
  * table, update the specs below and this name together (a test checks every
  * live column is covered); export and import refuse to run while they differ.
  */
-export const SPEC_SCHEMA = "0013_signing_keys";
+export const SPEC_SCHEMA = "0014_vault";
 
 /** Columns of one table, in database.ts order: the order rows are written in. */
 export type TableSpec = ReadonlyArray<readonly [column: string, check: ColumnCheck]>;
@@ -56,6 +57,12 @@ const signCounter: ColumnCheck = (v) => (typeof v === "number" && Number.isInteg
 
 /** A configured provider's id, as in its callback path (`[a-z0-9-]{1,32}`). */
 const providerId: ColumnCheck = (v) => (typeof v === "string" && /^[a-z0-9-]{1,32}$/.test(v) ? null : "must be a provider id");
+
+/** A vault secret's name (src/core/vault/vault-names.ts). */
+const secretName: ColumnCheck = (v) => (typeof v === "string" && SECRET_NAME.test(v) ? null : "must be a secret name");
+
+/** The shown prefix of a vault secret: at most 4 visible ASCII characters (never more of the value). */
+const shownPrefix: ColumnCheck = (v) => (typeof v === "string" && /^[\x21-\x7e][\x20-\x7e]{0,3}$/.test(v) ? null : "must be a prefix of at most 4 characters");
 
 /** Every backed-up table's columns and their checks. */
 export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
@@ -136,6 +143,23 @@ export const TABLE_SPECS: Record<BackupTable, TableSpec> = {
     ["created_at", epochMs],
     ["last_used_at", nullable(epochMs)],
   ],
+  vault_secrets: [
+    ["name", secretName],
+    ["secret_envelope", secretEnvelope],
+    ["prefix", nullable(shownPrefix)],
+    ["created_at", epochMs],
+    ["updated_at", epochMs],
+    ["updated_by", nullable(id)],
+  ],
+  user_vault_secrets: [
+    ["id", id],
+    ["user_id", id],
+    ["name", secretName],
+    ["secret_envelope", secretEnvelope],
+    ["prefix", nullable(shownPrefix)],
+    ["created_at", epochMs],
+    ["updated_at", epochMs],
+  ],
   audit_events: [
     ["id", id],
     ["type", oneOf(AUDIT_EVENT_TYPES)],
@@ -165,4 +189,6 @@ export const PRIMARY_KEYS: Record<BackupTable, string> = {
   webauthn_credentials: "id",
   external_identities: "id",
   audit_events: "id",
+  vault_secrets: "name",
+  user_vault_secrets: "id",
 };

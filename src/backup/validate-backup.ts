@@ -114,6 +114,15 @@ function checkRelations(tables: Record<BackupTable, BackupRow[]>, add: (p: strin
     if (kinds.has(pair)) add(`user_secrets[${i}]`, "repeats a (user_id, kind) pair");
     kinds.add(pair);
   });
+  checkUnique(tables.vault_secrets, "vault_secrets", "name", add);
+  checkUnique(tables.user_vault_secrets, "user_vault_secrets", "id", add);
+  const keyNames = new Set<string>();
+  tables.user_vault_secrets.forEach((s, i) => {
+    if (!userIds.has(s.user_id)) add(`user_vault_secrets[${i}].user_id`, "names no user in the backup");
+    const pair = `${String(s.user_id)}/${String(s.name)}`;
+    if (keyNames.has(pair)) add(`user_vault_secrets[${i}]`, "repeats a (user_id, name) pair");
+    keyNames.add(pair);
+  });
   checkUnique(tables.totp_factors, "totp_factors", "user_id", add);
   tables.totp_factors.forEach((f, i) => {
     if (!userIds.has(f.user_id)) add(`totp_factors[${i}].user_id`, "names no user in the backup");

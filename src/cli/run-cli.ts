@@ -13,6 +13,7 @@ Commands:
   config example        print the .env.example text generated from the schema
   secret generate       print a fresh SECRET_KEY
   keys                  rotate, status, rewrap: the data keys of stored secrets
+  vault                 list, set, delete: secrets injected into upstream requests
   user                  create, list, set-role, block, unblock, reset-mfa
   import users <src>    import another app's users from CSV, JSON lines or a table (dry run unless --apply)
 
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   secret: async () => (await import("./commands/secret.js")).secretCommand,
   keys: async () => (await import("./commands/keys.js")).keysCommand,
   import: async () => (await import("./commands/import.js")).importCommand,
+  vault: async () => (await import("./commands/vault.js")).vaultCommand,
 };
 
 /** Explains an error without secrets: the public message, where it is, and the (value-free) details. */

@@ -11,7 +11,8 @@ const lib = () => (loaded ??= { yaml: require("yaml") as typeof Yaml });
 const isMap = (node: unknown): node is YAMLMap => lib().yaml.isMap(node);
 const isScalar = (node: unknown): node is Yaml.Scalar => lib().yaml.isScalar(node);
 const isSeq = (node: unknown): node is Yaml.YAMLSeq => lib().yaml.isSeq(node);
-import type { AccessRule, AccessRules, DomainPattern, Policy, ResourcePattern, RuleRateLimit, Subject } from "../core/gateway/access-rules.js";
+import type { AccessRule, AccessRules, DomainPattern, InjectedHeader, Policy, ResourcePattern, RuleRateLimit, Subject, Upstream } from "../core/gateway/access-rules.js";
+import { parseHeaderTemplate } from "../core/vault/header-template.js";
 import { ROLES, type Role } from "../core/users/user.js";
 import { UPLOAD_RULE_DEFAULTS, type UploadRule } from "../core/uploads/upload-rule.js";
 import { compileLinearPattern } from "./linear-pattern.js";
@@ -197,7 +198,7 @@ export function parseRulesFile(text: string): AccessRules {
     }
   }
 
-  const upstreams: { domain: DomainPattern; url: URL }[] = [];
+  const upstreams: Upstream[] = [];
   const ups = top.get("upstreams");
   if (ups !== undefined && !isSeq(ups)) problems.push(`${at(ups)}: \`upstreams\` must be a list`);
   else if (ups !== undefined) {
@@ -206,14 +207,16 @@ export function parseRulesFile(text: string): AccessRules {
         problems.push(`${at(item)}: each upstream needs \`domain\` and \`url\``);
         continue;
       }
-      const e = entries(item, ["domain", "url"], problems, at);
+      const e = entries(item, ["domain", "url", "inject_headers"], problems, at);
       const d = e.get("domain");
       const u = e.get("url");
+      const inj = e.get("inject_headers");
+      const injectHeaders = inj === undefined ? [] : injectedHeaders(inj, problems, at);
       const domain = d === undefined ? null : domainPattern(d, problems, at);
       if (d === undefined) problems.push(`${at(item)}: upstream \`domain\` is missing`);
       const url = u === undefined ? null : upstreamUrl(u, problems, at);
       if (u === undefined) problems.push(`${at(item)}: upstream \`url\` is missing`);
-      if (domain && url) upstreams.push({ domain, url });
+      if (domain && url) upstreams.push({ domain, url, ...(injectHeaders.length > 0 ? { injectHeaders } : {}) });
     }
   }
   if (problems.length > 0) throw new RulesFileError(problems);
@@ -221,6 +224,73 @@ export function parseRulesFile(text: string): AccessRules {
 }
 
 type At = (node: Node | Pair | null | undefined) => string;
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+/** Headers Gatehouse sets, or that frame the request: never injected. */
+const NOT_INJECTABLE = new Set(["host", "content-length", "content-type", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "expect", "cookie", "forwarded", "proxy-authorization", "proxy-connection"]);
+const NOT_INJECTABLE_PREFIXES = ["remote-", "x-forwarded-", "x-gatehouse-", "sec-websocket-"];
+
+function injectableHeader(raw: unknown, node: Node, problems: Problems, at: At): string | null {
+  const name = typeof raw === "string" ? raw.trim().toLowerCase() : "";
+  if (!HEADER_NAME.test(name)) {
+    problems.push(`${at(node)}: an injected header needs a header name (letters, digits, -)`);
+    return null;
+  }
+  if (NOT_INJECTABLE.has(name) || NOT_INJECTABLE_PREFIXES.some((p) => name.startsWith(p))) {
+    problems.push(`${at(node)}: header \`${name}\` cannot be injected (Gatehouse sets it, or it frames the request)`);
+    return null;
+  }
+  return name;
+}
+
+function injectedTemplate(node: Node, problems: Problems, at: At): InjectedHeader["template"] | null {
+  const value = isScalar(node) ? node.value : null;
+  const parsed = typeof value === "string" ? parseHeaderTemplate(value) : "must be a string";
+  if (typeof parsed === "string") {
+    // Never echo the value: it names secrets, and an operator may have pasted one by mistake.
+    problems.push(`${at(node)}: an injected header's value ${parsed}`);
+    return null;
+  }
+  return parsed;
+}
+
+/**
+ * An upstream's `inject_headers` (docs/secrets.md): a mapping of header name
+ * to template (every request to the upstream), or a list of
+ * `{header, value, resources?}` (only requests whose path matches).
+ */
+function injectedHeaders(node: Node, problems: Problems, at: At): InjectedHeader[] {
+  const out: InjectedHeader[] = [];
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const header = injectableHeader(isScalar(pair.key) ? pair.key.value : null, (pair.key ?? node) as Node, problems, at);
+      const template = pair.value ? injectedTemplate(pair.value as Node, problems, at) : null;
+      if (!pair.value) problems.push(`${at(pair)}: an injected header needs a value`);
+      if (header && template) out.push({ header, template, resources: null });
+    }
+  } else if (isSeq(node)) {
+    for (const item of node.items as Node[]) {
+      if (!isMap(item)) {
+        problems.push(`${at(item)}: each injected header needs \`header\` and \`value\``);
+        continue;
+      }
+      const e = entries(item, ["header", "value", "resources"], problems, at);
+      const h = e.get("header");
+      const v = e.get("value");
+      if (h === undefined || v === undefined) {
+        problems.push(`${at(item)}: each injected header needs \`header\` and \`value\``);
+        continue;
+      }
+      const header = injectableHeader(isScalar(h) ? h.value : null, h, problems, at);
+      const template = injectedTemplate(v, problems, at);
+      const r = e.get("resources");
+      const resources = r === undefined ? null : (strings(r, "resources", problems, at) ?? []).map((x) => compileResource(x.value, x.node, problems, at));
+      if (header && template && !resources?.includes(null)) out.push({ header, template, resources: resources as ResourcePattern[] | null });
+    }
+  } else problems.push(`${at(node)}: \`inject_headers\` must be a mapping of header to value, or a list of {header, value, resources}`);
+  if (out.length > 32) problems.push(`${at(node)}: at most 32 injected headers per upstream`);
+  return out;
+}
 
 /** The map's entries by key; unknown or non-string keys are reported. */
 function entries(map: YAMLMap, allowed: readonly string[], problems: Problems, at: At): Map<string, Node> {

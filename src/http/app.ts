@@ -31,6 +31,8 @@ import { settingsRoutes } from "./routes/admin/settings-routes.js";
 import { invitationRoutes } from "./routes/admin/invitation-routes.js";
 import { backupRoutes } from "./routes/admin/backup-routes.js";
 import { userImportRoutes } from "./routes/admin/user-import-routes.js";
+import { vaultRoutes } from "./routes/admin/vault-routes.js";
+import { keyRoutes } from "./routes/account/key-routes.js";
 import { webRoutes } from "./routes/web/web-routes.js";
 import { createProxyRouting } from "./proxy/proxy-routing.js";
 import { reverseProxyPlugin } from "./proxy/reverse-proxy-plugin.js";
@@ -110,6 +112,11 @@ export async function registerGatehouse(instance: FastifyInstance, deps: AppDeps
     await api.register(userImportRoutes, { userImport: deps.userImport, accounts: deps.accounts, prefix: "/api/admin" });
     await api.register(settingsRoutes, { settings: deps.settings, accounts: deps.accounts, prefix: "/api/admin" });
     await api.register(invitationRoutes, { invitations: deps.invitations, adminAccounts: deps.adminAccounts, accounts: deps.accounts, clock: deps.clock, prefix: "/api/admin" });
+    if (deps.vault) {
+      const requireRecentAuth = (session: Parameters<typeof deps.accounts.requireRecentAuth>[0]) => deps.accounts.requireRecentAuth(session);
+      await api.register(vaultRoutes, { vault: deps.vault, requireRecentAuth, prefix: "/api/admin" });
+      await api.register(keyRoutes, { vault: deps.vault, requireRecentAuth, prefix: "/api/account" });
+    }
     await api.register(setupRoutes, { firstSuperadmin: deps.firstSuperadmin, config, prefix: "/api/setup" });
   });
   if (opts.forwardAuth) {

@@ -6,6 +6,7 @@ import type { MetricsEndpoint } from "./metrics/metrics-routes.js";
 import type { ProviderRegistry } from "../core/oauth/provider-registry.js";
 import type { ProviderSignIn } from "../core/oauth/provider-sign-in.js";
 import type { SecretBox } from "../core/secrets/secret-box.js";
+import type { Vault } from "../core/vault/vault.js";
 import type { OutageMonitor } from "../core/outage/outage-monitor.js";
 import type { AccountService } from "../core/users/account-service.js";
 import type { EmailChange } from "../core/users/email-change.js";
@@ -65,6 +66,8 @@ export interface AppDeps {
   config: Config;
   /** Seals the SSO cookie (and every stored secret) under the keyring. */
   secretBox: SecretBox;
+  /** The secret vault (admin and account routes, headers injected by the reverse proxy); absent in apps built without it. */
+  vault?: Vault;
   accounts: AccountService;
   /** Sign-ins waiting for a second factor, and their completion. */
   pendingSignIn: PendingSignIn;

@@ -1,6 +1,7 @@
 import type { Role } from "../core/users/user.js";
 import { ADMIN_NOTICES } from "./admin/admin-notices.js";
 import { MAIL_NOTICES } from "./mail/mail-notices.js";
+import { VAULT_NOTICES } from "./vault-notices.js";
 
 /** What every page needs from the request, built by `pageContext()` in the web routes. */
 export interface PageContext {
@@ -47,6 +48,7 @@ export const NOTICES: Record<string, string> = {
   setup_done_add_factor: "Welcome! Your superadmin account is ready. Add a second factor now: the admin dashboard opens once you have one and sign in with it.",
   ...ADMIN_NOTICES,
   ...MAIL_NOTICES,
+  ...VAULT_NOTICES,
 };
 
 /** `basePath + path`: the only way to build an internal link or form action. */

@@ -11,6 +11,7 @@ import { cryptoRandom } from "../../src/core/random.js";
 import { createKeyring } from "../../src/core/secrets/keyring.js";
 import { createSecretBox } from "../../src/core/secrets/secret-box.js";
 import { createUserSecrets } from "../../src/core/secrets/user-secrets.js";
+import { contextOf, USER_VAULT_SECRETS_COLUMN, VAULT_SECRETS_COLUMN } from "../../src/core/secrets/encrypted-columns.js";
 import { uniqueViolation } from "../../src/storage/sql/dialects/unique-violation.js";
 import { openStores, type StoreFixture } from "../helpers/conformance.js";
 import { backendNames } from "../helpers/backends.js";
@@ -18,7 +19,7 @@ import { dumpAll, expectCode, flipByte, seed, SEED_DATA_KEY, T0, type Seeded } f
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const PASSPHRASE = "correct horse battery staple";
-const BACKED_UP = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "webauthn_credentials", "external_identities", "audit_events"] as const;
+const BACKED_UP = ["users", "settings", "api_tokens", "user_secrets", "totp_factors", "recovery_codes", "webauthn_credentials", "external_identities", "audit_events", "vault_secrets", "user_vault_secrets"] as const;
 
 describe.each(backendNames())("backup and restore (%s)", (backendName) => {
   let source: StoreFixture;
@@ -52,7 +53,7 @@ describe.each(backendNames())("backup and restore (%s)", (backendName) => {
   it("round trip: every backed-up row arrives, compared column by column", async () => {
     const fx = await target();
     const result = await importBackup(fx.database.db, plain);
-    expect(result.counts).toEqual({ users: 1103, settings: 2, api_tokens: 3, user_secrets: 2, totp_factors: 1, recovery_codes: 2, webauthn_credentials: 2, external_identities: 2, audit_events: 1205 });
+    expect(result.counts).toEqual({ users: 1103, settings: 2, api_tokens: 3, user_secrets: 2, totp_factors: 1, recovery_codes: 2, webauthn_credentials: 2, external_identities: 2, audit_events: 1205, vault_secrets: 1, user_vault_secrets: 1 });
     const restored = await dumpAll(fx.database.db);
     for (const table of BACKED_UP) {
       expect(restored[table]!.length, table).toBe(sourceDump[table]!.length);
@@ -96,6 +97,27 @@ describe.each(backendNames())("backup and restore (%s)", (backendName) => {
     const secrets = createUserSecrets({ store: fx.stores.userSecrets, box, clock: systemClock, random: cryptoRandom });
     const opened = await Promise.all(rows.map((r) => secrets.get(r.user_id, r.kind)));
     expect(opened.sort()).toEqual([...seeded.secretPlaintexts].sort());
+  });
+
+  it("attack: backup leak — vault secrets (operator and users' own keys) are in the backup as ciphertext and a 4-character prefix only; a restore keeps them readable", async () => {
+    const text = plain.toString("utf8");
+    const doc = JSON.parse(text) as { tables: { vault_secrets: { name: string; secret_envelope: string; prefix: string }[]; user_vault_secrets: { user_id: string; name: string; secret_envelope: string }[] } };
+    expect(doc.tables.vault_secrets).toHaveLength(1);
+    expect(doc.tables.user_vault_secrets).toHaveLength(1);
+    for (const row of [...doc.tables.vault_secrets, ...doc.tables.user_vault_secrets]) expect(row.secret_envelope).toMatch(/^v1\.k0\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
+    for (const secret of seeded.vaultPlaintexts) {
+      for (const encoding of [secret, secret.slice(4), Buffer.from(secret).toString("base64"), Buffer.from(secret).toString("base64url"), Buffer.from(secret).toString("hex")]) {
+        expect(text).not.toContain(encoding);
+      }
+    }
+    const fx = await target();
+    await importBackup(fx.database.db, plain);
+    const box = createSecretBox({ current: () => createKeyring("k0", [{ id: "k0", key: SEED_DATA_KEY }]) }, cryptoRandom);
+    const opened = [
+      box.open(doc.tables.vault_secrets[0]!.secret_envelope, contextOf(VAULT_SECRETS_COLUMN, { name: "openai" })),
+      box.open((await fx.stores.vault.findForUser(seeded.adminId, "anthropic"))!.envelope, contextOf(USER_VAULT_SECRETS_COLUMN, { user_id: seeded.adminId, name: "anthropic" })),
+    ];
+    expect(opened).toEqual(seeded.vaultPlaintexts);
   });
 
   it("export → import → export gives the same bytes (a deterministic, canonical document)", async () => {

@@ -60,7 +60,7 @@ describe("gatehouse CLI (SQLite data dir)", () => {
   it("backup --out writes a private, checksummed backup and audits it", async () => {
     const r = await run("backup", "--out", "b.json");
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain("users 3, settings 2, api_tokens 3, user_secrets 2, totp_factors 1, recovery_codes 2, webauthn_credentials 2, external_identities 2, audit_events 5");
+    expect(r.stderr).toContain("users 3, settings 2, api_tokens 3, user_secrets 2, totp_factors 1, recovery_codes 2, webauthn_credentials 2, external_identities 2, audit_events 5, vault_secrets 1, user_vault_secrets 1");
     expect(statSync(join(dir, "b.json")).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(join(dir, "b.json"), "utf8"))).toMatchObject({ format: "gatehouse-backup", version: 1 });
     expect(await inDb(async (db) => (await db.selectFrom("audit_events").select("id").where("type", "=", "backup_exported").execute()).length)).toBe(1);

@@ -49,7 +49,7 @@ describe.runIf(backendNames().includes("postgres"))("cross-dialect restore", () 
 
     const pg = await open("postgres");
     const toPg = await importBackup(pg.database.db, await exportBackup(sqliteA.database.db, { now }));
-    expect(toPg.counts).toEqual({ users: 43, settings: 2, api_tokens: 3, user_secrets: 2, totp_factors: 1, recovery_codes: 2, webauthn_credentials: 2, external_identities: 2, audit_events: 60 });
+    expect(toPg.counts).toEqual({ users: 43, settings: 2, api_tokens: 3, user_secrets: 2, totp_factors: 1, recovery_codes: 2, webauthn_credentials: 2, external_identities: 2, audit_events: 60, vault_secrets: 1, user_vault_secrets: 1 });
     const onPg = await dumpAll(pg.database.db);
 
     const sqliteB = await open("sqlite");

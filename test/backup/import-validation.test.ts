@@ -11,7 +11,7 @@ import { ARGON, dumpAll, expectCode, seed } from "../helpers/backup.js";
 
 type Row = Record<string, unknown>;
 interface Doc {
-  tables: { users: Row[]; settings: Row[]; api_tokens: Row[]; user_secrets: Row[]; totp_factors: Row[]; recovery_codes: Row[]; webauthn_credentials: Row[]; external_identities: Row[]; audit_events: Row[] } & Record<string, unknown>;
+  tables: { users: Row[]; settings: Row[]; api_tokens: Row[]; user_secrets: Row[]; totp_factors: Row[]; recovery_codes: Row[]; webauthn_credentials: Row[]; external_identities: Row[]; audit_events: Row[]; vault_secrets: Row[]; user_vault_secrets: Row[] } & Record<string, unknown>;
   [key: string]: unknown;
 }
 
@@ -114,6 +114,29 @@ describe.each(backendNames())("import refuses invalid backups with nothing chang
     const twice = doc();
     twice.tables.user_secrets[1] = { ...twice.tables.user_secrets[0]!, id: "00000000-0000-4000-8000-000000000abc" };
     await refused(crafted(twice), "invalid_backup", "user_secrets[1]");
+  });
+
+  it("attack: a plaintext vault secret smuggled in (not an envelope), a long \"prefix\", a bad name, an orphan or a repeated user key → invalid_backup", async () => {
+    for (const value of ["sk-plaintext-api-key-0123456789", "v1.k0.short.AAAA", ""]) {
+      const d = doc();
+      d.tables.vault_secrets[0]!.secret_envelope = value;
+      await refused(crafted(d), "invalid_backup", "vault_secrets[0].secret_envelope");
+      const u = doc();
+      u.tables.user_vault_secrets[0]!.secret_envelope = value;
+      await refused(crafted(u), "invalid_backup", "user_vault_secrets[0].secret_envelope");
+    }
+    const prefix = doc();
+    prefix.tables.vault_secrets[0]!.prefix = "sk-plaintext-api-key";
+    await refused(crafted(prefix), "invalid_backup", "vault_secrets[0].prefix");
+    const name = doc();
+    name.tables.vault_secrets[0]!.name = "Not A Name";
+    await refused(crafted(name), "invalid_backup", "vault_secrets[0].name");
+    const orphan = doc();
+    orphan.tables.user_vault_secrets[0]!.user_id = "00000000-0000-4000-8000-00000000dead";
+    await refused(crafted(orphan), "invalid_backup", "user_vault_secrets[0].user_id");
+    const twice = doc();
+    twice.tables.user_vault_secrets[1] = { ...twice.tables.user_vault_secrets[0]!, id: "00000000-0000-4000-8000-000000000abc" };
+    await refused(crafted(twice), "invalid_backup", "user_vault_secrets[1]");
   });
 
   it("a plain recovery code smuggled in as its hash, an orphan or a repeated (user, lookup) code → invalid_backup", async () => {

@@ -83,7 +83,7 @@ describe.each(backendNames())("gatehouse keys rotate / status (%s)", (backendNam
   it("status without KEYRING_FILE: the derived key and how many secrets it holds", async () => {
     const r = await run(["keys", "status"], base);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe("keyring: derived from SECRET_KEY (KEYRING_FILE is not set)\nactive key: k0\nkeys: k0\nuser_secrets.secret_envelope: 3 under k0\nmail_outbox.payload: none\nsigning_keys.private_jwk: none\nsigning keys (IDENTITY_JWT off): none\n");
+    expect(r.stdout).toBe("keyring: derived from SECRET_KEY (KEYRING_FILE is not set)\nactive key: k0\nkeys: k0\nuser_secrets.secret_envelope: 3 under k0\nmail_outbox.payload: none\nsigning_keys.private_jwk: none\nvault_secrets.secret_envelope: none\nuser_vault_secrets.secret_envelope: none\nsigning keys (IDENTITY_JWT off): none\n");
   });
 
   it("rotate without KEYRING_FILE is a usage error that says what to set; nothing is written", async () => {
@@ -125,7 +125,7 @@ describe.each(backendNames())("gatehouse keys rotate / status (%s)", (backendNam
     expect(readRing().keys.map((k) => k.id)).toEqual(["k0", "k1", "k2"]);
     const s = await run(["keys", "status"], withKeyring());
     expect(s.code, s.stderr).toBe(0);
-    expect(s.stdout).toBe(`keyring: ${keyring}\nactive key: k2\nkeys: k0, k1, k2\nuser_secrets.secret_envelope: 3 under k2\nmail_outbox.payload: none\nsigning_keys.private_jwk: none\nsigning keys (IDENTITY_JWT off): none\n`);
+    expect(s.stdout).toBe(`keyring: ${keyring}\nactive key: k2\nkeys: k0, k1, k2\nuser_secrets.secret_envelope: 3 under k2\nmail_outbox.payload: none\nsigning_keys.private_jwk: none\nvault_secrets.secret_envelope: none\nuser_vault_secrets.secret_envelope: none\nsigning keys (IDENTITY_JWT off): none\n`);
   });
 
   it("the old keys can then be removed from the file: everything still decrypts", async () => {

@@ -6,6 +6,7 @@ import type { Database } from "../../src/storage/sql/database.js";
 import { cryptoRandom } from "../../src/core/random.js";
 import { createKeyring } from "../../src/core/secrets/keyring.js";
 import { createSecretBox } from "../../src/core/secrets/secret-box.js";
+import { contextOf, USER_VAULT_SECRETS_COLUMN, VAULT_SECRETS_COLUMN } from "../../src/core/secrets/encrypted-columns.js";
 import { userSecretContext } from "../../src/core/secrets/user-secrets.js";
 
 /** The data key the seeded secrets are sealed under (`k0`). */
@@ -26,6 +27,8 @@ export interface Seeded {
   oneTimeTokenHash: string;
   /** The plaintexts of the seeded per-user secrets (stored only as envelopes under {@link SEED_DATA_KEY}). */
   secretPlaintexts: string[];
+  /** The plaintexts of the seeded vault secrets: the operator's `openai` and the admin's own `anthropic` key (envelopes under {@link SEED_DATA_KEY}). */
+  vaultPlaintexts: string[];
 }
 
 /**
@@ -65,6 +68,9 @@ export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; au
     { id: randomUUID(), user_id: adminId, kind: "totp", secret_envelope: box.seal(secretPlaintexts[0]!, userSecretContext(adminId, "totp")), created_at: T0, updated_at: T0 + 1 },
     { id: randomUUID(), user_id: superadminId, kind: "recovery", secret_envelope: box.seal(secretPlaintexts[1]!, userSecretContext(superadminId, "recovery")), created_at: T0 + 2, updated_at: T0 + 2 },
   ]).execute();
+  const vaultPlaintexts = [`sk-seeded-operator-${randomUUID()}`, `sk-ant-seeded-own-${randomUUID()}`];
+  await db.insertInto("vault_secrets").values({ name: "openai", secret_envelope: box.seal(vaultPlaintexts[0]!, contextOf(VAULT_SECRETS_COLUMN, { name: "openai" })), prefix: "sk-s", created_at: T0, updated_at: T0 + 3, updated_by: superadminId }).execute();
+  await db.insertInto("user_vault_secrets").values({ id: randomUUID(), user_id: adminId, name: "anthropic", secret_envelope: box.seal(vaultPlaintexts[1]!, contextOf(USER_VAULT_SECRETS_COLUMN, { user_id: adminId, name: "anthropic" })), prefix: "sk-a", created_at: T0, updated_at: T0 }).execute();
   // The admin's authenticator app: confirmed, with a last used step (its secret is the "totp" envelope above).
   await db.insertInto("totp_factors").values({ user_id: adminId, confirmed_at: T0 + 1, last_used_step: Math.floor(T0 / 30_000), created_at: T0, updated_at: T0 + 1 }).execute();
   await db.insertInto("recovery_codes").values([
@@ -98,10 +104,10 @@ export async function seed(db: Kysely<Database>, opts: { extraUsers?: number; au
   }))).execute();
   const oneTimeTokenHash = sha("setup");
   await db.insertInto("one_time_tokens").values({ token_hash: oneTimeTokenHash, purpose: "setup", user_id: null, created_at: T0, expires_at: T0 + 3_600_000 }).execute();
-  return { superadminId, adminId, userId, sessionTokenHashes, oneTimeTokenHash, secretPlaintexts };
+  return { superadminId, adminId, userId, sessionTokenHashes, oneTimeTokenHash, secretPlaintexts, vaultPlaintexts };
 }
 
-const KEYS = { users: "id", sessions: "id", settings: "key", api_tokens: "id", user_secrets: "id", totp_factors: "user_id", recovery_codes: "id", webauthn_credentials: "id", external_identities: "id", oauth_transactions: "id", one_time_tokens: "token_hash", audit_events: "id" } as const;
+const KEYS = { users: "id", sessions: "id", settings: "key", api_tokens: "id", user_secrets: "id", totp_factors: "user_id", recovery_codes: "id", webauthn_credentials: "id", external_identities: "id", oauth_transactions: "id", one_time_tokens: "token_hash", audit_events: "id", vault_secrets: "name", user_vault_secrets: "id" } as const;
 
 /** Every row of every table, sorted by primary key (to prove a database unchanged or equal). */
 export async function dumpAll(db: Kysely<Database>): Promise<Record<string, unknown[]>> {

@@ -50,6 +50,8 @@ describe.each(backendNames())("key rotation round trip (%s)", (backendName) => {
       { table: "user_secrets", column: "secret_envelope", byKey: { k1: ROWS } },
       { table: "mail_outbox", column: "payload", byKey: {} },
       { table: "signing_keys", column: "private_jwk", byKey: {} },
+      { table: "vault_secrets", column: "secret_envelope", byKey: {} },
+      { table: "user_vault_secrets", column: "secret_envelope", byKey: {} },
     ]);
     // A second run finds nothing to do.
     expect((await rewrapSecrets(fx.database.db, box(rotated)))[0]).toMatchObject({ rows: ROWS, rewrapped: 0 });

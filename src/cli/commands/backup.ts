@@ -90,7 +90,7 @@ export const backupCommand: Command = async (args: string[], io: CliIo) => {
     io.err(
       `Backup of ${describeDatabase(config)} written to ${opts.out === "-" ? "standard output" : opts.out}\n` +
         `  ${result.bytes.length} bytes, sha256 ${sha256}, ${result.encrypted ? "encrypted" : "NOT encrypted"}\n` +
-        `  users ${c.users}, settings ${c.settings}, api_tokens ${c.api_tokens}, user_secrets ${c.user_secrets}, totp_factors ${c.totp_factors}, recovery_codes ${c.recovery_codes}, webauthn_credentials ${c.webauthn_credentials}, external_identities ${c.external_identities}, audit_events ${c.audit_events}\n`,
+        `  users ${c.users}, settings ${c.settings}, api_tokens ${c.api_tokens}, user_secrets ${c.user_secrets}, totp_factors ${c.totp_factors}, recovery_codes ${c.recovery_codes}, webauthn_credentials ${c.webauthn_credentials}, external_identities ${c.external_identities}, audit_events ${c.audit_events}, vault_secrets ${c.vault_secrets}, user_vault_secrets ${c.user_vault_secrets}\n`,
     );
     if (snapshot) io.err(`Raw SQLite snapshot written to ${snapshot} (not encrypted)\n`);
     if (!result.encrypted) io.err("Warning: the backup holds password and token hashes; store it privately or use --passphrase-file.\n");

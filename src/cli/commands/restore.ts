@@ -41,7 +41,7 @@ function describe(summary: BackupSummary): string {
   const lines = [
     `  taken ${printable(summary.createdAt)}, schema ${printable(summary.schema)}, ${summary.bytes} bytes, ${summary.encrypted ? "encrypted" : "not encrypted"}`,
     `  sha256 ${summary.fileSha256}`,
-    `  users ${c.users}, settings ${c.settings}, api_tokens ${c.api_tokens}, user_secrets ${c.user_secrets}, totp_factors ${c.totp_factors}, recovery_codes ${c.recovery_codes}, webauthn_credentials ${c.webauthn_credentials}, external_identities ${c.external_identities}, audit_events ${c.audit_events}`,
+    `  users ${c.users}, settings ${c.settings}, api_tokens ${c.api_tokens}, user_secrets ${c.user_secrets}, totp_factors ${c.totp_factors}, recovery_codes ${c.recovery_codes}, webauthn_credentials ${c.webauthn_credentials}, external_identities ${c.external_identities}, audit_events ${c.audit_events}, vault_secrets ${c.vault_secrets}, user_vault_secrets ${c.user_vault_secrets}`,
     `  admins and superadmins it grants: ${privileged === "" ? "none" : privileged}`,
   ];
   if (!summary.privileged.some((p) => p.role === "superadmin")) lines.push("  WARNING: it has no superadmin");
@@ -85,7 +85,7 @@ export const restoreCommand: Command = async (args: string[], io: CliIo) => {
     const c = result.counts;
     io.err(
       `Restored into ${describeDatabase(config)}: users ${c.users}, settings ${c.settings}, api_tokens ${c.api_tokens}, user_secrets ${c.user_secrets}, ` +
-        `totp_factors ${c.totp_factors}, recovery_codes ${c.recovery_codes}, webauthn_credentials ${c.webauthn_credentials}, external_identities ${c.external_identities}, audit_events ${c.audit_events}; ${result.sessionsEnded} session(s) ended.\n` +
+        `totp_factors ${c.totp_factors}, recovery_codes ${c.recovery_codes}, webauthn_credentials ${c.webauthn_credentials}, external_identities ${c.external_identities}, audit_events ${c.audit_events}, vault_secrets ${c.vault_secrets}, user_vault_secrets ${c.user_vault_secrets}; ${result.sessionsEnded} session(s) ended.\n` +
         "Restart running Gatehouse instances so no cached session survives.\n",
     );
     return EXIT.ok;

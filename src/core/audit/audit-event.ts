@@ -13,6 +13,7 @@ export const AUDIT_EVENT_TYPES = [
   "webauthn_registered", "webauthn_removed", "webauthn_counter_regression",
   "oauth_login", "oauth_link", "oauth_unlink", "oauth_failure",
   "upload_refused",
+  "secret_changed",
 ] as const;
 
 /** One of the audit event types. */

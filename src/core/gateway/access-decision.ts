@@ -1,7 +1,7 @@
 import type { ValidSession } from "../sessions/session-service.js";
 import type { User } from "../users/user.js";
 import type { UploadRule } from "../uploads/upload-rule.js";
-import type { AccessRules, Policy, RuleRateLimit } from "./access-rules.js";
+import type { AccessRules, InjectedHeader, Policy, RuleRateLimit } from "./access-rules.js";
 import type { ReturnTargetSources } from "./return-target-sources.js";
 
 /**
@@ -65,6 +65,8 @@ export type AccessDecision =
       rateLimits?: MatchedRateLimits;
       /** The matching rule's upload guard (`uploads`), with where the rule was written (for the audit); absent = bodies pass unchecked. */
       uploads?: { rule: UploadRule; origin: string };
+      /** Headers of the host's upstream to inject into this request (`inject_headers` whose `resources` match); absent = none. */
+      inject?: readonly InjectedHeader[];
     }
   | { kind: "unauthenticated"; policy: Policy; loginUrl: string }
   | { kind: "step_up_required"; policy: Policy; user: User; secondFactorUrl: string; enrolUrl: string }

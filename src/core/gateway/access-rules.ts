@@ -1,5 +1,6 @@
 import type { UploadRule } from "../uploads/upload-rule.js";
 import type { Role } from "../users/user.js";
+import type { HeaderTemplate } from "../vault/header-template.js";
 
 /** What a matching rule requires (Authelia's policy names). */
 export type Policy = "bypass" | "one_factor" | "two_factor" | "deny";
@@ -77,13 +78,34 @@ export interface AccessRule {
   origin: string;
 }
 
+/**
+ * A header the reverse proxy sets on requests to an upstream (`inject_headers`,
+ * docs/secrets.md): replacing any client copy, with the template rendered from
+ * the vault. Reverse-proxy mode only; never sent to a forward-auth proxy.
+ */
+export interface InjectedHeader {
+  /** Lower-case header name. */
+  header: string;
+  template: HeaderTemplate;
+  /** Only requests whose canonical path and query match one of these; null = every request to the upstream. */
+  resources: readonly ResourcePattern[] | null;
+}
+
+/** One reverse-proxy target. */
+export interface Upstream {
+  domain: DomainPattern;
+  url: URL;
+  /** Headers injected into allowed requests to this upstream; absent = none. */
+  injectHeaders?: readonly InjectedHeader[];
+}
+
 /** A whole, validated rule set: swapped atomically on reload. */
 export interface AccessRules {
   defaultPolicy: Policy;
   /** In order: the first match wins. */
   rules: readonly AccessRule[];
   /** Reverse-proxy targets per host pattern, in file order. */
-  upstreams: readonly { domain: DomainPattern; url: URL }[];
+  upstreams: readonly Upstream[];
 }
 
 /** The rules in force when no `GATEHOUSE_CONFIG` is given: deny everything. */

@@ -45,10 +45,13 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
       if (!protectedName(target.hostname, target.port)) return { kind: "invalid", reason: "unknown host" };
       const resource = target.query === "" ? target.path : `${target.path}?${target.query}`;
       const { policy, rule } = matchRules(current, { hostname: target.hostname, resource, method, ip: request.ip }, user);
+      // Headers of this host's upstream whose `resources` match the canonical path (the same input as the rules).
+      const injections = current.upstreams.find((u) => domainMatches(u.domain, target.hostname))?.injectHeaders?.filter((h) => h.resources === null || h.resources.some((r) => r.test(resource)));
       const limit = {
         ...(rule?.maxBodyBytes === undefined ? {} : { maxBodyBytes: rule.maxBodyBytes }),
         ...(rule?.rateLimits === undefined || rule.rateLimits.length === 0 ? {} : { rateLimits: { rule: rule.id ?? rule.origin, origin: rule.origin, limits: rule.rateLimits } }),
         ...(rule?.uploads === undefined ? {} : { uploads: { rule: rule.uploads, origin: rule.origin } }),
+        ...(injections !== undefined && injections.length > 0 ? { inject: injections } : {}),
       };
       if (policy === "bypass") return { kind: "allow", policy, user, headers: user === null ? { ...ANONYMOUS_HEADERS } : identityHeaders(user), ...limit };
       const host = target.port === "" ? target.hostname : `${target.hostname}:${target.port}`;

@@ -46,8 +46,24 @@ export const SIGNING_KEYS_COLUMN: EncryptedColumn = {
   idColumns: ["kid"],
 };
 
+/** The vault's operator secrets for upstream apps (src/core/vault), one per name. */
+export const VAULT_SECRETS_COLUMN: EncryptedColumn = {
+  table: "vault_secrets",
+  column: "secret_envelope",
+  keyColumn: "name",
+  idColumns: ["name"],
+};
+
+/** Keys users store for themselves (src/core/vault), one per (user, name). */
+export const USER_VAULT_SECRETS_COLUMN: EncryptedColumn = {
+  table: "user_vault_secrets",
+  column: "secret_envelope",
+  keyColumn: "id",
+  idColumns: ["user_id", "name"],
+};
+
 /** Every encrypted column of the schema. A new one must be added here. */
-export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [USER_SECRETS_COLUMN, MAIL_OUTBOX_COLUMN, SIGNING_KEYS_COLUMN];
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [USER_SECRETS_COLUMN, MAIL_OUTBOX_COLUMN, SIGNING_KEYS_COLUMN, VAULT_SECRETS_COLUMN, USER_VAULT_SECRETS_COLUMN];
 
 /** The context an envelope of `entry` is sealed for, from its row's id columns. */
 export function contextOf(entry: EncryptedColumn, row: Record<string, unknown>): SecretContext {

@@ -274,10 +274,19 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
       // IDENTITY_JWT=on: a signed-in user's request carries the signed identity for this host; an anonymous one none.
       const audience = identityAudience(target.host, proto);
       const jwt = identityTokens !== null && auth !== null && decision.user !== null && audience !== null ? await identityTokens.mint(auth, audience) : null;
+      // `inject_headers` (docs/secrets.md): rendered from the vault after the decision allowed the request; each
+      // replaces any client copy (any case), and one whose secret is missing is removed, never sent as a placeholder.
+      const injected = target.kind === "upstream" && decision.inject !== undefined && opts.deps.vault ? await opts.deps.vault.render(decision.inject, decision.user?.id ?? null) : null;
       const headers = (incoming: Record<string, string | string[] | number | undefined>, websocket: boolean): Record<string, string | string[]> => {
         const out = forwardHeaders(incoming, { identity: decision.headers, ip: request.ip, proto, host: target.host, sessionCookie: cookieName, stripped }, { websocket });
         if (jwt !== null) out[jwtHeader] = jwt;
         if (target.kind === "demo" && demo !== null) out[DEMO_KEY_HEADER] = demoKey;
+        if (injected !== null) {
+          for (const [name, value] of injected) {
+            for (const key of Object.keys(out)) if (key.toLowerCase() === name) delete out[key];
+            if (value !== null) out[name] = value;
+          }
+        }
         return out;
       };
       const demoKey = target.kind === "demo" ? (await demoApp()).key : "";

@@ -1,3 +1,5 @@
+import type { VaultStore } from "../../core/vault/vault-store.js";
+import { createSqlVaultStore } from "./sql-vault-store.js";
 import type { Kysely } from "kysely";
 import type { InvitationStore } from "../../core/invitations/invitation-store.js";
 import type { AuditStore } from "../../core/audit/audit-store.js";
@@ -71,6 +73,8 @@ export interface Stores {
   oauthTransactions: OAuthTransactionStore;
   /** The keys that sign the identity JWT (private JWKs as envelopes only). */
   signingKeys: SigningKeyStore;
+  /** The secret vault: operator secrets and users' own keys, as envelopes only. */
+  vault: VaultStore;
 }
 
 /** Creates all SQL stores over `db`. */
@@ -93,5 +97,6 @@ export function createSqlStores(db: Kysely<Database>): Stores {
     externalIdentities: createSqlExternalIdentityStore(db),
     oauthTransactions: createSqlOAuthTransactionStore(db),
     signingKeys: createSqlSigningKeyStore(db),
+    vault: createSqlVaultStore(db),
   };
 }

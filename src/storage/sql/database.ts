@@ -131,6 +131,27 @@ export interface UserSecretsTable {
   updated_at: number;
 }
 
+/** The vault's named secrets for upstream apps: envelopes only (src/core/vault). */
+export interface VaultSecretsTable {
+  name: string;
+  secret_envelope: string;
+  prefix: string | null;
+  created_at: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+/** Keys users store for themselves (injected into their own requests): envelopes only (src/core/vault). */
+export interface UserVaultSecretsTable {
+  id: string;
+  user_id: string;
+  name: string;
+  secret_envelope: string;
+  prefix: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 /** Authenticator apps (TOTP): confirmation and the last accepted step; the secret is in user_secrets. */
 export interface TotpFactorsTable {
   user_id: string;
@@ -255,4 +276,6 @@ export interface Database {
   external_identities: ExternalIdentitiesTable;
   oauth_transactions: OauthTransactionsTable;
   signing_keys: SigningKeysTable;
+  vault_secrets: VaultSecretsTable;
+  user_vault_secrets: UserVaultSecretsTable;
 }

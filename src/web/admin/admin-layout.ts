@@ -8,6 +8,7 @@ const SECTIONS: { path: string; label: string; superadmin?: boolean }[] = [
   { path: "/admin/invitations", label: "Invitations" },
   { path: "/admin/audit", label: "Audit log" },
   { path: "/admin/bans", label: "Banned IPs" },
+  { path: "/admin/secrets", label: "Secrets", superadmin: true },
   { path: "/admin/settings", label: "Settings", superadmin: true },
 ];
 

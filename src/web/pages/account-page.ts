@@ -10,6 +10,7 @@ import { describeUserAgent } from "../user-agent.js";
 import type { PasskeySummary } from "../../core/mfa/webauthn/passkeys.js";
 import { linkedIdentitiesSection, type LinkedIdentitiesView } from "./linked-identities-section.js";
 import { passkeysSection } from "./passkeys-section.js";
+import { yourKeysSection, type YourKeysView } from "./your-keys-section.js";
 
 /** What the account page shows. */
 export interface AccountView {
@@ -44,6 +45,9 @@ export interface AccountView {
   identities?: Omit<LinkedIdentitiesView, "needsReauth" | "errors">;
   /** Errors of the link and unlink forms. */
   identityErrors?: FormErrors;
+  /** "Your keys" (docs/secrets.md); absent when no app uses a key of its users and none is stored (the section is left out). */
+  keys?: YourKeysView["keys"];
+  keyErrors?: FormErrors;
 }
 
 function profile(ctx: PageContext, view: AccountView): SafeHtml {
@@ -232,6 +236,7 @@ ${sessionsList(ctx, view)}
 ${view.passkeys ? passkeysSection(ctx, { passkeys: view.passkeys, needsReauth: view.needsReauth }) : ""}
 ${view.identities ? linkedIdentitiesSection(ctx, { ...view.identities, needsReauth: view.needsReauth, ...(view.identityErrors ? { errors: view.identityErrors } : {}) }) : ""}
 ${tokensList(ctx, view)}
+${view.keys ? yourKeysSection(ctx, { keys: view.keys, needsReauth: view.needsReauth, ...(view.keyErrors ? { errors: view.keyErrors } : {}) }) : ""}
 ${view.recoveryCodes ? recoveryCodesSection(ctx, view, view.recoveryCodes) : ""}
 ${deleteAccount(ctx, view)}`,
   });

@@ -62,6 +62,13 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
     return { form: `${err.message}.` };
   }
 
+  /** "Your keys": shown when the rules use a key of the users' own, or the user still has one stored. */
+  async function keysOf(user: User): Promise<Pick<AccountView, "keys">> {
+    if (!deps.vault) return {};
+    const keys = await deps.vault.listOwn(user.id);
+    return keys.length === 0 ? {} : { keys };
+  }
+
   async function render(request: FastifyRequest, reply: FastifyReply, extra: Partial<AccountView> = {}, status = 200, options: PageOptions = {}) {
     const { user, session } = auth(request);
     const view: AccountView = {
@@ -78,6 +85,7 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
       now: clock.now(),
       ...(recoveryCodes ? { recoveryCodes: { remaining: await recoveryCodes.remaining(user.id), canMake: await recoveryCodes.canRegenerate(user.id) } } : {}),
       ...(await identitiesOf(user)),
+      ...(await keysOf(user)),
       ...extra,
     };
     return sendPage(reply, accountPage(pageContext(request, reply), view), status, options);
@@ -150,6 +158,44 @@ export async function accountPages(app: FastifyInstance, deps: AppDeps): Promise
       return render(request, reply, { tokenErrors: errors, tokenInput: { name, scopes, days } }, err.status);
     }
   });
+
+  if (deps.vault) {
+    const vault = deps.vault;
+    // "Your keys" (docs/secrets.md): storing a key is a sudo action (a stolen session cannot swap in its own key).
+    app.post<{ Body: FormBody }>("/account/keys", { config: signedIn }, async (request, reply) => {
+      const { user, session } = auth(request);
+      const name = formValue(request.body, "name", 64);
+      const value = formValue(request.body, "value", 8193);
+      const password = formValue(request.body, "password", 65_536);
+      try {
+        await recent(request, reply, user, session, password);
+        await vault.setOwn(user.id, name, value, originOf(request));
+        return seeOther(reply, `${request.basePath}/account?notice=key_saved#keys`);
+      } catch (err) {
+        if (!isGatehouseError(err) || err.status >= 500 || err.status === 429 || err.code === "unauthenticated") throw err;
+        const fields: Record<string, string> = {};
+        for (const f of err.fields ?? []) {
+          fields[f] =
+            f === "value" ? "Enter the key: at most 8192 visible characters, no line breaks."
+            : f === "name" ? "Choose one of the keys listed."
+            : f === "password" ? (err.code === "reauth_required" ? "Confirm your password to save a key." : "The password is incorrect.")
+            : `${err.message}.`;
+        }
+        const errors = err.code === "invalid_password" ? { fields: { password: "The password is incorrect." } } : Object.keys(fields).length > 0 ? { fields } : { form: `${err.message}.` };
+        return render(request, reply, { keyErrors: errors }, err.status);
+      }
+    });
+
+    app.post<{ Params: { name: string } }>(
+      "/account/keys/:name/delete",
+      { config: signedIn, schema: { params: { type: "object", additionalProperties: false, required: ["name"], properties: { name: { type: "string", maxLength: 64 } } } } },
+      async (request, reply) => {
+        const { user } = auth(request);
+        await vault.removeOwn(user.id, request.params.name, originOf(request));
+        return seeOther(reply, `${request.basePath}/account?notice=key_deleted#keys`);
+      },
+    );
+  }
 
   app.post<{ Body: FormBody }>("/account/delete", { config: { access: "user", rateLimit: "accountDelete", hashing: true } }, async (request, reply) => {
     const { user, session } = auth(request);

@@ -12,6 +12,7 @@ import * as m0010 from "./0010_recovery_codes.js";
 import * as m0011 from "./0011_webauthn.js";
 import * as m0012 from "./0012_oauth.js";
 import * as m0013 from "./0013_signing_keys.js";
+import * as m0014 from "./0014_vault.js";
 
 /** Every migration, in order. Names are frozen once shipped. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   "0011_webauthn": m0011,
   "0012_oauth": m0012,
   "0013_signing_keys": m0013,
+  "0014_vault": m0014,
 };

@@ -5,6 +5,7 @@ import { adminInvitationPages } from "./admin-invitation-pages.js";
 import { adminOverviewPages } from "./admin-overview-pages.js";
 import { adminSettingsPages } from "./admin-settings-pages.js";
 import { adminUserPages } from "./admin-user-pages.js";
+import { adminSecretPages } from "./admin-secret-pages.js";
 
 /**
  * The admin dashboard (`/admin/**`, issue 5): admins only, settings and
@@ -17,4 +18,5 @@ export async function adminPages(app: FastifyInstance, deps: AppDeps): Promise<v
   await adminInvitationPages(app, deps);
   await adminAuditPages(app, deps);
   await adminSettingsPages(app, deps);
+  if (deps.vault) await adminSecretPages(app, { ...deps, vault: deps.vault });
 }
