@@ -140,6 +140,25 @@ describeBrowser("browser: library mode — gatehouse/fastify in a host app at /a
     await w.closeClean();
   });
 
+  it("with JavaScript disabled the plugin's forms do the same: deep link → sign in → back on the exact URL → sign out", async () => {
+    const name = uname("libnojs");
+    const signUp = await watchedContext(browser);
+    await registerThroughPages(signUp, host, name);
+    await signUp.closeClean();
+    const w = await watchedContext(browser, { javaScriptEnabled: false });
+    const page = await w.page();
+    await page.goto(host.url(DEEP_LINK));
+    expect(pathOf(page)).toBe("/auth/login");
+    await fillSignIn(page, name);
+    expect(page.url()).toBe(host.url(DEEP_LINK));
+    expect(await page.locator("#who").textContent()).toBe(`Signed in as ${name}`);
+    await page.goto(host.url("/auth/account"));
+    await signOutOnPrefix(page);
+    await page.goto(host.url(DEEP_LINK));
+    expect(pathOf(page)).toBe("/auth/login");
+    await w.closeClean();
+  });
+
   it("an admin passes the admin-only host route", async () => {
     const name = uname("libadmin");
     const w = await watchedContext(browser);
