@@ -23,10 +23,10 @@ export function isBrowserNavigation(request: FastifyRequest): boolean {
  * The page a person in a browser gets instead of a JSON error: an unknown
  * page (404), or a request the gateway refuses (403 by the rules, 413, 502,
  * 503…): the status and message of docs/api.md, a way back, and Gatehouse's
- * stylesheet (under the request's base path).
+ * stylesheet (under the request's base path, or `base`: the library plugin's
+ * prefix on a host app's route).
  */
-export function sendErrorPage(request: FastifyRequest, reply: FastifyReply, err: GatehouseError): FastifyReply {
-  const base = request.basePath;
+export function sendErrorPage(request: FastifyRequest, reply: FastifyReply, err: GatehouseError, base: string = request.basePath): FastifyReply {
   const title = TITLES[err.code] ?? "Request refused";
   const signedIn = request.auth !== null;
   const link = signedIn ? `${base}/account` : `${base}/login`;

@@ -120,11 +120,12 @@ describeBrowser("browser: library mode — gatehouse/fastify in a host app at /a
       expect(asset.status, asset.url).toBe(200);
     }
 
-    // A plain user on the admin-only route: 403 (Gatehouse's JSON refusal), no redirect to sign in.
+    // A plain user on the admin-only route: 403, Gatehouse's "Not allowed" page (its stylesheet under the prefix), no redirect to sign in.
     const admin = await page.goto(host.url("/admin/report"));
     expect(admin?.status()).toBe(403);
     expect(pathOf(page)).toBe("/admin/report");
-    expect(await admin?.json()).toEqual({ error: expect.any(String), code: "forbidden" });
+    await expect.poll(() => page.getByRole("heading", { name: "Not allowed" }).isVisible()).toBe(true);
+    expect(await page.locator('link[rel="stylesheet"]').getAttribute("href")).toBe("/auth/assets/gatehouse.css");
 
     // The account page under the prefix shows the user; its sign-out ends the session for the host's routes too.
     await page.goto(host.url("/auth/account"));

@@ -3,7 +3,7 @@ import { GatehouseError } from "../../core/errors.js";
 import type { AccessGate } from "../../core/gateway/access-decision.js";
 import type { RouteLimitName } from "../../core/rate-limit/protection-policy.js";
 import { bearerCredential } from "../../core/tokens/api-token.js";
-import { isBrowserNavigation } from "../../http/error-page.js";
+import { isBrowserNavigation, sendErrorPage } from "../../http/error-page.js";
 import { sendError, toPublicError } from "../../http/plugins/errors.js";
 import type { PipelineSteps } from "../../http/pipeline/pipeline-steps.js";
 import { changesState } from "../../http/pipeline/route-needs.js";
@@ -95,8 +95,9 @@ export function createHostGuards(opts: HostGuardOptions): HostGuards {
   /**
    * The answer to a denied host route: a browser navigation without a
    * session goes to the plugin's sign-in page and back (the return target
-   * validated like every other), anything else gets Gatehouse's
-   * `{error, code}` body with its status; never the host's error handler.
+   * validated like every other), another browser navigation Gatehouse's
+   * error page, anything else Gatehouse's `{error, code}` body with its
+   * status; never the host's error handler.
    */
   function deny(request: FastifyRequest, reply: FastifyReply, err: Error): void {
     const e = toPublicError(err, request);
@@ -107,6 +108,8 @@ export function createHostGuards(opts: HostGuardOptions): HostGuards {
       void reply.redirect(`${prefix}${page}?return=${back}`, 303);
       return;
     }
+    // A person's browser refused for another reason (a role, a ban, a limit) gets Gatehouse's error page, not JSON.
+    if (isBrowserNavigation(request)) return void sendErrorPage(request, reply, e, prefix);
     void sendError(reply, e);
   }
 
