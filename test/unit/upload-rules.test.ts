@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ScannerUnavailableError, type FileScanner } from "../../src/core/uploads/file-scanner.js";
 import { sanitizeFilename } from "../../src/core/uploads/sanitize-filename.js";
 import { parseRulesFile, RulesFileError } from "../../src/gateway/parse-rules-file.js";
-import { checkUpload } from "../../src/library/uploads/index.js";
+import { checkUpload } from "gatehouse/uploads";
 import { parseClamdReply, parseClamdUrl } from "../../src/uploads/clamd-scanner.js";
 
 const sharp = createRequire(import.meta.url)("sharp") as typeof Sharp;
