@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { createGatehouse, type Gatehouse } from "../../compose.js";
-import { isGatehouseError } from "../../core/errors.js";
 import { ROLES, type Role, type User } from "../../core/users/user.js";
 import { normalizeEmail } from "../../core/users/email.js";
 import { normalizeUsername } from "../../core/users/username.js";
@@ -150,12 +149,7 @@ export const userCommand: Command = async (args: string[], io: CliIo) => {
       default:
         throw new CliError(`unknown user command "${printable(sub)}"\n\n${USER_USAGE}`, EXIT.usage);
     }
-  } catch (err) {
-    if (isGatehouseError(err)) {
-      const where = err.fields && err.fields.length > 0 ? ` [${err.fields.join(", ")}]` : "";
-      throw new CliError(`${err.message} (${err.code})${where}`);
-    }
-    throw err;
+    // A GatehouseError reaches run-cli.ts, which prints its message, code and fields (never a value) and exits 1.
   } finally {
     await gh.close();
   }

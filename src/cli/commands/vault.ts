@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { createGatehouse } from "../../compose.js";
-import { isGatehouseError } from "../../core/errors.js";
 import { CliError, EXIT, printable, type CliIo, type Command } from "../cli-io.js";
 import { loadCliConfig } from "../configured-database.js";
 
@@ -67,12 +66,7 @@ export const vaultCommand: Command = async (args: string[], io: CliIo) => {
       default:
         throw new CliError(`unknown vault command "${printable(sub)}"\n\n${VAULT_USAGE}`, EXIT.usage);
     }
-  } catch (err) {
-    if (isGatehouseError(err)) {
-      const where = err.fields && err.fields.length > 0 ? ` [${err.fields.join(", ")}]` : "";
-      throw new CliError(`${err.message} (${err.code})${where}`);
-    }
-    throw err;
+    // A GatehouseError reaches run-cli.ts, which prints its message, code and fields (never a value) and exits 1.
   } finally {
     await gh.close();
   }

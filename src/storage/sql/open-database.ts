@@ -132,16 +132,19 @@ export async function openDatabase(location: DatabaseLocation): Promise<OpenData
   return {
     db,
     dialect,
-    async ping() {
-      try {
-        await sql`select 1`.execute(db);
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    ping: () => pingDatabase(db),
     close: () => db.destroy(),
   };
+}
+
+/** True when the database answers `select 1`. */
+async function pingDatabase(db: Kysely<Database>): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A database the embedding app already opened (the library plugin's `database` option). */
@@ -163,14 +166,7 @@ export async function adoptDatabase(host: HostDatabase): Promise<OpenDatabase> {
   return {
     db,
     dialect,
-    async ping() {
-      try {
-        await sql`select 1`.execute(db);
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    ping: () => pingDatabase(db),
     close: async () => undefined,
   };
 }
