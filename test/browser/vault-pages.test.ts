@@ -31,7 +31,7 @@ function recordBodies(w: WatchedContext): () => Promise<string> {
   w.context.on("response", (res) => {
     bodies.push(
       res.body().then(
-        (b) => `${res.url()}\n${b.toString("latin1")}`,
+        (b) => `${res.url()}\n${b.toString("utf8")}`,
         () => res.url(), // a redirect (303) has no body to read
       ),
     );
@@ -145,7 +145,7 @@ upstreams:
     await expectNoValueOn(page);
 
     const all = await bodies();
-    expect(all).toContain("<code>rk-s…</code>"); // the recorder did see the pages
+    expect(all.includes("<code>rk-s…</code>"), "the recorder saw the pages").toBe(true);
 
     for (const v of VALUES) expect(leaks(all, v), `a response carried ${v.slice(0, 4)}…`).toBe(false);
     await w.closeClean();
@@ -214,7 +214,7 @@ upstreams:
     expect((await gh.h.gh.vault.listOwn(user.id)).find((k) => k.name === "anthropic")?.stored).toBe(false);
 
     const all = await bodies();
-    expect(all).toContain("<code>bk-o…</code>");
+    expect(all.includes("<code>bk-o…</code>"), "the recorder saw the pages").toBe(true);
     for (const v of VALUES) expect(leaks(all, v), `a response carried ${v.slice(0, 4)}…`).toBe(false);
     await w.closeClean();
   });
