@@ -15,7 +15,7 @@ import { fillSignIn } from "../helpers/browser/portal.js";
 import { HOST_RESOLVER_ARGS, startProxiedStack, type ProxiedStack } from "../helpers/browser/proxied-stack.js";
 import { watchedContext } from "../helpers/browser/watched-context.js";
 
-// The upload guard (docs/uploads.md) as a browser meets it: real Chromium → real nginx with TLS (random
+// The upload guard (docs/uploads.md) as a browser meets it: real Chromium → real nginx or Caddy with TLS (random
 // port, hosts mapped with --host-resolver-rules) → Gatehouse in reverse-proxy mode → an app serving an
 // HTML upload form. A PHP script named photo.png gets Gatehouse's error page (415) and the app receives
 // nothing; a real photo arrives without its GPS position.
@@ -130,71 +130,73 @@ upstreams:
 `;
 
 describeBrowser("browser: the upload guard's answers in Chromium (sqlite)", () => {
-  describe.runIf(proxySuiteRuns("nginx"))("through real nginx with TLS, reverse-proxy mode", () => {
-    let browser: Browser;
-    let app: PhotoApp;
-    let stack: ProxiedStack;
+  for (const kind of ["nginx", "caddy"] as const) {
+    describe.runIf(proxySuiteRuns(kind))(`through real ${kind} with TLS, reverse-proxy mode`, () => {
+      let browser: Browser;
+      let app: PhotoApp;
+      let stack: ProxiedStack;
 
-    beforeAll(async () => {
-      app = await startPhotoApp();
-      [browser, stack] = await Promise.all([launchChromium(HOST_RESOLVER_ARGS), startProxiedStack("nginx", "reverse-proxy", rules(app.url))]);
+      beforeAll(async () => {
+        app = await startPhotoApp();
+        [browser, stack] = await Promise.all([launchChromium(HOST_RESOLVER_ARGS), startProxiedStack(kind, "reverse-proxy", rules(app.url))]);
+      });
+      afterAll(async () => {
+        await browser?.close();
+        await stack?.close();
+        await app?.close();
+      });
+
+      it("attack: a PHP script picked as photo.png gets Gatehouse's 415 error page and never reaches the app; a real photo arrives without its GPS position", async () => {
+        const user = await stack.user();
+        const w = await watchedContext(browser, { ignoreHTTPSErrors: true });
+        w.allow(/status of 415/);
+        const page = await w.page();
+
+        // Signed in on the app host (reverse-proxy mode: Gatehouse's page under /.gatehouse), back on the form.
+        await page.goto(stack.url(APP_HOST, "/photos"));
+        expect(new URL(page.url()).pathname).toBe("/.gatehouse/login");
+        await fillSignIn(page, user.name);
+        expect(page.url()).toBe(stack.url(APP_HOST, "/photos"));
+        expect(await page.getByRole("heading", { name: "Your photos" }).isVisible()).toBe(true);
+
+        // The script, named and declared as a PNG.
+        await page.getByLabel("Caption").fill("holiday");
+        await page.getByLabel("Photo").setInputFiles({ name: "photo.png", mimeType: "image/png", buffer: PHP });
+        const [refused] = await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Upload" }).click()]);
+        expect(refused?.status()).toBe(415);
+        expect(refused?.headers()["content-type"]).toContain("text/html");
+        expect(await page.locator("[data-error=upload_type_refused]").count()).toBe(1);
+        expect(await page.locator("body").textContent()).toContain("This type of file is not accepted here");
+        expect(await page.content()).not.toContain("<?php");
+        expect(app.uploads).toEqual([]);
+
+        // A real photo with GPS in its EXIF.
+        const photo = await photoWithGps();
+        const before = exif(photo);
+        expect(before["GPS:GPSLatitude"]).toBeCloseTo(48.8584, 3);
+        expect(before["IFD0:Make"]).toBe("TestCam");
+        await page.goto(stack.url(APP_HOST, "/photos"));
+        await page.getByLabel("Caption").fill("Eiffel");
+        await page.getByLabel("Photo").setInputFiles({ name: "paris.jpg", mimeType: "image/jpeg", buffer: photo });
+        const [saved] = await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Upload" }).click()]);
+        expect(saved?.status()).toBe(200);
+        expect(await page.getByRole("heading", { name: "Photo saved" }).isVisible()).toBe(true);
+
+        expect(app.uploads).toHaveLength(1);
+        const got = app.uploads[0]!;
+        expect(got.headers["remote-user"]).toBe(user.name);
+        const files = fileParts(String(got.headers["content-type"]), got.body);
+        expect(files).toHaveLength(1);
+        expect(files[0]!.headers).toContain('filename="paris.jpg"');
+        expect(files[0]!.headers).toContain("Content-Type: image/jpeg");
+        expect(got.body.includes(Buffer.from("Eiffel"))).toBe(true); // the caption field came along
+        const after = exif(files[0]!.data);
+        expect(gpsTags(after)).toEqual([]);
+        expect(after["IFD0:Make"]).toBeUndefined();
+        const meta = await sharp(files[0]!.data).metadata();
+        expect([meta.format, meta.width, meta.height, meta.exif]).toEqual(["jpeg", 40, 20, undefined]);
+        await w.closeClean();
+      });
     });
-    afterAll(async () => {
-      await browser?.close();
-      await stack?.close();
-      await app?.close();
-    });
-
-    it("attack: a PHP script picked as photo.png gets Gatehouse's 415 error page and never reaches the app; a real photo arrives without its GPS position", async () => {
-      const user = await stack.user();
-      const w = await watchedContext(browser, { ignoreHTTPSErrors: true });
-      w.allow(/status of 415/);
-      const page = await w.page();
-
-      // Signed in on the app host (reverse-proxy mode: Gatehouse's page under /.gatehouse), back on the form.
-      await page.goto(stack.url(APP_HOST, "/photos"));
-      expect(new URL(page.url()).pathname).toBe("/.gatehouse/login");
-      await fillSignIn(page, user.name);
-      expect(page.url()).toBe(stack.url(APP_HOST, "/photos"));
-      expect(await page.getByRole("heading", { name: "Your photos" }).isVisible()).toBe(true);
-
-      // The script, named and declared as a PNG.
-      await page.getByLabel("Caption").fill("holiday");
-      await page.getByLabel("Photo").setInputFiles({ name: "photo.png", mimeType: "image/png", buffer: PHP });
-      const [refused] = await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Upload" }).click()]);
-      expect(refused?.status()).toBe(415);
-      expect(refused?.headers()["content-type"]).toContain("text/html");
-      expect(await page.locator("[data-error=upload_type_refused]").count()).toBe(1);
-      expect(await page.locator("body").textContent()).toContain("This type of file is not accepted here");
-      expect(await page.content()).not.toContain("<?php");
-      expect(app.uploads).toEqual([]);
-
-      // A real photo with GPS in its EXIF.
-      const photo = await photoWithGps();
-      const before = exif(photo);
-      expect(before["GPS:GPSLatitude"]).toBeCloseTo(48.8584, 3);
-      expect(before["IFD0:Make"]).toBe("TestCam");
-      await page.goto(stack.url(APP_HOST, "/photos"));
-      await page.getByLabel("Caption").fill("Eiffel");
-      await page.getByLabel("Photo").setInputFiles({ name: "paris.jpg", mimeType: "image/jpeg", buffer: photo });
-      const [saved] = await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Upload" }).click()]);
-      expect(saved?.status()).toBe(200);
-      expect(await page.getByRole("heading", { name: "Photo saved" }).isVisible()).toBe(true);
-
-      expect(app.uploads).toHaveLength(1);
-      const got = app.uploads[0]!;
-      expect(got.headers["remote-user"]).toBe(user.name);
-      const files = fileParts(String(got.headers["content-type"]), got.body);
-      expect(files).toHaveLength(1);
-      expect(files[0]!.headers).toContain('filename="paris.jpg"');
-      expect(files[0]!.headers).toContain("Content-Type: image/jpeg");
-      expect(got.body.includes(Buffer.from("Eiffel"))).toBe(true); // the caption field came along
-      const after = exif(files[0]!.data);
-      expect(gpsTags(after)).toEqual([]);
-      expect(after["IFD0:Make"]).toBeUndefined();
-      const meta = await sharp(files[0]!.data).metadata();
-      expect([meta.format, meta.width, meta.height, meta.exif]).toEqual(["jpeg", 40, 20, undefined]);
-      await w.closeClean();
-    });
-  });
+  }
 });

@@ -5,9 +5,10 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { GOOD_PASSWORD } from "../helpers/harness.js";
+import { secondFactorDouble, TEST_CODE } from "../helpers/second-factor-double.js";
 import { describeBrowser, launchChromium } from "../helpers/browser/chromium.js";
 import { startLiveGatehouse, type LiveGatehouse } from "../helpers/browser/live-gatehouse.js";
-import { pathOf, signIn, useSessionCookie } from "../helpers/browser/portal.js";
+import { fillSignIn, pathOf, signIn, useSessionCookie } from "../helpers/browser/portal.js";
 import { watchedContext, type WatchedContext } from "../helpers/browser/watched-context.js";
 import { uname } from "../helpers/names.js";
 
@@ -217,5 +218,44 @@ upstreams:
     expect(all.includes("<code>bk-o…</code>"), "the recorder saw the pages").toBe(true);
     for (const v of VALUES) expect(leaks(all, v), `a response carried ${v.slice(0, 4)}…`).toBe(false);
     await w.closeClean();
+  });
+
+  it("MFA_REQUIRED=admins: a superadmin without a second factor is sent to add one; with one, the password and the code lead back to /admin/secrets, where saving works", async () => {
+    const factors = secondFactorDouble();
+    const strict = await startLiveGatehouse({ GATEHOUSE_CONFIG: join(dir, "gatehouse.yml"), MFA_REQUIRED: "admins" }, undefined, {
+      secondFactors: factors.secondFactors,
+      secondFactorVerifiers: factors.secondFactorVerifiers,
+    });
+    try {
+      const sa = await strict.h.account("superadmin", uname("vaultmfa"));
+      const w = await watchedContext(browser);
+      w.allow(/status of 40[13]/);
+      const page = await w.page();
+
+      // No factor: the dashboard sends to the page where one is added; the secrets form is never shown.
+      await useSessionCookie(w.context, strict, sa.cookie);
+      await page.goto(strict.url("/admin/secrets"));
+      expect(pathOf(page)).toBe("/account/mfa");
+      expect(await page.getByRole("button", { name: "Save secret" }).count()).toBe(0);
+      await w.context.clearCookies();
+
+      // With a factor: password, then the code, then back on the secrets page.
+      factors.enrolled.add(sa.id);
+      await page.goto(strict.url("/login?return=%2Fadmin%2Fsecrets"));
+      await fillSignIn(page, sa.name);
+      // The sign-in answer is the second-factor form.
+      expect(await page.getByRole("heading", { name: "Confirm it is you" }).isVisible()).toBe(true);
+      await page.getByLabel("Code").fill(TEST_CODE);
+      await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Continue" }).click()]);
+      expect(pathOf(page)).toBe("/admin/secrets");
+      await page.getByLabel("Name", { exact: true }).fill("openai");
+      await page.getByLabel("Value", { exact: true }).fill(FIRST);
+      await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Save secret" }).click()]);
+      expect(await page.locator("tbody tr").filter({ hasText: "openai" }).locator("td[data-label=Prefix]").textContent()).toBe("sk-f…");
+      await expectNoValueOn(page);
+      await w.closeClean();
+    } finally {
+      await strict.close();
+    }
   });
 });
