@@ -259,7 +259,7 @@ export async function composeGatehouse(options: ComposeOptions): Promise<Gatehou
     : null;
   const metrics = prometheus?.metrics ?? noMetrics;
   // The access rules first: an invalid file stops the start before anything is opened.
-  const rulesFile = createRulesFileReloader({ path: config.configFile, logger });
+  const rulesFile = createRulesFileReloader({ path: config.configFile, logger, settings: { clamdUrl: config.uploads.clamdUrl } });
   // The identity providers too (src/oauth/load-providers.ts): each with the client that speaks its protocol.
   const providerList = options.providers ?? loadProviders(config);
   // openid-client and undici are loaded only when a provider is configured (docs/performance.md).

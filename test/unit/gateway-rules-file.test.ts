@@ -129,7 +129,7 @@ upstreams:
     writeFileSync(path, "access_control:\n  rules:\n    - domain: a.test\n      policy: bypass\n");
     const lines: { obj: object; msg: string }[] = [];
     const logger = { info: (obj: object, msg: string) => lines.push({ obj, msg }), error: (obj: object, msg: string) => lines.push({ obj, msg }) };
-    const reloader = createRulesFileReloader({ path, logger });
+    const reloader = createRulesFileReloader({ path, logger, settings: { clamdUrl: null } });
     const gate = createAccessGate({ publicUrl: "https://gw.test", rules: reloader.initial });
     const req = { method: "GET", proto: "https", host: "a.test", uri: "/", ip: "192.0.2.1" };
     expect(gate.decide(req, null).kind).toBe("allow");
@@ -145,5 +145,24 @@ upstreams:
     writeFileSync(path, "access_control:\n  rules:\n    - domain: a.test\n      policy: deny\n");
     expect(reloader.reload(gate)).toBe(true);
     expect(gate.decide(req, null).kind).toBe("unauthenticated");
+  });
+
+  it("attack: an upload rule that asks for a virus scan with no CLAMD_URL is refused at start and on reload, never left to pass files unscanned", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gh-rules-"));
+    const path = join(dir, "rules.yml");
+    const scanning = "access_control:\n  rules:\n    - domain: a.test\n      policy: bypass\n      uploads: { max_size: 1MB, scan: clamav, on_scan_error: allow }\n";
+    writeFileSync(path, scanning);
+    const lines: { obj: object; msg: string }[] = [];
+    const logger = { info: (obj: object, msg: string) => lines.push({ obj, msg }), error: (obj: object, msg: string) => lines.push({ obj, msg }) };
+    expect(() => createRulesFileReloader({ path, logger, settings: { clamdUrl: null } })).toThrow(/rule 1 \(line 3\): `uploads.scan: clamav` needs CLAMD_URL/);
+    // With clamd configured the same file loads; a reload that adds a scan while CLAMD_URL is unset keeps the old rules.
+    expect(createRulesFileReloader({ path, logger, settings: { clamdUrl: "unix:/run/clamav/clamd.ctl" } }).initial.rules[0]?.uploads?.scan).toBe("clamav");
+    writeFileSync(path, "access_control:\n  rules:\n    - domain: a.test\n      policy: bypass\n");
+    const reloader = createRulesFileReloader({ path, logger, settings: { clamdUrl: null } });
+    const gate = createAccessGate({ publicUrl: "https://gw.test", rules: reloader.initial });
+    writeFileSync(path, scanning);
+    expect(reloader.reload(gate)).toBe(false);
+    expect(JSON.stringify(lines.at(-1))).toMatch(/needs CLAMD_URL/);
+    expect(gate.rules().rules[0]?.uploads).toBeUndefined();
   });
 });

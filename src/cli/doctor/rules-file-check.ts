@@ -8,7 +8,7 @@ export function rulesFileCheck(ctx: DoctorContext): Finding[] {
   const path = ctx.config?.configFile ?? null;
   if (path === null) return [];
   try {
-    const rules = readRulesFile(path);
+    const rules = readRulesFile(path, { clamdUrl: ctx.config?.uploads.clamdUrl ?? null });
     return [{ level: "ok", message: `the rules file ${path} is valid (${rules.rules.length} rules, ${rules.upstreams.length} upstreams)`, fix: "" }];
   } catch (err) {
     const problems = err instanceof RulesFileError ? err.problems : [err instanceof Error ? err.message : String(err)];
