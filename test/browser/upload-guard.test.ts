@@ -14,6 +14,7 @@ import { describeBrowser, launchChromium } from "../helpers/browser/chromium.js"
 import { fillSignIn } from "../helpers/browser/portal.js";
 import { HOST_RESOLVER_ARGS, startProxiedStack, type ProxiedStack } from "../helpers/browser/proxied-stack.js";
 import { watchedContext } from "../helpers/browser/watched-context.js";
+import { multipartParts } from "../helpers/multipart-parts.js";
 
 // The upload guard (docs/uploads.md) as a browser meets it: real Chromium → real nginx or Caddy with TLS (random
 // port, hosts mapped with --host-resolver-rules) → Gatehouse in reverse-proxy mode → an app serving an
@@ -68,23 +69,7 @@ async function startPhotoApp(): Promise<PhotoApp> {
 }
 
 /** The file parts of a multipart body the app received: their headers and bytes. */
-function fileParts(contentType: string, body: Buffer): { headers: string; data: Buffer }[] {
-  const boundary = /boundary=(.+)$/.exec(contentType)?.[1] as string;
-  const out: { headers: string; data: Buffer }[] = [];
-  const delimiter = Buffer.from(`--${boundary}`);
-  let at = body.indexOf(delimiter);
-  while (at >= 0) {
-    const start = at + delimiter.length;
-    if (body.subarray(start, start + 2).toString() === "--") break;
-    const next = body.indexOf(delimiter, start);
-    const part = body.subarray(start + 2, next - 2);
-    const split = part.indexOf("\r\n\r\n");
-    const headers = part.subarray(0, split).toString("utf8");
-    if (/filename=/.test(headers)) out.push({ headers, data: part.subarray(split + 4) });
-    at = next;
-  }
-  return out;
-}
+const fileParts = (contentType: string, body: Buffer) => multipartParts(contentType, body).filter((part) => /filename=/.test(part.headers));
 
 /** exiftool's reading of an image (`-G1` group-prefixed tags, numbers as numbers). */
 function exif(bytes: Buffer): Record<string, unknown> {

@@ -11,6 +11,7 @@ import { startLiveGatehouse, type LiveGatehouse } from "../helpers/browser/live-
 import { fillSignIn, pathOf, signIn, useSessionCookie } from "../helpers/browser/portal.js";
 import { watchedContext, type WatchedContext } from "../helpers/browser/watched-context.js";
 import { uname } from "../helpers/names.js";
+import { VAULT_PAGES_RULES_YAML } from "../helpers/vault-rules.js";
 
 // The secret vault's pages (docs/secrets.md) in Chromium: the dashboard's /admin/secrets and the
 // account page's "Your keys". Values are write-only: after saving, no page and no response body the
@@ -62,18 +63,7 @@ describeBrowser("browser: the secret vault's pages (sqlite)", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "gatehouse-vault-browser-"));
-    writeFileSync(
-      join(dir, "gatehouse.yml"),
-      `access_control:
-  default_policy: one_factor
-upstreams:
-  - domain: app.test
-    url: http://127.0.0.1:9
-    inject_headers:
-      Authorization: "Bearer \${secret:openai}"
-      X-Own-Key: "\${user_secret:anthropic}"
-`,
-    );
+    writeFileSync(join(dir, "gatehouse.yml"), VAULT_PAGES_RULES_YAML);
     [browser, gh] = await Promise.all([launchChromium(), startLiveGatehouse({ GATEHOUSE_CONFIG: join(dir, "gatehouse.yml") })]);
   });
   afterAll(async () => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { backendNames } from "../helpers/backends.js";
 import { EICAR, startClamd, type TestClamd } from "../helpers/clamd.js";
 import { startHarness, type Harness } from "../helpers/harness.js";
+import { multipartParts } from "../helpers/multipart-parts.js";
 
 const sharp = createRequire(import.meta.url)("sharp") as typeof Sharp;
 const HOST = "app.test";
@@ -105,23 +106,6 @@ function multipart(parts: Part[]): { body: Buffer; contentType: string } {
   return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-/** The file parts of a multipart body the app received: their headers and bytes. */
-function receivedParts(contentType: string, body: Buffer): { headers: string; data: Buffer }[] {
-  const boundary = /boundary=(.+)$/.exec(contentType)?.[1] as string;
-  const out: { headers: string; data: Buffer }[] = [];
-  const delimiter = Buffer.from(`--${boundary}`);
-  let at = body.indexOf(delimiter);
-  while (at >= 0) {
-    const start = at + delimiter.length;
-    if (body.subarray(start, start + 2).toString() === "--") break;
-    const next = body.indexOf(delimiter, start);
-    const part = body.subarray(start + 2, next - 2);
-    const split = part.indexOf("\r\n\r\n");
-    out.push({ headers: part.subarray(0, split).toString("utf8"), data: part.subarray(split + 4) });
-    at = next;
-  }
-  return out;
-}
 
 const png = (width = 8, height = 8): Promise<Buffer> => sharp({ create: { width, height, channels: 3, background: "#3366cc" } }).png().toBuffer();
 
@@ -236,7 +220,7 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
     expect(res.statusCode, res.body).toBe(200);
     expect(app.seen).toHaveLength(1);
     const seen = app.seen[0] as Capture["seen"][number];
-    const parts = receivedParts(seen.headers["content-type"] as string, seen.body);
+    const parts = multipartParts(seen.headers["content-type"] as string, seen.body);
     expect(parts).toHaveLength(2);
     expect(parts[0]?.headers).toContain('name="title"');
     expect(parts[0]?.data.toString()).toBe("Eiffel");
@@ -282,7 +266,7 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
     const photo = jpegWithGps(await sharp({ create: { width: 30, height: 10, channels: 3, background: "#123456" } }).jpeg().toBuffer());
     const ok = await send("/images/upload", multipart([{ name: "photo", filename: "me.jpg", data: photo }]));
     expect(ok.status, ok.body).toBe(200);
-    const file = receivedParts(app.seen[0]?.headers["content-type"] as string, app.seen[0]?.body as Buffer)[0]?.data as Buffer;
+    const file = multipartParts(app.seen[0]?.headers["content-type"] as string, app.seen[0]?.body as Buffer)[0]?.data as Buffer;
     expect(Object.keys(exif(file)).filter((k) => k.startsWith("GPS"))).toEqual([]);
     const virus = await send("/scan-reject/upload", multipart([{ name: "f", filename: "invoice.txt", data: EICAR }]));
     expect(virus.status).toBe(422);
@@ -320,7 +304,7 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
     expect(app.seen).toHaveLength(0);
     const files = await post("/files/upload", multipart([{ name: "f", filename: "archive.zip", data: zip() }]));
     expect(files.statusCode).toBe(200);
-    const part = receivedParts(app.seen[0]?.headers["content-type"] as string, app.seen[0]?.body as Buffer)[0];
+    const part = multipartParts(app.seen[0]?.headers["content-type"] as string, app.seen[0]?.body as Buffer)[0];
     expect(part?.headers).toContain("Content-Type: application/zip");
     expect(part?.data.equals(zip())).toBe(true);
   });
@@ -353,7 +337,7 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
 
     const exact = await post("/files/upload", multipart([{ name: "f", filename: "big.png", data: big.subarray(0, 25_000_000) }]));
     expect(exact.statusCode).toBe(200);
-    expect(receivedParts(app.seen[0]?.headers["content-type"] as string, app.seen[0]?.body as Buffer)[0]?.data.length).toBe(25_000_000);
+    expect(multipartParts(app.seen[0]?.headers["content-type"] as string, app.seen[0]?.body as Buffer)[0]?.data.length).toBe(25_000_000);
   });
 
   it("attack: path traversal, control characters, NUL, bidi overrides and double extensions in file names are sanitized", async () => {
@@ -370,7 +354,7 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
       ]),
     );
     expect(res.statusCode, res.body).toBe(200);
-    const parts = receivedParts(app.seen[0]?.headers["content-type"] as string, app.seen[0]?.body as Buffer);
+    const parts = multipartParts(app.seen[0]?.headers["content-type"] as string, app.seen[0]?.body as Buffer);
     const names = parts.map((p) => /filename="([^"]*)"/.exec(p.headers)?.[1]);
     expect(names).toEqual(["passwd.png", "evil_name_[31m.png", "shell_php.jpg", "run_exe.png", "photo_png__php.png", "gnp_exe.png"]);
     // eslint-disable-next-line no-control-regex -- no control character but the CRLF line breaks
@@ -416,7 +400,7 @@ describe.each(backendNames())("upload guard in reverse-proxy mode (%s)", (backen
 
     const clean = await post("/scan-reject/upload", multipart([{ name: "f", filename: "notes.txt", data: "just some notes" }]));
     expect(clean.statusCode).toBe(200);
-    const part = receivedParts(app.seen[0]?.headers["content-type"] as string, app.seen[0]?.body as Buffer)[0];
+    const part = multipartParts(app.seen[0]?.headers["content-type"] as string, app.seen[0]?.body as Buffer)[0];
     expect(part?.data.toString()).toBe("just some notes");
     expect(part?.headers).toContain("Content-Type: application/octet-stream");
   });

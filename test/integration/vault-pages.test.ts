@@ -6,6 +6,7 @@ import type { Role } from "../../src/core/users/user.js";
 import { backendNames } from "../helpers/backends.js";
 import { GOOD_PASSWORD, startHarness, type Harness } from "../helpers/harness.js";
 import { WebClient } from "../helpers/web-client.js";
+import { VAULT_PAGES_RULES_YAML } from "../helpers/vault-rules.js";
 
 const SECRET = "sk-page-operator-0123456789abcdef";
 const OWN = "sk-page-own-key-fedcba9876543210";
@@ -29,18 +30,7 @@ describe.each(backendNames())("vault pages: the dashboard's secrets page and the
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "gatehouse-vault-pages-"));
-    writeFileSync(
-      join(dir, "gatehouse.yml"),
-      `access_control:
-  default_policy: one_factor
-upstreams:
-  - domain: app.test
-    url: http://127.0.0.1:9
-    inject_headers:
-      Authorization: "Bearer \${secret:openai}"
-      X-Own-Key: "\${user_secret:anthropic}"
-`,
-    );
+    writeFileSync(join(dir, "gatehouse.yml"), VAULT_PAGES_RULES_YAML);
     h = await startHarness(backend, { GATEHOUSE_CONFIG: join(dir, "gatehouse.yml") });
   });
   afterAll(async () => {
