@@ -1,3 +1,5 @@
+import { createClientKey } from "./core/rate-limit/client-key.js";
+import { createRuleRateLimiter, type RuleRateLimiter } from "./core/gateway/rule-rate-limiter.js";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { createWebhookAlerts } from "./alerts/webhook-alerts.js";
 import { createAuditLog, type AuditLog, type AuditSink } from "./core/audit/audit-log.js";
@@ -133,6 +135,8 @@ export interface Gatehouse {
   settings: SettingsService;
   audit: AuditLog;
   limiter: LimiterStore;
+  /** The access rules' `rate_limit`s (forward-auth and the reverse proxy count in it). */
+  ruleLimits: RuleRateLimiter;
   bans: BanPolicy;
   regulator: SecretRegulator;
   /** Brute-force regulation of second factors (the regulator plus the MFA-03 pause). */
@@ -580,6 +584,15 @@ export async function composeGatehouse(options: ComposeOptions): Promise<Gatehou
     audit,
   });
   const gate = createAccessGate({ publicUrl: config.publicUrl, rules: rulesFile.initial });
+  // The rules' `rate_limit`s: one counter for forward-auth and the reverse proxy (one budget whichever way a request comes).
+  const ruleLimits = createRuleRateLimiter({
+    store: limiter,
+    clock,
+    audit,
+    clientKey: createClientKey(config.protection.ipv6PrefixLength),
+    metrics,
+    onAuditError: (err) => logger.error({ err }, "recording a rule's rate limit failed"),
+  });
   // The signed identity of IDENTITY_JWT (docs/identity-jwt.md); its keys are in the database, sealed like every stored secret.
   const identityTokens = createIdentityTokens({ store: stores.signingKeys, box: secretBox, clock, random, issuer: config.publicUrl, ttlMs: config.identityJwt.ttlMs, alg: config.identityJwt.alg });
   const vault = createVault({
@@ -630,6 +643,7 @@ export async function composeGatehouse(options: ComposeOptions): Promise<Gatehou
     tokens,
     clock,
     limiter,
+    ruleLimits,
     bans,
     hashing: hasher,
     ping,
@@ -679,6 +693,7 @@ export async function composeGatehouse(options: ComposeOptions): Promise<Gatehou
     settings,
     audit,
     limiter,
+    ruleLimits,
     bans,
     regulator,
     secondFactorGuard,

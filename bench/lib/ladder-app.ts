@@ -51,7 +51,7 @@ export async function ladderApp(level: LadderLevel, parts: LadderParts): Promise
   if (level === "Fmin") {
     await app.register(async function authz(context) {
       usePipeline(context, CONTEXTS.authz, steps, []);
-      await context.register(forwardAuthRoutes, { gate: gh.gate, sessions: gh.sessions, stepUp: gh.stepUp, audit: gh.audit, clock: systemClock, config, limiter: gh.limiter });
+      await context.register(forwardAuthRoutes, { gate: gh.gate, sessions: gh.sessions, stepUp: gh.stepUp, audit: gh.audit, clock: systemClock, config, ruleLimits: gh.ruleLimits });
     });
     return app;
   }

@@ -122,7 +122,7 @@ export async function registerGatehouse(instance: FastifyInstance, deps: AppDeps
   if (opts.forwardAuth) {
     await instance.register(async function authz(context) {
       usePipeline(context, CONTEXTS.authz, steps, pipeline);
-      await context.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, stepUp: deps.stepUp, audit: deps.audit, clock: deps.clock, config, limiter: deps.limiter, identityTokens: deps.identityTokens ?? null, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
+      await context.register(forwardAuthRoutes, { gate: deps.gate, sessions: deps.sessions, stepUp: deps.stepUp, audit: deps.audit, clock: deps.clock, config, ruleLimits: deps.ruleLimits, identityTokens: deps.identityTokens ?? null, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
     });
   }
   await instance.register(async function pages(context) {

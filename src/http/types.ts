@@ -1,3 +1,4 @@
+import type { RuleRateLimiter } from "../core/gateway/rule-rate-limiter.js";
 import type { FastifySchema } from "fastify";
 import type { UserImportService } from "../core/user-import/user-import-service.js";
 import type { LinkedIdentities } from "../core/oauth/linked-identities.js";
@@ -84,6 +85,8 @@ export interface AppDeps {
   tokens: ApiTokenService;
   clock: Clock;
   limiter: LimiterStore;
+  /** The access rules' `rate_limit`s, counted in `limiter`; forward-auth and the reverse proxy share it. */
+  ruleLimits: RuleRateLimiter;
   bans: BanPolicy;
   /** Counts what the HTTP layer decides (gateway decisions, banned requests, shed hashes); default: nothing. */
   metrics?: Metrics;

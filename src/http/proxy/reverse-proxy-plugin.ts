@@ -6,8 +6,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { AccessDecision, AccessRequest } from "../../core/gateway/access-decision.js";
 import { isSameOriginRequest } from "../../core/csrf/cross-site-check.js";
-import { createRuleRateLimiter } from "../../core/gateway/rule-rate-limiter.js";
-import { createClientKey } from "../../core/rate-limit/client-key.js";
 import { GatehouseError, isGatehouseError } from "../../core/errors.js";
 import { demoAccessRules } from "../../demo/demo-access-rules.js";
 import { DEMO_KEY_HEADER, startWhoamiApp, type WhoamiApp } from "../../demo/whoami-app.js";
@@ -121,15 +119,8 @@ async function forwardingContext(app: FastifyInstance, opts: ContextOptions): Pr
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
 
-  // The rules' `rate_limit`, counted in the same store as forward-auth's (one budget whichever way a request comes).
-  const ruleLimits = createRuleRateLimiter({
-    store: opts.deps.limiter,
-    clock: opts.deps.clock,
-    audit: opts.deps.audit,
-    clientKey: createClientKey(config.protection.ipv6PrefixLength),
-    ...(opts.deps.metrics ? { metrics: opts.deps.metrics } : {}),
-    onAuditError: (err) => app.log.error({ err }, "recording a rule's rate limit failed"),
-  });
+  // The rules' `rate_limit`: the same counter as forward-auth's (one budget whichever way a request comes).
+  const ruleLimits = opts.deps.ruleLimits;
   // Rules with `uploads`: every file is checked before the app gets the body (src/uploads, docs/uploads.md).
   const uploadGuard = createUploadGuard({ config, audit: opts.deps.audit, log: app.log });
 

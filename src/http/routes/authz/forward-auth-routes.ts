@@ -4,8 +4,7 @@ import type { AccessGate } from "../../../core/gateway/access-decision.js";
 import type { AuditLog } from "../../../core/audit/audit-log.js";
 import type { Clock } from "../../../core/clock.js";
 import { createDenialSampler } from "../../../core/gateway/denial-sampler.js";
-import { createRuleRateLimiter } from "../../../core/gateway/rule-rate-limiter.js";
-import type { LimiterStore } from "../../../core/rate-limit/limiter-store.js";
+import type { RuleRateLimiter } from "../../../core/gateway/rule-rate-limiter.js";
 import { createClientKey } from "../../../core/rate-limit/client-key.js";
 import { createTrustedPeers } from "../../../gateway/network-set.js";
 import type { Config } from "../../../config/config.js";
@@ -29,8 +28,8 @@ export interface ForwardAuthDeps {
   audit: AuditLog;
   clock: Clock;
   config: Config;
-  /** The counters of the rules' `rate_limit` (the same store as every other limit: memory or Redis). */
-  limiter: LimiterStore;
+  /** The rules' `rate_limit`s, counted in the same store as every other limit (shared with the reverse proxy: one budget). */
+  ruleLimits: RuleRateLimiter;
   /** Counts the decisions (default: nothing). */
   metrics?: Metrics;
   /** IDENTITY_JWT=on: signs the identity JWT of an allowed request; null or absent: off. */
@@ -85,14 +84,7 @@ export async function forwardAuthRoutes(app: FastifyInstance, deps: ForwardAuthD
   };
 
   const tokens = deps.identityTokens ?? null;
-  const ruleLimits = createRuleRateLimiter({
-    store: deps.limiter,
-    clock: deps.clock,
-    audit: deps.audit,
-    clientKey,
-    ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    onAuditError: (err) => app.log.error({ err }, "recording a rule's rate limit failed"),
-  });
+  const ruleLimits = deps.ruleLimits;
 
   // The portal's host-only cookie, else the cross-subdomain SSO cookie: the reverse proxy's own reading.
   const presentedSession = createPresentedSessionResolver(deps);
